@@ -1,0 +1,164 @@
+/**
+ * The Notary v1 metadata model. Signed bodies are kept as plain JSON objects
+ * (validated on parse, unknown fields preserved) so that canonical encoding of
+ * what we parsed reproduces the signed bytes exactly.
+ */
+
+import type { TufPublicKey } from '../crypto/types.js';
+import { canonicalJson, utf8 } from '../encoding/canonical.js';
+import { type WireSignature, wireBytes } from '../encoding/wire.js';
+
+export type TopLevelRole = 'root' | 'targets' | 'snapshot' | 'timestamp';
+export type MetadataType = 'Root' | 'Targets' | 'Snapshot' | 'Timestamp';
+
+export const TYPE_OF_ROLE: Record<TopLevelRole, MetadataType> = {
+  root: 'Root',
+  targets: 'Targets',
+  snapshot: 'Snapshot',
+  timestamp: 'Timestamp',
+};
+
+export interface KeyJson {
+  keytype: string;
+  keyval: { public: string; private: string | null };
+  [extra: string]: unknown;
+}
+
+export interface RoleKeysJson {
+  keyids: string[];
+  threshold: number;
+  [extra: string]: unknown;
+}
+
+export interface DelegationRoleJson extends RoleKeysJson {
+  name: string;
+  /** Prefixes; `""` matches every target. Go omits the field when empty. */
+  paths?: string[];
+}
+
+export interface FileMetaJson {
+  length: number;
+  /** Algorithm (`sha256`, `sha512`) -> standard base64 digest. */
+  hashes: Record<string, string>;
+  /** Raw JSON, kept as parsed; omitted when absent (Go `omitempty`). */
+  custom?: unknown;
+  [extra: string]: unknown;
+}
+
+interface CommonBody {
+  _type: MetadataType;
+  /** Go RFC3339Nano text, kept as written. */
+  expires: string;
+  version: number;
+  [extra: string]: unknown;
+}
+
+export interface RootBody extends CommonBody {
+  _type: 'Root';
+  consistent_snapshot: boolean;
+  keys: Record<string, KeyJson>;
+  roles: Record<string, RoleKeysJson>;
+}
+
+export interface TargetsBody extends CommonBody {
+  _type: 'Targets';
+  targets: Record<string, FileMetaJson>;
+  delegations: { keys: Record<string, KeyJson>; roles: DelegationRoleJson[]; [extra: string]: unknown };
+}
+
+export interface SnapshotBody extends CommonBody {
+  _type: 'Snapshot';
+  meta: Record<string, FileMetaJson>;
+}
+
+export interface TimestampBody extends CommonBody {
+  _type: 'Timestamp';
+  meta: Record<string, FileMetaJson>;
+}
+
+export type SignedBody = RootBody | TargetsBody | SnapshotBody | TimestampBody;
+
+export type Signature = WireSignature;
+
+/** A key set with the role's key ids and threshold: what a signature check needs. */
+export interface RoleKeys {
+  readonly name: string;
+  readonly keyids: readonly string[];
+  readonly threshold: number;
+  /** Parsed keys by id (only those listed for the role). */
+  readonly keys: ReadonlyMap<string, TufPublicKey>;
+}
+
+/**
+ * One signed metadata document of a role. Immutable: signing or editing
+ * produces a new instance.
+ */
+export class Metadata<T extends SignedBody = SignedBody> {
+  #canonical: string | undefined;
+  #wire: Uint8Array | undefined;
+
+  constructor(
+    /** Role name, e.g. `targets/releases`. */
+    readonly role: string,
+    readonly signed: T,
+    readonly signatures: readonly Signature[],
+    /** Parsed public keys of this document (root keys, or delegation keys), by id. */
+    readonly keys: ReadonlyMap<string, TufPublicKey> = new Map(),
+    /** Exact bytes this document was parsed from, when it came from the wire. */
+    readonly raw?: Uint8Array,
+    /** Expiry in ms since the epoch (parsed from `signed.expires`). */
+    readonly expiresMs: number = Number.NaN,
+  ) {}
+
+  get version(): number {
+    return this.signed.version;
+  }
+
+  get type(): MetadataType {
+    return this.signed._type;
+  }
+
+  /** Canonical JSON text of `signed`: what signatures cover. */
+  canonicalText(): string {
+    this.#canonical ??= canonicalJson(this.signed);
+    return this.#canonical;
+  }
+
+  canonicalBytes(): Uint8Array {
+    return utf8(this.canonicalText());
+  }
+
+  /**
+   * Bytes as Notary writes them: the original bytes when parsed from the wire,
+   * else Go's `json.Marshal` of the envelope.
+   */
+  wireBytes(): Uint8Array {
+    this.#wire ??= this.raw ?? wireBytes(this.canonicalText(), this.signatures);
+    return this.#wire;
+  }
+
+  isExpired(nowMs: number): boolean {
+    return !(this.expiresMs > nowMs);
+  }
+}
+
+export type RootMetadata = Metadata<RootBody>;
+export type TargetsMetadata = Metadata<TargetsBody>;
+export type SnapshotMetadata = Metadata<SnapshotBody>;
+export type TimestampMetadata = Metadata<TimestampBody>;
+
+/** Default expiry durations (Notary const.go / tuf/data/types.go). */
+export const DEFAULT_EXPIRY_MS: Record<TopLevelRole | 'delegation', number> = {
+  root: 10 * 365 * 24 * 3600_000,
+  targets: 3 * 365 * 24 * 3600_000,
+  delegation: 3 * 365 * 24 * 3600_000,
+  snapshot: 3 * 365 * 24 * 3600_000,
+  timestamp: 14 * 24 * 3600_000,
+};
+
+/** Size caps applied before a body is read (Notary const.go). */
+export const DEFAULT_SIZE_LIMITS = {
+  timestamp: 1 << 20,
+  /** Anything else whose length is not given by a parent. */
+  other: 100 << 20,
+} as const;
