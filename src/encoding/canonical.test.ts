@@ -28,7 +28,9 @@ describe('canonical JSON (docker/go canonical/json)', () => {
   });
 
   it('has no whitespace and keeps null, booleans and nested arrays', () => {
-    expect(canonicalJson({ z: [true, false, null, { y: [] }], a: {} })).toBe('{"a":{},"z":[true,false,null,{"y":[]}]}');
+    expect(canonicalJson({ z: [true, false, null, { y: [] }], a: {} })).toBe(
+      '{"a":{},"z":[true,false,null,{"y":[]}]}',
+    );
   });
 
   it('encodes lone surrogates as U+FFFD bytes, as Go does', () => {
@@ -74,7 +76,11 @@ describe('canonical JSON (docker/go canonical/json)', () => {
       const keys = Object.keys(o).sort((a, b) => Buffer.compare(Buffer.from(a), Buffer.from(b)));
       return `{${keys.map((k) => `${ref(k)}:${ref(o[k])}`).join(',')}}`;
     };
-    const key = fc.oneof(fc.string({ unit: 'grapheme' }), fc.integer({ min: 0, max: 30 }).map(String), fc.string());
+    const key = fc.oneof(
+      fc.string({ unit: 'grapheme' }),
+      fc.integer({ min: 0, max: 30 }).map(String),
+      fc.string(),
+    );
     const json = fc.letrec((tie) => ({
       value: fc.oneof(
         { depthSize: 'small' },

@@ -3,7 +3,9 @@ import { goJsonString, htmlEscapeCompact, wireJson } from './wire.js';
 
 describe('wire bytes (Go json.Marshal of the envelope)', () => {
   it('HTML-escapes <, >, & and U+2028/U+2029 inside the raw signed JSON', () => {
-    expect(htmlEscapeCompact('{"a<b":"x&y>z\u2028\u2029é"}')).toBe('{"a\\u003cb":"x\\u0026y\\u003ez\\u2028\\u2029é"}');
+    expect(htmlEscapeCompact('{"a<b":"x&y>z\u2028\u2029é"}')).toBe(
+      '{"a\\u003cb":"x\\u0026y\\u003ez\\u2028\\u2029é"}',
+    );
   });
 
   it('refuses raw control characters, which Go cannot marshal', () => {
@@ -19,6 +21,8 @@ describe('wire bytes (Go json.Marshal of the envelope)', () => {
   });
 
   it('encodes Go strings like encoding/json', () => {
-    expect(goJsonString('a"\\\n\r\t\u0001<>&\u2028é\uD800')).toBe('"a\\"\\\\\\n\\r\\t\\u0001\\u003c\\u003e\\u0026\\u2028é\\ufffd"');
+    expect(goJsonString('a"\\\n\r\t\u0001<>&\u2028é\uD800')).toBe(
+      '"a\\"\\\\\\n\\r\\t\\u0001\\u003c\\u003e\\u0026\\u2028é\\ufffd"',
+    );
   });
 });

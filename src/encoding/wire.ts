@@ -90,6 +90,9 @@ export function wireJson(canonicalSignedText: string, signatures: readonly WireS
 }
 
 /** Wire bytes (UTF-8). */
-export function wireBytes(canonicalSignedText: string, signatures: readonly WireSignature[] | null): Uint8Array {
+export function wireBytes(
+  canonicalSignedText: string,
+  signatures: readonly WireSignature[] | null,
+): Uint8Array {
   return utf8(wireJson(canonicalSignedText, signatures));
 }

@@ -19,7 +19,13 @@ describe('Go RFC3339Nano times', () => {
   });
 
   it('rejects malformed times', () => {
-    for (const bad of ['2026-13-01T00:00:00Z', '2026-02-30T00:00:00Z', '2026-01-01 00:00:00Z', '2026-01-01T00:00:00', '']) {
+    for (const bad of [
+      '2026-13-01T00:00:00Z',
+      '2026-02-30T00:00:00Z',
+      '2026-01-01 00:00:00Z',
+      '2026-01-01T00:00:00',
+      '',
+    ]) {
       expect(parseGoTime(bad)).toBeNull();
     }
   });

@@ -19,11 +19,11 @@ import {
   type Signature,
   type SignedBody,
   type SnapshotMetadata,
-  TYPE_OF_ROLE,
   type TargetsBody,
   type TargetsMetadata,
   type TimestampMetadata,
   type TopLevelRole,
+  TYPE_OF_ROLE,
 } from './model.js';
 import { isDelegationName, parentRole } from './roles.js';
 
@@ -138,11 +138,15 @@ function parseFileMeta(ctx: Ctx, v: unknown, field: string): FileMetaJson {
 function parseCommon(ctx: Ctx, signed: Json, expected: MetadataType): number {
   const type = ctx.str(signed._type, '_type');
   if (type !== expected) {
-    throw new VerificationError('WRONG_TYPE', `${ctx.role}: _type is ${JSON.stringify(type)}, expected ${expected}`, {
-      role: ctx.role,
-      expected,
-      actual: type,
-    });
+    throw new VerificationError(
+      'WRONG_TYPE',
+      `${ctx.role}: _type is ${JSON.stringify(type)}, expected ${expected}`,
+      {
+        role: ctx.role,
+        expected,
+        actual: type,
+      },
+    );
   }
   ctx.int(signed.version, 'version', 1);
   const expires = ctx.str(signed.expires, 'expires');
@@ -166,7 +170,11 @@ function checkDelegations(ctx: Ctx, body: TargetsBody, keys: Map<string, TufPubl
   });
 }
 
-function parseBody(ctx: Ctx, signed: Json, role: string): { body: SignedBody; keys: Map<string, TufPublicKey> } {
+function parseBody(
+  ctx: Ctx,
+  signed: Json,
+  role: string,
+): { body: SignedBody; keys: Map<string, TufPublicKey> } {
   let keys = new Map<string, TufPublicKey>();
   if (role === 'root') {
     if (typeof signed.consistent_snapshot !== 'boolean') ctx.fail('consistent_snapshot', 'must be a boolean');
@@ -178,7 +186,8 @@ function parseBody(ctx: Ctx, signed: Json, role: string): { body: SignedBody; ke
     }
     for (const [name, rk] of Object.entries(roles)) {
       const r = parseRoleKeys(ctx, rk, `roles.${name}`);
-      for (const id of r.keyids) if (!keys.has(id)) ctx.fail(`roles.${name}.keyids`, `key ${id} is not in keys`);
+      for (const id of r.keyids)
+        if (!keys.has(id)) ctx.fail(`roles.${name}.keyids`, `key ${id} is not in keys`);
       parsedRoles[name] = r;
     }
     return { body: { ...signed, roles: parsedRoles } as RootBody, keys };
@@ -234,11 +243,15 @@ export function typeOfRole(role: string): MetadataType {
  */
 export function parseMetadata(bytes: Uint8Array, role: string, maxBytes?: number): Metadata {
   if (maxBytes !== undefined && bytes.length > maxBytes) {
-    throw new VerificationError('TOO_LARGE', `${role}: ${bytes.length} bytes exceeds the limit of ${maxBytes}`, {
-      role,
-      expected: `<= ${maxBytes} bytes`,
-      actual: String(bytes.length),
-    });
+    throw new VerificationError(
+      'TOO_LARGE',
+      `${role}: ${bytes.length} bytes exceeds the limit of ${maxBytes}`,
+      {
+        role,
+        expected: `<= ${maxBytes} bytes`,
+        actual: String(bytes.length),
+      },
+    );
   }
   const expected = typeOfRole(role);
   const ctx = new Ctx(role);
@@ -253,7 +266,8 @@ export function parseMetadata(bytes: Uint8Array, role: string, maxBytes?: number
 export const parseRoot = (b: Uint8Array, max?: number) => parseMetadata(b, 'root', max) as RootMetadata;
 export const parseTimestamp = (b: Uint8Array, max?: number) =>
   parseMetadata(b, 'timestamp', max) as TimestampMetadata;
-export const parseSnapshot = (b: Uint8Array, max?: number) => parseMetadata(b, 'snapshot', max) as SnapshotMetadata;
+export const parseSnapshot = (b: Uint8Array, max?: number) =>
+  parseMetadata(b, 'snapshot', max) as SnapshotMetadata;
 export const parseTargets = (b: Uint8Array, role = 'targets', max?: number) =>
   parseMetadata(b, role, max) as TargetsMetadata;
 

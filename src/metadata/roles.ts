@@ -15,9 +15,7 @@ function isCleanPath(p: string): boolean {
 
 /** `targets/<...>` with Notary's character set, length and clean-path rules. */
 export function isDelegationName(name: string): boolean {
-  return (
-    name.startsWith('targets/') && name.length < 256 && DELEGATION_NAME.test(name) && isCleanPath(name)
-  );
+  return name.startsWith('targets/') && name.length < 256 && DELEGATION_NAME.test(name) && isCleanPath(name);
 }
 
 /** Parent role of a delegation (`targets/a/b` -> `targets/a`). */

@@ -22,7 +22,10 @@ const SEGMENT = /^[A-Za-z0-9][A-Za-z0-9._:-]*$/;
 export function checkGunPath(gun: string): void {
   const parts = gun.split('/');
   if (gun.length > 255 || parts.some((p) => !SEGMENT.test(p) || p === '.' || p === '..')) {
-    throw new LocalError('BAD_REFERENCE', `invalid repository name for the trust dir: ${JSON.stringify(gun)}`);
+    throw new LocalError(
+      'BAD_REFERENCE',
+      `invalid repository name for the trust dir: ${JSON.stringify(gun)}`,
+    );
   }
 }
 
@@ -36,7 +39,10 @@ function checkRolePath(role: string): void {
 export class MetadataCache {
   readonly dir: string;
 
-  constructor(trustDir: string, readonly gun: string) {
+  constructor(
+    trustDir: string,
+    readonly gun: string,
+  ) {
     checkGunPath(gun);
     this.dir = join(trustDir, 'tuf', ...gun.split('/'), 'metadata');
   }
@@ -52,7 +58,9 @@ export class MetadataCache {
       return await readFile(this.pathOf(role));
     } catch (e) {
       if ((e as NodeJS.ErrnoException).code === 'ENOENT') return null;
-      throw new LocalError('IO', `cannot read cached ${role} for ${this.gun}: ${(e as Error).message}`, { cause: e });
+      throw new LocalError('IO', `cannot read cached ${role} for ${this.gun}: ${(e as Error).message}`, {
+        cause: e,
+      });
     }
   }
 

@@ -25,16 +25,22 @@ export function checkFileMeta(bytes: Uint8Array, meta: FileMetaJson, role: strin
     if (!hash) continue;
     const actual = b64(hash(bytes));
     if (actual !== expected) {
-      throw new VerificationError('HASH_MISMATCH', `${role}: ${alg} is ${actual}, but ${parent} says ${expected}`, {
-        role,
-        expected,
-        actual,
-      });
+      throw new VerificationError(
+        'HASH_MISMATCH',
+        `${role}: ${alg} is ${actual}, but ${parent} says ${expected}`,
+        {
+          role,
+          expected,
+          actual,
+        },
+      );
     }
     checked++;
   }
   if (checked === 0) {
-    throw new VerificationError('HASH_MISMATCH', `${role}: ${parent} lists no sha256/sha512 hash for it`, { role });
+    throw new VerificationError('HASH_MISMATCH', `${role}: ${parent} lists no sha256/sha512 hash for it`, {
+      role,
+    });
   }
 }
 

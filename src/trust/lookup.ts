@@ -20,7 +20,12 @@ export interface SignedTarget {
   readonly custom?: unknown;
 }
 
-export function toSignedTarget(name: string, meta: FileMetaJson, md: TargetsMetadata, signers: string[]): SignedTarget {
+export function toSignedTarget(
+  name: string,
+  meta: FileMetaJson,
+  md: TargetsMetadata,
+  signers: string[],
+): SignedTarget {
   const b64 = meta.hashes.sha256;
   if (b64 === undefined) {
     throw new FormatError('BAD_METADATA', `${md.role}: target ${JSON.stringify(name)} has no sha256 hash`, {
@@ -30,10 +35,14 @@ export function toSignedTarget(name: string, meta: FileMetaJson, md: TargetsMeta
   }
   const hex = Buffer.from(b64, 'base64').toString('hex');
   if (hex.length !== 64) {
-    throw new FormatError('BAD_METADATA', `${md.role}: target ${JSON.stringify(name)} sha256 is not 32 bytes`, {
-      role: md.role,
-      version: md.version,
-    });
+    throw new FormatError(
+      'BAD_METADATA',
+      `${md.role}: target ${JSON.stringify(name)} sha256 is not 32 bytes`,
+      {
+        role: md.role,
+        version: md.version,
+      },
+    );
   }
   const t: { -readonly [K in keyof SignedTarget]: SignedTarget[K] } = {
     name,
@@ -89,7 +98,7 @@ async function loadChain(updater: Updater, role: string): Promise<boolean> {
   for (let i = 2; i <= parts.length; i++) {
     const name = parts.slice(0, i).join('/');
     const parent = updater.trusted.targets(parts.slice(0, i - 1).join('/'));
-    if (!parent || !parent.signed.delegations.roles.some((r) => r.name === name)) return false;
+    if (!parent?.signed.delegations.roles.some((r) => r.name === name)) return false;
     if (!(await updater.loadTargets(name))) return false;
   }
   return true;

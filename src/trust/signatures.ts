@@ -1,7 +1,7 @@
 /** Threshold signature checks over canonical bytes, with distinct key ids. */
 
-import { verifySignature } from '../crypto/verify.js';
 import type { TufPublicKey } from '../crypto/types.js';
+import { verifySignature } from '../crypto/verify.js';
 import { VerificationError } from '../errors.js';
 import type { Metadata } from '../metadata/model.js';
 

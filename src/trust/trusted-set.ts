@@ -34,6 +34,8 @@ export interface TrustPolicy {
   readonly now?: () => number;
   /** Root certificate key ids pinned for this GUN: a first-seen root must be signed by these. */
   readonly pinnedCertIds?: readonly string[];
+  /** Refuse a first-seen root that no pin vouches for (no trust on first use). */
+  readonly disableTofu?: boolean;
 }
 
 export type UpdateResult = 'updated' | 'unchanged';
@@ -48,16 +50,25 @@ function expired(role: string, version: number, expires: string): VerificationEr
 }
 
 function rollback(role: string, trusted: number, got: number): VerificationError {
-  return new VerificationError('ROLLBACK', `${role}: got version ${got}, older than trusted version ${trusted}`, {
-    role,
-    version: got,
-    expected: `>= ${trusted}`,
-    actual: String(got),
-  });
+  return new VerificationError(
+    'ROLLBACK',
+    `${role}: got version ${got}, older than trusted version ${trusted}`,
+    {
+      role,
+      version: got,
+      expected: `>= ${trusted}`,
+      actual: String(got),
+    },
+  );
 }
 
 /** Root-role key set limited to certificates that are valid for the GUN now. */
-function rootKeySet(root: RootMetadata, policy: TrustPolicy, nowMs: number, onlyIds?: readonly string[]): RoleKeySet {
+function rootKeySet(
+  root: RootMetadata,
+  policy: TrustPolicy,
+  nowMs: number,
+  onlyIds?: readonly string[],
+): RoleKeySet {
   const role = root.signed.roles.root!;
   const keys = new Map<string, TufPublicKey>();
   let firstError: TrustError | undefined;
@@ -123,6 +134,13 @@ export class TrustedMetadataSet {
    * - `first-use`: never seen before (TOFU or pinned); must satisfy the pins, if any.
    */
   static fromRoot(bytes: Uint8Array, policy: TrustPolicy, source: 'cache' | 'first-use'): TrustedMetadataSet {
+    if (source === 'first-use' && policy.disableTofu && !policy.pinnedCertIds) {
+      throw new VerificationError(
+        'UNTRUSTED_ROOT',
+        `no trusted root for ${policy.gun} in the trust dir, no pinned certificate, and trust on first use is disabled`,
+        { role: 'root' },
+      );
+    }
     const root = parseRoot(bytes);
     const set = new TrustedMetadataSet(root, policy);
     const now = set.nowMs();
@@ -281,9 +299,13 @@ export class TrustedMetadataSet {
   updateTargets(bytes: Uint8Array, role = 'targets'): TargetsMetadata {
     const meta = this.metaFor(role);
     if (!meta) {
-      throw new VerificationError('BAD_METADATA', `snapshot v${this.#snapshot!.version} does not list ${role}`, {
-        role,
-      });
+      throw new VerificationError(
+        'BAD_METADATA',
+        `snapshot v${this.#snapshot!.version} does not list ${role}`,
+        {
+          role,
+        },
+      );
     }
     checkFileMeta(bytes, meta, role, 'snapshot');
     const keySet = this.keySetFor(role);

@@ -17,7 +17,7 @@ import { DEFAULT_SIZE_LIMITS, type FileMetaJson } from '../metadata/model.js';
 import type { MetadataCache } from '../storage/trust-dir.js';
 import type { MetadataStore } from '../transport/store.js';
 import { checkFileMeta, listedSha256Hex } from './filemeta.js';
-import { type TrustPolicy, TrustedMetadataSet } from './trusted-set.js';
+import { TrustedMetadataSet, type TrustPolicy } from './trusted-set.js';
 
 export interface UpdateOptions {
   /** Answer from the local cache only; never touch the network. */
@@ -82,7 +82,11 @@ export class Updater {
 
   private async fetch(name: string, maxBytes: number, role: string): Promise<Uint8Array | null> {
     if (this.#opts.offline) {
-      throw new NetworkError('NETWORK', `offline: ${role} is not in the local cache for ${this.#policy.gun}`, { role });
+      throw new NetworkError(
+        'NETWORK',
+        `offline: ${role} is not in the local cache for ${this.#policy.gun}`,
+        { role },
+      );
     }
     return this.#store.getMeta(name, maxBytes);
   }
@@ -93,9 +97,13 @@ export class Updater {
     if (cachedRoot) return { bytes: cachedRoot, source: 'cache' };
     const bytes = await this.fetch('root', this.#opts.maxRootBytes ?? DEFAULT_SIZE_LIMITS.other, 'root');
     if (!bytes) {
-      throw new NotSignedError('NO_TRUST_DATA', `no trust data for ${this.#policy.gun} on ${this.#store.description}`, {
-        role: 'root',
-      });
+      throw new NotSignedError(
+        'NO_TRUST_DATA',
+        `no trust data for ${this.#policy.gun} on ${this.#store.description}`,
+        {
+          role: 'root',
+        },
+      );
     }
     this.#staged.set('root', bytes);
     return { bytes, source: 'first-use' };
@@ -107,7 +115,11 @@ export class Updater {
     let n = 0;
     for (; n < max; n++) {
       const next = set.root.version + 1;
-      const bytes = await this.fetch(`${next}.root`, this.#opts.maxRootBytes ?? DEFAULT_SIZE_LIMITS.other, 'root');
+      const bytes = await this.fetch(
+        `${next}.root`,
+        this.#opts.maxRootBytes ?? DEFAULT_SIZE_LIMITS.other,
+        'root',
+      );
       if (!bytes) break;
       set.updateRoot(bytes);
       this.#staged.set('root', bytes);
@@ -137,7 +149,11 @@ export class Updater {
   private async updateTopLevel(set: TrustedMetadataSet): Promise<boolean> {
     const tsBytes = this.#opts.offline
       ? await this.cached('timestamp')
-      : await this.fetch('timestamp', this.#opts.maxTimestampBytes ?? DEFAULT_SIZE_LIMITS.timestamp, 'timestamp');
+      : await this.fetch(
+          'timestamp',
+          this.#opts.maxTimestampBytes ?? DEFAULT_SIZE_LIMITS.timestamp,
+          'timestamp',
+        );
     if (!tsBytes) {
       const what = this.#opts.offline ? 'the local cache' : this.#store.description;
       throw new NotSignedError('NO_TRUST_DATA', `no timestamp for ${this.#policy.gun} on ${what}`, {
@@ -164,9 +180,13 @@ export class Updater {
     const name = hex ? `${role}.${hex}` : role;
     const bytes = await this.fetch(name, meta.length, role);
     if (!bytes) {
-      throw new VerificationError('BAD_METADATA', `${role} listed by its parent is missing on ${this.#store.description}`, {
-        role,
-      });
+      throw new VerificationError(
+        'BAD_METADATA',
+        `${role} listed by its parent is missing on ${this.#store.description}`,
+        {
+          role,
+        },
+      );
     }
     return bytes;
   }
@@ -192,9 +212,13 @@ export class Updater {
         set = await this.freshSet(rootBytes(), 'cache');
         const n = await this.rotateRoot(set);
         if (n === 0) {
-          throw new VerificationError('HASH_MISMATCH', 'snapshot lists a root that the server does not serve', {
-            role: 'root',
-          });
+          throw new VerificationError(
+            'HASH_MISMATCH',
+            'snapshot lists a root that the server does not serve',
+            {
+              role: 'root',
+            },
+          );
         }
         set.checkRootFresh();
         if (!(await this.updateTopLevel(set))) {
@@ -204,7 +228,8 @@ export class Updater {
         }
       }
     } catch (e) {
-      if (rotated || this.#opts.offline || !(e instanceof TrustError) || !ROOT_RETRY_CODES.has(e.code)) throw e;
+      if (rotated || this.#opts.offline || !(e instanceof TrustError) || !ROOT_RETRY_CODES.has(e.code))
+        throw e;
       // Keys may have rotated: walk newer roots, then retry once (Notary's Update()).
       set = await this.freshSet(rootBytes(), 'cache');
       if ((await this.rotateRoot(set)) === 0) throw e;
