@@ -20,7 +20,6 @@ export interface WireSignature {
 
 const HTML_UNSAFE = /[<>&\u2028\u2029]/g;
 const HTML_UNSAFE_TEST = /[<>&\u2028\u2029]/;
-// biome-ignore lint/suspicious/noControlCharactersInRegex: Go's scanner rejects raw control characters
 const CONTROL = /[\u0000-\u001f]/;
 
 const HTML_ESCAPES: Record<string, string> = {
