@@ -1,0 +1,326 @@
+/**
+ * The private key store of a docker/notary trust dir: `<trustDir>/private/<keyid>.key`
+ * (dir 0700, files 0600, atomic writes), the layout Notary >= 0.4 uses.
+ *
+ * Listing reads only PEM headers (no passphrase). Files in sub-directories
+ * are listed too, like Notary's recursive walk, which also covers the
+ * pre-0.4 layout (`root_keys/<id>_root.key`, `tuf_keys/<gun>/<id>_<role>.key`):
+ * for those, role and gun come from the name and path when headers lack them.
+ * We read that layout but never migrate or write it.
+ */
+import type { Dirent } from 'node:fs';
+import { chmod, lstat, mkdir, readdir, readFile, unlink } from 'node:fs/promises';
+import { join, relative, sep } from 'node:path';
+import type { PrivateKeyHandle } from '../crypto/signers.js';
+import { FormatError, LocalError, TrustError } from '../errors.js';
+import { writeFileAtomic } from '../storage/atomic.js';
+import { inspectKeyFile, MAX_KEY_FILE_BYTES, readKeyFile, writeKeyFile } from './keyfile.js';
+import {
+  defaultPassphraseProvider,
+  type PassphraseProvider,
+  shortKeyId,
+  wrongPassphraseError,
+} from './passphrase.js';
+
+export interface StoredKeyInfo {
+  /** Key id of the bare public key (the file's base name). */
+  readonly keyId: string;
+  /** `role:` header ('' when unknown). */
+  readonly role: string;
+  /** `gun:` header (targets/snapshot/timestamp keys), when present. */
+  readonly gun?: string;
+  /** Absolute path of the key file. */
+  readonly path: string;
+  /** Found in the pre-0.4 layout (sub-directory / `<id>_<role>` name). */
+  readonly legacy: boolean;
+  readonly encrypted: boolean;
+}
+
+export interface KeyFilter {
+  keyId?: string;
+  role?: string;
+  gun?: string;
+}
+
+export interface KeyStoreOptions {
+  /** Where passphrases come from. Default: environment, then terminal prompt. */
+  passphrase?: PassphraseProvider;
+  /** PBKDF2 iterations for keys we write (default: pkcs8 DEFAULT_PBKDF2_ITERATIONS). */
+  iterations?: number;
+  /** Total decryption attempts per key before giving up. Default 4 (Notary: first try + 3 retries). */
+  maxAttempts?: number;
+}
+
+export interface AddKeyOptions {
+  role: string;
+  /** Recorded for targets/snapshot/timestamp keys only (as Notary does). */
+  gun?: string;
+  /** Replace an existing file with the same key id. Default false. */
+  overwrite?: boolean;
+}
+
+const KEY_ID = /^[0-9a-f]{64}$/;
+const KEY_FILE = /^[A-Za-z0-9][A-Za-z0-9_.-]*\.key$/;
+const MAX_DEPTH = 8;
+
+export class KeyStore {
+  readonly privateDir: string;
+  readonly #passphrase: PassphraseProvider;
+  readonly #iterations: number | undefined;
+  readonly #maxAttempts: number;
+  readonly #cache = new Map<string, PrivateKeyHandle>();
+
+  constructor(trustDir: string, options: KeyStoreOptions = {}) {
+    this.privateDir = join(trustDir, 'private');
+    this.#passphrase = options.passphrase ?? defaultPassphraseProvider();
+    this.#iterations = options.iterations;
+    this.#maxAttempts = options.maxAttempts ?? 4;
+  }
+
+  /** All key files, sorted by role then key id. Never decrypts. */
+  async list(): Promise<StoredKeyInfo[]> {
+    const out: StoredKeyInfo[] = [];
+    await this.#walk(this.privateDir, 0, out);
+    // Prefer the current layout when the same id appears twice.
+    const byId = new Map<string, StoredKeyInfo>();
+    for (const k of out) {
+      const prev = byId.get(k.keyId);
+      if (!prev || (prev.legacy && !k.legacy)) byId.set(k.keyId, k);
+    }
+    return [...byId.values()].sort((a, b) =>
+      a.role === b.role ? (a.keyId < b.keyId ? -1 : a.keyId > b.keyId ? 1 : 0) : a.role < b.role ? -1 : 1,
+    );
+  }
+
+  /** Keys matching every given field of the filter. */
+  async find(filter: KeyFilter = {}): Promise<StoredKeyInfo[]> {
+    return (await this.list()).filter(
+      (k) =>
+        (filter.keyId === undefined || k.keyId === filter.keyId) &&
+        (filter.role === undefined || k.role === filter.role) &&
+        (filter.gun === undefined || k.gun === filter.gun),
+    );
+  }
+
+  /** Info of one key, or undefined. */
+  async get(keyId: string): Promise<StoredKeyInfo | undefined> {
+    return (await this.find({ keyId }))[0];
+  }
+
+  /** Resolves a full key id from a unique prefix (>= 7 hex chars, as displayed short ids). */
+  async resolveKeyId(prefix: string): Promise<string> {
+    if (KEY_ID.test(prefix)) return prefix;
+    if (!/^[0-9a-f]{7,63}$/.test(prefix))
+      throw new LocalError('USAGE', `invalid key id ${JSON.stringify(prefix)}`);
+    const hits = (await this.list()).filter((k) => k.keyId.startsWith(prefix));
+    if (hits.length === 0)
+      throw new LocalError('KEY_NOT_FOUND', `no private key with id ${prefix} in ${this.privateDir}`);
+    if (hits.length > 1) throw new LocalError('USAGE', `key id prefix ${prefix} is ambiguous`);
+    return (hits[0] as StoredKeyInfo).keyId;
+  }
+
+  /**
+   * Encrypts and stores a key as `private/<bare key id>.key` (0600, atomic).
+   * The passphrase comes from the provider with `creating: true`.
+   */
+  async add(key: PrivateKeyHandle, options: AddKeyOptions): Promise<StoredKeyInfo> {
+    const keyId = key.publicKey.id;
+    if (!options.role) throw new LocalError('USAGE', 'a key needs a role');
+    const path = this.#pathOf(keyId);
+    if (!options.overwrite && (await exists(path))) {
+      throw new LocalError(
+        'USAGE',
+        `a key with id ${shortKeyId(keyId)} already exists in ${this.privateDir}`,
+      );
+    }
+    const req = {
+      role: options.role,
+      keyId,
+      attempt: 0,
+      creating: true,
+      ...(options.gun ? { gun: options.gun } : {}),
+    };
+    const passphrase = await this.#passphrase(req);
+    const pem = await writeKeyFile(key, {
+      role: options.role,
+      passphrase,
+      ...(options.gun ? { gun: options.gun } : {}),
+      ...(this.#iterations === undefined ? {} : { iterations: this.#iterations }),
+    });
+    await this.#ensureDir();
+    await writeFileAtomic(path, pem, { mode: 0o600 });
+    this.#cache.set(keyId, key);
+    const info = inspectKeyFile(pem);
+    return {
+      keyId,
+      role: info.role,
+      path,
+      legacy: false,
+      encrypted: true,
+      ...(info.gun ? { gun: info.gun } : {}),
+    };
+  }
+
+  /**
+   * Decrypts a key (asking the provider, retrying wrong passphrases up to
+   * `maxAttempts`), checks it matches its file name, and caches it for the
+   * life of this store. Not found → LocalError KEY_NOT_FOUND.
+   */
+  async load(keyId: string): Promise<{ info: StoredKeyInfo; key: PrivateKeyHandle }> {
+    const info = await this.get(keyId);
+    if (!info) throw new LocalError('KEY_NOT_FOUND', `no private key with id ${keyId} in ${this.privateDir}`);
+    const cached = this.#cache.get(keyId);
+    if (cached) return { info, key: cached };
+    const text = await readKeyText(info.path);
+    const label = `${shortKeyId(keyId)} (${info.role || 'unknown role'})`;
+    let key: PrivateKeyHandle | undefined;
+    if (!info.encrypted) {
+      key = (await readKeyFile(text, undefined, { label })).key;
+    } else {
+      for (let attempt = 0; key === undefined; attempt++) {
+        if (attempt >= this.#maxAttempts) throw wrongPassphraseError({ role: info.role, keyId });
+        const passphrase = await this.#passphrase({
+          role: info.role,
+          keyId,
+          attempt,
+          creating: false,
+          ...(info.gun ? { gun: info.gun } : {}),
+        });
+        try {
+          key = (await readKeyFile(text, passphrase, { label })).key;
+        } catch (e) {
+          if (!(e instanceof LocalError && e.code === 'PASSPHRASE')) throw withPath(e, info.path);
+        }
+      }
+    }
+    if (KEY_ID.test(keyId) && key.publicKey.id !== keyId) {
+      throw new FormatError(
+        'BAD_KEY',
+        `key file ${info.path} holds key ${shortKeyId(key.publicKey.id)}, not ${shortKeyId(keyId)}`,
+      );
+    }
+    this.#cache.set(keyId, key);
+    return { info, key };
+  }
+
+  /** The key file's text as stored (still encrypted), e.g. for export. */
+  async readFile(keyId: string): Promise<string> {
+    const info = await this.get(keyId);
+    if (!info) throw new LocalError('KEY_NOT_FOUND', `no private key with id ${keyId} in ${this.privateDir}`);
+    return readKeyText(info.path);
+  }
+
+  /** Deletes a key file (and forgets the cached key). Missing → KEY_NOT_FOUND. */
+  async remove(keyId: string): Promise<void> {
+    const info = await this.get(keyId);
+    if (!info) throw new LocalError('KEY_NOT_FOUND', `no private key with id ${keyId} in ${this.privateDir}`);
+    this.#cache.delete(keyId);
+    try {
+      await unlink(info.path);
+    } catch (e) {
+      throw new LocalError('IO', `cannot remove ${info.path}`, { cause: e });
+    }
+  }
+
+  #pathOf(keyId: string): string {
+    if (!KEY_ID.test(keyId)) throw new LocalError('USAGE', `invalid key id ${JSON.stringify(keyId)}`);
+    return join(this.privateDir, `${keyId}.key`);
+  }
+
+  async #ensureDir(): Promise<void> {
+    try {
+      const made = await mkdir(this.privateDir, { recursive: true, mode: 0o700 });
+      if (made !== undefined) await chmod(this.privateDir, 0o700);
+    } catch (e) {
+      throw new LocalError('IO', `cannot create ${this.privateDir}`, { cause: e });
+    }
+  }
+
+  async #walk(dir: string, depth: number, out: StoredKeyInfo[]): Promise<void> {
+    let entries: Dirent[];
+    try {
+      entries = await readdir(dir, { withFileTypes: true });
+    } catch (e) {
+      const code = (e as NodeJS.ErrnoException).code;
+      if (code === 'ENOENT' || code === 'ENOTDIR') return;
+      throw new LocalError('IO', `cannot read ${dir}`, { cause: e });
+    }
+    entries.sort((a, b) => (a.name < b.name ? -1 : 1));
+    for (const ent of entries) {
+      const full = join(dir, ent.name);
+      if (ent.isDirectory()) {
+        if (depth < MAX_DEPTH && !ent.name.startsWith('.')) await this.#walk(full, depth + 1, out);
+        continue;
+      }
+      // Notary skips symlinks; so do we (and anything that is not a regular file).
+      if (!ent.isFile() || !KEY_FILE.test(ent.name)) continue;
+      const info = await this.#describe(full);
+      if (info) out.push(info);
+    }
+  }
+
+  async #describe(path: string): Promise<StoredKeyInfo | undefined> {
+    let text: string;
+    try {
+      text = await readKeyText(path);
+    } catch {
+      return undefined; // unreadable or oversized: not listed (Notary logs and skips)
+    }
+    let header: ReturnType<typeof inspectKeyFile>;
+    try {
+      header = inspectKeyFile(text);
+    } catch {
+      return undefined; // not a key PEM: skipped like Notary's ListKeys
+    }
+    const rel = relative(this.privateDir, path).split(sep);
+    const base = (rel[rel.length - 1] as string).slice(0, -'.key'.length);
+    const subdirs = rel.slice(0, -1);
+    let keyId = base;
+    let role = header.role;
+    let gun = header.gun;
+    let legacy = subdirs.length > 0;
+    const us = base.indexOf('_');
+    if (us > 0) {
+      legacy = true;
+      keyId = base.slice(0, us);
+      if (!role) role = base.slice(us + 1);
+    }
+    if (!gun && subdirs[0] === 'tuf_keys' && subdirs.length > 1) gun = subdirs.slice(1).join('/');
+    return {
+      keyId,
+      role,
+      path,
+      legacy,
+      encrypted: header.encrypted,
+      ...(gun ? { gun } : {}),
+    };
+  }
+}
+
+async function exists(path: string): Promise<boolean> {
+  try {
+    await lstat(path);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+async function readKeyText(path: string): Promise<string> {
+  let buf: Buffer;
+  try {
+    const st = await lstat(path);
+    if (!st.isFile()) throw new LocalError('IO', `${path} is not a regular file`);
+    if (st.size > MAX_KEY_FILE_BYTES) throw new FormatError('BAD_KEY', `key file ${path} is too large`);
+    buf = await readFile(path);
+  } catch (e) {
+    if (e instanceof TrustError) throw e;
+    throw new LocalError('IO', `cannot read ${path}`, { cause: e });
+  }
+  return buf.toString('utf8');
+}
+
+function withPath(e: unknown, path: string): unknown {
+  if (e instanceof FormatError) return new FormatError(e.code, `${e.message} (${path})`, { cause: e });
+  return e;
+}
