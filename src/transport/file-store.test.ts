@@ -1,0 +1,189 @@
+// FileStore: layout, atomic publish rules, size caps, and proof that the layout is notary-server's URL
+// space: the directory served as static files is read by the real notary client.
+import { execFile } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { existsSync, readdirSync, readFileSync, utimesSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { join, normalize } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { freshGun, getLab, runNotary, tempDir } from '../../test/harness/lab.js';
+import { FormatError, PublishError, VerificationError } from '../errors.js';
+import { FileStore } from './file-store.js';
+import { NotaryServerStore } from './notary-server.js';
+
+const enc = (o: unknown) => new TextEncoder().encode(JSON.stringify(o));
+const meta = (type: string, version: number, extra: Record<string, unknown> = {}) =>
+  enc({ signed: { _type: type, version, ...extra }, signatures: [] });
+const hex = (b: Uint8Array) => createHash('sha256').update(b).digest('hex');
+const GUN = 'localhost:5000/library/demo';
+
+describe('FileStore', () => {
+  it('publishes <role>.json, <role>.<sha256>.json and <version>.<role>.json, and reads them back', async () => {
+    const dir = tempDir();
+    const s = new FileStore(dir, GUN);
+    const root = meta('Root', 1);
+    const rel = meta('Targets', 3);
+    await s.publish([
+      { role: 'root', bytes: root },
+      { role: 'targets/releases', bytes: rel },
+    ]);
+    const base = join(dir, 'localhost:5000', 'library', 'demo', '_trust', 'tuf');
+    expect(s.metaDir).toBe(base);
+    expect(s.description).toBe(`file://${base}`);
+    expect(readFileSync(join(base, 'root.json'))).toEqual(Buffer.from(root));
+    expect(readFileSync(join(base, `root.${hex(root)}.json`))).toEqual(Buffer.from(root));
+    expect(readFileSync(join(base, '1.root.json'))).toEqual(Buffer.from(root));
+    expect(readFileSync(join(base, 'targets', 'releases.json'))).toEqual(Buffer.from(rel));
+    expect(readFileSync(join(base, '3.targets', 'releases.json'))).toEqual(Buffer.from(rel));
+    expect(await s.getMeta('root', 1024)).toEqual(root);
+    expect(await s.getMeta('1.root', 1024)).toEqual(root);
+    expect(await s.getMeta(`targets/releases.${hex(rel)}`, 1024)).toEqual(rel);
+    expect(await s.getMeta('3.targets/releases', 1024)).toEqual(rel);
+    expect(await s.getMeta('timestamp', 1024)).toBeNull();
+    expect(await s.getMeta('2.root', 1024)).toBeNull();
+    // no temp files or locks left behind
+    expect(readdirSync(base).filter((f) => f.startsWith('.'))).toEqual([]);
+  });
+
+  it('refuses versions that are not newer (CONFLICT), accepts newer ones', async () => {
+    const s = new FileStore(tempDir(), GUN);
+    await s.publish([{ role: 'targets', bytes: meta('Targets', 2) }]);
+    const err = await s
+      .publish([{ role: 'targets', bytes: meta('Targets', 2, { x: 1 }) }])
+      .catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(PublishError);
+    expect(err).toMatchObject({ code: 'CONFLICT', role: 'targets', version: 2 });
+    await expect(s.publish([{ role: 'targets', bytes: meta('Targets', 1) }])).rejects.toMatchObject({
+      code: 'CONFLICT',
+    });
+    await s.publish([{ role: 'targets', bytes: meta('Targets', 3) }]);
+    expect(await s.getMeta('targets', 1024)).toEqual(meta('Targets', 3));
+    expect(await s.getMeta('2.targets', 1024)).toEqual(meta('Targets', 2));
+  });
+
+  it('a conflicting batch changes nothing', async () => {
+    const s = new FileStore(tempDir(), GUN);
+    await s.publish([{ role: 'snapshot', bytes: meta('Snapshot', 5) }]);
+    await expect(
+      s.publish([
+        { role: 'targets', bytes: meta('Targets', 1) },
+        { role: 'snapshot', bytes: meta('Snapshot', 5, { y: 1 }) },
+      ]),
+    ).rejects.toMatchObject({ code: 'CONFLICT' });
+    expect(await s.getMeta('targets', 1024)).toBeNull();
+  });
+
+  it('needs signed.version to name files', async () => {
+    const s = new FileStore(tempDir(), GUN);
+    await expect(s.publish([{ role: 'root', bytes: enc({ signed: {} }) }])).rejects.toBeInstanceOf(
+      FormatError,
+    );
+    await expect(s.publish([{ role: 'root', bytes: new TextEncoder().encode('{') }])).rejects.toMatchObject({
+      code: 'BAD_METADATA',
+    });
+  });
+
+  it('caps reads (TOO_LARGE with the role)', async () => {
+    const s = new FileStore(tempDir(), GUN);
+    await s.publish([{ role: 'targets', bytes: meta('Targets', 1, { pad: 'x'.repeat(5000) }) }]);
+    const err = await s.getMeta('targets', 100).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(VerificationError);
+    expect(err).toMatchObject({ code: 'TOO_LARGE', role: 'targets' });
+  });
+
+  it('serialises publishers with a lock file; a stale lock is broken', async () => {
+    const s = new FileStore(tempDir(), GUN);
+    await s.publish([{ role: 'root', bytes: meta('Root', 1) }]);
+    const lock = join(s.metaDir, '.publish.lock');
+    writeFileSync(lock, '99999\n');
+    await expect(s.publish([{ role: 'root', bytes: meta('Root', 2) }])).rejects.toMatchObject({
+      code: 'CONFLICT',
+      message: expect.stringMatching(/in progress/),
+    });
+    const old = new Date(Date.now() - 60 * 60_000);
+    utimesSync(lock, old, old);
+    await s.publish([{ role: 'root', bytes: meta('Root', 2) }]);
+    expect(existsSync(lock)).toBe(false);
+  });
+
+  it('rejects GUNs and names that would leave the directory', async () => {
+    expect(() => new FileStore(tempDir(), '../etc')).toThrow(
+      expect.objectContaining({ code: 'BAD_REFERENCE' }),
+    );
+    expect(() => new FileStore(tempDir(), 'a//b')).toThrow(
+      expect.objectContaining({ code: 'BAD_REFERENCE' }),
+    );
+    const s = new FileStore(tempDir(), GUN);
+    await expect(s.getMeta('../../x', 10)).rejects.toMatchObject({ code: 'USAGE' });
+    await expect(s.publish([{ role: '../x', bytes: meta('Root', 1) }])).rejects.toMatchObject({
+      code: 'USAGE',
+    });
+  });
+
+  it('no server keys; deleteRepository removes everything', async () => {
+    const s = new FileStore(tempDir(), GUN);
+    expect(await s.getServerKey('timestamp')).toBeNull();
+    await expect(s.rotateServerKey('snapshot')).rejects.toMatchObject({ code: 'USAGE' });
+    await s.publish([{ role: 'root', bytes: meta('Root', 1) }]);
+    await s.deleteRepository();
+    expect(await s.getMeta('root', 1024)).toBeNull();
+    await s.deleteRepository(); // idempotent
+  });
+
+  it('is notary-server URL space: served statically, the real notary client reads it', async () => {
+    const lab = getLab('remote');
+    const gun = freshGun(lab, 'h4-file');
+    const trustDir = tempDir();
+    expect(runNotary(lab, ['init', gun, '-p'], { trustDir }).status).toBe(0);
+    const add = runNotary(lab, ['addhash', gun, 'v1', '42', '--sha256', 'cd'.repeat(32), '-p'], { trustDir });
+    expect(add.status, add.stderr).toBe(0);
+    const server = new NotaryServerStore({
+      serverUrl: lab.notaryUrl,
+      gun,
+      ca: readFileSync(lab.caCert, 'utf8'),
+    });
+    const files: Array<{ role: string; bytes: Uint8Array }> = [];
+    for (const role of ['root', 'targets', 'snapshot', 'timestamp']) {
+      files.push({ role, bytes: (await server.getMeta(role, 1 << 20)) as Uint8Array });
+    }
+    const dir = tempDir();
+    await new FileStore(dir, gun).publish(files);
+
+    const http = createServer((req, res) => {
+      const path = decodeURIComponent((req.url ?? '/').split('?')[0] ?? '/');
+      if (path === '/v2/' || path === '/v2') {
+        res.writeHead(200).end('{}');
+        return;
+      }
+      const rel = normalize(path.slice('/v2/'.length));
+      if (!path.startsWith('/v2/') || rel.startsWith('..')) {
+        res.writeHead(404).end();
+        return;
+      }
+      try {
+        res.writeHead(200, { 'content-type': 'application/json' }).end(readFileSync(join(dir, rel)));
+      } catch {
+        res.writeHead(404).end();
+      }
+    });
+    await new Promise<void>((resolve) => http.listen(0, '127.0.0.1', resolve));
+    try {
+      const port = (http.address() as AddressInfo).port;
+      const r = await new Promise<{ status: number | null; stdout: string; stderr: string }>((resolve) => {
+        // notary talks plain http to this static server; a fresh trust dir so nothing is cached
+        execFile(
+          'notary',
+          ['-d', tempDir(), '-s', `http://127.0.0.1:${port}`, 'lookup', gun, 'v1'],
+          { env: { ...process.env, ...lab.notaryEnv }, timeout: 30_000 },
+          (err, stdout, stderr) =>
+            resolve({ status: err ? ((err as { code?: number }).code ?? 1) : 0, stdout, stderr }),
+        );
+      });
+      expect(r.status, r.stderr).toBe(0);
+      expect(r.stdout).toContain(`sha256:${'cd'.repeat(32)} 42`);
+    } finally {
+      await new Promise<void>((resolve) => http.close(() => resolve()));
+    }
+  });
+});

@@ -1,0 +1,38 @@
+/**
+ * The transport seam for trust metadata. Dialect-neutral: the Notary v1 server (notary-server.ts), a
+ * directory laid out like it (file-store.ts), and later a TUF 1.0 / OCI-registry-hosted store all
+ * implement this. A store moves bytes; it never decides trust.
+ */
+
+export interface MetadataStore {
+  /**
+   * Fetch `<name>.json` (e.g. 'timestamp', 'root', '2.root', 'snapshot.<sha256hex>',
+   * 'targets/releases.<hex>'). Returns null when it does not exist (404). Never returns more than
+   * maxBytes (VerificationError TOO_LARGE instead).
+   */
+  getMeta(name: string, maxBytes: number): Promise<Uint8Array | null>;
+  /** Atomically publish role files (role name without .json → exact bytes). */
+  publish(files: ReadonlyArray<{ role: string; bytes: Uint8Array }>): Promise<void>;
+  /** Server-managed key for 'timestamp' | 'snapshot' (GET .../<role>.key); null if the store has no server keys. */
+  getServerKey(role: 'timestamp' | 'snapshot'): Promise<unknown | null>;
+  /** Asks the server for a new 'timestamp' | 'snapshot' key; returns its public key. */
+  rotateServerKey(role: 'timestamp' | 'snapshot'): Promise<unknown>;
+  /** Deletes all trust data of the repository. */
+  deleteRepository(): Promise<void>;
+  /** For error messages, e.g. 'https://notary.example/v2/<gun>'. */
+  readonly description: string;
+}
+
+/** Metadata names a store accepts: role names (`targets/releases`), optionally `<version>.` or `.<hex>`. */
+const META_NAME =
+  /^(?:[0-9]+\.)?[a-z0-9_-]+(?:\/[a-z0-9_-]+)*(?:\.[a-f0-9]{64}|\.[a-f0-9]{96}|\.[a-f0-9]{128})?$/;
+
+/** Whether `name` is a metadata file name a store may be asked for (no traversal, no odd characters). */
+export function isValidMetaName(name: string): boolean {
+  return name.length > 0 && name.length <= 512 && META_NAME.test(name);
+}
+
+/** Role names that may be published (`root`, `targets`, `targets/releases`, ...). */
+export function isValidRoleName(role: string): boolean {
+  return role.length > 0 && role.length < 256 && /^[a-z0-9_-]+(?:\/[a-z0-9_-]+)*$/.test(role);
+}
