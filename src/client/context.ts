@@ -15,12 +15,15 @@ import { FileStore } from '../transport/file-store.js';
 import type { HttpClient } from '../transport/http.js';
 import { NotaryServerStore } from '../transport/notary-server.js';
 import type { MetadataStore } from '../transport/store.js';
+import { longestPrefixMatch } from '../trust/pinning.js';
 import type { TrustPolicy } from '../trust/trusted-set.js';
 
 /** Notary-style trust pinning (the `trust_pinning` section of a notary client config). */
 export interface TrustPinning {
   /** GUN -> root certificate key ids a first-seen root must be signed with. */
   certs?: Record<string, string[]>;
+  /** GUN prefix -> CA certificate(s) (PEM text) the root certificates must chain to. */
+  ca?: Record<string, string>;
   /** Refuse trust on first use: a repository without a cached root and no pin fails. */
   disableTofu?: boolean;
 }
@@ -86,7 +89,9 @@ export function policyFor(gun: string, opts: TrustOptions): TrustPolicy {
   if (opts.now) policy.now = opts.now;
   const pinned = opts.pinning?.certs?.[gun];
   if (pinned) policy.pinnedCertIds = pinned;
-  if (opts.pinning?.disableTofu && !pinned) policy.disableTofu = true;
+  const ca = longestPrefixMatch(opts.pinning?.ca, gun);
+  if (ca !== undefined && !pinned) policy.pinnedCAs = [ca];
+  if (opts.pinning?.disableTofu) policy.disableTofu = true;
   return policy;
 }
 

@@ -25,6 +25,7 @@ import type {
 import { parseRoot, parseSnapshot, parseTargets, parseTimestamp } from '../metadata/parse.js';
 import { parentRole } from '../metadata/roles.js';
 import { checkFileMeta } from './filemeta.js';
+import { chainsToCa, parseCaBundle } from './pinning.js';
 import { checkThreshold, type RoleKeySet } from './signatures.js';
 
 export interface TrustPolicy {
@@ -32,8 +33,10 @@ export interface TrustPolicy {
   readonly gun: string;
   /** Clock (ms since the epoch); injectable for tests. */
   readonly now?: () => number;
-  /** Root certificate key ids pinned for this GUN: a first-seen root must be signed by these. */
+  /** Root certificate key ids pinned for this GUN: every new root must be signed by these. */
   readonly pinnedCertIds?: readonly string[];
+  /** CA certificates (PEM) pinned for this GUN's prefix: new roots' certificates must chain to one. */
+  readonly pinnedCAs?: readonly string[];
   /** Refuse a first-seen root that no pin vouches for (no trust on first use). */
   readonly disableTofu?: boolean;
 }
@@ -62,34 +65,57 @@ function rollback(role: string, trusted: number, got: number): VerificationError
   );
 }
 
-/** Root-role key set limited to certificates that are valid for the GUN now. */
+interface RootKeyFilter {
+  /** Check certificate validity windows (Notary skips it for the previously trusted root). */
+  checkExpiry: boolean;
+  /** Apply the trust pins (for a root that is new to us). */
+  pinned: boolean;
+}
+
+/** Root-role key set limited to certificates valid for the GUN (and allowed by the pins, when asked). */
 function rootKeySet(
   root: RootMetadata,
   policy: TrustPolicy,
   nowMs: number,
-  onlyIds?: readonly string[],
+  filter: RootKeyFilter,
 ): RoleKeySet {
   const role = root.signed.roles.root!;
   const keys = new Map<string, TufPublicKey>();
   let firstError: TrustError | undefined;
+  const ids = filter.pinned && policy.pinnedCertIds ? policy.pinnedCertIds : undefined;
+  const cas =
+    filter.pinned && !ids && policy.pinnedCAs
+      ? policy.pinnedCAs.flatMap((p) => parseCaBundle(p, 'pinned CA'))
+      : undefined;
+  let pinnedOut = 0;
   for (const id of role.keyids) {
-    if (onlyIds && !onlyIds.includes(id)) continue;
     const key = root.keys.get(id);
     if (!key) continue;
     try {
-      validateRootCertificate(key, policy.gun, new Date(nowMs));
-      keys.set(id, key);
+      validateRootCertificate(key, policy.gun, new Date(nowMs), { checkExpiry: filter.checkExpiry });
     } catch (e) {
-      if (e instanceof TrustError) firstError ??= e;
-      else throw e;
+      if (e instanceof TrustError) {
+        firstError ??= e;
+        continue;
+      }
+      throw e;
     }
+    if ((ids && !ids.includes(id)) || (cas && !chainsToCa(key, cas, nowMs))) {
+      pinnedOut++;
+      continue;
+    }
+    keys.set(id, key);
   }
   if (keys.size === 0) {
-    if (onlyIds) {
+    if (pinnedOut > 0) {
+      const what = ids ? `pinned certificate ids (${ids.join(', ')})` : 'pinned CA';
       throw new VerificationError(
         'PINNING',
-        `root v${root.version}: none of its root keys is pinned for ${policy.gun} (pinned: ${onlyIds.join(', ')})`,
-        { role: 'root', version: root.version },
+        `root v${root.version}: no root certificate matches the ${what} for ${policy.gun}`,
+        {
+          role: 'root',
+          version: root.version,
+        },
       );
     }
     throw (
@@ -134,7 +160,7 @@ export class TrustedMetadataSet {
    * - `first-use`: never seen before (TOFU or pinned); must satisfy the pins, if any.
    */
   static fromRoot(bytes: Uint8Array, policy: TrustPolicy, source: 'cache' | 'first-use'): TrustedMetadataSet {
-    if (source === 'first-use' && policy.disableTofu && !policy.pinnedCertIds) {
+    if (source === 'first-use' && policy.disableTofu && !policy.pinnedCertIds && !policy.pinnedCAs) {
       throw new VerificationError(
         'UNTRUSTED_ROOT',
         `no trusted root for ${policy.gun} in the trust dir, no pinned certificate, and trust on first use is disabled`,
@@ -144,9 +170,12 @@ export class TrustedMetadataSet {
     const root = parseRoot(bytes);
     const set = new TrustedMetadataSet(root, policy);
     const now = set.nowMs();
-    const pins = source === 'first-use' ? policy.pinnedCertIds : undefined;
     try {
-      checkThreshold(root, rootKeySet(root, policy, now, pins), 'root');
+      checkThreshold(
+        root,
+        rootKeySet(root, policy, now, { checkExpiry: true, pinned: source === 'first-use' }),
+        'root',
+      );
     } catch (e) {
       if (e instanceof VerificationError && source === 'first-use' && e.code !== 'PINNING') {
         throw new VerificationError('UNTRUSTED_ROOT', `root for ${policy.gun} is not trusted: ${e.message}`, {
@@ -206,8 +235,12 @@ export class TrustedMetadataSet {
     }
     const now = this.nowMs();
     // Old keys vouch for the new root; the new root must also be signed by its own keys.
-    checkThreshold(next, rootKeySet(cur, this.policy, now), 'previous root');
-    checkThreshold(next, rootKeySet(next, this.policy, now), 'new root');
+    checkThreshold(
+      next,
+      rootKeySet(cur, this.policy, now, { checkExpiry: false, pinned: false }),
+      'previous root',
+    );
+    checkThreshold(next, rootKeySet(next, this.policy, now, { checkExpiry: true, pinned: true }), 'new root');
     this.#root = next;
     return next;
   }
