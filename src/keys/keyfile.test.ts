@@ -10,7 +10,7 @@ import { inspectKeyFile, keyIdOf, readKeyFile, writeKeyFile } from './keyfile.js
 import { decodePem, encodePem } from './pem.js';
 import { parseEncryptedPkcs8 } from './pkcs8.js';
 
-const TESTDATA = join(dirname(fileURLToPath(import.meta.url)), 'testdata');
+const TESTDATA = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'vectors', 'key-files');
 const text = (name: string): string => readFileSync(join(TESTDATA, name), 'utf8');
 const FAST = 1000;
 

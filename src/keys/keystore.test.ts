@@ -16,7 +16,7 @@ import { LocalError } from '../errors.js';
 import { KeyStore } from './keystore.js';
 import { envPassphraseProvider, type PassphraseRequest, staticPassphraseProvider } from './passphrase.js';
 
-const TESTDATA = join(dirname(fileURLToPath(import.meta.url)), 'testdata');
+const TESTDATA = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'vectors', 'key-files');
 const fresh = (): string => mkdtempSync(join(tmpdir(), 'ct-keystore-'));
 const FAST = 1000;
 

@@ -21,7 +21,7 @@ import {
 } from './pkcs8.js';
 import { ed25519Material, type PrivateKeyMaterial } from './types.js';
 
-const TESTDATA = join(dirname(fileURLToPath(import.meta.url)), 'testdata');
+const TESTDATA = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'vectors', 'key-files');
 const fixture = (name: string): Uint8Array => decodePem(readFileSync(join(TESTDATA, name), 'utf8')).bytes;
 const hex = (b: Uint8Array): string => Buffer.from(b).toString('hex');
 const FAST = { iterations: 1000 };
