@@ -92,25 +92,28 @@ function parseSignatures(ctx: Ctx, v: unknown): Signature[] {
   });
 }
 
+/**
+ * Parses a key map. Like Notary, a listed key that is unusable (unknown or
+ * malformed key type, id that does not match the key) does not invalidate the
+ * document: it simply cannot count towards any threshold. The returned map
+ * holds only usable keys, by id.
+ */
 function parseKeys(ctx: Ctx, v: unknown, field: string): Map<string, TufPublicKey> {
   const o = ctx.obj(v, field);
   const out = new Map<string, TufPublicKey>();
   for (const [id, kv] of Object.entries(o)) {
+    const k = ctx.obj(kv, `${field}.${id}`);
+    ctx.str(k.keytype, `${field}.${id}.keytype`);
+    const keyval = ctx.obj(k.keyval, `${field}.${id}.keyval`);
+    ctx.str(keyval.public, `${field}.${id}.keyval.public`);
     let key: TufPublicKey;
     try {
-      key = parsePublicKey(kv, { role: ctx.role });
+      key = parsePublicKey(kv, { role: ctx.role, keyId: id });
     } catch (e) {
-      if (e instanceof TrustError) ctx.fail(`${field}.${id}`, e.message);
+      if (e instanceof TrustError) continue; // unusable key: never counts
       throw e;
     }
-    if (key.id !== id) {
-      throw new FormatError(
-        'BAD_KEY',
-        `${ctx.role}: ${field}: key listed as ${id} has id ${key.id} (ids are recomputed from the key)`,
-        { role: ctx.role, expected: id, actual: key.id },
-      );
-    }
-    out.set(id, key);
+    if (key.id === id) out.set(id, key);
   }
   return out;
 }
@@ -155,7 +158,7 @@ function parseCommon(ctx: Ctx, signed: Json, expected: MetadataType): number {
   return t.ms;
 }
 
-function checkDelegations(ctx: Ctx, body: TargetsBody, keys: Map<string, TufPublicKey>): void {
+function checkDelegations(ctx: Ctx, body: TargetsBody): void {
   const seen = new Set<string>();
   body.delegations.roles.forEach((r: DelegationRoleJson, i) => {
     const field = `delegations.roles[${i}]`;
@@ -165,7 +168,8 @@ function checkDelegations(ctx: Ctx, body: TargetsBody, keys: Map<string, TufPubl
     if (seen.has(r.name)) ctx.fail(`${field}.name`, `duplicate delegation ${r.name}`);
     seen.add(r.name);
     for (const id of r.keyids) {
-      if (!keys.has(id)) ctx.fail(`${field}.keyids`, `key ${id} is not in delegations.keys`);
+      if (!Object.hasOwn(body.delegations.keys, id))
+        ctx.fail(`${field}.keyids`, `key ${id} is not in delegations.keys`);
     }
   });
 }
@@ -187,7 +191,8 @@ function parseBody(
     for (const [name, rk] of Object.entries(roles)) {
       const r = parseRoleKeys(ctx, rk, `roles.${name}`);
       for (const id of r.keyids)
-        if (!keys.has(id)) ctx.fail(`roles.${name}.keyids`, `key ${id} is not in keys`);
+        if (!Object.hasOwn(signed.keys as object, id))
+          ctx.fail(`roles.${name}.keyids`, `key ${id} is not in keys`);
       parsedRoles[name] = r;
     }
     return { body: { ...signed, roles: parsedRoles } as RootBody, keys };
@@ -226,7 +231,7 @@ function parseBody(
     targets: parsedTargets,
     delegations: { ...d, keys: d.keys ?? {}, roles },
   } as TargetsBody;
-  checkDelegations(ctx, body, keys);
+  checkDelegations(ctx, body);
   return { body, keys };
 }
 
