@@ -159,6 +159,8 @@ export const DEFAULT_EXPIRY_MS: Record<TopLevelRole | 'delegation', number> = {
 /** Size caps applied before a body is read (Notary const.go). */
 export const DEFAULT_SIZE_LIMITS = {
   timestamp: 1 << 20,
+  /** root.json (Notary sets no limit; a root with dozens of certificates is still a few hundred KiB). */
+  root: 2 << 20,
   /** Anything else whose length is not given by a parent. */
   other: 100 << 20,
 } as const;

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { vectorFile } from '../../test/support/vectors.js';
-import { parseMetadata } from './parse.js';
+import { parseMetadata, parseTargets } from './parse.js';
 
 const enc = (o: unknown) => Buffer.from(JSON.stringify(o));
 const targets = () =>
@@ -42,7 +42,7 @@ describe('strict metadata parsing', () => {
     const doc = targets();
     const [id] = Object.keys(doc.signed.delegations.keys);
     doc.signed.delegations.keys[id!] = { keytype: 'rsa', keyval: { private: null, public: 'AAAA' } };
-    const md = parseMetadata(enc(doc), 'targets');
+    const md = parseTargets(enc(doc));
     expect(md.keys.has(id!)).toBe(false);
     expect(md.signed.delegations.roles.length).toBeGreaterThan(0);
   });
@@ -60,7 +60,7 @@ describe('strict metadata parsing', () => {
     const t = doc.signed.targets as Record<string, Record<string, unknown>>;
     t.latest!.custom = null;
     doc.signed.x_extra = { keep: true };
-    const md = parseMetadata(enc(doc), 'targets');
+    const md = parseTargets(enc(doc));
     expect('custom' in (md.signed.targets.latest as object)).toBe(false);
     expect(md.canonicalText()).toContain('"x_extra":{"keep":true}');
   });

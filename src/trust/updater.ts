@@ -95,7 +95,7 @@ export class Updater {
   private async loadRoot(): Promise<{ bytes: Uint8Array; source: 'cache' | 'first-use' }> {
     const cachedRoot = await this.cached('root');
     if (cachedRoot) return { bytes: cachedRoot, source: 'cache' };
-    const bytes = await this.fetch('root', this.#opts.maxRootBytes ?? DEFAULT_SIZE_LIMITS.other, 'root');
+    const bytes = await this.fetch('root', this.#opts.maxRootBytes ?? DEFAULT_SIZE_LIMITS.root, 'root');
     if (!bytes) {
       throw new NotSignedError(
         'NO_TRUST_DATA',
@@ -117,7 +117,7 @@ export class Updater {
       const next = set.root.version + 1;
       const bytes = await this.fetch(
         `${next}.root`,
-        this.#opts.maxRootBytes ?? DEFAULT_SIZE_LIMITS.other,
+        this.#opts.maxRootBytes ?? DEFAULT_SIZE_LIMITS.root,
         'root',
       );
       if (!bytes) break;
