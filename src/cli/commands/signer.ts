@@ -1,0 +1,6 @@
+/** `trust signer`: not implemented yet (the signing workflows land separately). */
+
+export async function run(_argv: string[]): Promise<number> {
+  process.stderr.write('error USAGE: trust signer is not implemented yet\n');
+  return 2;
+}

@@ -1,0 +1,49 @@
+/** `trust verify IMAGE[:TAG]`: one line `NAME@sha256:HEX` on stdout, or an error and a non-zero exit. */
+
+import { verify } from '../../client/verify.js';
+import { LocalError } from '../../errors.js';
+import { bool, list, parseArgs } from '../args.js';
+import { SERVER_FLAGS, trustOptionsFrom } from '../options.js';
+import { printJson, reportError } from '../output.js';
+
+const HELP = `Usage: trust verify IMAGE[:TAG] [OPTIONS]
+
+Prints the trusted reference IMAGE@sha256:HEX for a signed tag (targets/releases
+first, then targets) and exits 0; exits 1 if the tag is not signed or the trust
+data fails verification, 2 on usage errors, 3 if the trust server is unreachable.
+
+  docker pull "$(trust verify registry.example.com/team/app:1.2)"
+
+Options:
+  --server URL       trust server (default: DOCKER_CONTENT_TRUST_SERVER or https://<registry>)
+  --trust-dir DIR    docker trust dir (default: $DOCKER_CONFIG/trust or ~/.docker/trust)
+  --tlscacert FILE   extra CA certificate for the trust server
+  --offline          answer from the local cache only (must be unexpired)
+  --role ROLE        also consult a delegation, e.g. targets/alice (repeatable)
+  --json             print the result object as JSON
+  --config FILE      notary-style client config (trust_pinning, remote_server, trust_dir)
+  --deadline SEC     overall deadline per request (default 30)
+`;
+
+export async function run(argv: string[]): Promise<number> {
+  try {
+    const args = parseArgs(argv, {
+      ...SERVER_FLAGS,
+      offline: {},
+      json: {},
+      role: { value: true, repeat: true },
+    });
+    if (bool(args, 'help')) {
+      process.stdout.write(HELP);
+      return 0;
+    }
+    if (args.positionals.length !== 1) throw new LocalError('USAGE', 'verify takes exactly one IMAGE[:TAG]');
+    const opts = { ...trustOptionsFrom(args), offline: bool(args, 'offline'), roles: list(args, 'role') };
+    const result = await verify(args.positionals[0]!, opts);
+    if (bool(args, 'json')) printJson(result);
+    else process.stdout.write(`${result.reference}\n`);
+    return 0;
+  } catch (e) {
+    return reportError(e);
+  }
+}
