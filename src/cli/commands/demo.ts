@@ -1,6 +1,111 @@
-/** `trust demo`: not implemented yet (the signing workflows land separately). */
+/**
+ * `trust demo`: the embedded default. A local trust repository in a temp dir
+ * (no services), keys generated, an image digest signed and verified, then a
+ * tampered copy of the trust data rejected. Printed step by step.
+ */
 
-export async function run(_argv: string[]): Promise<number> {
-  process.stderr.write('error USAGE: trust demo is not implemented yet\n');
-  return 2;
+import { createHash } from 'node:crypto';
+import { cp, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { verify } from '../../client/verify.js';
+import { TrustError } from '../../errors.js';
+import { staticPassphraseProvider } from '../../keys/passphrase.js';
+import { initRepository, signTags } from '../../publish/workflows.js';
+import { bool, parseArgs } from '../args.js';
+import { reportError } from '../output.js';
+
+const HELP = `Usage: trust demo [--keep]
+
+Runs a local sign-and-verify walkthrough in a temporary directory: no trust
+server, no registry. --keep leaves the directory in place to look at.
+`;
+
+export async function run(argv: string[]): Promise<number> {
+  const args = parseArgs(argv, { keep: {}, help: { short: 'h' } });
+  if (bool(args, 'help')) {
+    process.stdout.write(HELP);
+    return 0;
+  }
+  const say = (s = '') => process.stdout.write(`${s}\n`);
+  const work = await mkdtemp(join(tmpdir(), 'content-trust-demo-'));
+  try {
+    const image = 'registry.example.com/acme/app';
+    const repoDir = join(work, 'trust-server');
+    const server = pathToFileURL(repoDir).href;
+    const opts = {
+      server,
+      trustDir: join(work, 'publisher-trust'),
+      passphrase: staticPassphraseProvider(createHash('sha256').update(work).digest('hex')),
+      keyIterations: 10_000, // throw-away demo keys; real keys use 1,000,000 PBKDF2 rounds
+    };
+    say(`content-trust demo (in ${work})`);
+    say();
+    const manifest = Buffer.from(
+      JSON.stringify({
+        schemaVersion: 2,
+        mediaType: 'application/vnd.oci.image.manifest.v1+json',
+        layers: [],
+      }),
+    );
+    const digest = `sha256:${createHash('sha256').update(manifest).digest('hex')}`;
+    say(`1. An image manifest (${manifest.length} bytes) has the digest ${digest}`);
+
+    const init = await initRepository(image, opts);
+    say(`2. Initialised trust data for ${image} in a local directory (${server})`);
+    say(
+      `   root key ${init.rootKeyId.slice(0, 16)}... (offline key, ECDSA P-256 certificate for the repository)`,
+    );
+    say(
+      `   tagging key ${init.targetsKeyId.slice(0, 16)}... (ed25519); snapshot and timestamp keys held locally`,
+    );
+
+    const [signed] = await signTags([{ reference: `${image}:1.0`, digest, size: manifest.length }], opts);
+    say(`3. Signed ${image}:1.0 -> ${signed!.digest} in role ${signed!.roles.join(', ')}`);
+
+    const consumer = { server, trustDir: join(work, 'consumer-trust') };
+    const ok = await verify(`${image}:1.0`, consumer);
+    say(`4. A consumer verifies before pulling: trust verify ${image}:1.0`);
+    say(`   -> ${ok.reference}  (signed by ${ok.role})`);
+
+    try {
+      await verify(`${image}:2.0`, consumer);
+    } catch (e) {
+      if (!(e instanceof TrustError)) throw e;
+      say(`5. An unsigned tag is refused: ${image}:2.0 -> error ${e.code}`);
+    }
+
+    const tampered = join(work, 'tampered-server');
+    await cp(repoDir, tampered, { recursive: true });
+    const evil = createHash('sha256').update('evil').digest('hex');
+    const tufDir = join(tampered, ...image.split('/'), '_trust', 'tuf');
+    let edited = 0;
+    for (const f of await readdir(tufDir)) {
+      if (!/^targets(\.[0-9a-f]{64})?\.json$/.test(f)) continue;
+      const text = await readFile(join(tufDir, f), 'utf8');
+      const b64 = Buffer.from(digest.slice(7), 'hex').toString('base64');
+      await writeFile(join(tufDir, f), text.replace(b64, Buffer.from(evil, 'hex').toString('base64')));
+      edited++;
+    }
+    say(`6. An attacker rewrites the signed digest in ${edited} copies of targets.json on the server...`);
+    try {
+      await verify(`${image}:1.0`, {
+        server: pathToFileURL(tampered).href,
+        trustDir: join(work, 'victim-trust'),
+      });
+      say('   !! the tampered copy was accepted: this is a bug');
+      return 1;
+    } catch (e) {
+      if (!(e instanceof TrustError)) throw e;
+      say(`   ...and verification refuses it: error ${e.code}: ${e.message}`);
+    }
+    say();
+    say('Done. Next: point --server at a Notary server (docker trust uses one) and sign real images.');
+    return 0;
+  } catch (e) {
+    return reportError(e);
+  } finally {
+    if (!bool(args, 'keep')) await rm(work, { recursive: true, force: true });
+  }
 }

@@ -1,6 +1,48 @@
-/** `trust init`: not implemented yet (the signing workflows land separately). */
+/** `trust init IMAGE`: create trust data for a repository. */
 
-export async function run(_argv: string[]): Promise<number> {
-  process.stderr.write('error USAGE: trust init is not implemented yet\n');
-  return 2;
+import { LocalError } from '../../errors.js';
+import { initRepository } from '../../publish/workflows.js';
+import { bool, parseArgs, str } from '../args.js';
+import { SERVER_FLAGS } from '../options.js';
+import { printJson, reportError } from '../output.js';
+import { publishOptionsFrom } from '../publish-options.js';
+
+const HELP = `Usage: trust init IMAGE [OPTIONS]
+
+Creates the repository's trust data: reuses the root key of the trust dir (or
+creates one: ECDSA P-256 with a self-signed certificate for the repository),
+creates the tagging key, and lets the trust server hold the snapshot and
+timestamp keys (a file:// server gets keys held by you).
+
+Options:
+  --algorithm ed25519|ecdsa   tagging key type (default ed25519)
+  --json  --server URL  --trust-dir DIR  --tlscacert FILE  --config FILE  --deadline SEC
+`;
+
+export async function run(argv: string[]): Promise<number> {
+  try {
+    const args = parseArgs(argv, { ...SERVER_FLAGS, json: {}, algorithm: { value: true } });
+    if (bool(args, 'help')) {
+      process.stdout.write(HELP);
+      return 0;
+    }
+    if (args.positionals.length !== 1) throw new LocalError('USAGE', 'init takes exactly one IMAGE');
+    const alg = str(args, 'algorithm') ?? 'ed25519';
+    if (alg !== 'ed25519' && alg !== 'ecdsa')
+      throw new LocalError('USAGE', '--algorithm is ed25519 or ecdsa');
+    const res = await initRepository(args.positionals[0]!, {
+      ...publishOptionsFrom(args),
+      targetsAlgorithm: alg,
+    });
+    if (bool(args, 'json')) printJson(res);
+    else {
+      process.stdout.write(
+        `Initialised ${res.repository}\n  root key:       ${res.rootKeyId}\n  repository key: ${res.targetsKeyId}\n` +
+          `  snapshot:       ${res.serverManagedSnapshot ? 'signed by the trust server' : 'signed by you'}\n`,
+      );
+    }
+    return 0;
+  } catch (e) {
+    return reportError(e);
+  }
 }

@@ -1,6 +1,33 @@
-/** `trust revoke`: not implemented yet (the signing workflows land separately). */
+/** `trust revoke IMAGE[:TAG]`: remove trust for a tag, or for every tag of the repository. */
 
-export async function run(_argv: string[]): Promise<number> {
-  process.stderr.write('error USAGE: trust revoke is not implemented yet\n');
-  return 2;
+import { LocalError } from '../../errors.js';
+import { revokeTag } from '../../publish/workflows.js';
+import { bool, parseArgs } from '../args.js';
+import { SERVER_FLAGS } from '../options.js';
+import { printJson, reportError } from '../output.js';
+import { publishOptionsFrom } from '../publish-options.js';
+
+const HELP = `Usage: trust revoke IMAGE[:TAG] [OPTIONS]
+
+Removes the signature of TAG (or of every tag when none is given) from the roles
+your keys can sign, and publishes the change.
+
+Options: --json  --server URL  --trust-dir DIR  --tlscacert FILE  --config FILE  --deadline SEC
+`;
+
+export async function run(argv: string[]): Promise<number> {
+  try {
+    const args = parseArgs(argv, { ...SERVER_FLAGS, json: {} });
+    if (bool(args, 'help')) {
+      process.stdout.write(HELP);
+      return 0;
+    }
+    if (args.positionals.length !== 1) throw new LocalError('USAGE', 'revoke takes exactly one IMAGE[:TAG]');
+    const res = await revokeTag(args.positionals[0]!, publishOptionsFrom(args));
+    if (bool(args, 'json')) printJson(res);
+    else process.stdout.write(`Revoked ${res.removed.join(', ')}\n`);
+    return 0;
+  } catch (e) {
+    return reportError(e);
+  }
 }

@@ -1,6 +1,83 @@
-/** `trust sign`: not implemented yet (the signing workflows land separately). */
+/** `trust sign IMAGE:TAG...`: sign tags (one publish per repository). */
 
-export async function run(_argv: string[]): Promise<number> {
-  process.stderr.write('error USAGE: trust sign is not implemented yet\n');
-  return 2;
+import { LocalError } from '../../errors.js';
+import { type SignedTag, signTags, type TagToSign } from '../../publish/workflows.js';
+import { parseReference } from '../../reference.js';
+import { bool, parseArgs, str } from '../args.js';
+import { SERVER_FLAGS } from '../options.js';
+import { printJson, reportError } from '../output.js';
+import { publishOptionsFrom } from '../publish-options.js';
+
+const HELP = `Usage: trust sign IMAGE:TAG... [OPTIONS]
+
+Signs each tag's manifest digest (looked up in the registry, or given with
+--digest/--size) into targets/releases when you hold a signer key for it
+(docker's rule: every delegation you can sign), else into targets. Tags of one
+repository are published together. A repository without trust data is
+initialised first (root key reused from the trust dir or created).
+
+Options:
+  --digest sha256:HEX --size N   sign this digest instead of asking the registry (one tag only)
+  --json             print the signed tags as JSON
+  --server URL  --trust-dir DIR  --tlscacert FILE  --config FILE  --deadline SEC
+Passphrases: DOCKER_CONTENT_TRUST_ROOT_PASSPHRASE, DOCKER_CONTENT_TRUST_REPOSITORY_PASSPHRASE,
+or a prompt on a terminal.
+`;
+
+export async function run(argv: string[]): Promise<number> {
+  try {
+    const args = parseArgs(argv, {
+      ...SERVER_FLAGS,
+      digest: { value: true },
+      size: { value: true },
+      json: {},
+    });
+    if (bool(args, 'help')) {
+      process.stdout.write(HELP);
+      return 0;
+    }
+    if (args.positionals.length === 0) throw new LocalError('USAGE', 'sign needs at least one IMAGE:TAG');
+    const digest = str(args, 'digest');
+    const sizeText = str(args, 'size');
+    if ((digest === undefined) !== (sizeText === undefined)) {
+      throw new LocalError('USAGE', '--digest and --size go together');
+    }
+    if (digest !== undefined && args.positionals.length !== 1) {
+      throw new LocalError('USAGE', '--digest/--size sign exactly one IMAGE:TAG');
+    }
+    if (sizeText !== undefined && !/^\d+$/.test(sizeText))
+      throw new LocalError('USAGE', '--size must be a byte count');
+    const opts = publishOptionsFrom(args);
+    const byRepo = new Map<string, TagToSign[]>();
+    for (const ref of args.positionals) {
+      const gun = parseReference(ref).gun;
+      const t: TagToSign = { reference: ref };
+      if (digest !== undefined) {
+        t.digest = digest;
+        t.size = Number(sizeText);
+      }
+      byRepo.set(gun, [...(byRepo.get(gun) ?? []), t]);
+    }
+    const tty = process.stderr.isTTY === true;
+    const all: SignedTag[] = [];
+    for (const tags of byRepo.values()) {
+      const signed = await signTags(tags, {
+        ...opts,
+        initIfMissing: true,
+        onProgress:
+          tty && tags.length > 1
+            ? (d, n) => process.stderr.write(`\rresolving digests ${d}/${n}`)
+            : undefined,
+      });
+      if (tty && tags.length > 1) process.stderr.write('\n');
+      all.push(...signed);
+    }
+    if (bool(args, 'json')) printJson(all);
+    else
+      for (const s of all)
+        process.stdout.write(`Signed ${s.reference} ${s.digest} (${s.roles.join(', ')})\n`);
+    return 0;
+  } catch (e) {
+    return reportError(e);
+  }
 }
