@@ -51,6 +51,16 @@ function matches(bytes: Uint8Array | null, meta: FileMetaJson, role: string): by
   }
 }
 
+function staleRootInSnapshot(): VerificationError {
+  return new VerificationError(
+    'HASH_MISMATCH',
+    'snapshot lists a root other than the newest one the server serves',
+    {
+      role: 'root',
+    },
+  );
+}
+
 const ROOT_RETRY_CODES = new Set(['BAD_SIGNATURE', 'THRESHOLD', 'BAD_KEY']);
 
 export class Updater {
@@ -221,11 +231,7 @@ export class Updater {
           );
         }
         set.checkRootFresh();
-        if (!(await this.updateTopLevel(set))) {
-          throw new VerificationError('HASH_MISMATCH', 'snapshot lists a root other than the newest one', {
-            role: 'root',
-          });
-        }
+        if (!(await this.updateTopLevel(set))) throw staleRootInSnapshot();
       }
     } catch (e) {
       if (rotated || this.#opts.offline || !(e instanceof TrustError) || !ROOT_RETRY_CODES.has(e.code))
@@ -234,7 +240,7 @@ export class Updater {
       set = await this.freshSet(rootBytes(), 'cache');
       if ((await this.rotateRoot(set)) === 0) throw e;
       set.checkRootFresh();
-      if (!(await this.updateTopLevel(set))) throw e;
+      if (!(await this.updateTopLevel(set))) throw staleRootInSnapshot();
     }
     this.#set = set;
     await this.loadTargets('targets');
