@@ -4,15 +4,15 @@
  * seam), the local metadata cache and the root trust policy.
  */
 
+import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { LocalError } from '../errors.js';
 import { defaultTrustServer, type ImageReference, parseReference } from '../reference.js';
 import { MetadataCache, resolveTrustDir } from '../storage/trust-dir.js';
-import type { CredentialProvider } from '../transport/auth.js';
-import { defaultCredentials } from '../transport/auth.js';
+import { type CredentialProvider, defaultCredentials, RegistryAuth } from '../transport/auth.js';
 import { FileStore } from '../transport/file-store.js';
-import type { HttpClient } from '../transport/http.js';
+import { createHttpClient, type HttpClient } from '../transport/http.js';
 import { NotaryServerStore } from '../transport/notary-server.js';
 import type { MetadataStore } from '../transport/store.js';
 import { longestPrefixMatch } from '../trust/pinning.js';
@@ -67,17 +67,50 @@ function fileServerDir(server: string): string | null {
   return null;
 }
 
+/**
+ * Authenticating HTTP clients shared by calls with the same server, CA,
+ * registry (for credentials) and deadline: keep-alive connections and bearer
+ * tokens then survive from one verify() to the next, so a deploy tool that
+ * verifies many images pays one TLS handshake per server, not per image.
+ */
+const sharedClients = new Map<string, RegistryAuth>();
+
+function sharedAuth(
+  server: string,
+  ref: ImageReference,
+  opts: TrustOptions,
+  env: NodeJS.ProcessEnv,
+): RegistryAuth {
+  const caKey = opts.tlsCaCert ? createHash('sha256').update(opts.tlsCaCert).digest('hex') : '';
+  const key = `${new URL(server).origin}|${caKey}|${ref.registry}|${opts.deadlineMs ?? ''}|${env.NOTARY_AUTH ?? ''}`;
+  let auth = sharedClients.get(key);
+  if (!auth) {
+    const httpOpts: Parameters<typeof createHttpClient>[0] = { env };
+    if (opts.tlsCaCert) httpOpts.ca = opts.tlsCaCert;
+    if (opts.deadlineMs !== undefined) httpOpts.deadlineMs = opts.deadlineMs;
+    auth = new RegistryAuth({
+      http: createHttpClient(httpOpts),
+      credentials: defaultCredentials(ref.registry, env),
+    });
+    if (sharedClients.size >= 64) sharedClients.clear();
+    sharedClients.set(key, auth);
+  }
+  return auth;
+}
+
 export function createStore(ref: ImageReference, opts: TrustOptions): MetadataStore {
   if (opts.store) return opts.store;
   const env = opts.env ?? process.env;
   const server = opts.server ?? defaultTrustServer(ref.registry, env);
   const dir = fileServerDir(server);
   if (dir !== null) return new FileStore(dir, ref.gun);
-  const storeOpts: ConstructorParameters<typeof NotaryServerStore>[0] = {
-    serverUrl: server,
-    gun: ref.gun,
-    credentials: opts.credentials === undefined ? defaultCredentials(ref.registry, env) : opts.credentials,
-  };
+  const storeOpts: ConstructorParameters<typeof NotaryServerStore>[0] = { serverUrl: server, gun: ref.gun };
+  if (opts.http === undefined && opts.credentials === undefined) {
+    storeOpts.auth = sharedAuth(server, ref, opts, env);
+    return new NotaryServerStore(storeOpts);
+  }
+  storeOpts.credentials =
+    opts.credentials === undefined ? defaultCredentials(ref.registry, env) : opts.credentials;
   if (opts.http) storeOpts.http = opts.http;
   if (opts.tlsCaCert) storeOpts.ca = opts.tlsCaCert;
   if (opts.deadlineMs !== undefined) storeOpts.deadlineMs = opts.deadlineMs;

@@ -48,6 +48,9 @@ export function matchCommonNameToGun(commonName: string, gun: string): boolean {
   return commonName === gun;
 }
 
+/** Parsed certificate bundles by key id (the id is a hash of the exact PEM bytes). */
+const parsedBundles = new Map<string, CertificateInfo[]>();
+
 export interface RootCertificateCheck {
   /**
    * Check the validity window against `now` (default true). Notary skips it for
@@ -102,12 +105,16 @@ export function validateRootCertificate(
       actual: key.keytype,
     });
   }
-  let certs: CertificateInfo[];
-  const pemText = Buffer.from(publicKeyBytes(key)).toString('latin1');
-  try {
-    certs = parseCertificateBundle(pemText, 'BAD_CERTIFICATE');
-  } catch (cause) {
-    throw badCert(`root key ${id} does not hold a parsable PEM certificate`, { cause });
+  let certs = parsedBundles.get(id);
+  if (!certs) {
+    const pemText = Buffer.from(publicKeyBytes(key)).toString('latin1');
+    try {
+      certs = parseCertificateBundle(pemText, 'BAD_CERTIFICATE');
+    } catch (cause) {
+      throw badCert(`root key ${id} does not hold a parsable PEM certificate`, { cause });
+    }
+    if (parsedBundles.size >= 1024) parsedBundles.clear();
+    parsedBundles.set(id, certs);
   }
   const leaves = certs.filter((c) => !c.isCA);
   if (leaves.length !== 1) {
@@ -184,7 +191,7 @@ export function validateRootCertificate(
     (c) => c.isCA && (!checkExpiry || certificateProblem(c, now) === undefined),
   );
   const rebuilt = [leaf, ...intermediates].map((c) => encodePem('CERTIFICATE', c.der)).join('');
-  if (rebuilt !== pemText) {
+  if (rebuilt !== Buffer.from(publicKeyBytes(key)).toString('latin1')) {
     throw badCert(
       `root key ${id}: Notary re-encodes this certificate bundle differently (formatting, or invalid ` +
         'intermediates dropped), so its key id would not match the listed one',

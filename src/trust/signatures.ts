@@ -1,5 +1,6 @@
 /** Threshold signature checks over canonical bytes, with distinct key ids. */
 
+import { sha256 } from '../crypto/backend.js';
 import type { TufPublicKey } from '../crypto/types.js';
 import { verifySignature } from '../crypto/verify.js';
 import { VerificationError } from '../errors.js';
@@ -14,6 +15,30 @@ export interface RoleKeySet {
   readonly keys: ReadonlyMap<string, TufPublicKey>;
 }
 
+/**
+ * Verdicts of signature checks already made in this process, keyed by key id,
+ * method, signature and a hash of the message: a long-running verifier (deploy
+ * tool, admission hook) re-checks the same cached metadata on every call.
+ */
+const verdicts = new Map<string, boolean>();
+
+function verifyMemo(
+  key: TufPublicKey,
+  method: string,
+  sig: string,
+  message: Uint8Array,
+  messageHash: string,
+): boolean {
+  const k = `${key.id}|${method}|${sig}|${messageHash}`;
+  let ok = verdicts.get(k);
+  if (ok === undefined) {
+    ok = verifySignature(key, method, Buffer.from(sig, 'base64'), message);
+    if (verdicts.size >= 4096) verdicts.clear();
+    verdicts.set(k, ok);
+  }
+  return ok;
+}
+
 /** Ids of the role's keys whose signature on `md` verifies (each key counted once). */
 export function validSignerIds(md: Metadata, set: RoleKeySet): { valid: string[]; badListed: string[] } {
   const allowed = new Set(set.keyids);
@@ -21,12 +46,16 @@ export function validSignerIds(md: Metadata, set: RoleKeySet): { valid: string[]
   const badListed: string[] = [];
   const seen = new Set<string>();
   let message: Uint8Array | undefined;
+  let messageHash = '';
   for (const s of md.signatures) {
     if (!allowed.has(s.keyid) || seen.has(s.keyid)) continue;
     const key = set.keys.get(s.keyid);
     if (!key) continue;
-    message ??= md.canonicalBytes();
-    if (verifySignature(key, s.method, Buffer.from(s.sig, 'base64'), message)) {
+    if (!message) {
+      message = md.canonicalBytes();
+      messageHash = Buffer.from(sha256(message)).toString('base64');
+    }
+    if (verifyMemo(key, s.method, s.sig, message, messageHash)) {
       seen.add(s.keyid);
       valid.push(s.keyid);
     } else if (!badListed.includes(s.keyid)) {
