@@ -25,6 +25,33 @@ export {
   TrustError,
   VerificationError,
 } from './errors.js';
+export type { PassphraseProvider, PassphraseRequest } from './keys/passphrase.js';
+export {
+  defaultPassphraseProvider,
+  envPassphraseProvider,
+  staticPassphraseProvider,
+} from './keys/passphrase.js';
+export type { PublishOptions } from './publish/repository.js';
+export type {
+  GeneratedKey,
+  InitOptions,
+  InitResult,
+  RotatableRole,
+  RotateOptions,
+  SignedTag,
+  SignOptions,
+  TagToSign,
+} from './publish/workflows.js';
+export {
+  addSigner,
+  generateKey,
+  initRepository,
+  loadKey,
+  removeSigner,
+  revokeTag,
+  rotateKey,
+  signTags,
+} from './publish/workflows.js';
 export type { ImageReference } from './reference.js';
 export { defaultTrustServer, familiarName, parseReference } from './reference.js';
 export type { CredentialProvider, Credentials } from './transport/auth.js';
