@@ -429,13 +429,13 @@ const ratioRows = rows.filter((r) => r.ratio !== undefined);
 const W = 900;
 const H = 40 + ratioRows.length * 34;
 const maxR = Math.max(2, ...ratioRows.map((r) => r.ratio));
-const x = (v) => 330 + (v / maxR) * (W - 360);
+const x = (v) => 400 + (v / maxR) * (W - 460);
 const esc = (s) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;');
 const bars = ratioRows
   .map((r, i) => {
     const y = 30 + i * 34;
     const colour = r.met === false ? '#d9534f' : '#4a90d9';
-    return `<text x="320" y="${y + 16}" text-anchor="end" font-size="12">${esc(r.name.slice(0, 52))}</text><rect x="330" y="${y + 4}" width="${x(r.ratio) - 330}" height="18" fill="${colour}"/><text x="${x(r.ratio) + 6}" y="${y + 17}" font-size="12">${r.ratio.toFixed(2)}x</text>`;
+    return `<text x="392" y="${y + 16}" text-anchor="end" font-size="12">${esc(r.name.slice(0, 56))}</text><rect x="400" y="${y + 4}" width="${x(r.ratio) - 400}" height="18" fill="${colour}"/><text x="${x(r.ratio) + 6}" y="${y + 17}" font-size="12">${r.ratio.toFixed(2)}x</text>`;
   })
   .join('\n');
 const svg = `<svg xmlns="http://www.w3.org/2000/svg" width="${W}" height="${H}" font-family="sans-serif">

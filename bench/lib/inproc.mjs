@@ -1,0 +1,175 @@
+#!/usr/bin/env node
+// In-process measurements, each in a fresh child process of bench/run.mjs (clean heap, own peak RSS).
+//   node bench/lib/inproc.mjs '<json spec>'     prints one JSON object on stdout
+// spec: { mode, dist: file URL of dist/index.js, internal: file URL of the bench bundle, ... }
+// The bench keys' throw-away passphrase comes from BENCH_PASSPHRASE (never argv).
+import { createHash } from 'node:crypto';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import https from 'node:https';
+import { Session } from 'node:inspector';
+import { join } from 'node:path';
+
+const spec = JSON.parse(process.argv[2]);
+const dist = await import(spec.dist);
+const internal = await import(spec.internal);
+/** The packaged library when it exports the name, else the bench bundle of the sources. */
+const pick = (name) => dist[name] ?? internal[name];
+const now = () => performance.now();
+const tagDigest = (tag) => createHash('sha256').update(tag).digest('hex');
+
+/**
+ * Times f. With spec.cpuProfile set, only this region is CPU-profiled (inspector) and the profile is
+ * written there (the first region only), so a profile shows the measured work, not module loading.
+ */
+let profiled = false;
+async function measured(f) {
+  const session = spec.cpuProfile && !profiled ? new Session() : undefined;
+  const post = (method, params) =>
+    new Promise((resolve, reject) =>
+      session.post(method, params, (err, res) => (err ? reject(err) : resolve(res))),
+    );
+  if (session) {
+    profiled = true;
+    session.connect();
+    await post('Profiler.enable');
+    await post('Profiler.setSamplingInterval', { interval: 100 });
+    await post('Profiler.start');
+  }
+  const t = now();
+  await f();
+  const ms = now() - t;
+  if (session) {
+    const { profile } = await post('Profiler.stop');
+    writeFileSync(spec.cpuProfile, JSON.stringify(profile));
+    session.disconnect();
+  }
+  return ms;
+}
+
+const trustOpts = (trustDir) => ({
+  server: spec.server,
+  tlsCaCert: readFileSync(spec.caCert, 'utf8'),
+  trustDir,
+});
+const pubOpts = (trustDir) => ({
+  ...trustOpts(trustDir),
+  passphrase: pick('staticPassphraseProvider')(process.env.BENCH_PASSPHRASE),
+  keyIterations: 1000,
+});
+
+/** A keep-alive HTTPS GET of timestamp.json: the network floor of a warm verify. */
+async function timestampGetSamples(runs) {
+  const agent = new https.Agent({ keepAlive: true, ca: readFileSync(spec.caCert, 'utf8') });
+  const url = `${spec.server}/v2/${spec.gun}/_trust/tuf/timestamp.json`;
+  const get = () =>
+    new Promise((resolve, reject) => {
+      https
+        .get(url, { agent }, (res) => {
+          res.on('data', () => {});
+          res.on('end', resolve);
+        })
+        .on('error', reject);
+    });
+  for (let i = 0; i < 10; i++) await get();
+  const xs = [];
+  for (let i = 0; i < runs; i++) {
+    const t = now();
+    await get();
+    xs.push(now() - t);
+  }
+  agent.destroy();
+  return xs;
+}
+
+async function main() {
+  switch (spec.mode) {
+    case 'warm': {
+      // library verify() with a warm trust dir: fetches timestamp.json, nothing else
+      const verify = pick('verify');
+      const opts = trustOpts(spec.trustDir);
+      for (let i = 0; i < 20; i++) await verify(spec.reference, opts);
+      const samples = [];
+      await measured(async () => {
+        for (let i = 0; i < spec.runs; i++) {
+          const t = now();
+          await verify(spec.reference, opts);
+          samples.push(now() - t);
+        }
+      });
+      return { samples, floor: spec.floor ? await timestampGetSamples(spec.runs) : undefined };
+    }
+    case 'cold': {
+      // library verify() with an empty trust dir, in a process that has just loaded the library
+      const opts = trustOpts(mkdtempSync(join(spec.tmp, 'cold-')));
+      let r;
+      const ms = await measured(async () => {
+        r = await pick('verify')(spec.reference, opts);
+      });
+      return { ms, digest: r.digest, maxRSS: process.resourceUsage().maxRSS * 1024 };
+    }
+    case 'sign-many': {
+      // a fresh repository (init untimed), then `count` tags signed and published in one call
+      const dir = mkdtempSync(join(spec.tmp, 'sign-many-'));
+      await pick('initRepository')(spec.gun, pubOpts(dir));
+      const tags = Array.from({ length: spec.count }, (_, i) => ({
+        reference: `${spec.gun}:t${i}`,
+        digest: `sha256:${tagDigest(`t${i}`)}`,
+        size: 1000 + i,
+      }));
+      const ms = await measured(() => pick('signTags')(tags, pubOpts(dir)));
+      return { ms };
+    }
+    case 'kdf': {
+      // unlocking a key file: PBKDF2-HMAC-SHA1 + AES-256-CBC + PKCS#8 parse
+      const pass = process.env.BENCH_PASSPHRASE;
+      const key = pick('generateSigner')('ed25519');
+      const out = {};
+      for (const [label, iterations, runs] of spec.cases) {
+        let t = now();
+        const pem = await pick('writeKeyFile')(key, { role: 'targets', passphrase: pass, iterations });
+        const writeMs = now() - t;
+        const xs = [];
+        for (let i = 0; i < runs; i++) {
+          t = now();
+          await pick('readKeyFile')(pem, pass);
+          xs.push(now() - t);
+        }
+        out[label] = { iterations, writeMs, unlock: xs };
+      }
+      return out;
+    }
+    case 'canonical': {
+      // a ~10 MB targets document, parsed from its canonical bytes as verification does
+      const canonicalJson = pick('canonicalJson');
+      const targets = {};
+      const name = spec.numeric ? (i) => String(i) : (i) => `v${i}.${i % 97}-release-${(i * 7919) % 100000}`;
+      for (let i = 0; ; i++) {
+        const n = name(i);
+        targets[n] = { hashes: { sha256: Buffer.from(n.padEnd(32, '=')).toString('base64') }, length: 1000 + i };
+        if (i % 5000 === 0 && JSON.stringify(targets).length > 10e6) break;
+      }
+      const text = canonicalJson({
+        _type: 'Targets',
+        delegations: { keys: {}, roles: [] },
+        expires: '2030-01-01T00:00:00Z',
+        targets,
+        version: 1,
+      });
+      const doc = JSON.parse(text);
+      if (canonicalJson(doc) !== text) throw new Error('canonicalJson is not stable on its own output');
+      const ours = [];
+      const theirs = [];
+      for (let i = 0; i < spec.runs; i++) {
+        ours.push(await measured(() => canonicalJson(doc)));
+        const t = now();
+        JSON.stringify(doc);
+        theirs.push(now() - t);
+      }
+      return { bytes: Buffer.byteLength(text), ours, theirs };
+    }
+    default:
+      throw new Error(`unknown mode ${spec.mode}`);
+  }
+}
+
+process.stdout.write(`${JSON.stringify(await main())}\n`);
