@@ -32,6 +32,14 @@ const decoder = new TextDecoder('utf-8', { fatal: true });
 
 type Json = Record<string, unknown>;
 
+/**
+ * Adds an own, enumerable entry even for names like `__proto__` (a valid tag),
+ * which plain assignment would turn into a prototype change.
+ */
+export function setOwn<T>(obj: Record<string, T>, key: string, value: T): void {
+  Object.defineProperty(obj, key, { value, enumerable: true, writable: true, configurable: true });
+}
+
 class Ctx {
   constructor(readonly role: string) {}
   fail(field: string, reason: string): never {
@@ -193,14 +201,15 @@ function parseBody(
       for (const id of r.keyids)
         if (!Object.hasOwn(signed.keys as object, id))
           ctx.fail(`roles.${name}.keyids`, `key ${id} is not in keys`);
-      parsedRoles[name] = r;
+      setOwn(parsedRoles, name, r);
     }
     return { body: { ...signed, roles: parsedRoles } as RootBody, keys };
   }
   if (role === 'snapshot' || role === 'timestamp') {
     const meta = ctx.obj(signed.meta, 'meta');
     const parsed: Record<string, FileMetaJson> = {};
-    for (const [name, fm] of Object.entries(meta)) parsed[name] = parseFileMeta(ctx, fm, `meta.${name}`);
+    for (const [name, fm] of Object.entries(meta))
+      setOwn(parsed, name, parseFileMeta(ctx, fm, `meta.${name}`));
     if (role === 'timestamp' && !parsed.snapshot) ctx.fail('meta', 'has no snapshot entry');
     return { body: { ...signed, meta: parsed } as SignedBody, keys };
   }
@@ -208,7 +217,7 @@ function parseBody(
   const targets = ctx.obj(signed.targets, 'targets');
   const parsedTargets: Record<string, FileMetaJson> = {};
   for (const name of Object.keys(targets)) {
-    parsedTargets[name] = parseFileMeta(ctx, targets[name], `targets.${JSON.stringify(name)}`);
+    setOwn(parsedTargets, name, parseFileMeta(ctx, targets[name], `targets.${JSON.stringify(name)}`));
   }
   // Go treats a missing delegations object as empty and writes it back as {"keys":{},"roles":[]}
   const dIn = signed.delegations === undefined || signed.delegations === null ? {} : signed.delegations;

@@ -324,7 +324,12 @@ export class TrustedMetadataSet {
       threshold: d.threshold,
       keys: parent.keys,
     };
-    if (d.paths) set.paths = d.paths;
+    // Notary (data.DelegationRole.Restrict): a nested delegation keeps only the paths that one of
+    // its parent's (already restricted) paths is a prefix of; direct children of targets keep theirs.
+    const parentPaths = parentName === 'targets' ? undefined : (this.keySetFor(parentName).paths ?? []);
+    const paths =
+      parentPaths && d.paths ? d.paths.filter((p) => parentPaths.some((pp) => p.startsWith(pp))) : d.paths;
+    if (paths) set.paths = paths;
     return set;
   }
 
