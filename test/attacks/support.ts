@@ -16,6 +16,9 @@ import { initRepository, signTags } from '../../src/publish/workflows.js';
 import { tempDir } from '../harness/lab.js';
 import { TamperServer, tamperTls } from '../support/tamper-server.js';
 
+// biome-ignore lint/suspicious/noExplicitAny: attack tests edit documents freely
+type Loose = Record<string, any>;
+
 export const digestOf = (s: string) => `sha256:${createHash('sha256').update(s).digest('hex')}`;
 
 export interface Fixture {
@@ -34,17 +37,14 @@ export interface Fixture {
   /** Current bytes of a served file (`timestamp.json`, `targets.json`, ...). */
   file(name: string): Uint8Array;
   /** Re-signs a role's current document after `edit`, with the held keys (or `signers`). */
-  craft(role: string, edit: (signed: Record<string, any>) => void, signers?: Signer[]): Promise<Uint8Array>;
+  craft(role: string, edit: (signed: Loose) => void, signers?: Signer[]): Promise<Uint8Array>;
   /** Serves `bytes` for a role under its plain and checksum names. */
   serve(role: string, bytes: Uint8Array): void;
   /**
    * Serves changed roles plus a new snapshot and timestamp pointing at them, so
    * an attack on a child reaches the child's own checks.
    */
-  rechain(
-    changed: Record<string, Uint8Array>,
-    snapshotEdit?: (s: Record<string, any>) => void,
-  ): Promise<void>;
+  rechain(changed: Record<string, Uint8Array>, snapshotEdit?: (s: Loose) => void): Promise<void>;
 }
 
 function clone<T>(v: T): T {
@@ -87,7 +87,7 @@ export async function makeFixture(tags: Record<string, string> = { v1: 'one' }):
     server.overrides.set(`${role}.${hex}.json`, { kind: 'bytes', body: bytes });
   };
   const craft: Fixture['craft'] = async (role, edit, signers) => {
-    const signed = clone(parseMetadata(file(`${role}.json`), role).signed) as Record<string, any>;
+    const signed = clone(parseMetadata(file(`${role}.json`), role).signed) as Loose;
     edit(signed);
     return signMetadata(role, signed as SignedBody, signers ?? (await signersFor(role))).wireBytes();
   };
