@@ -24,18 +24,54 @@ for (const line of dts.split('\n')) {
 }
 const exported = (dts.match(/^export \{([^}]*)\}/m)?.[1] ?? '')
   .split(',')
-  .map((s) => s.trim().split(/\s+as\s+/).pop())
+  .map((s) =>
+    s
+      .trim()
+      .split(/\s+as\s+/)
+      .pop(),
+  )
   .filter(Boolean);
-const nameOf = (b) => b.match(/(?:declare |export )*(?:function|class|interface|type|const|enum)\s+([A-Za-z0-9_]+)/)?.[1];
+const nameOf = (b) =>
+  b.match(/(?:declare |export )*(?:function|class|interface|type|const|enum)\s+([A-Za-z0-9_]+)/)?.[1];
 const wanted = [
-  'verify', 'VerifyOptions', 'VerifyResult', 'inspect', 'InspectResult', 'TrustOptions', 'TrustPinning',
-  'signTags', 'SignOptions', 'TagToSign', 'SignedTag', 'initRepository', 'InitOptions', 'InitResult',
-  'revokeTag', 'addSigner', 'removeSigner', 'rotateKey', 'RotateOptions', 'generateKey', 'loadKey', 'PublishOptions',
-  'parseReference', 'ImageReference', 'TrustError', 'ErrorCode', 'exitCodeFor', 'MetadataStore', 'HttpClient',
-  'PassphraseProvider', 'staticPassphraseProvider', 'envPassphraseProvider', 'defaultPassphraseProvider', 'setCryptoBackend',
+  'verify',
+  'VerifyOptions',
+  'VerifyResult',
+  'inspect',
+  'InspectResult',
+  'TrustOptions',
+  'TrustPinning',
+  'signTags',
+  'SignOptions',
+  'TagToSign',
+  'SignedTag',
+  'initRepository',
+  'InitOptions',
+  'InitResult',
+  'revokeTag',
+  'addSigner',
+  'removeSigner',
+  'rotateKey',
+  'RotateOptions',
+  'generateKey',
+  'loadKey',
+  'PublishOptions',
+  'parseReference',
+  'ImageReference',
+  'TrustError',
+  'ErrorCode',
+  'exitCodeFor',
+  'MetadataStore',
+  'HttpClient',
+  'PassphraseProvider',
+  'staticPassphraseProvider',
+  'envPassphraseProvider',
+  'defaultPassphraseProvider',
+  'setCryptoBackend',
 ];
 const byName = new Map(blocks.map((b) => [nameOf(b), b]));
-let out = '# content-trust library API\n\nGenerated from `dist/index.d.ts` by `scripts/api-docs.mjs`; do not edit by hand.\n\n';
+let out =
+  '# content-trust library API\n\nGenerated from `dist/index.d.ts` by `scripts/api-docs.mjs`; do not edit by hand.\n\n';
 out += `Exports: ${exported.map((e) => `\`${e}\``).join(', ')}.\n\n`;
 for (const name of wanted) {
   const b = byName.get(name);

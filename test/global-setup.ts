@@ -121,14 +121,20 @@ async function startLab(spec: LabSpec, labDir: string, ports: number[]): Promise
   return { ...info, name: spec.name };
 }
 
-/** A port picked free may be taken by someone else before up.sh binds it: retry with new ports. */
+/**
+ * A port picked free may be taken by someone else before a service binds it (seen as "address
+ * already in use", or as a service that exits at once with an empty log): retry with new ports.
+ */
 async function startLabWithRetry(spec: LabSpec, labDir: string, ports: number[]): Promise<LabInfo> {
   for (let attempt = 1; ; attempt++) {
     try {
       return await startLab(spec, labDir, ports);
     } catch (e) {
-      const busy = e instanceof Error && /already in use|address already in use|bind: /i.test(e.message);
-      if (!busy || attempt >= 3) throw e;
+      if (attempt >= 3) throw e;
+      const why = e instanceof Error ? e.message.split('\n').find((l) => /ERROR|exited|in use/.test(l)) : '';
+      process.stderr.write(
+        `[global-setup] ${spec.name} lab failed to start (${why ?? 'unknown'}); retrying on new ports\n`,
+      );
       ports = await freePorts(4);
     }
   }

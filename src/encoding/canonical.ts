@@ -89,13 +89,15 @@ const STRINGIFY_MAY_DIFFER = /\\[ubfnrt]|[\uD800-\uDFFF]/;
  * String contents are then checked once on the output (STRINGIFY_MAY_DIFFER).
  * Returns undefined when the general encoder must be used.
  */
+/** Thrown from the replacer to stop JSON.stringify at the first violation. */
+const ABORT = new Error('not canonical as is');
+
 function fastPath(v: unknown): string | undefined {
   const holders: unknown[] = [];
   const lastKeys: string[] = [];
   const isArray: boolean[] = [];
   let top = -1;
   let pending: unknown;
-  let ok = true;
   let out: string | undefined;
   try {
     out = JSON.stringify(v, function (this: unknown, key: string, value: unknown) {
@@ -113,27 +115,40 @@ function fastPath(v: unknown): string | undefined {
           lastKeys[0] = key;
           isArray[0] = false;
         } else {
-          if (!isArray[top] && !(lastKeys[top]! < key)) ok = false;
+          if (!isArray[top] && !(lastKeys[top]! < key)) throw ABORT;
           lastKeys[top] = key;
         }
       }
       if (typeof value === 'object') {
         if (value !== null) {
           const proto = Object.getPrototypeOf(value);
-          if (proto !== Object.prototype && proto !== Array.prototype && proto !== null) ok = false;
+          if (proto !== Object.prototype && proto !== Array.prototype && proto !== null) throw ABORT;
         }
         pending = value;
         return value;
       }
       pending = undefined;
-      if (typeof value === 'number' && !Number.isSafeInteger(value)) ok = false;
+      if (typeof value === 'number' && !Number.isSafeInteger(value)) throw ABORT;
       return value;
     });
   } catch {
     return undefined;
   }
-  if (!ok || out === undefined || STRINGIFY_MAY_DIFFER.test(out)) return undefined;
+  if (out === undefined || STRINGIFY_MAY_DIFFER.test(out)) return undefined;
   return out;
+}
+
+/**
+ * A member of an object the fast path refused (typically a targets map whose
+ * tag names include `1`, `2`, `10`): its own subtree usually qualifies, so try
+ * the native path there before falling back to the general encoder.
+ */
+function encodeChild(v: unknown, depth: number): string {
+  if (typeof v === 'object' && v !== null && !Array.isArray(v)) {
+    const fast = fastPath(v);
+    if (fast !== undefined) return fast;
+  }
+  return encodeValue(v, depth);
 }
 
 function encodeValue(v: unknown, depth: number): string {
@@ -168,7 +183,7 @@ function encodeValue(v: unknown, depth: number): string {
         else out += ',';
         out += canonicalString(k);
         out += ':';
-        out += encodeValue(item, depth + 1);
+        out += encodeChild(item, depth + 1);
       }
       return `${out}}`;
     }

@@ -12,6 +12,7 @@ import type { Signer, TufPublicKey } from '../crypto/types.js';
 import { createRootCertificate } from '../crypto/x509.js';
 import { LocalError } from '../errors.js';
 import type { KeyStore } from '../keys/keystore.js';
+import { decodePem } from '../keys/pem.js';
 
 /** Signers for the listed key ids that the key store holds (x509 keys are presented as their certificate). */
 export async function heldSigners(
@@ -73,7 +74,7 @@ export async function rootKeyFor(keystore: KeyStore): Promise<PrivateKeyHandle> 
   return createKey(keystore, 'ecdsa', 'root');
 }
 
-/** Parses a public key given as PEM (SPKI, or a certificate) for use as a delegation key. */
+/** Parses a public key given as PEM (SPKI, PKCS#1 RSA, or a certificate) for use as a delegation key. */
 export function publicKeyFromPem(pem: string): TufPublicKey {
   try {
     if (pem.includes('-----BEGIN CERTIFICATE-----')) {
@@ -83,7 +84,11 @@ export function publicKeyFromPem(pem: string): TufPublicKey {
         return publicKeyFromBytes('rsa-x509', Buffer.from(pem));
       }
     }
-    return publicKeyFromKeyObject(createPublicKey(pem));
+    // headers (notary's `key generate -o` writes `role: NAME`) are dropped, as Go's pem.Decode does
+    const block = decodePem(pem, ['PUBLIC KEY', 'RSA PUBLIC KEY']);
+    const der = Buffer.from(block.bytes);
+    const type = block.type === 'PUBLIC KEY' ? 'spki' : 'pkcs1';
+    return publicKeyFromKeyObject(createPublicKey({ key: der, format: 'der', type }));
   } catch (e) {
     throw new LocalError('BAD_KEY', `not a usable PEM public key or certificate: ${(e as Error).message}`);
   }

@@ -8,10 +8,10 @@
 
 import { type RepositoryContext, repositoryContext, type TrustOptions } from '../client/context.js';
 import type { Signer, TufPublicKey } from '../crypto/types.js';
-import { LocalError, PublishError, TrustError } from '../errors.js';
+import { LocalError, NetworkError, PublishError, TrustError } from '../errors.js';
 import type { KeyStore } from '../keys/keystore.js';
 import { KeyStore as KeyStoreImpl } from '../keys/keystore.js';
-import type { PassphraseProvider } from '../keys/passphrase.js';
+import { defaultPassphraseProvider, type PassphraseProvider } from '../keys/passphrase.js';
 import {
   defaultExpires,
   delegationRole,
@@ -33,7 +33,9 @@ import type {
   TargetsMetadata,
   TimestampMetadata,
 } from '../metadata/model.js';
+import { setOwn } from '../metadata/parse.js';
 import type { ImageReference } from '../reference.js';
+import { NotaryServerStore } from '../transport/notary-server.js';
 import { loadAllTargetsRoles } from '../trust/lookup.js';
 import { Updater } from '../trust/updater.js';
 import { heldSigners, holdsAny } from './keys.js';
@@ -75,6 +77,7 @@ export function keystoreFor(ctx: { trustDir: string }, opts: PublishOptions): Ke
   if (opts.keystore) return opts.keystore;
   const o: ConstructorParameters<typeof KeyStoreImpl>[1] = {};
   if (opts.passphrase) o.passphrase = opts.passphrase;
+  else if (opts.env) o.passphrase = defaultPassphraseProvider({ env: opts.env });
   if (opts.keyIterations !== undefined) o.iterations = opts.keyIterations;
   return new KeyStoreImpl(ctx.trustDir, o);
 }
@@ -120,7 +123,7 @@ function keysGo(keys: Record<string, KeyJson>): Record<string, KeyJson> {
 /** A copy of a targets body with only the fields Go's `Targets` struct has (unknown fields dropped). */
 export function editableTargets(body: TargetsBody | undefined, role: string): TargetsBody {
   const targets: Record<string, FileMetaJson> = {};
-  for (const [name, m] of Object.entries(body?.targets ?? {})) targets[name] = fileMetaGo(m);
+  for (const [name, m] of Object.entries(body?.targets ?? {})) setOwn(targets, name, fileMetaGo(m));
   const roles: DelegationRoleJson[] = (body?.delegations.roles ?? []).map((r) =>
     delegationRole(r.name, r.keyids, r.paths ?? [], r.threshold),
   );
@@ -193,6 +196,20 @@ function allKeys(
   return out;
 }
 
+/** Fails (before anything is uploaded) when neither this trust dir nor the store can sign `role`. */
+async function requireServerSigning(state: RepoState, role: 'snapshot' | 'timestamp'): Promise<void> {
+  const store = state.ctx.store;
+  if (store instanceof NotaryServerStore) return; // notary-server signs, or rejects the upload itself
+  if ((await store.getServerKey(role)) !== null) return;
+  throw new LocalError(
+    'KEY_NOT_FOUND',
+    `the ${role} key of ${state.ctx.ref.gun} is not in the trust dir (${state.keystore.privateDir}), and ` +
+      `${store.description} cannot sign ${role}s: a local repository is published by whoever holds its ` +
+      'snapshot and timestamp keys',
+    { role },
+  );
+}
+
 export interface PublishResult {
   /** Roles uploaded, in order. */
   roles: string[];
@@ -247,12 +264,17 @@ export async function publishEdit(
     files.push({ role, md: signMetadata(role, body, await signersFor(ks, role, keyids, threshold, keys)) });
   }
 
-  // snapshot and timestamp: only when this trust dir holds their keys (else the server makes them)
+  if (files.length === 0) return { roles: [] };
+
+  // snapshot and timestamp: signed here when this trust dir holds their keys, else the server makes
+  // them; a store that signs nothing (a local directory) would otherwise publish unreferenced files
   const snapRole = rootBodyNow.roles.snapshot!;
-  if (await holdsAny(ks, snapRole.keyids, rootKeys)) {
+  if (!(await holdsAny(ks, snapRole.keyids, rootKeys))) {
+    await requireServerSigning(state, 'snapshot');
+  } else {
     const meta: Record<string, FileMetaJson> = {};
-    for (const [name, m] of Object.entries(state.snapshot.signed.meta)) meta[name] = fileMetaGo(m);
-    for (const f of files) meta[f.role] = fileMetaOf(f.md.wireBytes());
+    for (const [name, m] of Object.entries(state.snapshot.signed.meta)) setOwn(meta, name, fileMetaGo(m));
+    for (const f of files) setOwn(meta, f.role, fileMetaOf(f.md.wireBytes()));
     for (const r of edit.removedRoles ?? []) delete meta[r];
     const body = snapshotBody(meta, state.snapshot.version + 1, defaultExpires('snapshot'));
     const signers = await signersFor(ks, 'snapshot', snapRole.keyids, snapRole.threshold, rootKeys);
@@ -267,18 +289,55 @@ export async function publishEdit(
       );
       const tsSigners = await signersFor(ks, 'timestamp', tsRole.keyids, tsRole.threshold, rootKeys);
       files.push({ role: 'timestamp', md: signMetadata('timestamp', tsBody, tsSigners) });
+    } else {
+      await requireServerSigning(state, 'timestamp');
     }
   }
 
-  if (files.length === 0) return { roles: [] };
-  await state.ctx.store.publish(files.map((f) => ({ role: f.role, bytes: f.md.wireBytes() })));
+  const upload = files.map((f) => ({ role: f.role, bytes: f.md.wireBytes() }));
+  try {
+    await state.ctx.store.publish(upload);
+  } catch (e) {
+    if (
+      e instanceof PublishError &&
+      e.code === 'PUBLISH_REJECTED' &&
+      !files.some((f) => f.role === 'snapshot')
+    ) {
+      // notary-server signs the snapshot only when it holds the repository's snapshot key
+      throw new PublishError(
+        e.code,
+        `${e.message} (this trust dir holds no snapshot key of ${state.ctx.ref.gun}, so the snapshot was ` +
+          'left to the server; if another client holds it, publish from there or move it to the server ' +
+          "with 'trust key rotate IMAGE snapshot --server-managed')",
+        { ...(e.actual !== undefined ? { actual: e.actual } : {}), cause: e },
+      );
+    }
+    throw e;
+  }
   return { roles: files.map((f) => f.role) };
 }
 
 /**
+ * After a publish that the server accepted: fetch and verify what it now
+ * serves, and cache only that. A verification failure here is an error (the
+ * server serves something that does not verify); a network failure is not:
+ * the change landed, and the next call refreshes the cache.
+ */
+export async function refreshAfterPublish(ctx: RepositoryContext, keystore: KeyStore): Promise<void> {
+  try {
+    await loadState(ctx, keystore);
+  } catch (e) {
+    if (e instanceof NetworkError) return;
+    throw e;
+  }
+}
+
+/**
  * Runs `change` against the current verified state and publishes it; when a
- * concurrent publisher got there first (CONFLICT), refetches and re-applies,
- * up to `maxAttempts`. Afterwards the local cache is refreshed from the server.
+ * concurrent publisher got there first (CONFLICT), waits a little, refetches
+ * and re-applies, up to `maxAttempts`; after that the CONFLICT is thrown (a
+ * change is never dropped silently). Afterwards the local cache is refreshed
+ * from the server.
  */
 export async function mutate<T>(
   reference: string | ImageReference,
@@ -297,10 +356,15 @@ export async function mutate<T>(
     try {
       await publishEdit(state, edit, newKeys);
     } catch (e) {
-      if (e instanceof TrustError && e.code === 'CONFLICT' && attempt < max) continue;
+      if (e instanceof TrustError && e.code === 'CONFLICT' && attempt < max) {
+        await sleep(25 * attempt + Math.floor(Math.random() * 75 * attempt));
+        continue;
+      }
       throw e;
     }
-    await loadState(ctx, keystore); // verify what the server now serves and cache it
+    await refreshAfterPublish(ctx, keystore);
     return result;
   }
 }
+
+const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));

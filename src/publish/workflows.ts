@@ -4,14 +4,15 @@
  */
 
 import { createPublicKey } from 'node:crypto';
-import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { repositoryContext } from '../client/context.js';
 import { parsePublicKey } from '../crypto/keys.js';
 import type { PrivateKeyAlgorithm, PrivateKeyHandle } from '../crypto/signers.js';
 import type { TufPublicKey } from '../crypto/types.js';
 import { LocalError, PublishError } from '../errors.js';
-import { readKeyFile } from '../keys/keyfile.js';
+import { inspectKeyFile, readKeyFile } from '../keys/keyfile.js';
+import { defaultPassphraseProvider } from '../keys/passphrase.js';
 import {
   defaultExpires,
   delegationRole,
@@ -25,9 +26,12 @@ import {
   timestampBody,
 } from '../metadata/build.js';
 import type { TargetsBody } from '../metadata/model.js';
-import { RELEASES_ROLE } from '../metadata/roles.js';
+import { setOwn } from '../metadata/parse.js';
+import { pathsAllow, RELEASES_ROLE } from '../metadata/roles.js';
 import { type ImageReference, parseReference } from '../reference.js';
+import { writeFileAtomic } from '../storage/atomic.js';
 import { resolveTrustDir } from '../storage/trust-dir.js';
+import { defaultCredentials } from '../transport/auth.js';
 import { RegistryClient } from '../transport/registry.js';
 import {
   certifiedRootSigner,
@@ -46,6 +50,7 @@ import {
   mutate,
   type PublishOptions,
   type RepoState,
+  refreshAfterPublish,
 } from './repository.js';
 
 // ---------------------------------------------------------------- init
@@ -137,7 +142,7 @@ export async function initRepository(
     files.push({ role: 'snapshot', bytes: sn.wireBytes() }, { role: 'timestamp', bytes: ts.wireBytes() });
   }
   await ctx.store.publish(files);
-  await loadState(ctx, keystore); // verify and cache what the server now serves
+  await refreshAfterPublish(ctx, keystore); // verify and cache what the server now serves
   return {
     repository: gun,
     rootKeyId: rootSigner.publicKey.id,
@@ -173,22 +178,38 @@ export interface SignedTag {
 
 /**
  * docker's rule: write into every direct child delegation of `targets` the
- * trust dir holds a key for; else into `targets`.
+ * trust dir holds a key for and whose paths allow the tag (a path is a name
+ * prefix, `""` allows all); else into `targets` when the trust dir holds the
+ * repository key. Without `tag`, paths are not checked.
  */
-export async function signableRoles(state: RepoState): Promise<string[]> {
+export async function signableRoles(state: RepoState, tag?: string): Promise<string[]> {
+  return (await signingPlan(state))(tag);
+}
+
+/**
+ * Which roles this trust dir can sign, decided once per operation (the key
+ * store is consulted once per delegation, not per tag); the returned function
+ * applies docker's rule to one tag (delegation paths) or to any tag.
+ */
+export async function signingPlan(state: RepoState): Promise<(tag?: string) => string[]> {
   const top = state.targets.get('targets')!;
-  const out: string[] = [];
+  const held: { name: string; paths?: readonly string[] }[] = [];
   for (const d of top.signed.delegations.roles) {
     if (d.name.split('/').length !== 2) continue;
-    if (await holdsAny(state.keystore, d.keyids, top.keys)) out.push(d.name);
+    if (await holdsAny(state.keystore, d.keyids, top.keys)) held.push(d);
   }
-  if (out.length > 0) return out;
   const r = state.root.signed.roles.targets!;
-  if (await holdsAny(state.keystore, r.keyids, state.root.keys)) return ['targets'];
-  throw new LocalError(
-    'KEY_NOT_FOUND',
-    `no key in the trust dir can sign ${state.ctx.ref.gun}: neither the repository key nor a signer key of targets/releases or another delegation`,
-  );
+  const holdsTargets = await holdsAny(state.keystore, r.keyids, state.root.keys);
+  return (tag?: string) => {
+    const out = held.filter((d) => tag === undefined || pathsAllow(d.paths, tag)).map((d) => d.name);
+    if (out.length > 0) return out;
+    if (holdsTargets) return ['targets'];
+    throw new LocalError(
+      'KEY_NOT_FOUND',
+      `no key in the trust dir can sign ${tag === undefined ? '' : `${JSON.stringify(tag)} in `}${state.ctx.ref.gun}: ` +
+        'neither the repository key nor a signer key of targets/releases or another delegation',
+    );
+  };
 }
 
 async function resolveDigests(tags: readonly TagToSign[], opts: SignOptions): Promise<SignedTag[]> {
@@ -204,9 +225,15 @@ async function resolveDigests(tags: readonly TagToSign[], opts: SignOptions): Pr
     if (digest === undefined || size === undefined) {
       let client = clients.get(r.registry);
       if (!client) {
-        const o: ConstructorParameters<typeof RegistryClient>[0] = { registry: r.registry };
+        const o: ConstructorParameters<typeof RegistryClient>[0] = {
+          registry: r.registry,
+          credentials:
+            opts.credentials === undefined
+              ? defaultCredentials(r.registry, opts.env ?? process.env)
+              : opts.credentials,
+        };
         if (opts.tlsCaCert) o.ca = opts.tlsCaCert;
-        if (opts.credentials !== undefined) o.credentials = opts.credentials;
+        if (opts.deadlineMs !== undefined) o.deadlineMs = opts.deadlineMs;
         client = new RegistryClient(o);
         clients.set(r.registry, client);
       }
@@ -237,14 +264,22 @@ export async function signTags(tags: readonly TagToSign[], opts: SignOptions = {
     if (!(await loadState(ctx, keystoreFor(ctx, opts)))) await initRepository(first, opts);
   }
   return mutate(first, opts, async (state) => {
-    const roles = await signableRoles(state);
     const bodies = new Map<string, TargetsBody>();
-    for (const role of roles) {
-      const body = editableTargets(state.targets.get(role)?.signed, role);
-      for (const t of resolved) body.targets[t.tag] = targetMeta(t.digest, t.size);
-      bodies.set(role, body);
+    const result: SignedTag[] = [];
+    const rolesFor = await signingPlan(state);
+    for (const t of resolved) {
+      const roles = rolesFor(t.tag);
+      for (const role of roles) {
+        let body = bodies.get(role);
+        if (!body) {
+          body = editableTargets(state.targets.get(role)?.signed, role);
+          bodies.set(role, body);
+        }
+        setOwn(body.targets, t.tag, targetMeta(t.digest, t.size));
+      }
+      result.push({ ...t, roles });
     }
-    return { edit: { targets: bodies }, result: resolved.map((t) => ({ ...t, roles: [...roles] })) };
+    return { edit: { targets: bodies }, result };
   });
 }
 
@@ -256,7 +291,7 @@ export async function revokeTag(
   const r = parseReference(reference);
   const explicitTag = /:[\w][\w.-]*$/.test(reference.split('/').pop() ?? '') ? r.tag : undefined;
   return mutate(r, opts, async (state) => {
-    const roles = await signableRoles(state);
+    const roles = await signableRoles(state, explicitTag);
     const bodies = new Map<string, TargetsBody>();
     const removed = new Set<string>();
     for (const role of roles) {
@@ -346,8 +381,12 @@ export async function removeSigner(
   });
 }
 
+function isSignerName(name: string): boolean {
+  return /^[a-z0-9][-a-z0-9_]*$/.test(name) && name !== 'releases' && name.length <= 200;
+}
+
 function checkSignerName(name: string): void {
-  if (!/^[a-z0-9][-a-z0-9_]*$/.test(name) || name === 'releases' || name.length > 200) {
+  if (!isSignerName(name)) {
     throw new LocalError(
       'USAGE',
       `invalid signer name ${JSON.stringify(name)} (lower-case letters, digits, - and _; not "releases")`,
@@ -372,6 +411,8 @@ export async function rotateKey(
   role: RotatableRole,
   opts: RotateOptions = {},
 ): Promise<{ role: RotatableRole; keyId: string; rootVersion: number }> {
+  // the new key is made once: a retry after a concurrent publish reuses it
+  let made: TufPublicKey | undefined;
   return mutate(reference, opts, async (state) => {
     const gun = state.ctx.ref.gun;
     const root = editableRoot(state.root);
@@ -386,35 +427,14 @@ export async function rotateKey(
         `rotating keys needs the root key of ${gun}, which is not in the trust dir`,
       );
     }
-    let newKey: TufPublicKey;
+    if (role === 'targets' && opts.serverManaged) {
+      throw new LocalError('USAGE', 'the targets key cannot be server-managed');
+    }
     const edit: Edit = { root };
     const newKeys = new Map<string, TufPublicKey>();
-    if (role === 'root') {
-      const handle = await createKey(state.keystore, opts.algorithm === 'rsa' ? 'rsa' : 'ecdsa', 'root');
-      const signer = certifiedRootSigner(handle, gun);
-      newKey = signer.publicKey;
-      edit.rootSigners = oldRootSigners;
-    } else if (opts.serverManaged || role === 'timestamp') {
-      if (role === 'targets') throw new LocalError('USAGE', 'the targets key cannot be server-managed');
-      const json = await state.ctx.store.rotateServerKey(role).catch((e: unknown) => {
-        if (role === 'timestamp' && e instanceof LocalError) return null;
-        throw e;
-      });
-      if (json === null) {
-        newKey = (await createKey(state.keystore, opts.algorithm ?? 'ecdsa', role, gun)).publicKey;
-      } else {
-        newKey = parsePublicKey(json, { role });
-      }
-    } else {
-      newKey = (
-        await createKey(
-          state.keystore,
-          opts.algorithm ?? (role === 'targets' ? 'ed25519' : 'ecdsa'),
-          role,
-          gun,
-        )
-      ).publicKey;
-    }
+    if (role === 'root') edit.rootSigners = oldRootSigners;
+    made ??= await newKeyFor(state, role, opts);
+    const newKey = made;
     newKeys.set(newKey.id, newKey);
     const old = root.roles[role]!.keyids;
     root.roles[role] = { keyids: [newKey.id], threshold: 1 };
@@ -428,6 +448,25 @@ export async function rotateKey(
   });
 }
 
+/** A new key for `role`: root (ECDSA P-256 with a certificate), a server-held one, or a local one. */
+async function newKeyFor(state: RepoState, role: RotatableRole, opts: RotateOptions): Promise<TufPublicKey> {
+  const gun = state.ctx.ref.gun;
+  if (role === 'root') {
+    const handle = await createKey(state.keystore, opts.algorithm === 'rsa' ? 'rsa' : 'ecdsa', 'root');
+    return certifiedRootSigner(handle, gun).publicKey;
+  }
+  if (role !== 'targets' && (opts.serverManaged || role === 'timestamp')) {
+    // a local directory has no server keys: its timestamp key stays with the publisher
+    const json = await state.ctx.store.rotateServerKey(role).catch((e: unknown) => {
+      if (role === 'timestamp' && !opts.serverManaged && e instanceof LocalError) return null;
+      throw e;
+    });
+    if (json !== null) return parsePublicKey(json, { role });
+  }
+  const alg = opts.algorithm ?? (role === 'targets' ? 'ed25519' : 'ecdsa');
+  return (await createKey(state.keystore, alg, role, gun)).publicKey;
+}
+
 // ---------------------------------------------------------------- signer keys
 
 export interface GeneratedKey {
@@ -436,27 +475,50 @@ export interface GeneratedKey {
   publicKeyPath: string;
 }
 
-/** `trust key generate NAME`: NAME.pub (PEM) in `dir`, encrypted private key in the trust dir. */
+/**
+ * `trust key generate NAME`: NAME.pub (PEM) in `dir`, encrypted private key in
+ * the trust dir. An existing NAME.pub is never overwritten (as docker); both
+ * files are written atomically, the private key first.
+ */
 export async function generateKey(
   name: string,
   opts: PublishOptions & { dir?: string; algorithm?: PrivateKeyAlgorithm } = {},
 ): Promise<GeneratedKey> {
   checkSignerName(name);
+  const dir = opts.dir ?? process.cwd();
+  const path = join(dir, `${name}.pub`);
+  if (await exists(path)) throw new LocalError('USAGE', `public key file already exists: ${path}`);
   const ctx = { trustDir: repositoryTrustDir(opts) };
   const keystore = keystoreFor(ctx, opts);
   const handle = await createKey(keystore, opts.algorithm ?? 'ecdsa', name);
-  const dir = opts.dir ?? process.cwd();
-  await mkdir(dir, { recursive: true });
-  const path = join(dir, `${name}.pub`);
-  await writeFile(path, publicPem(handle), { mode: 0o644 });
+  try {
+    await mkdir(dir, { recursive: true });
+  } catch (e) {
+    throw new LocalError('IO', `cannot create ${dir}: ${(e as Error).message}`);
+  }
+  await writeFileAtomic(path, publicPem(handle), { mode: 0o644 });
   return { name, keyId: handle.publicKey.id, publicKeyPath: path };
+}
+
+async function exists(path: string): Promise<boolean> {
+  try {
+    await stat(path);
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 function publicPem(handle: PrivateKeyHandle): string {
   return createPublicKey(handle.keyObject).export({ type: 'spki', format: 'pem' }).toString();
 }
 
-/** `trust key load FILE`: imports a signer's private key (PEM, encrypted or not) into the trust dir. */
+/**
+ * `trust key load FILE`: imports a signer's private key (PEM, encrypted or
+ * not) into the trust dir as role NAME (default: the file's `role:` header,
+ * else `signer`). An encrypted file is decrypted with `filePassphrase`, else
+ * with the passphrase provider (asked for role NAME, as docker does).
+ */
 export async function loadKey(
   file: string,
   opts: PublishOptions & { name?: string; filePassphrase?: string } = {},
@@ -464,9 +526,20 @@ export async function loadKey(
   const pem = await readFile(file, 'utf8').catch((e: Error) => {
     throw new LocalError('IO', `cannot read ${file}: ${e.message}`);
   });
-  const loaded = await readKeyFile(pem, opts.filePassphrase, { label: file });
-  const name = opts.name ?? (loaded.role && loaded.role !== 'root' ? loaded.role : 'signer');
+  const info = inspectKeyFile(pem);
+  const fromHeader = info.role.replace(/^targets\//, '');
+  const name = opts.name ?? (isSignerName(fromHeader) ? fromHeader : 'signer');
   checkSignerName(name);
+  if (info.role === 'root' && opts.name === undefined) {
+    throw new LocalError('USAGE', `${file} is a root key; signer keys only (give --name to load it anyway)`);
+  }
+  let passphrase = opts.filePassphrase;
+  if (info.encrypted && passphrase === undefined) {
+    const ask = opts.passphrase ?? defaultPassphraseProvider(opts.env ? { env: opts.env } : {});
+    const keyId = info.path && /^[0-9a-f]{64}$/.test(info.path) ? info.path : '';
+    passphrase = await ask({ role: name, keyId, attempt: 0, creating: false });
+  }
+  const loaded = await readKeyFile(pem, passphrase, { label: file });
   const keystore = keystoreFor({ trustDir: repositoryTrustDir(opts) }, opts);
   await keystore.add(loaded.key, { role: name, overwrite: true });
   return { name, keyId: loaded.key.publicKey.id };

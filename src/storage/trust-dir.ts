@@ -3,7 +3,8 @@
  * `tuf/<gun>/metadata/<role>.json` (the metadata cache) and `private/` (keys).
  */
 
-import { mkdir, readFile } from 'node:fs/promises';
+import { readFileSync } from 'node:fs';
+import { mkdir } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { LocalError } from '../errors.js';
@@ -52,10 +53,14 @@ export class MetadataCache {
     return join(this.dir, `${role}.json`);
   }
 
-  /** Cached bytes of a role, or null when absent. */
+  /**
+   * Cached bytes of a role, or null when absent. Read synchronously: the files
+   * are local and small or read once, and four promise-based reads cost ~0.7 ms
+   * of a ~2 ms warm verify against ~0.03 ms for these.
+   */
   async read(role: string): Promise<Uint8Array | null> {
     try {
-      return await readFile(this.pathOf(role));
+      return readFileSync(this.pathOf(role));
     } catch (e) {
       if ((e as NodeJS.ErrnoException).code === 'ENOENT') return null;
       throw new LocalError('IO', `cannot read cached ${role} for ${this.gun}: ${(e as Error).message}`, {

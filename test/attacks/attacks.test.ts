@@ -157,7 +157,7 @@ describe('mix-and-match and arbitrary content', () => {
     const cur = f.file('snapshot.json');
     const hex = createHash('sha256').update(cur).digest('hex');
     f.server.overrides.set(`snapshot.${hex}.json`, { kind: 'bytes', body: oldSnap });
-    await expectRejected(f, f.client(), ['LENGTH_MISMATCH', 'HASH_MISMATCH'], 'v2');
+    await expectRejected(f, f.client(), ['LENGTH_MISMATCH', 'HASH_MISMATCH', 'TOO_LARGE'], 'v2');
   });
 
   it('an older signed targets served under the current checksum name: LENGTH/HASH_MISMATCH', async () => {
@@ -167,7 +167,7 @@ describe('mix-and-match and arbitrary content', () => {
     const { createHash } = await import('node:crypto');
     const hex = createHash('sha256').update(f.file('targets.json')).digest('hex');
     f.server.overrides.set(`targets.${hex}.json`, { kind: 'bytes', body: oldTargets });
-    await expectRejected(f, f.client(), ['LENGTH_MISMATCH', 'HASH_MISMATCH'], 'v2');
+    await expectRejected(f, f.client(), ['LENGTH_MISMATCH', 'HASH_MISMATCH', 'TOO_LARGE'], 'v2');
   });
 
   it('a snapshot listing the wrong length or hash for targets', async () => {
@@ -201,7 +201,7 @@ describe('mix-and-match and arbitrary content', () => {
     const { createHash } = await import('node:crypto');
     const hex = createHash('sha256').update(f.file('targets.json')).digest('hex');
     f.server.overrides.set(`targets.${hex}.json`, { kind: 'bytes', body: t });
-    await expectRejected(f, opts, ['HASH_MISMATCH', 'LENGTH_MISMATCH']);
+    await expectRejected(f, opts, ['HASH_MISMATCH', 'LENGTH_MISMATCH', 'TOO_LARGE']);
   });
 });
 
