@@ -87,6 +87,7 @@ async function main() {
       // library verify() with a warm trust dir: fetches timestamp.json, nothing else
       const verify = pick('verify');
       const opts = trustOpts(spec.trustDir);
+      const { digest } = await verify(spec.reference, opts); // fills the trust dir: warm from here on
       for (let i = 0; i < 20; i++) await verify(spec.reference, opts);
       const samples = [];
       await measured(async () => {
@@ -96,7 +97,7 @@ async function main() {
           samples.push(now() - t);
         }
       });
-      return { samples, floor: spec.floor ? await timestampGetSamples(spec.runs) : undefined };
+      return { digest, samples, floor: spec.floor ? await timestampGetSamples(spec.runs) : undefined };
     }
     case 'cold': {
       // library verify() with an empty trust dir, in a process that has just loaded the library
@@ -142,10 +143,17 @@ async function main() {
       // a ~10 MB targets document, parsed from its canonical bytes as verification does
       const canonicalJson = pick('canonicalJson');
       const targets = {};
-      const name = spec.numeric ? (i) => String(i) : (i) => `v${i}.${i % 97}-release-${(i * 7919) % 100000}`;
+      const add = (n, i) => {
+        targets[n] = {
+          hashes: { sha256: createHash('sha256').update(n).digest('base64') },
+          length: 1000 + i,
+        };
+      };
+      // docker repositories often carry numeric tags ('1', '2', '10'): with spec.numeric three of them
+      // join the same document
+      if (spec.numeric) ['1', '2', '10'].forEach(add);
       for (let i = 0; ; i++) {
-        const n = name(i);
-        targets[n] = { hashes: { sha256: Buffer.from(n.padEnd(32, '=')).toString('base64') }, length: 1000 + i };
+        add(`v${i}.${i % 97}-release-${(i * 7919) % 100000}`, i);
         if (i % 5000 === 0 && JSON.stringify(targets).length > 10e6) break;
       }
       const text = canonicalJson({

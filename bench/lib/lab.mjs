@@ -27,11 +27,21 @@ async function freePorts(n) {
  * more than once, and helpers that run the real `notary` client against it.
  */
 export async function startLab(root, work) {
+  // a free port can be taken by someone else before the service binds it: one retry on fresh ports
+  try {
+    return await startOnce(root, join(work, 'lab'));
+  } catch (e) {
+    process.stderr.write(`[bench] lab start failed (${e.message.split('\n')[0]}); retrying once\n`);
+    return await startOnce(root, join(work, 'lab-retry'));
+  }
+}
+
+async function startOnce(root, labDir) {
   const harness = join(root, 'test', 'harness');
   const [registry, notary, signer, token] = await freePorts(4);
   const labEnv = {
     ...process.env,
-    LAB_DIR: join(work, 'lab'),
+    LAB_DIR: labDir,
     LAB_TRUST_SERVICE: 'remote',
     LAB_KEY_ALGORITHM: 'ecdsa',
     LAB_AUTH: 'none',

@@ -20,15 +20,27 @@ export function stats(xs) {
 /** Per-process bound (ms): no single step of the bench may hang it. */
 export const STEP_TIMEOUT_MS = 120_000;
 
+let deadline = Number.POSITIVE_INFINITY;
+/** After this instant (a `now()` value) every child is killed and `run` throws an OverBudget error. */
+export function setDeadline(t) {
+  deadline = t;
+}
+export const timeLeft = () => deadline - now();
+
+export class OverBudget extends Error {}
+
 /** Runs a command to completion; throws with its stderr when it fails or times out. */
 export function run(cmd, args, opts = {}) {
+  const left = timeLeft();
+  if (left <= 0) throw new OverBudget('out of time');
   const r = spawnSync(cmd, args, {
     encoding: 'utf8',
     stdio: ['ignore', 'pipe', 'pipe'],
     maxBuffer: 256 * 1024 * 1024,
-    timeout: STEP_TIMEOUT_MS,
+    timeout: Math.ceil(Math.min(STEP_TIMEOUT_MS, left)),
     ...opts,
   });
+  if (r.error?.code === 'ETIMEDOUT' && timeLeft() <= 0) throw new OverBudget('out of time');
   if (r.error) throw new Error(`${cmd} ${args.slice(0, 3).join(' ')}...: ${r.error.message}`);
   if (r.status !== 0) {
     throw new Error(`${cmd} ${args.join(' ')} -> exit ${r.status ?? r.signal}\n${r.stderr}`.slice(0, 4000));

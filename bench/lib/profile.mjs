@@ -1,30 +1,43 @@
-// Summarises a V8 .cpuprofile (node --cpu-prof): self time by area and by function.
+// Summarises a V8 .cpuprofile (node --cpu-prof, or the inspector): self time by area and by function.
+// Native frames (no script URL) are charged to the nearest JavaScript caller, so `writeLatin1String`
+// shows up as what called it.
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 
-/** Which part of the process a profile frame belongs to. */
-function areaOf(url, fn) {
-  if (!url) {
-    if (fn === '(garbage collector)') return 'GC';
-    if (fn === '(idle)') return 'idle (waiting on I/O)';
-    if (fn === '(program)') return 'V8/native (compile, startup)';
-    return `native: ${fn}`;
-  }
+const SPECIAL = {
+  '(garbage collector)': 'GC',
+  '(idle)': 'idle (waiting for the server or disk)',
+  '(program)': 'V8 native (compile, startup)',
+  '(root)': 'V8 native (compile, startup)',
+};
+
+function areaOf(url) {
   if (url.startsWith('node:')) {
-    if (/modules|vm|loader|esm/.test(url)) return 'node module loader';
-    if (/tls|_tls|net|http|stream|dns/.test(url)) return 'node net/tls/streams';
+    if (/modules|vm\b|loader|esm|realm|bootstrap/.test(url)) return 'node module loading';
+    if (/tls|_http|https?\b|net\b|stream|dns|socket/.test(url)) return 'node http/tls/streams';
+    if (/crypto/.test(url)) return 'node:crypto';
+    if (/fs\b|fs\//.test(url)) return 'node fs';
     return 'node internals';
   }
   const m = /node_modules\/((?:@[^/]+\/)?[^/]+)/.exec(url);
   if (m) return m[1];
-  if (/\/dist\/|\.dist-/.test(url) || /ct-bench/.test(url)) return 'content-trust (ours)';
-  return url.replace(/^file:\/\//, '');
+  return 'content-trust';
+}
+
+function labelOf(frame) {
+  const name = frame.functionName || '(anonymous)';
+  if (!frame.url) return name;
+  if (frame.url.startsWith('node:')) return `${name} [${frame.url}]`;
+  const m = /node_modules\/((?:@[^/]+\/)?[^/]+)/.exec(frame.url);
+  return m ? `${name} [${m[1]}]` : name;
 }
 
 /** Self time (ms) per area and per function of one profile. */
 export function summariseProfile(path) {
   const p = JSON.parse(readFileSync(path, 'utf8'));
   const byId = new Map(p.nodes.map((n) => [n.id, n]));
+  const parent = new Map();
+  for (const n of p.nodes) for (const c of n.children ?? []) parent.set(c, n.id);
   const self = new Map();
   for (let i = 0; i < p.samples.length; i++) {
     const dt = (p.timeDeltas[i + 1] ?? 0) / 1000;
@@ -32,22 +45,34 @@ export function summariseProfile(path) {
   }
   const areas = new Map();
   const fns = new Map();
+  const add = (m, k, v) => m.set(k, (m.get(k) ?? 0) + v);
   let total = 0;
   for (const [id, ms] of self) {
-    const n = byId.get(id);
-    const { functionName, url, lineNumber } = n.callFrame;
-    const area = areaOf(url, functionName);
-    areas.set(area, (areas.get(area) ?? 0) + ms);
-    const fname = `${functionName || '(anonymous)'} ${url ? `${url.split('/').slice(-2).join('/')}:${lineNumber + 1}` : ''}`;
-    fns.set(fname, (fns.get(fname) ?? 0) + ms);
     total += ms;
+    const frame = byId.get(id).callFrame;
+    const special = SPECIAL[frame.functionName];
+    if (!frame.url && special) {
+      add(areas, special, ms);
+      add(fns, frame.functionName, ms);
+      continue;
+    }
+    let owner = id;
+    while (!byId.get(owner).callFrame.url && parent.has(owner)) owner = parent.get(owner);
+    const of = byId.get(owner).callFrame;
+    if (!of.url) {
+      add(areas, SPECIAL['(program)'], ms);
+      add(fns, labelOf(frame), ms);
+      continue;
+    }
+    add(areas, areaOf(of.url), ms);
+    add(fns, frame.url ? labelOf(frame) : `${labelOf(frame)} (native, from ${labelOf(of)})`, ms);
   }
   const top = (m, k) =>
     [...m]
       .sort((a, b) => b[1] - a[1])
       .slice(0, k)
-      .map(([name, ms]) => ({ name, ms: Math.round(ms * 10) / 10 }));
-  return { totalMs: Math.round(total), areas: top(areas, 8), functions: top(fns, 8) };
+      .map(([name, v]) => ({ name, ms: Math.round(v * 10) / 10 }));
+  return { totalMs: Math.round(total), areas: top(areas, 8), functions: top(fns, 10) };
 }
 
 /** The single .cpuprofile written into dir. */
