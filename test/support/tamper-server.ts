@@ -6,13 +6,12 @@
  * response. Clients under test use the real HTTP transport against it.
  */
 
-import { execFileSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import type { ServerResponse } from 'node:http';
 import { createServer, type Server } from 'node:https';
 import type { AddressInfo } from 'node:net';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { selfSignedCert } from './tamper-proxy.js';
 
 export type Behaviour =
   | { kind: 'bytes'; body: Uint8Array }
@@ -21,40 +20,9 @@ export type Behaviour =
   | { kind: 'endless' }
   | { kind: 'length-lie'; declared: number; body: Uint8Array };
 
-let tls: { key: string; cert: string } | undefined;
-
-/** A throw-away self-signed certificate for 127.0.0.1 (made once per process with openssl). */
+/** The throw-away self-signed certificate for 127.0.0.1 (shared with the tamper proxy). */
 export function tamperTls(): { key: string; cert: string } {
-  if (tls) return tls;
-  const dir = mkdtempSync(join(tmpdir(), 'ct-tamper-tls-'));
-  execFileSync(
-    'openssl',
-    [
-      'req',
-      '-x509',
-      '-newkey',
-      'ec',
-      '-pkeyopt',
-      'ec_paramgen_curve:P-256',
-      '-nodes',
-      '-keyout',
-      'key.pem',
-      '-out',
-      'cert.pem',
-      '-days',
-      '2',
-      '-subj',
-      '/CN=127.0.0.1',
-      '-addext',
-      'subjectAltName=IP:127.0.0.1',
-    ],
-    { cwd: dir, stdio: 'pipe' },
-  );
-  tls = {
-    key: readFileSync(join(dir, 'key.pem'), 'utf8'),
-    cert: readFileSync(join(dir, 'cert.pem'), 'utf8'),
-  };
-  return tls;
+  return selfSignedCert();
 }
 
 export class TamperServer {
