@@ -1,4 +1,8 @@
-/** A small, dependency-free argument parser: `--flag value`, `--flag=value`, booleans, repeatables. */
+/**
+ * A small, dependency-free argument parser: `--flag value`, `--flag=value`,
+ * booleans, repeatables, one-letter aliases, `--` ends the flags. Flags and
+ * positionals may be interleaved. Every mistake is a LocalError('USAGE').
+ */
 
 import { LocalError } from '../errors.js';
 
@@ -40,14 +44,17 @@ export function parseArgs(argv: readonly string[], spec: Readonly<Record<string,
       if (!long) throw new LocalError('USAGE', `unknown flag ${arg}`);
       name = long;
     }
-    const s = spec[name];
+    const s = Object.hasOwn(spec, name) ? spec[name] : undefined;
     if (!s) throw new LocalError('USAGE', `unknown flag --${name}`);
     let value: string | boolean = true;
     if (s.value) {
       if (inline !== undefined) value = inline;
       else {
         const next = argv[i + 1];
-        if (next === undefined) throw new LocalError('USAGE', `--${name} needs a value`);
+        // `--server --trust-dir X` is a forgotten value, not a server named "--trust-dir".
+        if (next === undefined || (next.startsWith('--') && next.length > 2)) {
+          throw new LocalError('USAGE', `--${name} needs a value`);
+        }
         value = next;
         i++;
       }

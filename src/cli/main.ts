@@ -39,28 +39,52 @@ Commands:
   demo                          local sign-and-verify walkthrough (no services)
 
 Common options: --server URL  --trust-dir DIR  --tlscacert FILE  --config FILE  --deadline SECONDS
+Environment: DOCKER_CONTENT_TRUST_SERVER (default server), DOCKER_CONFIG (trust dir $DOCKER_CONFIG/trust),
+  CONTENT_TRUST_CONFIG (notary-style config: trust_pinning, remote_server, trust_dir), NODE_EXTRA_CA_CERTS,
+  DOCKER_CONTENT_TRUST_ROOT_PASSPHRASE / _REPOSITORY_PASSPHRASE (never flags), CONTENT_TRUST_DEBUG=1.
 Run 'trust COMMAND --help' for details. Exit codes: 0 ok, 1 not trusted, 2 usage/config, 3 unreachable.
 `;
 
 async function main(argv: string[]): Promise<number> {
   const [cmd, ...rest] = argv;
-  if (cmd === undefined || cmd === '--help' || cmd === '-h' || cmd === 'help') {
-    (cmd === undefined ? process.stderr : process.stdout).write(USAGE);
-    return cmd === undefined ? 2 : 0;
+  if (cmd === undefined) {
+    process.stderr.write(USAGE);
+    return 2;
   }
-  if (cmd === '--version' || cmd === '-v') {
+  if (cmd === '--help' || cmd === '-h' || (cmd === 'help' && rest.length === 0)) {
+    process.stdout.write(USAGE);
+    return 0;
+  }
+  if (cmd === '--version' || cmd === '-v' || cmd === 'version') {
     const { VERSION } = await import('./version.js');
     process.stdout.write(`${VERSION}\n`);
     return 0;
   }
-  const load = COMMANDS[cmd];
+  // `trust help verify` is `trust verify --help`.
+  const [name, args] = cmd === 'help' ? [rest[0]!, ['--help']] : [cmd, rest];
+  const load = COMMANDS[name];
   if (!load) {
-    process.stderr.write(`error USAGE: unknown command ${JSON.stringify(cmd)}\n\n${USAGE}`);
+    process.stderr.write(
+      `error USAGE: unknown command ${JSON.stringify(name)}\n` +
+        `Usage: trust COMMAND [OPTIONS]  (${Object.keys(COMMANDS).join(', ')})\n` +
+        `Run 'trust --help' for more information.\n`,
+    );
     return 2;
   }
   const mod = await load();
-  return mod.run(rest);
+  return mod.run(args);
 }
+
+// A reader that stops early (`trust inspect ... | head`) is not an error.
+process.stdout.on('error', (err: NodeJS.ErrnoException) => {
+  if (err.code === 'EPIPE') process.exit(process.exitCode ?? 0);
+  throw err;
+});
+// Last resort: whatever escapes a command is still one `error CODE: message` line, never a stack
+// trace (unless CONTENT_TRUST_DEBUG=1).
+const fatal = (err: unknown) => process.exit(reportError(err));
+process.on('uncaughtException', fatal);
+process.on('unhandledRejection', fatal);
 
 main(process.argv.slice(2)).then(
   (code) => {

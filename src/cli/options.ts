@@ -2,10 +2,18 @@
  * Options every server-facing command shares (`--server`, `--trust-dir`,
  * `--tlscacert`, `--config`, `--deadline`) and their resolution with the
  * environment and a notary-style client config file.
+ *
+ * Precedence: flags, then the environment (DOCKER_CONTENT_TRUST_SERVER,
+ * DOCKER_CONFIG, read by the library), then the config file (`--config FILE`
+ * or CONTENT_TRUST_CONFIG). Paths in the config follow notary's client:
+ * `remote_server.root_ca` is relative to the config file, `trust_dir` (with
+ * `~/` expanded) and `trust_pinning.ca` files are relative to the working
+ * directory.
  */
 
 import { readFileSync } from 'node:fs';
-import { dirname, isAbsolute, resolve } from 'node:path';
+import { homedir } from 'node:os';
+import { dirname, isAbsolute, join, resolve } from 'node:path';
 import type { TrustOptions, TrustPinning } from '../client/context.js';
 import { readPemFile } from '../client/context.js';
 import { LocalError } from '../errors.js';
@@ -20,10 +28,68 @@ export const SERVER_FLAGS: Record<string, FlagSpec> = {
   help: { short: 'h' },
 };
 
-interface ClientConfig {
+/** The parts of notary's client config (`notary -c config.json`) that apply here. */
+export interface ClientConfig {
   trust_dir?: string;
   remote_server?: { url?: string; root_ca?: string };
   trust_pinning?: { certs?: Record<string, string[]>; ca?: Record<string, string>; disable_tofu?: boolean };
+}
+
+const isObject = (v: unknown): v is Record<string, unknown> =>
+  typeof v === 'object' && v !== null && !Array.isArray(v);
+
+/** Checks the types of the keys we use (unknown keys are ignored, as notary does). */
+export function parseClientConfig(text: string, path: string): ClientConfig {
+  let c: unknown;
+  try {
+    c = JSON.parse(text);
+  } catch (e) {
+    throw new LocalError('CONFIG', `config ${path} is not valid JSON: ${(e as Error).message}`);
+  }
+  const bad = (what: string): never => {
+    throw new LocalError('CONFIG', `config ${path}: ${what}`);
+  };
+  if (!isObject(c)) return bad('not a JSON object');
+  const out: ClientConfig = {};
+  if (c.trust_dir !== undefined) {
+    if (typeof c.trust_dir !== 'string') bad('trust_dir must be a string');
+    out.trust_dir = c.trust_dir as string;
+  }
+  if (c.remote_server !== undefined) {
+    const rs = c.remote_server;
+    if (!isObject(rs)) return bad('remote_server must be an object');
+    out.remote_server = {};
+    for (const k of ['url', 'root_ca'] as const) {
+      if (rs[k] === undefined) continue;
+      if (typeof rs[k] !== 'string') bad(`remote_server.${k} must be a string`);
+      out.remote_server[k] = rs[k] as string;
+    }
+  }
+  if (c.trust_pinning !== undefined) {
+    const tp = c.trust_pinning;
+    if (!isObject(tp)) return bad('trust_pinning must be an object');
+    out.trust_pinning = {};
+    if (tp.certs !== undefined) {
+      if (!isObject(tp.certs)) return bad('trust_pinning.certs must map a GUN to a list of key ids');
+      for (const ids of Object.values(tp.certs)) {
+        if (!Array.isArray(ids) || !ids.every((id) => typeof id === 'string')) {
+          bad('trust_pinning.certs must map a GUN to a list of key ids');
+        }
+      }
+      out.trust_pinning.certs = tp.certs as Record<string, string[]>;
+    }
+    if (tp.ca !== undefined) {
+      if (!isObject(tp.ca) || !Object.values(tp.ca).every((f) => typeof f === 'string')) {
+        bad('trust_pinning.ca must map a GUN prefix to a CA file');
+      }
+      out.trust_pinning.ca = tp.ca as Record<string, string>;
+    }
+    if (tp.disable_tofu !== undefined) {
+      if (typeof tp.disable_tofu !== 'boolean') bad('trust_pinning.disable_tofu must be true or false');
+      out.trust_pinning.disable_tofu = tp.disable_tofu as boolean;
+    }
+  }
+  return out;
 }
 
 function readConfig(path: string): ClientConfig {
@@ -33,38 +99,66 @@ function readConfig(path: string): ClientConfig {
   } catch (e) {
     throw new LocalError('CONFIG', `cannot read config ${path}: ${(e as Error).message}`);
   }
+  return parseClientConfig(text, path);
+}
+
+/** notary's homeExpand: a leading `~/` (or a lone `~`) is the home directory. */
+function expandHome(p: string): string {
+  return p === '~' || p.startsWith('~/') ? join(homedir(), p.slice(1)) : p;
+}
+
+/** A trust server must be an http(s) or file URL; anything else is a configuration error. */
+function checkServer(server: string, from: string): string {
+  let url: URL;
   try {
-    const c = JSON.parse(text) as unknown;
-    if (typeof c !== 'object' || c === null || Array.isArray(c)) throw new Error('not a JSON object');
-    return c as ClientConfig;
-  } catch (e) {
-    throw new LocalError('CONFIG', `config ${path} is not valid JSON: ${(e as Error).message}`);
+    url = new URL(server);
+  } catch {
+    throw new LocalError(
+      'CONFIG',
+      `${from} ${JSON.stringify(server)} is not a URL (e.g. https://notary.example.com)`,
+    );
   }
+  if (!['https:', 'http:', 'file:'].includes(url.protocol)) {
+    throw new LocalError(
+      'CONFIG',
+      `${from} must be an https:// (or http://, file://) URL, not ${url.protocol}`,
+    );
+  }
+  return server;
 }
 
 /** TrustOptions from flags, environment and config (flags win, then env, then config). */
 export function trustOptionsFrom(args: ParsedArgs, env: NodeJS.ProcessEnv = process.env): TrustOptions {
-  const configPath = str(args, 'config') ?? env.CONTENT_TRUST_CONFIG;
+  const configPath = str(args, 'config') ?? (env.CONTENT_TRUST_CONFIG || undefined);
   const config = configPath ? readConfig(configPath) : {};
-  const base = configPath ? dirname(resolve(configPath)) : process.cwd();
-  const rel = (p: string) => (isAbsolute(p) ? p : resolve(base, p));
+  const configDir = configPath ? dirname(resolve(configPath)) : process.cwd();
   const opts: TrustOptions = { env };
 
-  const server =
-    str(args, 'server') ?? (env.DOCKER_CONTENT_TRUST_SERVER ? undefined : config.remote_server?.url);
-  if (server) opts.server = server;
-  const trustDir = str(args, 'trust-dir') ?? (config.trust_dir ? rel(config.trust_dir) : undefined);
-  if (trustDir) opts.trustDir = trustDir;
-  const ca =
-    str(args, 'tlscacert') ?? (config.remote_server?.root_ca ? rel(config.remote_server.root_ca) : undefined);
-  if (ca) opts.tlsCaCert = readPemFile(ca, 'TLS CA certificate');
+  const flagServer = str(args, 'server');
+  if (flagServer !== undefined) opts.server = checkServer(flagServer, '--server');
+  else if (env.DOCKER_CONTENT_TRUST_SERVER) {
+    checkServer(env.DOCKER_CONTENT_TRUST_SERVER, 'DOCKER_CONTENT_TRUST_SERVER');
+  } else if (config.remote_server?.url) {
+    opts.server = checkServer(config.remote_server.url, `remote_server.url in ${configPath}`);
+  }
+
+  const trustDir = str(args, 'trust-dir') ?? (config.trust_dir ? expandHome(config.trust_dir) : undefined);
+  if (trustDir) opts.trustDir = resolve(trustDir);
+
+  const flagCa = str(args, 'tlscacert');
+  const configCa = config.remote_server?.root_ca;
+  if (flagCa !== undefined) opts.tlsCaCert = readPemFile(flagCa, 'TLS CA certificate');
+  else if (configCa) {
+    opts.tlsCaCert = readPemFile(isAbsolute(configCa) ? configCa : resolve(configDir, configCa), 'root_ca');
+  }
 
   const deadline = str(args, 'deadline');
   if (deadline !== undefined) {
     const s = Number(deadline);
-    if (!Number.isFinite(s) || s <= 0)
-      throw new LocalError('USAGE', `--deadline must be a positive number of seconds`);
-    opts.deadlineMs = Math.round(s * 1000);
+    if (deadline.trim() === '' || !Number.isFinite(s) || s <= 0) {
+      throw new LocalError('USAGE', '--deadline must be a positive number of seconds');
+    }
+    opts.deadlineMs = Math.max(1, Math.round(s * 1000));
   }
 
   const tp = config.trust_pinning;
@@ -75,7 +169,7 @@ export function trustOptionsFrom(args: ParsedArgs, env: NodeJS.ProcessEnv = proc
       pinning.ca = Object.fromEntries(
         Object.entries(tp.ca).map(([prefix, file]) => [
           prefix,
-          readPemFile(rel(file), `pinned CA for ${prefix}`),
+          readPemFile(expandHome(file), `trust_pinning.ca for ${prefix}`),
         ]),
       );
     }

@@ -82,7 +82,7 @@ function sharedAuth(
   env: NodeJS.ProcessEnv,
 ): RegistryAuth {
   const caKey = opts.tlsCaCert ? createHash('sha256').update(opts.tlsCaCert).digest('hex') : '';
-  const key = `${new URL(server).origin}|${caKey}|${ref.registry}|${opts.deadlineMs ?? ''}|${env.NOTARY_AUTH ?? ''}`;
+  const key = `${server}|${caKey}|${ref.registry}|${opts.deadlineMs ?? ''}|${env.NOTARY_AUTH ?? ''}`;
   let auth = sharedClients.get(key);
   if (!auth) {
     const httpOpts: Parameters<typeof createHttpClient>[0] = { env };

@@ -1,6 +1,7 @@
 /** The verify-before-pull API: `image:tag` -> trusted `image@sha256:...`. */
 
 import { LocalError, NotSignedError } from '../errors.js';
+import { isDelegationName } from '../metadata/roles.js';
 import { type ImageReference, parseReference } from '../reference.js';
 import { lookupTag, type SignedTarget } from '../trust/lookup.js';
 import { Updater } from '../trust/updater.js';
@@ -43,6 +44,14 @@ export async function verify(
       'BAD_REFERENCE',
       `${ref.name}@${ref.digest}: give a tag to verify; a digest alone needs no trust lookup`,
     );
+  }
+  for (const role of options.roles ?? []) {
+    if (!isDelegationName(role)) {
+      throw new LocalError(
+        'USAGE',
+        `roles: ${JSON.stringify(role)} is not a delegation name (targets/<name>)`,
+      );
+    }
   }
   const ctx = repositoryContext(ref, options);
   const updater = new Updater(ctx.store, ctx.cache, ctx.policy, { offline: options.offline === true });

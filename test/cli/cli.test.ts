@@ -1,48 +1,10 @@
 /** The `trust` CLI, spawned as a user or a pre-pull hook would, against the real Notary lab. */
 
-import { spawnSync } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { freshGun, getLab, type LabInfo, pushImage, runNotary, tempDir } from '../harness/lab.js';
-
-const CLI = join(import.meta.dirname, '..', '..', 'dist', 'cli.js');
-
-function trust(args: string[], env: Record<string, string> = {}) {
-  if (!existsSync(CLI)) throw new Error(`${CLI} is missing: run 'npm run build' first (npm test does)`);
-  const r = spawnSync(process.execPath, [CLI, ...args], {
-    encoding: 'utf8',
-    stdio: ['ignore', 'pipe', 'pipe'],
-    env: { ...process.env, CONTENT_TRUST_KDF_ITERATIONS: '1000', ...env },
-    timeout: 60_000,
-  });
-  return { status: r.status, stdout: r.stdout, stderr: r.stderr };
-}
-
-const serverFlags = (lab: LabInfo, trustDir: string) => [
-  '--server',
-  lab.notaryUrl,
-  '--tlscacert',
-  lab.caCert,
-  '--trust-dir',
-  trustDir,
-];
-
-/** A repository made and signed by the real notary CLI. */
-async function notaryRepo(lab: LabInfo, env: Record<string, string> = {}) {
-  const gun = freshGun(lab, 'cli');
-  const img = await pushImage(lab, gun.slice(gun.indexOf('/') + 1), 'v1');
-  const dir = tempDir();
-  for (const args of [
-    ['init', gun, '-p'],
-    ['key', 'rotate', gun, 'snapshot', '-r'],
-    ['addhash', gun, 'v1', String(img.size), '--sha256', img.digest.slice(7), '-p'],
-  ]) {
-    const r = runNotary(lab, args, { trustDir: dir, env });
-    expect(r.status, r.stderr).toBe(0);
-  }
-  return { gun, img };
-}
+import { freshGun, getLab, pushImage, runNotary, tempDir } from '../harness/lab.js';
+import { notaryRepo, serverFlags, trust } from './run.js';
 
 describe('trust verify / inspect (CLI)', () => {
   it('prints NAME@digest for a tag signed by the real notary, exit 0; nothing on stdout on failure', async () => {
@@ -92,13 +54,54 @@ describe('trust verify / inspect (CLI)', () => {
     expect(doc.AdministrativeKeys.map((k: { Name: string }) => k.Name)).toEqual(['Repository', 'Root']);
   });
 
-  it('exits 2 on usage errors and unreadable files', () => {
-    expect(trust(['verify']).status).toBe(2);
-    expect(trust(['verify', 'a:b', '--bogus']).stderr).toMatch(/^error USAGE: unknown flag --bogus/);
-    expect(trust(['verify', 'a:b', '--tlscacert', '/nonexistent']).status).toBe(2);
-    expect(trust(['verify', 'team/App:tag']).status).toBe(2);
-    expect(trust(['frobnicate']).status).toBe(2);
-    expect(trust(['--help']).status).toBe(0);
+  it('exits 2 on usage errors and unreadable files, with a usage line and no stack trace', () => {
+    const none = trust(['verify']);
+    expect(none.status).toBe(2);
+    expect(none.stdout).toBe('');
+    expect(none.stderr).toBe(
+      'error USAGE: verify takes exactly one IMAGE[:TAG]\n' +
+        'Usage: trust verify IMAGE[:TAG] [OPTIONS]\n' +
+        "Run 'trust verify --help' for more information.\n",
+    );
+    const bogus = trust(['verify', 'a:b', '--bogus']);
+    expect(bogus.status).toBe(2);
+    expect(bogus.stderr).toMatch(/^error USAGE: unknown flag --bogus\nUsage: trust verify /);
+    expect(trust(['verify', 'a:b', '--server', '--json']).stderr).toMatch(
+      /^error USAGE: --server needs a value/,
+    );
+    expect(trust(['verify', 'a:b', '--role', 'alice']).status).toBe(2);
+    expect(trust(['inspect', '--json']).status).toBe(2);
+    for (const args of [
+      ['verify', 'a:b', '--tlscacert', '/nonexistent'],
+      ['verify', 'a:b', '--server', 'not a url'],
+      ['verify', 'a:b', '--config', '/nonexistent.json'],
+      ['verify', 'team/App:tag'],
+      ['verify', 'a@sha256:abc'],
+    ]) {
+      const r = trust(args);
+      expect(r.status, args.join(' ')).toBe(2);
+      expect(r.stdout).toBe('');
+      expect(r.stderr).toMatch(/^error [A-Z_]+: /);
+      expect(r.stderr).not.toMatch(/\n\s+at /);
+    }
+    const unknown = trust(['frobnicate']);
+    expect(unknown.status).toBe(2);
+    expect(unknown.stderr).toMatch(/^error USAGE: unknown command "frobnicate"\nUsage: trust COMMAND/);
+    expect(trust([]).status).toBe(2);
+    for (const args of [
+      ['--help'],
+      ['-h'],
+      ['help'],
+      ['help', 'verify'],
+      ['verify', '-h'],
+      ['inspect', '--help'],
+    ]) {
+      const r = trust(args);
+      expect(r.status, args.join(' ')).toBe(0);
+      expect(r.stdout).toMatch(/^Usage: trust /);
+    }
+    const pkg = JSON.parse(readFileSync(join(import.meta.dirname, '..', '..', 'package.json'), 'utf8'));
+    expect(trust(['--version']).stdout).toBe(`${pkg.version}\n`);
   });
 
   it('works with token auth (NOTARY_AUTH), as docker would with its credentials', async () => {

@@ -14,11 +14,13 @@ import { TrustError } from '../../errors.js';
 import { staticPassphraseProvider } from '../../keys/passphrase.js';
 import { DEFAULT_PBKDF2_ITERATIONS } from '../../keys/pkcs8.js';
 import { initRepository, signTags } from '../../publish/workflows.js';
-import { bool, parseArgs } from '../args.js';
+import { bool, type ParsedArgs, parseArgs } from '../args.js';
 import { reportError } from '../output.js';
 
 /** PBKDF2 rounds for the demo's throw-away keys (real keys use DEFAULT_PBKDF2_ITERATIONS). */
 const DEMO_KDF_ITERATIONS = 10_000;
+
+const USAGE = 'trust demo [--keep]';
 
 const HELP = `Usage: trust demo [--keep]
 
@@ -27,7 +29,12 @@ server, no registry. --keep leaves the directory in place to look at.
 `;
 
 export async function run(argv: string[]): Promise<number> {
-  const args = parseArgs(argv, { keep: {}, help: { short: 'h' } });
+  let args: ParsedArgs;
+  try {
+    args = parseArgs(argv, { keep: {}, help: { short: 'h' } });
+  } catch (e) {
+    return reportError(e, USAGE);
+  }
   if (bool(args, 'help')) {
     process.stdout.write(HELP);
     return 0;
@@ -112,7 +119,7 @@ export async function run(argv: string[]): Promise<number> {
     say('Done. Next: point --server at a Notary server (docker trust uses one) and sign real images.');
     return 0;
   } catch (e) {
-    return reportError(e);
+    return reportError(e, USAGE);
   } finally {
     if (!bool(args, 'keep')) await rm(work, { recursive: true, force: true });
   }

@@ -7,6 +7,8 @@ import { SERVER_FLAGS } from '../options.js';
 import { printJson, reportError } from '../output.js';
 import { publishOptionsFrom } from '../publish-options.js';
 
+const USAGE = 'trust init IMAGE [OPTIONS]';
+
 const HELP = `Usage: trust init IMAGE [OPTIONS]
 
 Creates the repository's trust data: reuses the root key of the trust dir (or
@@ -43,6 +45,6 @@ export async function run(argv: string[]): Promise<number> {
     }
     return 0;
   } catch (e) {
-    return reportError(e);
+    return reportError(e, USAGE);
   }
 }

@@ -7,6 +7,8 @@ import { SERVER_FLAGS } from '../options.js';
 import { printJson, reportError } from '../output.js';
 import { publishOptionsFrom } from '../publish-options.js';
 
+const USAGE = 'trust key generate NAME | load FILE | rotate IMAGE ROLE [OPTIONS]';
+
 const HELP = `Usage:
   trust key generate NAME [--dir DIR] [--algorithm ecdsa|ed25519]
       writes NAME.pub (PEM) into DIR (default: current directory) and the encrypted
@@ -33,7 +35,7 @@ export async function run(argv: string[]): Promise<number> {
       'server-managed': {},
     });
     if (sub === undefined || sub === '--help' || sub === '-h' || bool(args, 'help')) {
-      process.stdout.write(HELP);
+      (sub === undefined ? process.stderr : process.stdout).write(HELP);
       return sub === undefined ? 2 : 0;
     }
     const opts = publishOptionsFrom(args);
@@ -83,6 +85,6 @@ export async function run(argv: string[]): Promise<number> {
     else process.stdout.write(text);
     return 0;
   } catch (e) {
-    return reportError(e);
+    return reportError(e, USAGE);
   }
 }

@@ -7,6 +7,8 @@ import { SERVER_FLAGS } from '../options.js';
 import { printJson, reportError } from '../output.js';
 import { publishOptionsFrom } from '../publish-options.js';
 
+const USAGE = 'trust revoke IMAGE[:TAG] [OPTIONS]';
+
 const HELP = `Usage: trust revoke IMAGE[:TAG] [OPTIONS]
 
 Removes the signature of TAG (or of every tag when none is given) from the roles
@@ -28,6 +30,6 @@ export async function run(argv: string[]): Promise<number> {
     else process.stdout.write(`Revoked ${res.removed.join(', ')}\n`);
     return 0;
   } catch (e) {
-    return reportError(e);
+    return reportError(e, USAGE);
   }
 }

@@ -8,6 +8,8 @@ import { SERVER_FLAGS } from '../options.js';
 import { printJson, reportError } from '../output.js';
 import { publishOptionsFrom } from '../publish-options.js';
 
+const USAGE = 'trust sign IMAGE:TAG... [OPTIONS]';
+
 const HELP = `Usage: trust sign IMAGE:TAG... [OPTIONS]
 
 Signs each tag's manifest digest (looked up in the registry, or given with
@@ -78,6 +80,6 @@ export async function run(argv: string[]): Promise<number> {
         process.stdout.write(`Signed ${s.reference} ${s.digest} (${s.roles.join(', ')})\n`);
     return 0;
   } catch (e) {
-    return reportError(e);
+    return reportError(e, USAGE);
   }
 }

@@ -8,6 +8,8 @@ import { SERVER_FLAGS } from '../options.js';
 import { printJson, reportError } from '../output.js';
 import { publishOptionsFrom } from '../publish-options.js';
 
+const USAGE = 'trust signer add --key PUB NAME IMAGE... | remove NAME IMAGE... [OPTIONS]';
+
 const HELP = `Usage:
   trust signer add --key PUB NAME IMAGE...   add signer NAME (its PEM public key) to each repository
   trust signer remove NAME IMAGE...          remove signer NAME from each repository
@@ -19,7 +21,7 @@ export async function run(argv: string[]): Promise<number> {
     const [sub, ...rest] = argv;
     const args = parseArgs(rest, { ...SERVER_FLAGS, json: {}, key: { value: true } });
     if (sub === undefined || sub === '--help' || sub === '-h' || bool(args, 'help')) {
-      process.stdout.write(HELP);
+      (sub === undefined ? process.stderr : process.stdout).write(HELP);
       return sub === undefined ? 2 : 0;
     }
     const [name, ...images] = args.positionals;
@@ -50,6 +52,6 @@ export async function run(argv: string[]): Promise<number> {
     if (bool(args, 'json')) printJson(out);
     return 0;
   } catch (e) {
-    return reportError(e);
+    return reportError(e, USAGE);
   }
 }

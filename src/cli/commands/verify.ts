@@ -6,6 +6,8 @@ import { bool, list, parseArgs } from '../args.js';
 import { SERVER_FLAGS, trustOptionsFrom } from '../options.js';
 import { printJson, reportError } from '../output.js';
 
+const USAGE = 'trust verify IMAGE[:TAG] [OPTIONS]';
+
 const HELP = `Usage: trust verify IMAGE[:TAG] [OPTIONS]
 
 Prints the trusted reference IMAGE@sha256:HEX for a signed tag (targets/releases
@@ -38,12 +40,18 @@ export async function run(argv: string[]): Promise<number> {
       return 0;
     }
     if (args.positionals.length !== 1) throw new LocalError('USAGE', 'verify takes exactly one IMAGE[:TAG]');
-    const opts = { ...trustOptionsFrom(args), offline: bool(args, 'offline'), roles: list(args, 'role') };
+    const roles = list(args, 'role');
+    for (const r of roles) {
+      if (!/^targets\/[^/]+(\/[^/]+)*$/.test(r)) {
+        throw new LocalError('USAGE', `--role ${JSON.stringify(r)}: a delegation is named targets/<name>`);
+      }
+    }
+    const opts = { ...trustOptionsFrom(args), offline: bool(args, 'offline'), roles };
     const result = await verify(args.positionals[0]!, opts);
     if (bool(args, 'json')) printJson(result);
     else process.stdout.write(`${result.reference}\n`);
     return 0;
   } catch (e) {
-    return reportError(e);
+    return reportError(e, USAGE);
   }
 }
