@@ -18,7 +18,14 @@ import { readFile } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { LocalError, NetworkError } from '../errors.js';
-import { displayUrl, type HttpClient, type HttpRequest, type HttpResponse } from './http.js';
+import {
+  createHttpClient,
+  displayUrl,
+  type HttpClient,
+  type HttpRequest,
+  type HttpResponse,
+  type PemInput,
+} from './http.js';
 
 export interface Credentials {
   username?: string;
@@ -550,4 +557,25 @@ export function serverErrorDetail(body: Uint8Array): string | undefined {
   } catch {
     return undefined;
   }
+}
+
+/** Options a transport takes to build its authenticating client. */
+export interface AuthClientOptions {
+  auth?: RegistryAuth;
+  http?: HttpClient;
+  credentials?: CredentialProvider | null;
+  ca?: PemInput;
+  deadlineMs?: number;
+}
+
+/** The given shared client, else one over `http` (or a new node:https client with `ca` and `deadlineMs`). */
+export function authClientFor(options: AuthClientOptions): RegistryAuth {
+  if (options.auth) return options.auth;
+  const http =
+    options.http ??
+    createHttpClient({
+      ...(options.ca !== undefined ? { ca: options.ca } : {}),
+      ...(options.deadlineMs !== undefined ? { deadlineMs: options.deadlineMs } : {}),
+    });
+  return new RegistryAuth({ http, credentials: options.credentials ?? null });
 }

@@ -14,8 +14,14 @@
 
 import { randomBytes } from 'node:crypto';
 import { LocalError, NetworkError, PublishError, TrustError, VerificationError } from '../errors.js';
-import { type AuthRequest, type CredentialProvider, RegistryAuth, serverErrorDetail } from './auth.js';
-import { createHttpClient, displayUrl, type HttpClient, type HttpResponse, type PemInput } from './http.js';
+import {
+  type AuthRequest,
+  authClientFor,
+  type CredentialProvider,
+  type RegistryAuth,
+  serverErrorDetail,
+} from './auth.js';
+import { displayUrl, type HttpClient, type HttpResponse, type PemInput } from './http.js';
 import { isValidMetaName, isValidRoleName, type MetadataStore } from './store.js';
 
 export interface NotaryServerStoreOptions {
@@ -79,17 +85,7 @@ export class NotaryServerStore implements MetadataStore {
     const root = `${server.origin}${server.pathname.replace(/\/+$/, '')}`;
     this.base = `${root}/v2/${encodeGunPath(options.gun)}/_trust/tuf/`;
     this.description = `${root}/v2/${options.gun}`;
-    this.client =
-      options.auth ??
-      new RegistryAuth({
-        http:
-          options.http ??
-          createHttpClient({
-            ...(options.ca !== undefined ? { ca: options.ca } : {}),
-            ...(options.deadlineMs !== undefined ? { deadlineMs: options.deadlineMs } : {}),
-          }),
-        credentials: options.credentials ?? null,
-      });
+    this.client = authClientFor(options);
   }
 
   private scope(access: Access): string {

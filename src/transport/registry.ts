@@ -11,8 +11,8 @@
 
 import { createHash } from 'node:crypto';
 import { LocalError, NetworkError, TrustError, VerificationError } from '../errors.js';
-import { type CredentialProvider, RegistryAuth, serverErrorDetail } from './auth.js';
-import { createHttpClient, displayUrl, type HttpClient, type HttpResponse, type PemInput } from './http.js';
+import { authClientFor, type CredentialProvider, type RegistryAuth, serverErrorDetail } from './auth.js';
+import { displayUrl, type HttpClient, type HttpResponse, type PemInput } from './http.js';
 
 export const MANIFEST_MEDIA_TYPES = [
   'application/vnd.oci.image.index.v1+json',
@@ -111,17 +111,7 @@ export class RegistryClient {
       throw new LocalError('CONFIG', `registry URL must be http(s): ${displayUrl(base)}`);
     }
     this.baseUrl = `${u.origin}${u.pathname.replace(/\/+$/, '')}`;
-    this.client =
-      options.auth ??
-      new RegistryAuth({
-        http:
-          options.http ??
-          createHttpClient({
-            ...(options.ca !== undefined ? { ca: options.ca } : {}),
-            ...(options.deadlineMs !== undefined ? { deadlineMs: options.deadlineMs } : {}),
-          }),
-        credentials: options.credentials ?? null,
-      });
+    this.client = authClientFor(options);
   }
 
   private url(repository: string, ref: string): string {
