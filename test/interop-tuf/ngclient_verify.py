@@ -22,6 +22,8 @@ reads files directly with a small fetcher instead (no sockets).
 
 The trusted root is ``--root FILE`` (default: ``metadata/1.root.json`` of the
 repository, i.e. trust on first use of version 1, then the spec's root walk).
+``--cache DIR`` keeps ngclient's trusted metadata between runs (the update path:
+rollback and fast-forward checks against the previous state).
 
 Run with the conformance kit's venv:
     PY=$(../shared/tuf-conformance/run.sh --python)
@@ -124,14 +126,18 @@ def target_json(info, downloaded: bytes | None) -> dict:
     return d
 
 
-def run(repo: str, root: str, targets: list[str], download: bool, transport: str, base_url: str | None) -> dict:
+def run(
+    repo: str, root: str, targets: list[str], download: bool, transport: str, base_url: str | None,
+    cache: str | None = None,
+) -> dict:
     work = tempfile.mkdtemp(prefix="ngclient-verify-")
     try:
-        meta_dir = os.path.join(work, "metadata")
+        meta_dir = cache or os.path.join(work, "metadata")
         dl_dir = os.path.join(work, "downloads")
-        os.makedirs(meta_dir)
+        os.makedirs(meta_dir, exist_ok=True)
         os.makedirs(dl_dir)
-        shutil.copyfile(root, os.path.join(meta_dir, "root.json"))
+        if not os.path.exists(os.path.join(meta_dir, "root.json")):
+            shutil.copyfile(root, os.path.join(meta_dir, "root.json"))
         with contextlib.ExitStack() as stack:
             if transport == "file":
                 fetcher = FileFetcher(repo)
@@ -180,13 +186,14 @@ def main(argv: list[str]) -> int:
     p.add_argument("--download", action="store_true", help="also download each found target")
     p.add_argument("--transport", choices=["http", "file"], default="http")
     p.add_argument("--base-url", help="use this server instead of serving --repo (http transport)")
+    p.add_argument("--cache", help="ngclient's metadata dir, kept between runs (an update from an older state)")
     a = p.parse_args(argv)
     root = a.root or os.path.join(a.repo, "metadata", "1.root.json")
     if not os.path.isdir(a.repo) or not os.path.isfile(root):
         print(json.dumps({"ok": False, "error": "Usage", "message": "no such repository or root file"}))
         return 2
     try:
-        result = run(a.repo, root, a.target, a.download, a.transport, a.base_url)
+        result = run(a.repo, root, a.target, a.download, a.transport, a.base_url, a.cache)
     except (exceptions.RepositoryError, exceptions.DownloadError, ValueError) as e:
         print(json.dumps({"ok": False, "error": type(e).__name__, "message": str(e)}))
         return 1
