@@ -32,9 +32,9 @@ export async function run(argv: string[]): Promise<number> {
   try {
     const args = parseArgs(argv, {
       ...SERVER_FLAGS,
-      offline: {},
-      json: {},
-      role: { value: true, repeat: true },
+      offline: { type: 'boolean' },
+      json: { type: 'boolean' },
+      role: { type: 'string', multiple: true },
     });
     if (bool(args, 'help')) {
       process.stdout.write(HELP);
