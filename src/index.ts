@@ -33,6 +33,35 @@ export {
 } from './keys/passphrase.js';
 export type { PublishOptions } from './publish/repository.js';
 export type {
+  Tuf1CommitOptions,
+  Tuf1CommitResult,
+  Tuf1DelegationSpec,
+  Tuf1InitOptions,
+  Tuf1InitRepositoryOptions,
+  Tuf1InitResult,
+  Tuf1Key,
+  Tuf1RefreshOptions,
+  Tuf1RefreshResult,
+  Tuf1RepositoryOptions,
+  Tuf1Signer,
+  Tuf1TargetInfo,
+} from './publish/tuf1/index.js';
+export {
+  generateTuf1Key,
+  initTuf1Repository,
+  openTuf1Repository,
+  refreshTuf1Repository,
+  TUF1_DEFAULT_EXPIRY_MS,
+  Tuf1Writer,
+  tuf1KeyEntries,
+  tuf1KeyOf,
+  tuf1Signer,
+  tuf1SignersFromKeyStore,
+  updateTuf1Repository,
+  writeTuf1Files,
+  writeTuf1TargetFile,
+} from './publish/tuf1/index.js';
+export type {
   GeneratedKey,
   InitOptions,
   InitResult,

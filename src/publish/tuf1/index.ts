@@ -1,12 +1,12 @@
 /** TUF 1.0 repositories, signing side: pure writer core, keys, file-system adapter. */
 
 export {
-  allKeyEntries,
   openTuf1Repository,
-  readRepositoryFiles,
-  signersFromKeyStore,
-  writeRepositoryFiles,
-  writeTargetFile,
+  readTuf1Files,
+  tuf1KeyEntries,
+  tuf1SignersFromKeyStore,
+  writeTuf1Files,
+  writeTuf1TargetFile,
 } from './fs.js';
 export {
   notaryKeyIdOf,
@@ -21,15 +21,24 @@ export {
 } from './keys.js';
 export { formatExpires, metadataFileName, quoteRole, SPEC_VERSION } from './model.js';
 export {
-  type CommitOptions,
-  type CommitResult,
-  type DelegationSpec,
+  generateTuf1Key,
+  initTuf1Repository,
+  refreshTuf1Repository,
+  type Tuf1InitRepositoryOptions,
+  type Tuf1InitResult,
+  type Tuf1RepositoryOptions,
+  updateTuf1Repository,
+} from './repository.js';
+export {
   encodeEnvelope,
-  type InitOptions,
-  type RefreshOptions,
-  type RefreshResult,
-  type TargetInfo,
   TUF1_DEFAULT_EXPIRY_MS,
   TUF1_DEFAULT_RENEW_WITHIN_MS,
+  type Tuf1CommitOptions,
+  type Tuf1CommitResult,
+  type Tuf1DelegationSpec,
+  type Tuf1InitOptions,
+  type Tuf1RefreshOptions,
+  type Tuf1RefreshResult,
+  type Tuf1TargetInfo,
   Tuf1Writer,
 } from './writer.js';

@@ -23,8 +23,8 @@ import { publicKeyFromBytes } from '../../crypto/keys.js';
 import type { PrivateKeyHandle } from '../../crypto/signers.js';
 import { fromHex, toHex } from '../../crypto/util.js';
 import { canonicalBytes } from '../../encoding/canonical.js';
-import { FormatError } from '../../errors.js';
 import { decodePem, encodePem } from '../../encoding/pem.js';
+import { FormatError } from '../../errors.js';
 
 export type Tuf1Scheme = 'ed25519' | 'ecdsa-sha2-nistp256' | 'ecdsa-sha2-nistp384' | 'rsassa-pss-sha256';
 

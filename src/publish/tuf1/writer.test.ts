@@ -7,7 +7,7 @@ import { canonicalBytes } from '../../encoding/canonical.js';
 import { LocalError } from '../../errors.js';
 import { type Tuf1KeyJson, type Tuf1Signer, tuf1Signer } from './keys.js';
 import type { RootSigned, SnapshotSigned, TargetsSigned, TimestampSigned } from './model.js';
-import { type TargetInfo, Tuf1Writer } from './writer.js';
+import { type Tuf1TargetInfo, Tuf1Writer } from './writer.js';
 
 const DAY = 24 * 3600_000;
 const NOW = Date.UTC(2026, 10, 29, 5, 0, 0);
@@ -75,7 +75,7 @@ function k(kind: 'ed25519' | 'p256' | 'p384' | 'rsa' = 'ed25519'): Tuf1Signer {
   return tuf1Signer(generateSigner('ecdsa', kind === 'p384' ? { curve: 'P-384' } : {}));
 }
 
-function target(n: number): TargetInfo {
+function target(n: number): Tuf1TargetInfo {
   return { length: n, hashes: { sha256: createHash('sha256').update(String(n)).digest('hex') } };
 }
 

@@ -83,20 +83,20 @@ export interface RoleKeys {
   threshold?: number;
 }
 
-export interface InitOptions {
+export interface Tuf1InitOptions {
   /** Public keys of the four top-level roles (the root key stays offline; only its signer is needed to commit). */
   keys: Record<TopLevelRoleName, readonly Tuf1Key[]>;
   thresholds?: Partial<Record<TopLevelRoleName, number>>;
 }
 
-export interface TargetInfo {
+export interface Tuf1TargetInfo {
   length: number;
   /** Hex digests; at least `sha256`. */
   hashes: Record<string, string>;
   custom?: unknown;
 }
 
-export interface DelegationSpec {
+export interface Tuf1DelegationSpec {
   name: string;
   keys: readonly Tuf1Key[];
   threshold?: number;
@@ -106,7 +106,7 @@ export interface DelegationSpec {
   terminating?: boolean;
 }
 
-export interface CommitOptions {
+export interface Tuf1CommitOptions {
   /** Wall-clock time in ms (the core never reads the clock). */
   now: number;
   /** Lifetimes of what this commit signs (defaults: TUF1_DEFAULT_EXPIRY_MS). */
@@ -115,18 +115,18 @@ export interface CommitOptions {
   metaHashes?: boolean;
 }
 
-export interface RefreshOptions extends CommitOptions {
+export interface Tuf1RefreshOptions extends Tuf1CommitOptions {
   renewWithin?: Partial<Record<Exclude<ExpiryKind, 'timestamp'>, number>>;
 }
 
-export interface CommitResult {
+export interface Tuf1CommitResult {
   /** Files written by this commit (new names only: consistent snapshots never overwrite, except timestamp.json). */
   readonly files: ReadonlyMap<string, Uint8Array>;
   /** Roles re-signed, with their new versions. */
   readonly signed: ReadonlyMap<string, number>;
 }
 
-export interface RefreshResult extends CommitResult {
+export interface Tuf1RefreshResult extends Tuf1CommitResult {
   /** Roles that expire within their renew window but could not be re-signed (no key), with their expiry. */
   readonly expiring: ReadonlyMap<string, string>;
 }
@@ -177,7 +177,7 @@ function checkTargetPath(path: string): void {
     throw usage(`target path ${JSON.stringify(path)} must be relative without empty, '.' or '..' segments`);
 }
 
-function checkTargetInfo(info: TargetInfo): TargetFileJson {
+function checkTargetInfo(info: Tuf1TargetInfo): TargetFileJson {
   if (!Number.isSafeInteger(info.length) || info.length < 0)
     throw usage('target length must be a non-negative integer');
   const hashes: Record<string, string> = {};
@@ -322,7 +322,7 @@ export class Tuf1Writer {
   private constructor() {}
 
   /** A new repository (nothing committed yet): root v1 and empty targets are signed by the first commit. */
-  static init(options: InitOptions): Tuf1Writer {
+  static init(options: Tuf1InitOptions): Tuf1Writer {
     const w = new Tuf1Writer();
     const keys: Record<string, Tuf1KeyJson> = {};
     const roles = {} as Record<TopLevelRoleName, RoleJson>;
@@ -433,6 +433,41 @@ export class Tuf1Writer {
     return d;
   }
 
+  /**
+   * Key entries the next `commit()` signs with (pending edits included): a
+   * new root's and the previous root's keys, the keys of every changed
+   * targets role, snapshot's when it is due, timestamp's always. Lets a
+   * caller unlock only the keys it needs (the offline root key only when
+   * root changes).
+   */
+  keysNeeded(): Map<string, Tuf1KeyJson> {
+    const out = new Map<string, Tuf1KeyJson>();
+    const root = this.root;
+    const add = (ids: readonly string[], keys: Readonly<Record<string, Tuf1KeyJson>> | undefined) => {
+      for (const id of ids) {
+        const key = keys?.[id];
+        if (key) out.set(id, key);
+      }
+    };
+    if (this.#draftRoot) {
+      add(root.roles.root.keyids, root.keys);
+      const prev = this.#roots.at(-1)?.signed;
+      if (prev) add(prev.roles.root.keyids, prev.keys);
+    }
+    for (const name of this.#draftTargets.keys()) {
+      if (name === 'targets') add(root.roles.targets.keyids, root.keys);
+      else {
+        const parent = this.#parentOf(name);
+        const d = parent === undefined ? undefined : this.targetsOf(parent).delegations;
+        add(d?.roles.find((r) => r.name === name)?.keyids ?? [], d?.keys);
+      }
+    }
+    if (!this.#snapshot || this.#draftTargets.size > 0 || this.#removedRoles.size > 0 || this.#resignSnapshot)
+      add(root.roles.snapshot.keyids, root.keys);
+    add(root.roles.timestamp.keyids, root.keys);
+    return out;
+  }
+
   /** Whether there are uncommitted edits. */
   get dirty(): boolean {
     return (
@@ -458,7 +493,7 @@ export class Tuf1Writer {
   // Edits
 
   /** Adds or replaces a target in `role` (default `targets`). */
-  addTarget(path: string, info: TargetInfo, role = 'targets'): void {
+  addTarget(path: string, info: Tuf1TargetInfo, role = 'targets'): void {
     checkTargetPath(path);
     const file = checkTargetInfo(info);
     setOwn(this.#editTargets(role).targets, path, file);
@@ -476,7 +511,7 @@ export class Tuf1Writer {
    * empty, or updates an existing delegation (keys, threshold, paths,
    * terminating; the role's targets are kept and it is re-signed).
    */
-  addDelegation(spec: DelegationSpec, parent = 'targets'): void {
+  addDelegation(spec: Tuf1DelegationSpec, parent = 'targets'): void {
     checkRoleName(spec.name);
     const keys = uniqueKeys(spec.keys, spec.name);
     const threshold = spec.threshold ?? 1;
@@ -580,7 +615,7 @@ export class Tuf1Writer {
    * timestamp) with `signers`, returns the new files and makes them the
    * committed state. On a missing key nothing changes (LocalError KEY_NOT_FOUND).
    */
-  commit(signers: Iterable<Tuf1Signer>, options: CommitOptions): CommitResult {
+  commit(signers: Iterable<Tuf1Signer>, options: Tuf1CommitOptions): Tuf1CommitResult {
     const keys = signerMap(signers);
     const now = options.now;
     if (!Number.isFinite(now)) throw usage('commit needs the current time');
@@ -702,7 +737,7 @@ export class Tuf1Writer {
    * root threshold is available). Roles that need renewal but cannot be
    * re-signed are reported in `expiring`.
    */
-  refresh(signers: Iterable<Tuf1Signer>, options: RefreshOptions): RefreshResult {
+  refresh(signers: Iterable<Tuf1Signer>, options: Tuf1RefreshOptions): Tuf1RefreshResult {
     const list = [...signers];
     const keys = signerMap(list);
     const within = { ...TUF1_DEFAULT_RENEW_WITHIN_MS, ...options.renewWithin };
