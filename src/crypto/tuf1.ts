@@ -19,8 +19,8 @@
  */
 
 import { constants, verify as nodeVerify } from 'node:crypto';
+import { decodePem } from '../encoding/pem.js';
 import { FormatError } from '../errors.js';
-import { decodePem } from '../keys/pem.js';
 import { ed25519Verify, sha256 } from './backend.js';
 import { type PreparedKey, preparedKey, publicKeyFromBytes } from './keys.js';
 import type { TufPublicKey } from './types.js';
