@@ -39,7 +39,7 @@ export type {
   Tuf1InitOptions,
   Tuf1InitRepositoryOptions,
   Tuf1InitResult,
-  Tuf1Key,
+  Tuf1PublicKey,
   Tuf1RefreshOptions,
   Tuf1RefreshResult,
   Tuf1RepositoryOptions,

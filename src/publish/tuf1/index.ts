@@ -10,11 +10,10 @@ export {
 } from './fs.js';
 export {
   notaryKeyIdOf,
-  type Tuf1Key,
   type Tuf1KeyJson,
+  type Tuf1PublicKey,
   type Tuf1Scheme,
   type Tuf1Signer,
-  tuf1KeyId,
   tuf1KeyJson,
   tuf1KeyOf,
   tuf1Signer,

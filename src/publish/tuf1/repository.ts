@@ -16,7 +16,7 @@ import type { PassphraseProvider } from '../../keys/passphrase.js';
 import { resolveTrustDir } from '../../storage/trust-dir.js';
 import { createKey } from '../keys.js';
 import { openTuf1Repository, readTuf1Files, tuf1SignersFromKeyStore, writeTuf1Files } from './fs.js';
-import { type Tuf1Key, type Tuf1KeyJson, type Tuf1Signer, tuf1KeyOf, tuf1Signer } from './keys.js';
+import { type Tuf1KeyJson, type Tuf1PublicKey, type Tuf1Signer, tuf1KeyOf, tuf1Signer } from './keys.js';
 import type { TopLevelRoleName } from './model.js';
 import {
   type ExpiryKind,
@@ -116,7 +116,7 @@ export async function generateTuf1Key(
   role: string,
   algorithm: PrivateKeyAlgorithm = 'ecdsa',
   gun?: string,
-): Promise<Tuf1Key> {
+): Promise<Tuf1PublicKey> {
   return tuf1KeyOf(await createKey(keyStoreOf({ dir: '', ...opts }), algorithm, role, gun));
 }
 
