@@ -33,8 +33,8 @@ export {
 } from './keys/passphrase.js';
 export type { PublishOptions } from './publish/repository.js';
 export type {
+  CommitResult as Tuf1CommitResult,
   Tuf1CommitOptions,
-  Tuf1CommitResult,
   Tuf1DelegationSpec,
   Tuf1InitOptions,
   Tuf1InitRepositoryOptions,
@@ -47,16 +47,16 @@ export type {
   Tuf1TargetInfo,
 } from './publish/tuf1/index.js';
 export {
+  allKeyEntries as tuf1KeyEntries,
   generateTuf1Key,
   initTuf1Repository,
   openTuf1Repository,
   refreshTuf1Repository,
+  signersFromKeyStore as tuf1SignersFromKeyStore,
   TUF1_DEFAULT_EXPIRY_MS,
   Tuf1Writer,
-  tuf1KeyEntries,
   tuf1KeyOf,
   tuf1Signer,
-  tuf1SignersFromKeyStore,
   updateTuf1Repository,
   writeTuf1Files,
   writeTuf1TargetFile,

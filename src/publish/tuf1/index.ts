@@ -1,10 +1,10 @@
 /** TUF 1.0 repositories, signing side: pure writer core, keys, file-system adapter. */
 
 export {
+  allKeyEntries,
   openTuf1Repository,
   readTuf1Files,
-  tuf1KeyEntries,
-  tuf1SignersFromKeyStore,
+  signersFromKeyStore,
   writeTuf1Files,
   writeTuf1TargetFile,
 } from './fs.js';
@@ -29,11 +29,11 @@ export {
   updateTuf1Repository,
 } from './repository.js';
 export {
+  type CommitResult,
   encodeEnvelope,
   TUF1_DEFAULT_EXPIRY_MS,
   TUF1_DEFAULT_RENEW_WITHIN_MS,
   type Tuf1CommitOptions,
-  type Tuf1CommitResult,
   type Tuf1DelegationSpec,
   type Tuf1InitOptions,
   type Tuf1RefreshOptions,

@@ -15,12 +15,12 @@ import { KeyStore } from '../../keys/keystore.js';
 import type { PassphraseProvider } from '../../keys/passphrase.js';
 import { resolveTrustDir } from '../../storage/trust-dir.js';
 import { createKey } from '../keys.js';
-import { openTuf1Repository, readTuf1Files, tuf1SignersFromKeyStore, writeTuf1Files } from './fs.js';
+import { openTuf1Repository, readTuf1Files, signersFromKeyStore, writeTuf1Files } from './fs.js';
 import { type Tuf1KeyJson, type Tuf1PublicKey, type Tuf1Signer, tuf1KeyOf, tuf1Signer } from './keys.js';
 import type { TopLevelRoleName } from './model.js';
 import {
+  type CommitResult,
   type ExpiryKind,
-  type Tuf1CommitResult,
   type Tuf1RefreshOptions,
   type Tuf1RefreshResult,
   Tuf1Writer,
@@ -68,7 +68,7 @@ async function signersFor(
 ): Promise<Tuf1Signer[]> {
   const given = new Set(extra.map((s) => s.key.keyid));
   const wanted = Object.fromEntries([...keys].filter(([id]) => !given.has(id)));
-  return [...extra, ...(await tuf1SignersFromKeyStore(store, wanted))];
+  return [...extra, ...(await signersFromKeyStore(store, wanted))];
 }
 
 /**
@@ -128,7 +128,7 @@ export async function generateTuf1Key(
 export async function updateTuf1Repository(
   opts: Tuf1RepositoryOptions,
   edit: (writer: Tuf1Writer) => void | Promise<void>,
-): Promise<Tuf1CommitResult> {
+): Promise<CommitResult> {
   const w = await openTuf1Repository(opts.dir);
   await edit(w);
   const signers = await signersFor(keyStoreOf(opts), w.keysNeeded(), opts.signers);

@@ -132,14 +132,14 @@ export interface Tuf1RefreshOptions extends Tuf1CommitOptions {
   renewWithin?: Partial<Record<Exclude<ExpiryKind, 'timestamp'>, number>>;
 }
 
-export interface Tuf1CommitResult {
+export interface CommitResult {
   /** Files written by this commit (new names only: consistent snapshots never overwrite, except timestamp.json). */
   readonly files: ReadonlyMap<string, Uint8Array>;
   /** Roles re-signed, with their new versions. */
   readonly signed: ReadonlyMap<string, number>;
 }
 
-export interface Tuf1RefreshResult extends Tuf1CommitResult {
+export interface Tuf1RefreshResult extends CommitResult {
   /** Roles that expire within their renew window but could not be re-signed (no key), with their expiry. */
   readonly expiring: ReadonlyMap<string, string>;
 }
@@ -665,7 +665,7 @@ export class Tuf1Writer {
    * timestamp) with `signers`, returns the new files and makes them the
    * committed state. On a missing key nothing changes (LocalError KEY_NOT_FOUND).
    */
-  commit(signers: Iterable<Tuf1Signer>, options: Tuf1CommitOptions): Tuf1CommitResult {
+  commit(signers: Iterable<Tuf1Signer>, options: Tuf1CommitOptions): CommitResult {
     const keys = signerMap(signers);
     const now = options.now;
     if (!Number.isFinite(now)) throw usage('commit needs the current time');
