@@ -4,11 +4,11 @@
  * JSON shape compatible with docker (cli/command/trust/inspect.go).
  */
 
+import { repositoryContext, type TrustOptions, updateOptionsFor } from '../context/repository.js';
 import { pathsAllow, RELEASES_ROLE } from '../metadata/roles.js';
 import { type ImageReference, parseReference } from '../reference.js';
 import { loadAllTargetsRoles, toSignedTarget } from '../trust/lookup.js';
 import { Updater } from '../trust/updater.js';
-import { repositoryContext, type TrustOptions, updateOptionsFor } from './context.js';
 
 export interface InspectSignedTag {
   SignedTag: string;

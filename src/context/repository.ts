@@ -1,14 +1,15 @@
 /**
- * Options shared by every operation that talks to a trust server, and their
- * resolution into the pieces the workflows use: a MetadataStore (transport
- * seam), the local metadata cache, the root trust policy and the explicit
- * context (limits, clock, caches; src/context/context.ts).
+ * Options shared by every operation that talks to a trust server (verify,
+ * inspect and every publishing workflow), and their resolution into the pieces
+ * the workflows use: a MetadataStore (transport seam), the local metadata
+ * cache, the root trust policy, the explicit context (limits, clock, caches;
+ * ./context.ts) and the operation's deadline. Lives below `client/` and
+ * `publish/`, which both use it and never import each other.
  */
 
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { Deadline, type Limits, TrustContext } from '../context/context.js';
 import { LocalError } from '../errors.js';
 import { defaultTrustServer, type ImageReference, parseReference } from '../reference.js';
 import { MetadataCache, resolveTrustDir } from '../storage/trust-dir.js';
@@ -20,6 +21,7 @@ import type { MetadataStore } from '../transport/store.js';
 import { longestPrefixMatch } from '../trust/pinning.js';
 import type { TrustPolicy } from '../trust/trusted-set.js';
 import type { UpdateOptions } from '../trust/updater.js';
+import { Deadline, type Limits, TrustContext } from './context.js';
 
 /** Notary-style trust pinning (the `trust_pinning` section of a notary client config). */
 export interface TrustPinning {
