@@ -9,7 +9,7 @@
  * cache by accident.
  */
 
-import { getCryptoBackend } from '../crypto/backend.js';
+import { getCryptoBackend, sha256 } from '../crypto/backend.js';
 import type { TufPublicKey } from '../crypto/types.js';
 import { LocalError, NetworkError } from '../errors.js';
 
@@ -95,6 +95,31 @@ export class VerdictMemo {
 }
 
 /**
+ * Parsed metadata documents by role and exact bytes (sha256 + length), bounded. Documents are
+ * immutable, so a warm verify that sees the same cached root, timestamp, snapshot and targets again
+ * reuses their parse, prepared keys and canonical bytes.
+ */
+export class DocumentCache<T = unknown> {
+  readonly #map = new Map<string, T>();
+  constructor(readonly max = 64) {}
+
+  #key(role: string, bytes: Uint8Array): string {
+    return `${role}\u0000${bytes.length}\u0000${Buffer.from(sha256(bytes)).toString('base64')}`;
+  }
+
+  /** The document parsed from `bytes`, parsing (and remembering) it with `parse` when unknown. */
+  get<D extends T>(role: string, bytes: Uint8Array, parse: () => D): D {
+    const k = this.#key(role, bytes);
+    const hit = this.#map.get(k);
+    if (hit !== undefined) return hit as D;
+    const doc = parse();
+    if (this.#map.size >= this.max) this.#map.delete(this.#map.keys().next().value as string);
+    this.#map.set(k, doc);
+    return doc;
+  }
+}
+
+/**
  * The transport state a context holds (authenticating HTTP clients, tokens, credential lookups),
  * keyed by whatever the transport layer decides. Owned by `transport/`; the context only carries it.
  */
@@ -118,6 +143,7 @@ export class TrustContext {
   readonly verdicts = new VerdictMemo();
   /** Canonical identity (algorithm + re-encoded public key) by key type and public bytes. */
   readonly keyIdentities = new Map<string, string>();
+  readonly documents = new DocumentCache();
   readonly transport: TransportState = { clients: new Map() };
 
   constructor(options: TrustContextOptions = {}) {

@@ -34,6 +34,8 @@ export interface SignatureCaches {
   };
   /** Canonical key identities by key type and public bytes. */
   readonly keyIdentities?: Map<string, string>;
+  /** Parsed documents by role and exact bytes (see context/context.ts DocumentCache). */
+  readonly documents?: { get<D>(role: string, bytes: Uint8Array, parse: () => D): D };
 }
 
 /**

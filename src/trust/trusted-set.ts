@@ -115,6 +115,12 @@ export class TrustedMetadataSet {
     this.#caches = caches;
   }
 
+  /** Parses through the context's document cache, when there is one. */
+  private parse<D>(role: string, bytes: Uint8Array, parse: (b: Uint8Array) => D): D {
+    const docs = this.#caches.documents;
+    return docs ? docs.get(role, bytes, () => parse(bytes)) : parse(bytes);
+  }
+
   private nowMs(): number {
     return this.policy.now ? this.policy.now() : Date.now();
   }
@@ -139,7 +145,9 @@ export class TrustedMetadataSet {
         { role: 'root' },
       );
     }
-    const root = parseRoot(bytes);
+    const root = caches.documents
+      ? caches.documents.get('root', bytes, () => parseRoot(bytes))
+      : parseRoot(bytes);
     const set = new TrustedMetadataSet(root, policy, caches);
     const now = set.nowMs();
     const firstUse = source === 'first-use';
@@ -190,7 +198,7 @@ export class TrustedMetadataSet {
     if (this.#timestamp || this.#snapshot) {
       throw new Error('updateRoot after timestamp/snapshot: restart from the new root');
     }
-    const next = parseRoot(bytes);
+    const next = this.parse('root', bytes, parseRoot);
     const cur = this.#root;
     if (next.version !== cur.version + 1) {
       if (next.version <= cur.version) throw rollback('root', cur.version + 1, next.version);
@@ -255,7 +263,7 @@ export class TrustedMetadataSet {
    */
   loadLocalTimestamp(bytes: Uint8Array): TimestampMetadata {
     if (this.#timestamp) throw new Error('local timestamp after a timestamp');
-    const ts = parseTimestamp(bytes);
+    const ts = this.parse('timestamp', bytes, parseTimestamp);
     checkThreshold(ts, topRoleKeys(this.#root, 'timestamp'), 'timestamp', this.#caches);
     this.#timestamp = ts;
     return ts;
@@ -264,7 +272,7 @@ export class TrustedMetadataSet {
   /** Accepts a new timestamp (not older than the trusted one, unexpired, signed). */
   updateTimestamp(bytes: Uint8Array): TimestampMetadata {
     const prev = this.#timestamp;
-    const ts = sameBytes(prev?.raw, bytes) ? prev! : parseTimestamp(bytes);
+    const ts = sameBytes(prev?.raw, bytes) ? prev! : this.parse('timestamp', bytes, parseTimestamp);
     if (ts !== prev) checkThreshold(ts, topRoleKeys(this.#root, 'timestamp'), 'timestamp', this.#caches);
     if (prev && ts.version < prev.version) throw rollback('timestamp', prev.version, ts.version);
     const prevSn = metaVersion(prev?.signed.meta.snapshot);
@@ -296,7 +304,7 @@ export class TrustedMetadataSet {
    */
   loadLocalSnapshot(bytes: Uint8Array): SnapshotMetadata {
     if (this.#snapshot) throw new Error('local snapshot after a snapshot');
-    const sn = parseSnapshot(bytes);
+    const sn = this.parse('snapshot', bytes, parseSnapshot);
     checkThreshold(sn, topRoleKeys(this.#root, 'snapshot'), 'snapshot', this.#caches);
     this.#snapshot = sn;
     this.#snapshotLocal = true;
@@ -312,7 +320,7 @@ export class TrustedMetadataSet {
     const meta = this.snapshotMeta();
     checkFileMeta(bytes, meta, 'snapshot', 'timestamp');
     const prev = this.#snapshot;
-    const sn = sameBytes(prev?.raw, bytes) ? prev! : parseSnapshot(bytes);
+    const sn = sameBytes(prev?.raw, bytes) ? prev! : this.parse('snapshot', bytes, parseSnapshot);
     if (sn !== prev) checkThreshold(sn, topRoleKeys(this.#root, 'snapshot'), 'snapshot', this.#caches);
     const listed = metaVersion(meta);
     if (listed !== undefined && sn.version !== listed) {
@@ -432,7 +440,7 @@ export class TrustedMetadataSet {
    */
   loadLocalTargets(bytes: Uint8Array, role = 'targets'): TargetsMetadata {
     this.acceptedSnapshot();
-    const md = parseTargets(bytes, role);
+    const md = this.parse(role, bytes, (b) => parseTargets(b, role));
     checkThreshold(md, this.keySetFor(role), role, this.#caches);
     const cur = this.#localTargets.get(role) ?? 0;
     if (md.version > cur) this.#localTargets.set(role, md.version);
@@ -448,7 +456,7 @@ export class TrustedMetadataSet {
     }
     checkFileMeta(bytes, meta, role, 'snapshot');
     const keySet = this.keySetFor(role);
-    const md = parseTargets(bytes, role);
+    const md = this.parse(role, bytes, (b) => parseTargets(b, role));
     const signers = checkThreshold(md, keySet, role, this.#caches);
     const floor = this.#localTargets.get(role) ?? 0;
     if (md.version < floor) throw rollback(role, floor, md.version);
