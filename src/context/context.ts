@@ -136,35 +136,47 @@ export interface TrustContextOptions {
   env?: NodeJS.ProcessEnv;
 }
 
+/** The caches of a context (shared by the contexts `derive()` makes). */
+interface SharedCaches {
+  readonly verdicts: VerdictMemo;
+  readonly keyIdentities: Map<string, string>;
+  readonly documents: DocumentCache;
+  readonly transport: TransportState;
+}
+
 export class TrustContext {
   readonly limits: Readonly<Limits>;
   readonly now: () => number;
   readonly env: NodeJS.ProcessEnv;
-  readonly verdicts = new VerdictMemo();
+  /** Signature verdicts (keyed by backend and key bytes, never by key id). */
+  readonly verdicts: VerdictMemo;
   /** Canonical identity (algorithm + re-encoded public key) by key type and public bytes. */
-  readonly keyIdentities = new Map<string, string>();
-  readonly documents = new DocumentCache();
-  readonly transport: TransportState = { clients: new Map() };
+  readonly keyIdentities: Map<string, string>;
+  /** Parsed documents by role and exact bytes. */
+  readonly documents: DocumentCache;
+  /** Transport state: authenticated HTTP clients (keep-alive connections, tokens). */
+  readonly transport: TransportState;
 
-  constructor(options: TrustContextOptions = {}) {
+  constructor(options: TrustContextOptions = {}, shared?: SharedCaches) {
     this.limits = resolveLimits(options.limits);
     this.now = options.now ?? Date.now;
     this.env = options.env ?? process.env;
+    this.verdicts = shared?.verdicts ?? new VerdictMemo();
+    this.keyIdentities = shared?.keyIdentities ?? new Map();
+    this.documents = shared?.documents ?? new DocumentCache();
+    this.transport = shared?.transport ?? { clients: new Map() };
   }
 
   /** A context with other limits/clock/env that shares this one's caches. */
   derive(options: TrustContextOptions): TrustContext {
-    const d = new TrustContext({
-      limits: { ...this.limits, ...options.limits },
-      now: options.now ?? this.now,
-      env: options.env ?? this.env,
-    });
-    Object.assign(d, {
-      verdicts: this.verdicts,
-      keyIdentities: this.keyIdentities,
-      transport: this.transport,
-    });
-    return d;
+    return new TrustContext(
+      {
+        limits: { ...this.limits, ...options.limits },
+        now: options.now ?? this.now,
+        env: options.env ?? this.env,
+      },
+      this,
+    );
   }
 }
 
