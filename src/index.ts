@@ -11,6 +11,8 @@
 export type { RepositoryContext, TrustOptions, TrustPinning } from './client/context.js';
 export type { InspectKey, InspectResult, InspectSignedTag, InspectSigner } from './client/inspect.js';
 export { inspect } from './client/inspect.js';
+export type { TufLimits, TufTargetInfo, TufUpdaterOptions } from './client/tuf-updater.js';
+export { DEFAULT_TUF_LIMITS, TufUpdater } from './client/tuf-updater.js';
 export type { VerifyOptions, VerifyResult } from './client/verify.js';
 export { verify } from './client/verify.js';
 export { getCryptoBackend, setCryptoBackend } from './crypto/backend.js';
@@ -60,3 +62,4 @@ export type { HttpClient, HttpRequest, HttpResponse } from './transport/http.js'
 export { createHttpClient } from './transport/http.js';
 export { NotaryServerStore } from './transport/notary-server.js';
 export type { MetadataStore } from './transport/store.js';
+export type { TufFetcher } from './transport/tuf-repository.js';

@@ -7,7 +7,6 @@
 
 import { constants } from 'node:fs';
 import { open } from 'node:fs/promises';
-import { fileURLToPath } from 'node:url';
 import { LocalError, NetworkError, TrustError } from '../errors.js';
 import { displayUrl, type HttpClient, tooLarge } from './http.js';
 
@@ -41,6 +40,29 @@ export function httpFetcher(http: HttpClient): TufFetcher {
 }
 
 /**
+ * The local path of a `file://` URL, decoded segment by segment. A segment
+ * whose decoding holds a `/` (a role name with a slash, percent-encoded by the
+ * client) names a file whose on-disk name is the encoded form: it never
+ * becomes a directory separator.
+ */
+export function filePathOf(url: string): string {
+  const u = new URL(url);
+  if (u.protocol !== 'file:' || (u.host !== '' && u.host !== 'localhost')) {
+    throw new LocalError('CONFIG', `not a local file URL: ${displayUrl(url)}`);
+  }
+  const parts = u.pathname.split('/').map((seg) => {
+    let d: string;
+    try {
+      d = decodeURIComponent(seg);
+    } catch {
+      return seg;
+    }
+    return d.includes('/') || d.includes('\\') || d.includes('\0') ? seg : d;
+  });
+  return parts.join('/'); // pathname starts with '/': an absolute POSIX path
+}
+
+/**
  * Reads `file://` URLs. Only regular files are read (a FIFO or device would
  * block: the file is opened non-blocking and checked before reading).
  */
@@ -48,7 +70,7 @@ export function fileFetcher(): TufFetcher {
   return {
     async fetch(url, maxBytes, deadlineAt) {
       if (Date.now() >= deadlineAt) throw timedOut(url);
-      const path = fileURLToPath(url);
+      const path = filePathOf(url);
       let fh: Awaited<ReturnType<typeof open>>;
       try {
         fh = await open(path, constants.O_RDONLY | constants.O_NONBLOCK);
