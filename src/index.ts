@@ -10,6 +10,8 @@
 
 export type { InspectKey, InspectResult, InspectSignedTag, InspectSigner } from './client/inspect.js';
 export { inspect } from './client/inspect.js';
+export type { TufLimits, TufTargetInfo, TufUpdaterOptions } from './client/tuf-updater.js';
+export { DEFAULT_TUF_LIMITS, TufUpdater } from './client/tuf-updater.js';
 export type { VerifyOptions, VerifyResult } from './client/verify.js';
 export { verify } from './client/verify.js';
 export type { Limits, TrustContextOptions } from './context/context.js';
@@ -91,3 +93,4 @@ export type { HttpClient, HttpRequest, HttpResponse } from './transport/http.js'
 export { createHttpClient } from './transport/http.js';
 export { NotaryServerStore } from './transport/notary-server.js';
 export type { MetadataStore } from './transport/store.js';
+export type { TufFetcher } from './transport/tuf-repository.js';
