@@ -19,8 +19,13 @@
  * `SnapshotRoleRemoval`.
  *
  * Roles, keys, thresholds, file meta and versions are handled in
- * dialect-neutral terms; the Notary-specific rules (root keys are
- * certificates, pinning) live in root-keys.ts.
+ * dialect-neutral terms. What differs between the wire formats comes from the
+ * policy's `TrustDialect` (dialect.ts): the Notary 0.7 dialect (root keys are
+ * certificates with pinning, root-keys.ts; delegations named by path) or the
+ * TUF 1.0 specification dialect (plain keys; meta entries carry versions that
+ * must match; delegations name their delegator; snapshot roles never vanish;
+ * an equal-version timestamp keeps the trusted copy). A role reached through
+ * a second delegator is checked against that delegation too (`trustedTargets`).
  */
 
 import { TrustError, VerificationError } from '../errors.js';
