@@ -56,8 +56,8 @@ describe.each(['repository', 'plain'])('python-tuf vectors: %s', (repo) => {
     expect(canon.length).toBe(want.signed_length);
     expect(createHash('sha256').update(canon).digest('hex')).toBe(want.signed_sha256);
     expect(olpcCanonicalBytes(md.signed)).toEqual(canon);
-    expect(md.signatures.map((s) => s.keyid)).toEqual(want.keyids);
-    for (const sig of md.signatures) {
+    expect(md.tufSignatures.map((s) => s.keyid)).toEqual(want.keyids);
+    for (const sig of md.tufSignatures) {
       const key = keys.get(sig.keyid);
       expect(key, sig.keyid).toBeDefined();
       expect(verifyTuf1Signature(key!, sig.sig, canon)).toBe(true);

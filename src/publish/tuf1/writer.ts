@@ -298,7 +298,7 @@ function parseDoc<T extends AnySigned>(
   type: T['_type'],
 ): { doc: SignedDoc<T>; parsed: Tuf1Metadata } {
   const parsed = parseTuf1(bytes, type as 'root', role) as Tuf1Metadata;
-  const signatures = parsed.signatures.map((x) => ({ keyid: x.keyid, sig: toHex(x.sig) }));
+  const signatures = parsed.tufSignatures.map((x) => ({ keyid: x.keyid, sig: toHex(x.sig) }));
   return { doc: { signed: parsed.signed as unknown as T, signatures, bytes }, parsed };
 }
 
@@ -311,7 +311,7 @@ function checkThresholdOf(
 ): void {
   const message = m.canonicalBytes();
   const good = new Set<string>();
-  for (const sig of m.signatures) {
+  for (const sig of m.tufSignatures) {
     const key = role.keyids.includes(sig.keyid) ? keys.get(sig.keyid) : undefined;
     if (key && !good.has(key.identity) && verifyTuf1Signature(key, sig.sig, message)) good.add(key.identity);
   }
