@@ -14,8 +14,9 @@ export { inspect } from './client/inspect.js';
 export type { VerifyOptions, VerifyResult } from './client/verify.js';
 export { verify } from './client/verify.js';
 export { getCryptoBackend, setCryptoBackend } from './crypto/backend.js';
-export type { ErrorCode, TrustErrorDetails } from './errors.js';
+export type { ErrorCode, ExitCode, TrustErrorDetails } from './errors.js';
 export {
+  EXIT_CODES,
   exitCodeFor,
   FormatError,
   LocalError,
