@@ -1,7 +1,8 @@
-import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
-import { homedir, tmpdir } from 'node:os';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { homedir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { tempDir } from '../../test/support/temp.js';
 import { LocalError } from '../errors.js';
 import { parseArgs } from './args.js';
 import { parseClientConfig, SERVER_FLAGS, trustOptionsFrom } from './options.js';
@@ -9,7 +10,7 @@ import { parseClientConfig, SERVER_FLAGS, trustOptionsFrom } from './options.js'
 const PEM = '-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n';
 
 function setup(config: unknown) {
-  const dir = mkdtempSync(join(tmpdir(), 'ct-cli-options-'));
+  const dir = tempDir('ct-cli-options-');
   mkdirSync(join(dir, 'certs'));
   writeFileSync(join(dir, 'certs', 'ca.pem'), PEM);
   const path = join(dir, 'config.json');

@@ -1,14 +1,14 @@
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { tempDir } from '../../test/support/temp.js';
 import { publicKeyFromBytes } from '../crypto/keys.js';
 import { chainsToCa, longestPrefixMatch, parseCaBundle } from './pinning.js';
 
 /** A CA and a root-style leaf (CN = GUN) issued by it, made with the openssl CLI. */
 function makeChain(gun: string): { ca: string; otherCa: string; leaf: string } {
-  const dir = mkdtempSync(join(tmpdir(), 'ct-ca-'));
+  const dir = tempDir('ct-ca-');
   const ossl = (...args: string[]) => execFileSync('openssl', args, { cwd: dir, stdio: 'pipe' });
   const ext = join(dir, 'ext.cnf');
   writeFileSync(
