@@ -1,6 +1,6 @@
 /**
- * Exit codes of the built CLI come from the one table (EXIT_CODES), without services: a local
- * file:// repository stands in for the trust server.
+ * The CLI contract without services (a local file:// repository stands in for the trust server):
+ * exit codes from the one table (EXIT_CODES), the top-level help, config files checked key by key.
  */
 
 import { generateKeyPairSync } from 'node:crypto';
@@ -50,5 +50,23 @@ describe('CLI exit codes', () => {
     const missing = trust(['verify', 'x:1', '--server']);
     expect(missing.stderr).toMatch(/^error USAGE: --server needs a value/);
     expect(missing.status).toBe(2);
+  });
+});
+
+describe('CLI help and config', () => {
+  it('top-level help lists every rotatable role and --version', () => {
+    const r = trust(['--help']);
+    expect(r.status).toBe(0);
+    expect(r.stdout).toMatch(/key rotate IMAGE ROLE +rotate the root, targets, snapshot or timestamp key/);
+    expect(r.stdout).toContain('--version');
+    expect(trust(['--version']).stdout).toMatch(/^\d+\.\d+\.\d+/);
+  });
+
+  it('refuses unknown keys in --config, naming the key (exit 2)', () => {
+    const path = join(tempDir(), 'config.json');
+    writeFileSync(path, JSON.stringify({ trust_pinning: { disable_tofu: true, typo: 1 } }));
+    const r = trust(['verify', 'registry.example.com/a/b:1', '--offline', '--config', path]);
+    expect(r.stderr).toMatch(/^error CONFIG: config .*config\.json: unknown key "trust_pinning\.typo"/);
+    expect(r.status).toBe(2);
   });
 });
