@@ -41,6 +41,7 @@ export type ErrorCode =
   | 'IO'
   | 'CANONICAL';
 
+/** Optional facts attached to a `TrustError` (role, version, expected/actual, cause). */
 export interface TrustErrorDetails {
   /** TUF role the error is about, e.g. `targets/releases`. */
   role?: string;
@@ -54,6 +55,7 @@ export interface TrustErrorDetails {
   cause?: unknown;
 }
 
+/** Base class of every error the library throws; branch on `code` (see `ErrorCode`, `EXIT_CODES`). */
 export class TrustError extends Error {
   readonly code: ErrorCode;
   readonly role?: string;

@@ -13,7 +13,10 @@ export type { InspectKey, InspectResult, InspectSignedTag, InspectSigner } from 
 export { inspect } from './client/inspect.js';
 export type { VerifyOptions, VerifyResult } from './client/verify.js';
 export { verify } from './client/verify.js';
+export type { CryptoBackendName } from './crypto/backend.js';
 export { getCryptoBackend, setCryptoBackend } from './crypto/backend.js';
+export type { PrivateKeyAlgorithm, PrivateKeyHandle } from './crypto/signers.js';
+export type { KeyType, SignatureMethod, Signer, TufPublicKey } from './crypto/types.js';
 export type { ErrorCode, ExitCode, TrustErrorDetails } from './errors.js';
 export {
   EXIT_CODES,
@@ -26,7 +29,14 @@ export {
   TrustError,
   VerificationError,
 } from './errors.js';
-export type { PassphraseProvider, PassphraseRequest } from './keys/passphrase.js';
+export type { AddKeyOptions, KeyFilter, KeyStoreOptions, StoredKeyInfo } from './keys/keystore.js';
+export { KeyStore } from './keys/keystore.js';
+export type {
+  PassphraseProvider,
+  PassphraseRequest,
+  TtyInput,
+  TtyProviderOptions,
+} from './keys/passphrase.js';
 export {
   defaultPassphraseProvider,
   envPassphraseProvider,
@@ -55,9 +65,13 @@ export {
 } from './publish/workflows.js';
 export type { ImageReference } from './reference.js';
 export { defaultTrustServer, familiarName, parseReference } from './reference.js';
-export type { CredentialProvider, Credentials } from './transport/auth.js';
+export type { MetadataCache } from './storage/trust-dir.js';
+export type { AuthRequest, CredentialProvider, Credentials, RegistryAuthOptions } from './transport/auth.js';
+export { RegistryAuth } from './transport/auth.js';
 export { FileStore } from './transport/file-store.js';
-export type { HttpClient, HttpRequest, HttpResponse } from './transport/http.js';
+export type { HttpClient, HttpClientOptions, HttpRequest, HttpResponse, PemInput } from './transport/http.js';
 export { createHttpClient } from './transport/http.js';
+export type { NotaryServerStoreOptions } from './transport/notary-server.js';
 export { NotaryServerStore } from './transport/notary-server.js';
 export type { MetadataStore } from './transport/store.js';
+export type { TrustPolicy } from './trust/trusted-set.js';

@@ -27,6 +27,7 @@ import {
   type PemInput,
 } from './http.js';
 
+/** A username and password (or identity token) for a registry or trust server. */
 export interface Credentials {
   username?: string;
   password?: string;
@@ -329,11 +330,13 @@ export function defaultCredentials(
 // ---------------------------------------------------------------------------------------------
 // The authenticating client
 
+/** An HTTP request through `RegistryAuth`, with the token scope it needs. */
 export interface AuthRequest extends HttpRequest {
   /** Token scope(s) to ask for, e.g. `repository:<gun>:pull`; default: the challenge's own scope. */
   scope?: string | string[];
 }
 
+/** Options of `RegistryAuth`: the HTTP client it wraps and where credentials come from. */
 export interface RegistryAuthOptions {
   http: HttpClient;
   credentials?: CredentialProvider | null;

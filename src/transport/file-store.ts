@@ -49,6 +49,7 @@ function versionOf(role: string, bytes: Uint8Array): number {
   return version;
 }
 
+/** A trust repository in a local directory (`file:///dir`), laid out as notary-server's URL space. */
 export class FileStore implements MetadataStore {
   readonly description: string;
   /** `<dir>/<gun>/_trust/tuf` */

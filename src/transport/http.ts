@@ -23,6 +23,7 @@ import * as https from 'node:https';
 import { rootCertificates } from 'node:tls';
 import { LocalError, NetworkError, TrustError, VerificationError } from '../errors.js';
 
+/** One HTTP request: method, URL, headers, body, size cap and deadline. */
 export interface HttpRequest {
   method: string;
   url: string;
@@ -38,6 +39,7 @@ export interface HttpRequest {
   deadlineMs?: number;
 }
 
+/** One HTTP response: status, lower-cased headers and the body (capped by the request's `maxBytes`). */
 export interface HttpResponse {
   status: number;
   /** Response headers, names lower-cased; repeated headers joined with ', '. */
@@ -45,6 +47,7 @@ export interface HttpResponse {
   body: Uint8Array;
 }
 
+/** The HTTP seam every transport uses; `createHttpClient` makes the default one. */
 export interface HttpClient {
   request(req: HttpRequest): Promise<HttpResponse>;
   /** Closes idle keep-alive connections. Optional; idle sockets never keep the process alive. */
@@ -54,6 +57,7 @@ export interface HttpClient {
 /** PEM text of one or more certificates. */
 export type PemInput = string | Uint8Array | ReadonlyArray<string | Uint8Array>;
 
+/** Options of `createHttpClient`: extra CAs, deadlines, retries. */
 export interface HttpClientOptions {
   /** Extra CA certificate(s), PEM, added to the system roots. */
   ca?: PemInput;

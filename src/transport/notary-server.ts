@@ -24,6 +24,7 @@ import {
 import { displayUrl, type HttpClient, type HttpResponse, type PemInput } from './http.js';
 import { isValidMetaName, isValidRoleName, type MetadataStore } from './store.js';
 
+/** Options of a `NotaryServerStore`: server URL, GUN, TLS, HTTP client, auth. */
 export interface NotaryServerStoreOptions {
   /** e.g. https://notary.docker.io */
   serverUrl: string;
@@ -58,6 +59,7 @@ function encodeGunPath(gun: string): string {
     .join('/');
 }
 
+/** The `MetadataStore` of a Notary server (notary-server's HTTP API, token auth). */
 export class NotaryServerStore implements MetadataStore {
   readonly description: string;
   readonly gun: string;

@@ -28,6 +28,7 @@ import { checkFileMeta } from './filemeta.js';
 import { chainsToCa, parseCaBundle } from './pinning.js';
 import { checkThreshold, type RoleKeySet } from './signatures.js';
 
+/** The root trust policy of one repository: GUN, clock, pins and trust on first use. */
 export interface TrustPolicy {
   /** Fully qualified repository name the root certificates must be issued for. */
   readonly gun: string;
