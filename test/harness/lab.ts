@@ -41,8 +41,6 @@ export type Labs = Record<LabName, LabInfo>;
 declare module 'vitest' {
   export interface ProvidedContext {
     labs: Labs;
-    /** scratch dir of this test run, removed by the global teardown */
-    ctScratch: string;
   }
 }
 
