@@ -89,6 +89,15 @@ describe('CA pinning', () => {
     expect(chainsToCa(key, parseCaBundle(ca, 'ca'), now + 400 * 24 * 3600_000)).toBe(false);
   });
 
+  it('reads CA bundles with comments around the certificates (as Notary does), blocks still strict', () => {
+    const commented = `# Issuer: CN=test CA\n${ca}\n## another\n${otherCa}`;
+    expect(parseCaBundle(commented, 'ca')).toHaveLength(2);
+    expect(chainsToCa(key, parseCaBundle(commented, 'ca'), now)).toBe(true);
+    expect(() => parseCaBundle(`# x\n${ca.replace(/\n[A-Za-z0-9+/]{4}/, '\n!!!!')}`, 'ca')).toThrowError(
+      expect.objectContaining({ code: 'CONFIG' }),
+    );
+  });
+
   it('reports a bundle without certificates as a configuration error', () => {
     expect(() => parseCaBundle('nothing here', 'pinned CA')).toThrowError(
       expect.objectContaining({ code: 'CONFIG' }),
