@@ -8,11 +8,21 @@
  *   // -> 'registry.example.com/team/app@sha256:...'
  */
 
-export type { RepositoryContext, TrustOptions, TrustPinning } from './client/context.js';
 export type { InspectKey, InspectResult, InspectSignedTag, InspectSigner } from './client/inspect.js';
 export { inspect } from './client/inspect.js';
 export type { VerifyOptions, VerifyResult } from './client/verify.js';
 export { verify } from './client/verify.js';
+export type {
+  Deadline,
+  DocumentCache,
+  Limits,
+  SharedCaches,
+  TransportState,
+  TrustContextOptions,
+  VerdictMemo,
+} from './context/context.js';
+export { DEFAULT_LIMITS, TrustContext } from './context/context.js';
+export type { RepositoryContext, TrustOptions, TrustPinning } from './context/repository.js';
 export type { CryptoBackendName } from './crypto/backend.js';
 export { getCryptoBackend, setCryptoBackend } from './crypto/backend.js';
 export type { PrivateKeyAlgorithm, PrivateKeyHandle } from './crypto/signers.js';
@@ -73,5 +83,6 @@ export type { HttpClient, HttpClientOptions, HttpRequest, HttpResponse, PemInput
 export { createHttpClient } from './transport/http.js';
 export type { NotaryServerStoreOptions } from './transport/notary-server.js';
 export { NotaryServerStore } from './transport/notary-server.js';
-export type { MetadataStore } from './transport/store.js';
-export type { TrustPolicy } from './trust/trusted-set.js';
+export type { GetMetaOptions, MetadataStore } from './transport/store.js';
+export type { RootKeyPolicy } from './trust/root-keys.js';
+export type { SnapshotRoleRemoval, TrustPolicy } from './trust/trusted-set.js';
