@@ -6,6 +6,7 @@
  * 2 usage or configuration, 3 server unreachable.
  */
 
+import { escapeControl } from '../escape.js';
 import { reportError } from './output.js';
 
 type Command = () => Promise<{ run(argv: string[]): Promise<number> }>;
@@ -65,7 +66,7 @@ async function main(argv: string[]): Promise<number> {
   const load = COMMANDS[name];
   if (!load) {
     process.stderr.write(
-      `error USAGE: unknown command ${JSON.stringify(name)}\n` +
+      `error USAGE: unknown command ${escapeControl(JSON.stringify(name))}\n` +
         `Usage: trust COMMAND [OPTIONS]  (${Object.keys(COMMANDS).join(', ')})\n` +
         `Run 'trust --help' for more information.\n`,
     );

@@ -12,7 +12,7 @@ import { defaultTrustServer, type ImageReference, parseReference } from '../refe
 import { MetadataCache, resolveTrustDir } from '../storage/trust-dir.js';
 import { type CredentialProvider, defaultCredentials, RegistryAuth } from '../transport/auth.js';
 import { FileStore } from '../transport/file-store.js';
-import { createHttpClient, type HttpClient } from '../transport/http.js';
+import { createHttpClient, DEFAULT_DEADLINE_MS, type HttpClient } from '../transport/http.js';
 import { NotaryServerStore } from '../transport/notary-server.js';
 import type { MetadataStore } from '../transport/store.js';
 import { longestPrefixMatch } from '../trust/pinning.js';
@@ -103,7 +103,8 @@ export function createStore(ref: ImageReference, opts: TrustOptions): MetadataSt
   const env = opts.env ?? process.env;
   const server = opts.server ?? defaultTrustServer(ref.registry, env);
   const dir = fileServerDir(server);
-  if (dir !== null) return new FileStore(dir, ref.gun);
+  if (dir !== null)
+    return new FileStore(dir, ref.gun, { deadlineMs: opts.deadlineMs ?? DEFAULT_DEADLINE_MS });
   const storeOpts: ConstructorParameters<typeof NotaryServerStore>[0] = { serverUrl: server, gun: ref.gun };
   if (opts.http === undefined && opts.credentials === undefined) {
     storeOpts.auth = sharedAuth(server, ref, opts, env);

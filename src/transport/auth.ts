@@ -17,6 +17,7 @@ import { spawn } from 'node:child_process';
 import { readFile } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
+import { escapeControl } from '../escape.js';
 import { LocalError, NetworkError } from '../errors.js';
 import {
   createHttpClient,
@@ -553,7 +554,7 @@ export function serverErrorDetail(body: Uint8Array): string | undefined {
     const first = parsed.errors?.[0];
     if (!first) return undefined;
     const parts = [first.code, first.message].filter((x): x is string => typeof x === 'string' && x !== '');
-    return parts.length > 0 ? parts.join(': ').slice(0, 300) : undefined;
+    return parts.length > 0 ? escapeControl(parts.join(': ').slice(0, 300)) : undefined;
   } catch {
     return undefined;
   }
