@@ -54,7 +54,7 @@ export {
 } from './publish/workflows.js';
 export type { ImageReference } from './reference.js';
 export { defaultTrustServer, familiarName, parseReference } from './reference.js';
-export type { CredentialProvider, Credentials } from './transport/auth.js';
+export type { CredentialProvider, Credentials } from './transport/credentials.js';
 export { FileStore } from './transport/file-store.js';
 export type { HttpClient, HttpRequest, HttpResponse } from './transport/http.js';
 export { createHttpClient } from './transport/http.js';

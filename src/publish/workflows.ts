@@ -31,7 +31,7 @@ import { pathsAllow, RELEASES_ROLE } from '../metadata/roles.js';
 import { type ImageReference, parseReference } from '../reference.js';
 import { writeFileAtomic } from '../storage/atomic.js';
 import { resolveTrustDir } from '../storage/trust-dir.js';
-import { defaultCredentials } from '../transport/auth.js';
+import { defaultCredentials } from '../transport/credentials.js';
 import { RegistryClient } from '../transport/registry.js';
 import {
   certifiedRootSigner,

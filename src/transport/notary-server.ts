@@ -13,15 +13,10 @@
  */
 
 import { randomBytes } from 'node:crypto';
-import { escapeControl } from '../escape.js';
 import { LocalError, NetworkError, PublishError, TrustError, VerificationError } from '../errors.js';
-import {
-  type AuthRequest,
-  authClientFor,
-  type CredentialProvider,
-  type RegistryAuth,
-  serverErrorDetail,
-} from './auth.js';
+import { escapeControl } from '../escape.js';
+import { type AuthRequest, authClientFor, type RegistryAuth, serverErrorDetail } from './auth.js';
+import type { CredentialProvider } from './credentials.js';
 import { displayUrl, type HttpClient, type HttpResponse, type PemInput } from './http.js';
 import { parseServerUrl } from './server-url.js';
 import { isValidMetaName, isValidRoleName, type MetadataStore } from './store.js';

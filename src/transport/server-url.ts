@@ -39,11 +39,18 @@ interface SchemeRule {
   check?: (url: URL) => string | undefined;
 }
 
-/** `localhost`, an IPv4 address in 127.0.0.0/8, or `[::1]` (as `URL.hostname` spells them). */
-export function isLoopbackHost(hostname: string): boolean {
-  const h = hostname.toLowerCase();
-  if (h === 'localhost' || h === '[::1]' || h === '::1') return true;
-  return /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(h);
+/**
+ * Whether a host (`URL.hostname`, or `host[:port]` as in an image reference) is loopback: `localhost`
+ * (and `*.localhost`), 127.0.0.0/8, `::1` with or without brackets.
+ */
+export function isLoopbackHost(hostPort: string): boolean {
+  let host = hostPort.toLowerCase();
+  if (host.startsWith('[')) host = host.slice(1, host.indexOf(']'));
+  else if (host.split(':').length === 2) host = host.slice(0, host.indexOf(':'));
+  if (host === 'localhost' || host.endsWith('.localhost')) return true;
+  if (host === '::1' || host === '0:0:0:0:0:0:0:1') return true;
+  const m = /^127\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})$/.exec(host);
+  return m?.slice(1).every((o) => Number(o) <= 255) === true;
 }
 
 const SCHEMES: Record<string, SchemeRule> = {
