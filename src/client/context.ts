@@ -4,17 +4,17 @@
  * seam), the local metadata cache and the root trust policy.
  */
 
-import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { LocalError } from '../errors.js';
 import { defaultTrustServer, type ImageReference, parseReference } from '../reference.js';
 import { MetadataCache, resolveTrustDir } from '../storage/trust-dir.js';
-import { RegistryAuth } from '../transport/auth.js';
+import type { RegistryAuth } from '../transport/auth.js';
 import { type CredentialProvider, defaultCredentials } from '../transport/credentials.js';
 import { FileStore } from '../transport/file-store.js';
-import { createHttpClient, DEFAULT_DEADLINE_MS, type HttpClient } from '../transport/http.js';
+import { DEFAULT_DEADLINE_MS, type HttpClient } from '../transport/http.js';
 import { NotaryServerStore } from '../transport/notary-server.js';
+import { TransportPool } from '../transport/pool.js';
 import type { MetadataStore } from '../transport/store.js';
 import { longestPrefixMatch } from '../trust/pinning.js';
 import type { TrustPolicy } from '../trust/trusted-set.js';
@@ -69,12 +69,11 @@ function fileServerDir(server: string): string | null {
 }
 
 /**
- * Authenticating HTTP clients shared by calls with the same server, CA,
- * registry (for credentials) and deadline: keep-alive connections and bearer
- * tokens then survive from one verify() to the next, so a deploy tool that
- * verifies many images pays one TLS handshake per server, not per image.
+ * Transport state (authenticating HTTP clients: keep-alive connections, bearer tokens, credential
+ * lookups) of calls made without a client context of their own. A client context holds its own
+ * `TransportPool`; this one serves the one-shot API.
  */
-const sharedClients = new Map<string, RegistryAuth>();
+const oneShotTransport = new TransportPool();
 
 function sharedAuth(
   server: string,
@@ -82,21 +81,13 @@ function sharedAuth(
   opts: TrustOptions,
   env: NodeJS.ProcessEnv,
 ): RegistryAuth {
-  const caKey = opts.tlsCaCert ? createHash('sha256').update(opts.tlsCaCert).digest('hex') : '';
-  const key = `${server}|${caKey}|${ref.registry}|${opts.deadlineMs ?? ''}|${env.NOTARY_AUTH ?? ''}`;
-  let auth = sharedClients.get(key);
-  if (!auth) {
-    const httpOpts: Parameters<typeof createHttpClient>[0] = { env };
-    if (opts.tlsCaCert) httpOpts.ca = opts.tlsCaCert;
-    if (opts.deadlineMs !== undefined) httpOpts.deadlineMs = opts.deadlineMs;
-    auth = new RegistryAuth({
-      http: createHttpClient(httpOpts),
-      credentials: defaultCredentials(ref.registry, env),
-    });
-    if (sharedClients.size >= 64) sharedClients.clear();
-    sharedClients.set(key, auth);
-  }
-  return auth;
+  return oneShotTransport.authFor({
+    server,
+    registry: ref.registry,
+    env,
+    ...(opts.tlsCaCert ? { tlsCaCert: opts.tlsCaCert } : {}),
+    ...(opts.deadlineMs !== undefined ? { deadlineMs: opts.deadlineMs } : {}),
+  });
 }
 
 export function createStore(ref: ImageReference, opts: TrustOptions): MetadataStore {

@@ -29,7 +29,7 @@ export function resolveTrustDir(explicit?: string, env: NodeJS.ProcessEnv = proc
 }
 
 /** A GUN path segment: letters, digits, `._:-`, and `[` `]` for an IPv6 registry host (`[::1]:5000`). */
-const SEGMENT = /^[A-Za-z0-9[][A-Za-z0-9._:[\]-]*$/;
+export const GUN_PATH_SEGMENT = /^[A-Za-z0-9[][A-Za-z0-9._:[\]-]*$/;
 
 /**
  * Refuses GUNs that could escape the trust dir (`..`, empty or odd segments) or whose cache directory
@@ -40,7 +40,7 @@ export function checkGunPath(gun: string): void {
   if (
     typeof gun !== 'string' ||
     gun.length > 255 ||
-    parts.some((p) => !SEGMENT.test(p) || p === '.' || p === '..')
+    parts.some((p) => !GUN_PATH_SEGMENT.test(p) || p === '.' || p === '..')
   ) {
     throw new LocalError(
       'BAD_REFERENCE',

@@ -20,9 +20,9 @@ import { mkdir, open, rm, stat, unlink } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import { FormatError, LocalError, NetworkError, PublishError, VerificationError } from '../errors.js';
 import { writeFileAtomic } from '../storage/atomic.js';
+import { GUN_PATH_SEGMENT } from '../storage/trust-dir.js';
 import { isValidMetaName, isValidRoleName, type MetadataStore } from './store.js';
 
-const GUN_SEGMENT = /^[A-Za-z0-9][A-Za-z0-9._:[\]-]*$/;
 /** A lock older than this is considered left behind by a crashed publisher. */
 const STALE_LOCK_MS = 10 * 60_000;
 
@@ -73,7 +73,7 @@ export class FileStore implements MetadataStore {
     if (
       gun.length === 0 ||
       gun.length > 255 ||
-      segs.some((s) => !GUN_SEGMENT.test(s) || s === '..' || s === '.')
+      segs.some((s) => !GUN_PATH_SEGMENT.test(s) || s === '..' || s === '.')
     ) {
       throw new LocalError('BAD_REFERENCE', `invalid GUN for a file store: ${JSON.stringify(gun)}`);
     }

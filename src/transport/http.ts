@@ -22,6 +22,7 @@ import * as http from 'node:http';
 import * as https from 'node:https';
 import { rootCertificates } from 'node:tls';
 import { LocalError, NetworkError, TrustError, VerificationError } from '../errors.js';
+import { proxyConfigFromEnv, proxyFor } from './proxy.js';
 
 export interface HttpRequest {
   method: string;
@@ -419,8 +420,27 @@ export function nodeTransport(options: HttpClientOptions = {}): {
   return { transport, close };
 }
 
-/** The default client: node:http/node:https with retries, deadlines and size caps. */
+/**
+ * The default client: node:http/node:https with retries, deadlines and size caps. With HTTPS_PROXY /
+ * HTTP_PROXY set (in `options.env`), requests that docker's rules send through the proxy go over undici's
+ * EnvHttpProxyAgent (src/transport/http-undici.ts, loaded on the first such request); the rest stay direct.
+ */
 export function createHttpClient(options: HttpClientOptions = {}): HttpClient {
-  const { transport, close } = nodeTransport(options);
+  const direct = nodeTransport(options);
+  const proxy = proxyConfigFromEnv(options.env ?? process.env);
+  if (!proxy) return new RetryingHttpClient(direct.transport, options, direct.close);
+  let proxied: Promise<{ transport: Transport; close: () => Promise<void> }> | undefined;
+  const viaProxy = () => {
+    proxied ??= import('./http-undici.js').then((m) => m.undiciTransport(options, proxy));
+    return proxied;
+  };
+  const transport: Transport = async (req, deadlineAt) => {
+    if (proxyFor(new URL(req.url), proxy) === undefined) return direct.transport(req, deadlineAt);
+    return (await viaProxy()).transport(req, deadlineAt);
+  };
+  const close = async () => {
+    await direct.close();
+    if (proxied) await (await proxied).close();
+  };
   return new RetryingHttpClient(transport, options, close);
 }
