@@ -184,6 +184,33 @@ export function parseReference(ref: string): ImageReference {
   return out;
 }
 
+/**
+ * A reference given to the library API: a string is parsed; an `ImageReference` object must name the
+ * repository its `gun` says (re-checked against the grammar); anything else (`undefined`, a number...)
+ * is a USAGE error that says what was expected.
+ */
+export function toReference(reference: unknown): ImageReference {
+  if (typeof reference === 'string') return parseReference(reference);
+  if (reference === null || typeof reference !== 'object' || Array.isArray(reference)) {
+    return parseReference(reference as string); // throws USAGE naming what was given
+  }
+  const r = reference as Partial<ImageReference>;
+  if (typeof r.registry !== 'string' || typeof r.repository !== 'string' || typeof r.gun !== 'string') {
+    throw new LocalError(
+      'USAGE',
+      'an image reference must be a string such as "registry.example.com/team/app:1.0" or an ImageReference from parseReference()',
+    );
+  }
+  const canonical = parseReference(`${r.registry}/${r.repository}`);
+  if (canonical.gun !== r.gun || canonical.registry !== r.registry || canonical.repository !== r.repository) {
+    throw new LocalError(
+      'BAD_REFERENCE',
+      `inconsistent ImageReference: gun ${escapeControl(JSON.stringify(r.gun))}`,
+    );
+  }
+  return reference as ImageReference;
+}
+
 /** `docker.io/library/alpine` → `alpine`, `docker.io/user/app` → `user/app`, others unchanged. */
 export function familiarName(gun: string): string {
   if (!gun.startsWith(`${DOCKER_HUB}/`)) return gun;

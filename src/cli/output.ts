@@ -9,6 +9,7 @@
  */
 
 import { exitCodeFor, TrustError } from '../errors.js';
+import { isUntrustedServerCertificate } from '../transport/tls-errors.js';
 import { escapeControl } from '../escape.js';
 
 /** JSON.stringify escapes C0 controls; this also escapes DEL, C1 and bidi controls (same JSON value). */
@@ -34,6 +35,14 @@ function oneMessage(text: string): string {
   return escapeControl(text.trimEnd());
 }
 
+/** The CLI flag that fixes an error, where there is one (library messages never name flags). */
+function flagHint(err: TrustError): string {
+  if (err.code === 'NETWORK' && isUntrustedServerCertificate(err)) {
+    return '; pass its CA certificate with --tlscacert FILE';
+  }
+  return '';
+}
+
 /**
  * Prints an error for a person and returns the exit code the contract gives it
  * (0 never; 1 not trusted, 2 usage/config, 3 unreachable). For usage errors the
@@ -41,7 +50,7 @@ function oneMessage(text: string): string {
  */
 export function reportError(err: unknown, usage?: string): number {
   if (err instanceof TrustError) {
-    process.stderr.write(`error ${err.code}: ${oneMessage(err.message)}\n`);
+    process.stderr.write(`error ${err.code}: ${oneMessage(err.message)}${flagHint(err)}\n`);
     if (err.code === 'USAGE' && usage) {
       const cmd = usage.split(' ').slice(0, 2).join(' ');
       process.stderr.write(`Usage: ${usage}\nRun '${cmd} --help' for more information.\n`);

@@ -7,7 +7,7 @@
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { LocalError } from '../errors.js';
-import { defaultTrustServer, type ImageReference, parseReference } from '../reference.js';
+import { defaultTrustServer, type ImageReference, toReference } from '../reference.js';
 import { MetadataCache, resolveTrustDir } from '../storage/trust-dir.js';
 import type { RegistryAuth } from '../transport/auth.js';
 import { type CredentialProvider, defaultCredentials } from '../transport/credentials.js';
@@ -123,7 +123,7 @@ export function policyFor(gun: string, opts: TrustOptions): TrustPolicy {
 
 /** Resolves a reference and options into store, cache and policy. */
 export function repositoryContext(reference: string | ImageReference, opts: TrustOptions): RepositoryContext {
-  const ref = typeof reference === 'string' ? parseReference(reference) : reference;
+  const ref = toReference(reference);
   const trustDir = resolveTrustDir(opts.trustDir, opts.env ?? process.env);
   return {
     ref,

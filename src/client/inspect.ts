@@ -5,7 +5,7 @@
  */
 
 import { pathsAllow, RELEASES_ROLE } from '../metadata/roles.js';
-import { type ImageReference, parseReference } from '../reference.js';
+import { type ImageReference, toReference } from '../reference.js';
 import { loadAllTargetsRoles, toSignedTarget } from '../trust/lookup.js';
 import { Updater } from '../trust/updater.js';
 import { repositoryContext, type TrustOptions } from './context.js';
@@ -47,7 +47,7 @@ export async function inspect(
   reference: string | ImageReference,
   options: TrustOptions = {},
 ): Promise<InspectResult> {
-  const ref = typeof reference === 'string' ? parseReference(reference) : reference;
+  const ref = toReference(reference);
   const explicitTag = typeof reference === 'string' && /:[\w][\w.-]*$/.test(reference.split('/').pop() ?? '');
   const ctx = repositoryContext(ref, options);
   const updater = new Updater(ctx.store, ctx.cache, ctx.policy, { offline: options.offline === true });
