@@ -78,7 +78,7 @@ export async function lookupTag(
   for (const r of extraRoles) if (!order.includes(r)) order.push(r);
   for (const role of order) {
     if (role !== 'targets') {
-      const loaded = await loadChain(updater, role);
+      const loaded = await updater.loadChain(role);
       if (!loaded) continue;
       const keySet = set.keySetFor(role);
       if (!pathsAllow(keySet.paths, tag)) continue;
@@ -90,18 +90,6 @@ export async function lookupTag(
     }
   }
   return null;
-}
-
-/** Loads a delegation and its ancestors; false when any of them has no metadata. */
-async function loadChain(updater: Updater, role: string): Promise<boolean> {
-  const parts = role.split('/');
-  for (let i = 2; i <= parts.length; i++) {
-    const name = parts.slice(0, i).join('/');
-    const parent = updater.trusted.targets(parts.slice(0, i - 1).join('/'));
-    if (!parent?.signed.delegations.roles.some((r) => r.name === name)) return false;
-    if (!(await updater.loadTargets(name))) return false;
-  }
-  return true;
 }
 
 /** Every targets role reachable from `targets` (breadth-first, bounded), loaded. */

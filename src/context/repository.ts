@@ -1,7 +1,10 @@
 /**
- * Options shared by every operation that talks to a trust server, and their
- * resolution into the pieces the workflows use: a MetadataStore (transport
- * seam), the local metadata cache and the root trust policy.
+ * Options shared by every operation that talks to a trust server (verify,
+ * inspect and every publishing workflow), and their resolution into the pieces
+ * the workflows use: a MetadataStore (transport seam), the local metadata
+ * cache, the root trust policy, the explicit context (limits, clock, caches;
+ * ./context.ts) and the operation's deadline. Lives below `client/` and
+ * `publish/`, which both use it and never import each other.
  */
 
 import { readFileSync } from 'node:fs';
@@ -12,12 +15,13 @@ import { MetadataCache, resolveTrustDir } from '../storage/trust-dir.js';
 import type { RegistryAuth } from '../transport/auth.js';
 import { type CredentialProvider, defaultCredentials } from '../transport/credentials.js';
 import { FileStore } from '../transport/file-store.js';
-import { DEFAULT_DEADLINE_MS, type HttpClient } from '../transport/http.js';
+import type { HttpClient } from '../transport/http.js';
 import { NotaryServerStore } from '../transport/notary-server.js';
-import { TransportPool } from '../transport/pool.js';
 import type { MetadataStore } from '../transport/store.js';
 import { longestPrefixMatch } from '../trust/pinning.js';
 import type { TrustPolicy } from '../trust/trusted-set.js';
+import type { UpdateOptions } from '../trust/updater.js';
+import { Deadline, type Limits, TrustContext } from './context.js';
 
 /** Notary-style trust pinning (the `trust_pinning` section of a notary client config). */
 export interface TrustPinning {
@@ -46,8 +50,19 @@ export interface TrustOptions {
   http?: HttpClient;
   /** Credentials for token auth (default: NOTARY_AUTH, then docker's config.json). */
   credentials?: CredentialProvider | null;
-  /** Overall deadline per HTTP request in ms (default 30 s). */
+  /**
+   * Overall deadline of the whole operation in ms (every request, retry and check of one verify,
+   * inspect or publish; default 30 s, or the context's `limits.deadlineMs`).
+   */
   deadlineMs?: number;
+  /** Limits for this call (override the context's): sizes, root rotations, delegations, deadline. */
+  limits?: Partial<Limits>;
+  /**
+   * Context whose caches (signature verdicts, key identities, authenticated HTTP clients and
+   * their keep-alive connections and tokens) outlive this call. Pass the same one to many calls to
+   * reuse them; without one, each call starts from an empty context.
+   */
+  context?: TrustContext;
   /** Environment (default `process.env`). */
   env?: NodeJS.ProcessEnv;
   /** Clock in ms since the epoch, for tests. */
@@ -60,6 +75,23 @@ export interface RepositoryContext {
   readonly cache: MetadataCache;
   readonly policy: TrustPolicy;
   readonly trustDir: string;
+  /** The operation's context (limits, clock, env, caches). */
+  readonly context: TrustContext;
+  /** The operation's overall deadline, started when the context was resolved. */
+  readonly deadline: Deadline;
+}
+
+/**
+ * The context of one call: the caller's (with this call's limits, clock and env applied), or a
+ * fresh one.
+ */
+export function operationContext(opts: TrustOptions): TrustContext {
+  const limits: { -readonly [K in keyof Limits]?: Limits[K] } = { ...opts.limits };
+  if (opts.deadlineMs !== undefined) limits.deadlineMs = opts.deadlineMs;
+  const o: ConstructorParameters<typeof TrustContext>[0] = { limits };
+  if (opts.now) o.now = opts.now;
+  if (opts.env) o.env = opts.env;
+  return opts.context ? opts.context.derive(o) : new TrustContext(o);
 }
 
 /** `file:///dir` or a plain path given as server: a local-only repository. */
@@ -69,50 +101,54 @@ function fileServerDir(server: string): string | null {
 }
 
 /**
- * Transport state (authenticating HTTP clients: keep-alive connections, bearer tokens, credential
- * lookups) of calls made without a client context of their own. A client context holds its own
- * `TransportPool`; this one serves the one-shot API.
+ * Authenticating HTTP clients shared, within one context, by calls with the same server, CA,
+ * registry (for credentials) and deadline: keep-alive connections and bearer tokens then survive
+ * from one verify() to the next, so a deploy tool that verifies many images with one context pays
+ * one TLS handshake per server, not per image.
  */
-const oneShotTransport = new TransportPool();
-
 function sharedAuth(
   server: string,
   ref: ImageReference,
   opts: TrustOptions,
   env: NodeJS.ProcessEnv,
+  context: TrustContext,
 ): RegistryAuth {
-  return oneShotTransport.authFor({
+  return context.transport.authFor({
     server,
     registry: ref.registry,
     env,
+    deadlineMs: context.limits.deadlineMs,
     ...(opts.tlsCaCert ? { tlsCaCert: opts.tlsCaCert } : {}),
-    ...(opts.deadlineMs !== undefined ? { deadlineMs: opts.deadlineMs } : {}),
   });
 }
 
-export function createStore(ref: ImageReference, opts: TrustOptions): MetadataStore {
+export function createStore(
+  ref: ImageReference,
+  opts: TrustOptions,
+  context: TrustContext = operationContext(opts),
+): MetadataStore {
   if (opts.store) return opts.store;
-  const env = opts.env ?? process.env;
+  const env = context.env;
   const server = opts.server ?? defaultTrustServer(ref.registry, env);
   const dir = fileServerDir(server);
-  if (dir !== null)
-    return new FileStore(dir, ref.gun, { deadlineMs: opts.deadlineMs ?? DEFAULT_DEADLINE_MS });
+  if (dir !== null) return new FileStore(dir, ref.gun, { deadlineMs: context.limits.deadlineMs });
   const storeOpts: ConstructorParameters<typeof NotaryServerStore>[0] = { serverUrl: server, gun: ref.gun };
   if (opts.http === undefined && opts.credentials === undefined) {
-    storeOpts.auth = sharedAuth(server, ref, opts, env);
+    storeOpts.auth = sharedAuth(server, ref, opts, env, context);
     return new NotaryServerStore(storeOpts);
   }
   storeOpts.credentials =
     opts.credentials === undefined ? defaultCredentials(ref.registry, env) : opts.credentials;
   if (opts.http) storeOpts.http = opts.http;
   if (opts.tlsCaCert) storeOpts.ca = opts.tlsCaCert;
-  if (opts.deadlineMs !== undefined) storeOpts.deadlineMs = opts.deadlineMs;
+  storeOpts.deadlineMs = context.limits.deadlineMs;
   return new NotaryServerStore(storeOpts);
 }
 
-export function policyFor(gun: string, opts: TrustOptions): TrustPolicy {
+export function policyFor(gun: string, opts: TrustOptions, context?: TrustContext): TrustPolicy {
   const policy: { -readonly [K in keyof TrustPolicy]: TrustPolicy[K] } = { gun };
-  if (opts.now) policy.now = opts.now;
+  const now = context?.now ?? opts.now;
+  if (now) policy.now = now;
   const pinned = opts.pinning?.certs?.[gun];
   if (pinned) policy.pinnedCertIds = pinned;
   const ca = longestPrefixMatch(opts.pinning?.ca, gun);
@@ -121,17 +157,26 @@ export function policyFor(gun: string, opts: TrustOptions): TrustPolicy {
   return policy;
 }
 
-/** Resolves a reference and options into store, cache and policy. */
+/** Resolves a reference and options into store, cache, policy and context; starts the deadline. */
 export function repositoryContext(reference: string | ImageReference, opts: TrustOptions): RepositoryContext {
+  const context = operationContext(opts);
+  const deadline = new Deadline(context.limits.deadlineMs);
   const ref = toReference(reference);
-  const trustDir = resolveTrustDir(opts.trustDir, opts.env ?? process.env);
+  const trustDir = resolveTrustDir(opts.trustDir, context.env);
   return {
     ref,
-    store: createStore(ref, opts),
+    store: createStore(ref, opts, context),
     cache: new MetadataCache(trustDir, ref.gun),
-    policy: policyFor(ref.gun, opts),
+    policy: policyFor(ref.gun, opts, context),
     trustDir,
+    context,
+    deadline,
   };
+}
+
+/** Update options of an operation in a repository context (offline, context, deadline). */
+export function updateOptionsFor(ctx: RepositoryContext, opts: TrustOptions): UpdateOptions {
+  return { offline: opts.offline === true, context: ctx.context, deadline: ctx.deadline };
 }
 
 /** Reads a PEM file given on the command line or in a config (clear error when unreadable). */
