@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { LocalError } from './errors.js';
-import { defaultTrustServer, familiarName, parseReference } from './reference.js';
+import { defaultTrustServer, familiarName, parseReference, toReference } from './reference.js';
 
 const HEX = 'a'.repeat(64);
 const D = `sha256:${HEX}`;
@@ -215,6 +215,28 @@ describe("parseReference: docker's grammar exactly (issue 8 item 9)", () => {
         expect(bare.tag).toBe('latest');
       }),
       { numRuns: 5000 },
+    );
+  });
+});
+
+describe('toReference (the library API: inspect([G]) and friends, issue 9 item 5)', () => {
+  it.each([
+    [undefined, /must be a string.*not undefined/],
+    [null, /not null/],
+    [['reg.example/app'], /not an array/],
+    [42, /not 42/],
+    [{ name: 'x' }, /ImageReference from parseReference/],
+  ])('%j is a USAGE error saying what is expected', (value, reason) => {
+    expect(() => toReference(value)).toThrow(
+      expect.objectContaining({ code: 'USAGE', message: expect.stringMatching(reason) }),
+    );
+  });
+  it('accepts a string or a consistent ImageReference; refuses an inconsistent one', () => {
+    const r = parseReference('reg.example/app:v1');
+    expect(toReference('reg.example/app:v1')).toEqual(r);
+    expect(toReference(r)).toBe(r);
+    expect(() => toReference({ ...r, gun: 'reg.example/other' })).toThrow(
+      expect.objectContaining({ code: 'BAD_REFERENCE' }),
     );
   });
 });
