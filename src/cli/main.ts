@@ -42,6 +42,7 @@ Commands:
 Common options: --server URL  --trust-dir DIR  --tlscacert FILE  --config FILE  --deadline SECONDS
 Environment: DOCKER_CONTENT_TRUST_SERVER (default server), DOCKER_CONFIG (trust dir $DOCKER_CONFIG/trust),
   CONTENT_TRUST_CONFIG (notary-style config: trust_pinning, remote_server, trust_dir), NODE_EXTRA_CA_CERTS,
+  HTTPS_PROXY / HTTP_PROXY / NO_PROXY (as docker; loopback is never proxied),
   DOCKER_CONTENT_TRUST_ROOT_PASSPHRASE / _REPOSITORY_PASSPHRASE (never flags), CONTENT_TRUST_DEBUG=1.
 Run 'trust COMMAND --help' for details. Exit codes: 0 ok, 1 not trusted, 2 usage/config, 3 unreachable.
 `;
