@@ -61,4 +61,6 @@ export { FileStore } from './transport/file-store.js';
 export type { HttpClient, HttpRequest, HttpResponse } from './transport/http.js';
 export { createHttpClient } from './transport/http.js';
 export { NotaryServerStore } from './transport/notary-server.js';
+export type { PooledClientOptions } from './transport/pool.js';
+export { TransportPool } from './transport/pool.js';
 export type { MetadataStore } from './transport/store.js';
