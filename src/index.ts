@@ -56,9 +56,11 @@ export {
 } from './publish/workflows.js';
 export type { ImageReference } from './reference.js';
 export { defaultTrustServer, familiarName, parseReference } from './reference.js';
-export type { CredentialProvider, Credentials } from './transport/auth.js';
+export type { CredentialProvider, Credentials } from './transport/credentials.js';
 export { FileStore } from './transport/file-store.js';
 export type { HttpClient, HttpRequest, HttpResponse } from './transport/http.js';
 export { createHttpClient } from './transport/http.js';
 export { NotaryServerStore } from './transport/notary-server.js';
+export type { PooledClientOptions } from './transport/pool.js';
+export { TransportPool } from './transport/pool.js';
 export type { MetadataStore } from './transport/store.js';

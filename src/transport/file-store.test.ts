@@ -1,8 +1,8 @@
 // FileStore: layout, atomic publish rules, size caps, and proof that the layout is notary-server's URL
 // space: the directory served as static files is read by the real notary client.
-import { execFile } from 'node:child_process';
+import { execFile, execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { existsSync, readdirSync, readFileSync, utimesSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, utimesSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join, normalize } from 'node:path';
@@ -130,6 +130,33 @@ describe('FileStore', () => {
     expect(await s.getMeta('root', 1024)).toBeNull();
     await s.deleteRepository(); // idempotent
   });
+
+  it('deleteRepository leaves repositories nested below the GUN alone', async () => {
+    const dir = tempDir();
+    const outer = new FileStore(dir, 'reg.example/app');
+    const inner = new FileStore(dir, 'reg.example/app/sub');
+    await outer.publish([{ role: 'root', bytes: meta('Root', 1) }]);
+    await inner.publish([{ role: 'root', bytes: meta('Root', 1) }]);
+    await outer.deleteRepository();
+    expect(await outer.getMeta('root', 1024)).toBeNull();
+    expect(await inner.getMeta('root', 1024)).toEqual(meta('Root', 1));
+  });
+
+  it('a FIFO or other non-regular file is refused at once, never a hang (issue 8 item 12)', async () => {
+    const dir = tempDir();
+    const s = new FileStore(dir, GUN, { deadlineMs: 5_000 });
+    await s.publish([{ role: 'root', bytes: meta('Root', 1) }]);
+    const fifo = join(s.metaDir, 'timestamp.json');
+    execFileSync('mkfifo', [fifo]);
+    mkdirSync(join(s.metaDir, 'snapshot.json'));
+    const started = Date.now();
+    await expect(s.getMeta('timestamp', 1024)).rejects.toMatchObject({
+      code: 'IO',
+      message: expect.stringMatching(/not a regular file/),
+    });
+    await expect(s.getMeta('snapshot', 1024)).rejects.toMatchObject({ code: 'IO' });
+    expect(Date.now() - started).toBeLessThan(1_000);
+  }, 10_000);
 
   it('is notary-server URL space: served statically, the real notary client reads it', async () => {
     const lab = getLab('remote');

@@ -9,6 +9,7 @@ import { getLab } from '../../test/harness/lab.js';
 import { NetworkError, VerificationError } from '../errors.js';
 import { createHttpClient, displayUrl, type HttpClient, type HttpClientOptions } from './http.js';
 import { createUndiciHttpClient } from './http-undici.js';
+import { isUntrustedServerCertificate } from './tls-errors.js';
 
 type Handler = (req: IncomingMessage, res: ServerResponse, n: number) => void;
 
@@ -320,6 +321,8 @@ describe.each(impls)('%s client', (_name, make) => {
     const err = await failure(untrusted.request({ method: 'GET', url, maxBytes: 1024 }));
     expect((err as NetworkError).code).toBe('NETWORK');
     expect((err as NetworkError).message).toMatch(/certificate/i);
+    expect((err as NetworkError).message).not.toMatch(/--tlscacert/); // library errors name no CLI flag
+    expect(isUntrustedServerCertificate(err)).toBe(true); // the CLI adds its flag hint from this
     await untrusted.close?.();
 
     // with an unrelated extra CA, NODE_EXTRA_CA_CERTS still counts
@@ -331,6 +334,35 @@ describe.each(impls)('%s client', (_name, make) => {
     expect((await viaEnv.request({ method: 'GET', url, maxBytes: 1024 })).status).toBe(200);
     await viaEnv.close?.();
   });
+});
+
+describe('a plain-HTTP server behind an https:// URL (issue 9 item 5)', () => {
+  it.each(impls)(
+    '%s: says the server speaks plain HTTP and which URL to use, no OpenSSL text',
+    async (_n, make) => {
+      const plain = createServer((_req, res) => res.end('hello'));
+      await new Promise<void>((resolve) => plain.listen(0, '127.0.0.1', resolve));
+      const port = (plain.address() as AddressInfo).port;
+      try {
+        const c = make({ retries: 0 });
+        const err = await failure(
+          c.request({
+            method: 'GET',
+            url: `https://127.0.0.1:${port}/v2/reg/app/_trust/tuf/root.json`,
+            maxBytes: 99,
+          }),
+        );
+        expect(err).toMatchObject({ code: 'NETWORK' });
+        expect((err as Error).message).toMatch(
+          /speaks plain HTTP, not HTTPS; use http:\/\/127\.0\.0\.1:\d+$/,
+        );
+        expect((err as Error).message).not.toMatch(/wrong version number|SSL routines|ssl3_get_record/i);
+        await c.close?.();
+      } finally {
+        await new Promise<void>((resolve) => plain.close(() => resolve()));
+      }
+    },
+  );
 });
 
 describe('displayUrl', () => {

@@ -4,7 +4,7 @@ import { createHash } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { getLab, pushImage, runNotary, tempDir } from '../../test/harness/lab.js';
 import { NetworkError } from '../errors.js';
-import { decodeBasicAuth, staticCredentials } from './auth.js';
+import { decodeBasicAuth, staticCredentials } from './credentials.js';
 import { createHttpClient, type HttpClient } from './http.js';
 import { isLoopbackHost, MANIFEST_MEDIA_TYPES, RegistryClient, registryBaseUrl } from './registry.js';
 
