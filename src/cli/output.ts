@@ -9,8 +9,8 @@
  */
 
 import { exitCodeFor, TrustError } from '../errors.js';
-import { isUntrustedServerCertificate } from '../transport/tls-errors.js';
 import { escapeControl } from '../escape.js';
+import { isUntrustedServerCertificate } from '../transport/tls-errors.js';
 
 /** JSON.stringify escapes C0 controls; this also escapes DEL, C1 and bidi controls (same JSON value). */
 const JSON_UNSAFE = /[\u007f-\u009f\u061c\u200e\u200f\u2028-\u202e\u2066-\u2069]/g;
