@@ -34,12 +34,13 @@ Commands:
   init IMAGE                    create trust data for a repository
   key generate NAME             create a signer key (NAME.pub + encrypted private key)
   key load FILE                 import a signer's private key
-  key rotate IMAGE ROLE         rotate the targets, snapshot or root key
+  key rotate IMAGE ROLE         rotate the root, targets, snapshot or timestamp key
   signer add --key PUB NAME IMAGE...   add a signer (targets/releases and targets/NAME)
   signer remove NAME IMAGE...   remove a signer
   demo                          local sign-and-verify walkthrough (no services)
 
 Common options: --server URL  --trust-dir DIR  --tlscacert FILE  --config FILE  --deadline SECONDS
+Other: trust --help | trust --version (-v) | trust help COMMAND
 Environment: DOCKER_CONTENT_TRUST_SERVER (default server), DOCKER_CONFIG (trust dir $DOCKER_CONFIG/trust),
   CONTENT_TRUST_CONFIG (notary-style config: trust_pinning, remote_server, trust_dir), NODE_EXTRA_CA_CERTS,
   HTTPS_PROXY / HTTP_PROXY / NO_PROXY (as docker; loopback is never proxied),

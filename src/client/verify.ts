@@ -7,11 +7,13 @@ import { type ImageReference, toReference } from '../reference.js';
 import { lookupTag, type SignedTarget } from '../trust/lookup.js';
 import { Updater } from '../trust/updater.js';
 
+/** Options of `verify`: `TrustOptions` plus the delegations to consult. */
 export interface VerifyOptions extends TrustOptions {
   /** Delegations consulted after `targets/releases` and `targets` (e.g. `targets/alice`). */
   roles?: string[];
 }
 
+/** A trusted tag: the pullable `NAME@sha256:...` reference, digest, size and the role that signed it. */
 export interface VerifyResult {
   /** `NAME@sha256:HEX`, NAME as written by the caller (no tag). */
   reference: string;

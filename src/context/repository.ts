@@ -33,6 +33,7 @@ export interface TrustPinning {
   disableTofu?: boolean;
 }
 
+/** Options of every operation that talks to a trust server (verify, inspect, and the publishing ones). */
 export interface TrustOptions {
   /** Trust server URL (`https://...`, or `file:///dir` for a local-only repository). */
   server?: string;
@@ -69,6 +70,7 @@ export interface TrustOptions {
   now?: () => number;
 }
 
+/** What an operation on one repository works with: reference, transport, local cache, root policy. */
 export interface RepositoryContext {
   readonly ref: ImageReference;
   readonly store: MetadataStore;

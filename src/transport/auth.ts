@@ -95,11 +95,13 @@ export function parseWwwAuthenticate(header: string): Challenge[] {
 // ---------------------------------------------------------------------------------------------
 // The authenticating client
 
+/** An HTTP request through `RegistryAuth`, with the token scope it needs. */
 export interface AuthRequest extends HttpRequest {
   /** Token scope(s) to ask for, e.g. `repository:<gun>:pull`; default: the challenge's own scope. */
   scope?: string | string[];
 }
 
+/** Options of `RegistryAuth`: the HTTP client it wraps and where credentials come from. */
 export interface RegistryAuthOptions {
   http: HttpClient;
   credentials?: CredentialProvider | null;

@@ -55,6 +55,7 @@ export interface FileStoreOptions {
   deadlineMs?: number;
 }
 
+/** A trust repository in a local directory (`file:///dir`), laid out as notary-server's URL space. */
 export class FileStore implements MetadataStore {
   readonly description: string;
   /** `<dir>/<gun>/_trust/tuf` */

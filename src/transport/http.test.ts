@@ -1,15 +1,9 @@
-// The HTTP seam against misbehaving peers (local node servers that drip, flood, lie about their
-// length or reset) and against the real notary-server over TLS (lab).
-import { readFileSync } from 'node:fs';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
-import { rootCertificates } from 'node:tls';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { getLab } from '../../test/harness/lab.js';
 import { NetworkError, VerificationError } from '../errors.js';
 import { createHttpClient, displayUrl, type HttpClient, type HttpClientOptions } from './http.js';
 import { createUndiciHttpClient } from './http-undici.js';
-import { isUntrustedServerCertificate } from './tls-errors.js';
 
 type Handler = (req: IncomingMessage, res: ServerResponse, n: number) => void;
 
@@ -307,32 +301,6 @@ describe.each(impls)('%s client', (_name, make) => {
     expect((err as NetworkError).code).toBe('NETWORK');
     expect((err as NetworkError).message).toContain(`127.0.0.1:${port}`);
     await c.close?.();
-  });
-
-  it('TLS: the lab CA is added to the system roots; without it the server is not trusted', async () => {
-    const lab = getLab('remote');
-    const ca = readFileSync(lab.caCert, 'utf8');
-    const url = `${lab.notaryUrl}/_notary_server/health`;
-    const trusted = make({ ...opts, ca });
-    expect((await trusted.request({ method: 'GET', url, maxBytes: 1024 })).status).toBe(200);
-    await trusted.close?.();
-
-    const untrusted = make({ ...opts, retries: 0, env: {} });
-    const err = await failure(untrusted.request({ method: 'GET', url, maxBytes: 1024 }));
-    expect((err as NetworkError).code).toBe('NETWORK');
-    expect((err as NetworkError).message).toMatch(/certificate/i);
-    expect((err as NetworkError).message).not.toMatch(/--tlscacert/); // library errors name no CLI flag
-    expect(isUntrustedServerCertificate(err)).toBe(true); // the CLI adds its flag hint from this
-    await untrusted.close?.();
-
-    // with an unrelated extra CA, NODE_EXTRA_CA_CERTS still counts
-    const viaEnv = make({
-      ...opts,
-      ca: rootCertificates[0] as string,
-      env: { NODE_EXTRA_CA_CERTS: lab.caCert },
-    });
-    expect((await viaEnv.request({ method: 'GET', url, maxBytes: 1024 })).status).toBe(200);
-    await viaEnv.close?.();
   });
 });
 

@@ -28,6 +28,7 @@ import { proxyConfigFromEnv, proxyFor } from './proxy.js';
 import { isLoopbackHost } from './server-url.js';
 import { isPlainHttpAnswer, isUntrustedServerCertificate, UNTRUSTED_CHAIN_CODES } from './tls-errors.js';
 
+/** One HTTP request: method, URL, headers, body, size cap and deadline. */
 export interface HttpRequest {
   method: string;
   url: string;
@@ -43,6 +44,7 @@ export interface HttpRequest {
   deadlineMs?: number;
 }
 
+/** One HTTP response: status, lower-cased headers and the body (capped by the request's `maxBytes`). */
 export interface HttpResponse {
   status: number;
   /** Response headers, names lower-cased; repeated headers joined with ', '. */
@@ -50,6 +52,7 @@ export interface HttpResponse {
   body: Uint8Array;
 }
 
+/** The HTTP seam every transport uses; `createHttpClient` makes the default one. */
 export interface HttpClient {
   request(req: HttpRequest): Promise<HttpResponse>;
   /** Closes idle keep-alive connections. Optional; idle sockets never keep the process alive. */
@@ -59,6 +62,7 @@ export interface HttpClient {
 /** PEM text of one or more certificates. */
 export type PemInput = string | Uint8Array | ReadonlyArray<string | Uint8Array>;
 
+/** Options of `createHttpClient`: extra CAs, deadlines, retries. */
 export interface HttpClientOptions {
   /** Extra CA certificate(s), PEM, added to the system roots. */
   ca?: PemInput;

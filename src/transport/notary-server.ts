@@ -21,6 +21,7 @@ import type { HttpClient, HttpResponse, PemInput } from './http.js';
 import { parseServerUrl } from './server-url.js';
 import { type GetMetaOptions, isValidMetaName, isValidRoleName, type MetadataStore } from './store.js';
 
+/** Options of a `NotaryServerStore`: server URL, GUN, TLS, HTTP client, auth. */
 export interface NotaryServerStoreOptions {
   /** e.g. https://notary.docker.io */
   serverUrl: string;
@@ -55,6 +56,7 @@ function encodeGunPath(gun: string): string {
     .join('/');
 }
 
+/** The `MetadataStore` of a Notary server (notary-server's HTTP API, token auth). */
 export class NotaryServerStore implements MetadataStore {
   readonly description: string;
   readonly gun: string;
