@@ -15,6 +15,7 @@ import { defaultCredentials } from './credentials.js';
 import { createHttpClient, type HttpClientOptions } from './http.js';
 import { PROXY_ENV_VARS } from './proxy.js';
 
+/** What selects (and configures) one pooled authenticating client. */
 export interface PooledClientOptions {
   /** Trust server base URL. */
   server: string;
@@ -30,6 +31,10 @@ export interface PooledClientOptions {
 
 const hash = (s: string) => createHash('sha256').update(s).digest('hex');
 
+/**
+ * The authenticating HTTP clients of one `TrustContext` (`context.transport`): keep-alive connections,
+ * bearer tokens and credential lookups, shared by the calls made through that context; bounded.
+ */
 export class TransportPool {
   private readonly clients = new Map<string, RegistryAuth>();
 
