@@ -125,6 +125,7 @@ describe('FileStore', () => {
     expect(await s.getMeta('root', 1024)).toBeNull();
     await s.deleteRepository(); // idempotent
   });
+
   it('deleteRepository leaves repositories nested below the GUN alone', async () => {
     const dir = tempDir();
     const outer = new FileStore(dir, 'reg.example/app');

@@ -15,7 +15,7 @@ import { defaultCredentials } from './credentials.js';
 import { createHttpClient, type HttpClientOptions } from './http.js';
 import { PROXY_ENV_VARS } from './proxy.js';
 
-/** What selects (and configures) one pooled authenticating client. */
+/** What picks (or creates) a pooled authenticating client: every input that changes what goes over the wire. */
 export interface PooledClientOptions {
   /** Trust server base URL. */
   server: string;
@@ -32,8 +32,9 @@ export interface PooledClientOptions {
 const hash = (s: string) => createHash('sha256').update(s).digest('hex');
 
 /**
- * The authenticating HTTP clients of one `TrustContext` (`context.transport`): keep-alive connections,
- * bearer tokens and credential lookups, shared by the calls made through that context; bounded.
+ * The authenticating HTTP clients of one client context (keep-alive connections, bearer tokens,
+ * credential lookups), keyed by server, CA, registry, deadline and auth/proxy environment; bounded, least
+ * recently used closed first. Held in `TrustContext`'s transport slot; two contexts share nothing.
  */
 export class TransportPool {
   private readonly clients = new Map<string, RegistryAuth>();
