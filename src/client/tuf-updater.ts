@@ -312,8 +312,10 @@ export class TufUpdater {
     }
     const local = await this.loadLocal(role);
     if (local) {
+      // Checked exactly like a download (the snapshot's version and hashes). It is no rollback
+      // floor of its own: in TUF 1.0 the snapshot vouches for targets versions, which is what lets
+      // a snapshot key rotation recover from a fast-forward attack on targets (spec 5.6.6 note).
       try {
-        set.loadLocalTargets(local, role, delegator);
         return tuf1Targets(set.updateTargets(local, role, delegator));
       } catch (e) {
         if (!(e instanceof TrustError)) throw e;
