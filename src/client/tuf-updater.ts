@@ -18,6 +18,7 @@
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { DEFAULT_LIMITS, type Limits, type TrustContext } from '../context/context.js';
 import { LocalError, NetworkError, TrustError, VerificationError } from '../errors.js';
 import type { TargetsMetadata } from '../metadata/model.js';
 import { rolesForTarget, type Tuf1TargetFile, type Tuf1Targets } from '../metadata/tuf1.js';
@@ -28,31 +29,39 @@ import { TUF1_DIALECT } from '../trust/dialect.js';
 import { checkTuf1FileMeta } from '../trust/filemeta.js';
 import { TrustedMetadataSet, type TrustPolicy } from '../trust/trusted-set.js';
 
-/** Every limit of the TUF 1.0 client in one place (python-tuf's UpdaterConfig defaults). */
-export interface TufLimits {
-  /** Most root versions walked in one refresh (spec 5.3.3). */
-  readonly maxRootRotations: number;
-  /** Most targets roles visited in one target search (spec 5.6.7). */
-  readonly maxDelegations: number;
-  readonly rootMaxBytes: number;
-  readonly timestampMaxBytes: number;
-  /** Cap for snapshot.json when the timestamp gives no length. */
-  readonly snapshotMaxBytes: number;
-  /** Cap for a targets role when the snapshot gives no length. */
-  readonly targetsMaxBytes: number;
-  /** Overall deadline of one refresh, and of one target download, in ms. */
-  readonly deadlineMs: number;
+/**
+ * Every limit of the TUF 1.0 client: the library's `Limits` (the same names and meaning as on the
+ * Notary path) plus the caps python-tuf's UpdaterConfig has for files whose parent gives no length.
+ */
+export interface TufLimits extends Limits {
+  /** Cap for snapshot.json when the timestamp lists no length. */
+  readonly maxSnapshotBytes: number;
+  /** Cap for a targets role when the snapshot lists no length. */
+  readonly maxTargetsBytes: number;
 }
 
-export const DEFAULT_TUF_LIMITS: TufLimits = Object.freeze({
-  maxRootRotations: 256,
+/** python-tuf 5.1's defaults (root 512 kB, timestamp 16 KiB, 32 delegations...), deadline as on the Notary path. */
+export const DEFAULT_TUF_LIMITS: Readonly<TufLimits> = Object.freeze({
+  ...DEFAULT_LIMITS,
+  maxRootBytes: 512_000,
+  maxTimestampBytes: 16_384,
   maxDelegations: 32,
-  rootMaxBytes: 512_000,
-  timestampMaxBytes: 16_384,
-  snapshotMaxBytes: 2_000_000,
-  targetsMaxBytes: 5_000_000,
-  deadlineMs: 60_000,
+  maxSnapshotBytes: 2_000_000,
+  maxTargetsBytes: 5_000_000,
 });
+
+function resolveTufLimits(given: Partial<TufLimits> = {}): Readonly<TufLimits> {
+  const out: Record<string, number> = { ...DEFAULT_TUF_LIMITS };
+  for (const [k, v] of Object.entries(given)) {
+    if (v === undefined) continue;
+    if (!(k in DEFAULT_TUF_LIMITS)) throw new LocalError('USAGE', `unknown limit ${JSON.stringify(k)}`);
+    if (typeof v !== 'number' || !Number.isSafeInteger(v) || v < 1) {
+      throw new LocalError('USAGE', `limit ${k} must be a positive integer, got ${String(v)}`);
+    }
+    out[k] = v;
+  }
+  return Object.freeze(out as unknown as TufLimits);
+}
 
 export interface TufUpdaterOptions {
   /** Local directory of trusted metadata (must already hold root.json: see `TufUpdater.init`). */
@@ -64,6 +73,8 @@ export interface TufUpdaterOptions {
   /** Where downloaded targets are stored (needed to download without an explicit path). */
   readonly targetDir?: string;
   readonly limits?: Partial<TufLimits>;
+  /** Caches shared across calls (signature verdicts, key identities, parsed documents). */
+  readonly context?: TrustContext;
   /** HTTP client (default: the library's node:http client with no retries beyond 5xx). */
   readonly http?: HttpClient;
   /** Byte mover (default: HTTP(S) through `http`, or `file://`). */
@@ -122,7 +133,8 @@ export class TufUpdater {
   readonly #metaUrl: string;
   readonly #targetUrl: string | undefined;
   readonly #targetDir: string | undefined;
-  readonly limits: TufLimits;
+  readonly limits: Readonly<TufLimits>;
+  readonly #context: TrustContext | undefined;
   readonly #fetcher: TufFetcher;
   readonly #now: () => number;
   readonly #policy: TrustPolicy;
@@ -148,8 +160,9 @@ export class TufUpdater {
     this.#metaUrl = withSlash(options.metadataBaseUrl);
     this.#targetUrl = options.targetBaseUrl === undefined ? undefined : withSlash(options.targetBaseUrl);
     this.#targetDir = options.targetDir;
-    this.limits = Object.freeze({ ...DEFAULT_TUF_LIMITS, ...options.limits });
-    this.#now = options.now ?? Date.now;
+    this.limits = resolveTufLimits(options.limits);
+    this.#context = options.context;
+    this.#now = options.now ?? options.context?.now ?? Date.now;
     this.#policy = { gun: displayUrl(this.#metaUrl), dialect: TUF1_DIALECT };
     if (options.http) this.#http = options.http;
     this.#fetcher = options.fetcher ?? this.defaultFetcher();
@@ -236,7 +249,12 @@ export class TufUpdater {
     const rootBytes = await this.loadLocal('root');
     if (!rootBytes) throw new LocalError('CONFIG', `no trusted root.json in ${this.#dir}: initialise first`);
     const now = this.#now(); // spec 5.1: one reference time per refresh
-    const set = TrustedMetadataSet.fromRoot(rootBytes, { ...this.#policy, now: () => now }, 'cache');
+    const set = TrustedMetadataSet.fromRoot(
+      rootBytes,
+      { ...this.#policy, now: () => now },
+      'cache',
+      this.#context,
+    );
     this.#set = set;
     await this.loadRoot(set, deadlineAt);
     await this.loadTimestamp(set, deadlineAt);
@@ -248,7 +266,7 @@ export class TufUpdater {
   private async loadRoot(set: TrustedMetadataSet, deadlineAt: number): Promise<void> {
     const first = set.root.version + 1;
     for (let v = first; v < first + this.limits.maxRootRotations; v++) {
-      const bytes = await this.download('root', this.limits.rootMaxBytes, v, deadlineAt);
+      const bytes = await this.download('root', this.limits.maxRootBytes, v, deadlineAt);
       if (bytes === null) return;
       set.updateRoot(bytes);
       await this.persist('root', bytes);
@@ -266,7 +284,7 @@ export class TufUpdater {
         if (!(e instanceof TrustError)) throw e; // keys rotated away: no floor (fast-forward recovery)
       }
     }
-    const bytes = await this.mustDownload('timestamp', this.limits.timestampMaxBytes, undefined, deadlineAt);
+    const bytes = await this.mustDownload('timestamp', this.limits.maxTimestampBytes, undefined, deadlineAt);
     const prev = set.timestamp;
     if (set.updateTimestamp(bytes) !== prev) await this.persist('timestamp', bytes);
   }
@@ -287,7 +305,7 @@ export class TufUpdater {
     const version = this.consistent(set) ? meta.version : undefined;
     const bytes = await this.mustDownload(
       'snapshot',
-      meta.length ?? this.limits.snapshotMaxBytes,
+      this.cap(meta.length, this.limits.maxSnapshotBytes),
       version,
       deadlineAt,
     );
@@ -324,13 +342,18 @@ export class TufUpdater {
     const version = this.consistent(set) ? meta.version : undefined;
     const bytes = await this.mustDownload(
       role,
-      meta.length ?? this.limits.targetsMaxBytes,
+      this.cap(meta.length, this.limits.maxTargetsBytes),
       version,
       deadlineAt,
     );
     const md = set.updateTargets(bytes, role, delegator);
     await this.persist(role, bytes);
     return tuf1Targets(md);
+  }
+
+  /** The parent's length, never above `maxMetadataBytes`; the dialect's default cap when none is listed. */
+  private cap(listed: number | undefined, otherwise: number): number {
+    return Math.min(listed ?? otherwise, this.limits.maxMetadataBytes);
   }
 
   private consistent(set: TrustedMetadataSet): boolean {
