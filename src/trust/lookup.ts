@@ -1,6 +1,6 @@
 /** Finding signed tags in trusted targets metadata, with docker's role precedence. */
 
-import { FormatError } from '../errors.js';
+import { FormatError, VerificationError } from '../errors.js';
 import type { FileMetaJson, TargetsMetadata } from '../metadata/model.js';
 import { pathsAllow, RELEASES_ROLE } from '../metadata/roles.js';
 import type { Updater } from './updater.js';
@@ -92,12 +92,22 @@ export async function lookupTag(
   return null;
 }
 
-/** Every targets role reachable from `targets` (breadth-first, bounded), loaded. */
+/**
+ * Every targets role reachable from `targets` (breadth-first), loaded. More than `maxRoles` roles
+ * (`targets` included) is TOO_LARGE: a partial list would silently drop signed tags.
+ */
 export async function loadAllTargetsRoles(updater: Updater, maxRoles = 1000): Promise<TargetsMetadata[]> {
   const set = updater.trusted;
   const out: TargetsMetadata[] = [set.targets('targets')!];
   const queue = delegatedRoles(out[0]!).map((r) => r.name);
-  while (queue.length > 0 && out.length < maxRoles) {
+  while (queue.length > 0) {
+    if (out.length >= maxRoles) {
+      throw new VerificationError(
+        'TOO_LARGE',
+        `${updater.trusted.policy.gun} has more than ${maxRoles} targets roles (limit maxDelegations)`,
+        { expected: `<= ${maxRoles} roles` },
+      );
+    }
     const name = queue.shift()!;
     if (!(await updater.loadTargets(name))) continue;
     const md = set.targets(name)!;

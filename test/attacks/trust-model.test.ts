@@ -7,6 +7,7 @@
 
 import { randomBytes } from 'node:crypto';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { inspect } from '../../src/client/inspect.js';
 import { type VerifyOptions, verify } from '../../src/client/verify.js';
 import { TrustError } from '../../src/errors.js';
 import { tempDir } from '../harness/lab.js';
@@ -252,5 +253,28 @@ describe('item 6: the deadline bounds the whole operation', () => {
     expect(Date.now() - t0).toBeLessThan(2500);
     // control: the same slow server within a 5 s deadline
     expect((await verify(`${forge.gun}:v1`, opts(tempDir(), { deadlineMs: 5000 }))).tag).toBe('v1');
+  });
+});
+
+describe('item 14: limits are settable per call, for inspect too', () => {
+  it('inspect with limits.maxMetadataBytes below the targets size: TOO_LARGE; more roles than maxDelegations: TOO_LARGE, never a partial answer', async () => {
+    const forge = new Forge(newGun('inspect-limits'));
+    forge.tag('v1');
+    for (let i = 0; i < 300; i++) forge.tag(`t${i}`);
+    forge.delegate('targets/releases', [newKey()]);
+    forge.tag('r1', 'released', 'targets/releases');
+    publish(forge);
+    const e = await inspect(forge.gun, opts(tempDir(), { limits: { maxMetadataBytes: 16 << 10 } })).then(
+      () => undefined,
+      (x: unknown) => x as TrustError,
+    );
+    expect(e?.code).toBe('TOO_LARGE');
+    const all = await inspect(forge.gun, opts(tempDir()));
+    expect(all.SignedTags.map((t) => t.SignedTag)).toContain('r1');
+    const bounded = await inspect(forge.gun, opts(tempDir(), { limits: { maxDelegations: 1 } })).then(
+      () => undefined,
+      (x: unknown) => x as TrustError,
+    );
+    expect(bounded?.code, 'a partial inspect must not drop roles silently').toBe('TOO_LARGE');
   });
 });
