@@ -123,12 +123,12 @@ describe('TufUpdater over a file:// repository', () => {
     const metadataBaseUrl = pathToFileURL(join(base, 'metadata')).href;
     const small = new TufUpdater({ metadataDir, metadataBaseUrl, limits: { maxTimestampBytes: 100 } });
     await expect(small.refresh()).rejects.toMatchObject({ code: 'TOO_LARGE' });
-    expect(small.trusted?.root.version).toBe(11); // roots walked (and kept) before the timestamp
+    expect(small.trustedVersions().root).toBe(11); // roots walked (and kept) before the timestamp
     const fresh = join(tmp(), 'md2');
     TufUpdater.init(fresh, root);
     const few = new TufUpdater({ metadataDir: fresh, metadataBaseUrl, limits: { maxRootRotations: 3 } });
     await few.refresh().catch(() => undefined); // the old snapshot no longer matches: irrelevant here
-    expect(few.trusted?.root.version).toBe(4);
+    expect(few.trustedVersions().root).toBe(4);
     expect(() => new TufUpdater({ metadataDir, metadataBaseUrl, limits: { maxFoo: 1 } as never })).toThrow(
       /unknown limit/,
     );

@@ -21,7 +21,7 @@ import { join } from 'node:path';
 import { DEFAULT_LIMITS, type Limits, type TrustContext } from '../context/context.js';
 import { LocalError, NetworkError, TrustError, VerificationError } from '../errors.js';
 import type { TargetsMetadata } from '../metadata/model.js';
-import { rolesForTarget, type Tuf1TargetFile, type Tuf1Targets } from '../metadata/tuf1.js';
+import { rolesForTarget, type Tuf1Targets } from '../metadata/tuf1.js';
 import { writeFileAtomic } from '../storage/atomic.js';
 import { createHttpClient, displayUrl, type HttpClient } from '../transport/http.js';
 import { fileFetcher, httpFetcher, type TufFetcher } from '../transport/tuf-repository.js';
@@ -63,6 +63,7 @@ function resolveTufLimits(given: Partial<TufLimits> = {}): Readonly<TufLimits> {
   return Object.freeze(out as unknown as TufLimits);
 }
 
+/** Where a TufUpdater reads and keeps metadata and targets, and its limits, clock and transport. */
 export interface TufUpdaterOptions {
   /** Local directory of trusted metadata (must already hold root.json: see `TufUpdater.init`). */
   readonly metadataDir: string;
@@ -84,8 +85,13 @@ export interface TufUpdaterOptions {
 }
 
 /** What `getTargetInfo` returns: the target path and its trusted length and hashes. */
-export interface TufTargetInfo extends Tuf1TargetFile {
+export interface TufTargetInfo {
   readonly path: string;
+  readonly length: number;
+  /** Algorithm -> lowercase hex digest (every one is checked on download). */
+  readonly hashes: Readonly<Record<string, string>>;
+  /** The target's `custom` field as signed, when present. */
+  readonly custom?: unknown;
 }
 
 /** The typed TUF 1.0 view of a targets document the TUF 1.0 dialect parsed. */
@@ -128,6 +134,11 @@ function checkDialect(dir: string): void {
   }
 }
 
+/**
+ * A client of one TUF 1.0 repository (the specification's format, as python-tuf and tuf-js serve
+ * it): `refresh()` (spec 5.3-5.6), `getTargetInfo(path)` (5.7), `findCachedTarget` /
+ * `downloadTarget`. Every failure is a TrustError with the library's codes.
+ */
 export class TufUpdater {
   readonly #dir: string;
   readonly #metaUrl: string;
@@ -148,7 +159,7 @@ export class TufUpdater {
    */
   static init(metadataDir: string, rootBytes: Uint8Array): void {
     // parse + self-signature (throws TrustError); expiry is checked on refresh
-    TrustedMetadataSet.fromRoot(rootBytes, { gun: metadataDir, dialect: TUF1_DIALECT }, 'cache');
+    TrustedMetadataSet.fromRoot(rootBytes, { gun: metadataDir }, 'cache', {}, TUF1_DIALECT);
     mkdirSync(metadataDir, { recursive: true });
     checkDialect(metadataDir);
     writeFileSync(join(metadataDir, DIALECT_FILE), `${DIALECT}\n`);
@@ -163,7 +174,7 @@ export class TufUpdater {
     this.limits = resolveTufLimits(options.limits);
     this.#context = options.context;
     this.#now = options.now ?? options.context?.now ?? Date.now;
-    this.#policy = { gun: displayUrl(this.#metaUrl), dialect: TUF1_DIALECT };
+    this.#policy = { gun: displayUrl(this.#metaUrl) };
     if (options.http) this.#http = options.http;
     this.#fetcher = options.fetcher ?? this.defaultFetcher();
   }
@@ -190,9 +201,18 @@ export class TufUpdater {
     await this.#http?.close?.();
   }
 
-  /** The trusted set of the last refresh (read-only use: inspection, tests). */
-  get trusted(): TrustedMetadataSet | undefined {
-    return this.#set;
+  /** Versions of the trusted top-level roles after the last refresh (root always; others once loaded). */
+  trustedVersions(): { root?: number; timestamp?: number; snapshot?: number; targets?: number } {
+    const set = this.#set;
+    if (!set) return {};
+    const out: { root?: number; timestamp?: number; snapshot?: number; targets?: number } = {
+      root: set.root.version,
+    };
+    if (set.timestamp) out.timestamp = set.timestamp.version;
+    if (set.snapshot) out.snapshot = set.snapshot.version;
+    const t = set.targets();
+    if (t) out.targets = t.version;
+    return out;
   }
 
   // -------------------------------------------------------------------------
@@ -254,6 +274,7 @@ export class TufUpdater {
       { ...this.#policy, now: () => now },
       'cache',
       this.#context,
+      TUF1_DIALECT,
     );
     this.#set = set;
     await this.loadRoot(set, deadlineAt);
