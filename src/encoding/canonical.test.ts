@@ -124,7 +124,12 @@ describe('canonical JSON: integer-like keys and hostile shapes', () => {
     const o = v as Record<string, unknown>;
     const out: Record<string, unknown> = {};
     for (const k of Object.keys(o).sort(byteOrder))
-      Object.defineProperty(out, k, { value: sortDeep(o[k]), enumerable: true, writable: true, configurable: true });
+      Object.defineProperty(out, k, {
+        value: sortDeep(o[k]),
+        enumerable: true,
+        writable: true,
+        configurable: true,
+      });
     return out;
   };
 
@@ -143,7 +148,19 @@ describe('canonical JSON: integer-like keys and hostile shapes', () => {
   it('equals the reference encoder on documents full of integer-like and digit-led keys', () => {
     const key = fc.oneof(
       fc.integer({ min: 0, max: 40 }).map(String),
-      fc.constantFrom('4294967294', '4294967295', '01', '-1', '1.0', '1e3', '10-rc', '2a', '__proto__', '', '!'),
+      fc.constantFrom(
+        '4294967294',
+        '4294967295',
+        '01',
+        '-1',
+        '1.0',
+        '1e3',
+        '10-rc',
+        '2a',
+        '__proto__',
+        '',
+        '!',
+      ),
       fc.string({ maxLength: 4 }),
     );
     const leaf = fc.oneof(
@@ -213,7 +230,10 @@ describe('canonical JSON: integer-like keys and hostile shapes', () => {
         err = e;
       }
     });
-    expect(err).toMatchObject({ code: 'CANONICAL', message: expect.stringMatching(/nesting deeper than 32/) });
+    expect(err).toMatchObject({
+      code: 'CANONICAL',
+      message: expect.stringMatching(/nesting deeper than 32/),
+    });
     expect(ms).toBeLessThan(1000);
     expect(() => canonicalJsonGeneral(doc, { maxDepth: 32 })).toThrowError(/nesting deeper than 32/);
     expect(() => canonicalJson(nest(3, [], true), { maxDepth: 3 })).toThrowError(/nesting deeper than 3/);
