@@ -54,6 +54,8 @@ export interface TrustPolicy extends RootKeyPolicy {
   readonly disableTofu?: boolean;
   /** Default `with-delegation` (Notary). */
   readonly snapshotRoleRemoval?: SnapshotRoleRemoval;
+  /** Deepest nesting accepted in a metadata document (default DEFAULT_MAX_NESTING, 32). */
+  readonly maxNesting?: number;
 }
 
 function expired(role: string, version: number, expires: string): VerificationError {
@@ -115,6 +117,10 @@ export class TrustedMetadataSet {
     this.#caches = caches;
   }
 
+  get #parseLimits(): { maxDepth?: number } {
+    return { maxDepth: this.policy.maxNesting };
+  }
+
   /** Parses through the context's document cache, when there is one. */
   private parse<D>(role: string, bytes: Uint8Array, parse: (b: Uint8Array) => D): D {
     const docs = this.#caches.documents;
@@ -145,9 +151,10 @@ export class TrustedMetadataSet {
         { role: 'root' },
       );
     }
+    const limits = { maxDepth: policy.maxNesting };
     const root = caches.documents
-      ? caches.documents.get('root', bytes, () => parseRoot(bytes))
-      : parseRoot(bytes);
+      ? caches.documents.get('root', bytes, () => parseRoot(bytes, limits))
+      : parseRoot(bytes, limits);
     const set = new TrustedMetadataSet(root, policy, caches);
     const now = set.nowMs();
     const firstUse = source === 'first-use';
@@ -198,7 +205,7 @@ export class TrustedMetadataSet {
     if (this.#timestamp || this.#snapshot) {
       throw new Error('updateRoot after timestamp/snapshot: restart from the new root');
     }
-    const next = this.parse('root', bytes, parseRoot);
+    const next = this.parse('root', bytes, (b) => parseRoot(b, this.#parseLimits));
     const cur = this.#root;
     if (next.version !== cur.version + 1) {
       if (next.version <= cur.version) throw rollback('root', cur.version + 1, next.version);
@@ -263,7 +270,7 @@ export class TrustedMetadataSet {
    */
   loadLocalTimestamp(bytes: Uint8Array): TimestampMetadata {
     if (this.#timestamp) throw new Error('local timestamp after a timestamp');
-    const ts = this.parse('timestamp', bytes, parseTimestamp);
+    const ts = this.parse('timestamp', bytes, (b) => parseTimestamp(b, this.#parseLimits));
     checkThreshold(ts, topRoleKeys(this.#root, 'timestamp'), 'timestamp', this.#caches);
     this.#timestamp = ts;
     return ts;
@@ -272,7 +279,9 @@ export class TrustedMetadataSet {
   /** Accepts a new timestamp (not older than the trusted one, unexpired, signed). */
   updateTimestamp(bytes: Uint8Array): TimestampMetadata {
     const prev = this.#timestamp;
-    const ts = sameBytes(prev?.raw, bytes) ? prev! : this.parse('timestamp', bytes, parseTimestamp);
+    const ts = sameBytes(prev?.raw, bytes)
+      ? prev!
+      : this.parse('timestamp', bytes, (b) => parseTimestamp(b, this.#parseLimits));
     if (ts !== prev) checkThreshold(ts, topRoleKeys(this.#root, 'timestamp'), 'timestamp', this.#caches);
     if (prev && ts.version < prev.version) throw rollback('timestamp', prev.version, ts.version);
     const prevSn = metaVersion(prev?.signed.meta.snapshot);
@@ -304,7 +313,7 @@ export class TrustedMetadataSet {
    */
   loadLocalSnapshot(bytes: Uint8Array): SnapshotMetadata {
     if (this.#snapshot) throw new Error('local snapshot after a snapshot');
-    const sn = this.parse('snapshot', bytes, parseSnapshot);
+    const sn = this.parse('snapshot', bytes, (b) => parseSnapshot(b, this.#parseLimits));
     checkThreshold(sn, topRoleKeys(this.#root, 'snapshot'), 'snapshot', this.#caches);
     this.#snapshot = sn;
     this.#snapshotLocal = true;
@@ -320,7 +329,9 @@ export class TrustedMetadataSet {
     const meta = this.snapshotMeta();
     checkFileMeta(bytes, meta, 'snapshot', 'timestamp');
     const prev = this.#snapshot;
-    const sn = sameBytes(prev?.raw, bytes) ? prev! : this.parse('snapshot', bytes, parseSnapshot);
+    const sn = sameBytes(prev?.raw, bytes)
+      ? prev!
+      : this.parse('snapshot', bytes, (b) => parseSnapshot(b, this.#parseLimits));
     if (sn !== prev) checkThreshold(sn, topRoleKeys(this.#root, 'snapshot'), 'snapshot', this.#caches);
     const listed = metaVersion(meta);
     if (listed !== undefined && sn.version !== listed) {
@@ -440,7 +451,7 @@ export class TrustedMetadataSet {
    */
   loadLocalTargets(bytes: Uint8Array, role = 'targets'): TargetsMetadata {
     this.acceptedSnapshot();
-    const md = this.parse(role, bytes, (b) => parseTargets(b, role));
+    const md = this.parse(role, bytes, (b) => parseTargets(b, role, this.#parseLimits));
     checkThreshold(md, this.keySetFor(role), role, this.#caches);
     const cur = this.#localTargets.get(role) ?? 0;
     if (md.version > cur) this.#localTargets.set(role, md.version);
@@ -456,7 +467,7 @@ export class TrustedMetadataSet {
     }
     checkFileMeta(bytes, meta, role, 'snapshot');
     const keySet = this.keySetFor(role);
-    const md = this.parse(role, bytes, (b) => parseTargets(b, role));
+    const md = this.parse(role, bytes, (b) => parseTargets(b, role, this.#parseLimits));
     const signers = checkThreshold(md, keySet, role, this.#caches);
     const floor = this.#localTargets.get(role) ?? 0;
     if (md.version < floor) throw rollback(role, floor, md.version);

@@ -113,6 +113,21 @@ describe('item 6: canonical encoding of hostile input costs bounded CPU', () => 
   }, 120_000);
 });
 
+describe('the nesting limit', () => {
+  it('a signed timestamp nesting 40 levels: BAD_METADATA by default, accepted with limits.maxNesting 64', async () => {
+    const { forge, dir } = await warmRepo('limit');
+    let deep: unknown = [];
+    for (let i = 0; i < 40; i++) deep = { k: deep };
+    proxy.serveAll(
+      forge.gun,
+      forge.build({ edit: { timestamp: (body) => void Object.assign(body, { x: deep }) } }),
+    );
+    const { err } = await rejected(`${forge.gun}:latest`, opts(dir), 'BAD_METADATA', 'timestamp');
+    expect(err.message).toMatch(/nests deeper than 32 levels/);
+    await verify(`${forge.gun}:latest`, { ...opts(dir), limits: { maxNesting: 64 } });
+  });
+});
+
 describe('item 7: no parser differential with Go (notary, docker)', () => {
   it('signed targets with "targets" {latest: A} and "Targets" {latest: B}: BAD_METADATA', async () => {
     // Go folds "Targets" onto the Targets field (last wins): docker would pull B, 0.1.0 verified A
