@@ -12,11 +12,15 @@
  * parser can refuse it.
  */
 
+import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
+import { existsSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { type VerifyOptions, verify } from '../../src/client/verify.js';
 import { TrustError } from '../../src/errors.js';
 import { tempDir } from '../harness/lab.js';
+import { CLI, childEnv } from '../support/cli.js';
 import { Forge, fileMeta } from '../support/forge.js';
 import { TamperProxy } from '../support/tamper-proxy.js';
 import { treeSnapshot } from '../support/tree-snapshot.js';
@@ -139,6 +143,39 @@ describe('item 7: no parser differential with Go (notary, docker)', () => {
     );
     const { err } = await rejected(`${forge.gun}:latest`, opts(dir), 'BAD_METADATA', 'targets');
     expect(err.message).toMatch(/"Targets".*field "targets"/);
+  });
+
+  it('the CLI: exit 1, BAD_METADATA named, the trust dir unchanged', async () => {
+    if (!existsSync(CLI)) throw new Error(`${CLI} is missing: run 'npm run build' first (npm test does)`);
+    const { forge, dir } = await warmRepo('cli');
+    const b = fileMeta(Buffer.from('build B'));
+    proxy.serveAll(
+      forge.gun,
+      forge.build({ edit: { targets: (body) => void Object.assign(body, { Targets: { latest: b } }) } }),
+    );
+    const ca = join(tempDir(), 'ca.pem');
+    writeFileSync(ca, proxy.ca);
+    const before = treeSnapshot(dir);
+    // asynchronous: the proxy answers from this process
+    const args = [
+      CLI,
+      'verify',
+      `${forge.gun}:latest`,
+      '--server',
+      proxy.url,
+      '--tlscacert',
+      ca,
+      '--trust-dir',
+      dir,
+    ];
+    const r = await new Promise<{ code: number; stderr: string }>((resolve) => {
+      execFile(process.execPath, args, { env: childEnv(), timeout: 60_000 }, (err, _stdout, stderr) =>
+        resolve({ code: err ? Number((err as { code?: unknown }).code) : 0, stderr }),
+      );
+    });
+    expect(r.code, r.stderr).toBe(1);
+    expect(r.stderr).toMatch(/BAD_METADATA|Targets/);
+    expect(treeSnapshot(dir)).toEqual(before);
   });
 
   it('a signed "expireſ" (LONG S) beside "expires": BAD_METADATA', async () => {
