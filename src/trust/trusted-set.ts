@@ -31,7 +31,13 @@ import type {
   TargetsMetadata,
   TimestampMetadata,
 } from '../metadata/model.js';
-import { parseRoot, parseSnapshot, parseTargets, parseTimestamp } from '../metadata/parse.js';
+import {
+  type ParseLimits,
+  parseRoot,
+  parseSnapshot,
+  parseTargets,
+  parseTimestamp,
+} from '../metadata/parse.js';
 import { parentRole } from '../metadata/roles.js';
 import { checkFileMeta } from './filemeta.js';
 import { type RootKeyPolicy, rootKeySet } from './root-keys.js';
@@ -47,6 +53,7 @@ import { checkThreshold, type RoleKeySet, type SignatureCaches } from './signatu
  */
 export type SnapshotRoleRemoval = 'never' | 'with-delegation';
 
+/** The root trust policy of one repository: GUN, clock, pins and trust on first use. */
 export interface TrustPolicy extends RootKeyPolicy {
   /** Clock (ms since the epoch); injectable for tests. */
   readonly now?: () => number;
@@ -117,14 +124,11 @@ export class TrustedMetadataSet {
     this.#caches = caches;
   }
 
-  get #parseLimits(): { maxDepth?: number } {
-    return { maxDepth: this.policy.maxNesting };
-  }
-
   /** Parses through the context's document cache, when there is one. */
-  private parse<D>(role: string, bytes: Uint8Array, parse: (b: Uint8Array) => D): D {
+  private parse<D>(role: string, bytes: Uint8Array, parse: (b: Uint8Array, limits: ParseLimits) => D): D {
     const docs = this.#caches.documents;
-    return docs ? docs.get(role, bytes, () => parse(bytes)) : parse(bytes);
+    const limits = { maxDepth: this.policy.maxNesting };
+    return docs ? docs.get(role, bytes, () => parse(bytes, limits)) : parse(bytes, limits);
   }
 
   private nowMs(): number {
@@ -151,10 +155,9 @@ export class TrustedMetadataSet {
         { role: 'root' },
       );
     }
-    const limits = { maxDepth: policy.maxNesting };
     const root = caches.documents
-      ? caches.documents.get('root', bytes, () => parseRoot(bytes, limits))
-      : parseRoot(bytes, limits);
+      ? caches.documents.get('root', bytes, () => parseRoot(bytes, { maxDepth: policy.maxNesting }))
+      : parseRoot(bytes, { maxDepth: policy.maxNesting });
     const set = new TrustedMetadataSet(root, policy, caches);
     const now = set.nowMs();
     const firstUse = source === 'first-use';
@@ -205,7 +208,7 @@ export class TrustedMetadataSet {
     if (this.#timestamp || this.#snapshot) {
       throw new Error('updateRoot after timestamp/snapshot: restart from the new root');
     }
-    const next = this.parse('root', bytes, (b) => parseRoot(b, this.#parseLimits));
+    const next = this.parse('root', bytes, parseRoot);
     const cur = this.#root;
     if (next.version !== cur.version + 1) {
       if (next.version <= cur.version) throw rollback('root', cur.version + 1, next.version);
@@ -270,7 +273,7 @@ export class TrustedMetadataSet {
    */
   loadLocalTimestamp(bytes: Uint8Array): TimestampMetadata {
     if (this.#timestamp) throw new Error('local timestamp after a timestamp');
-    const ts = this.parse('timestamp', bytes, (b) => parseTimestamp(b, this.#parseLimits));
+    const ts = this.parse('timestamp', bytes, parseTimestamp);
     checkThreshold(ts, topRoleKeys(this.#root, 'timestamp'), 'timestamp', this.#caches);
     this.#timestamp = ts;
     return ts;
@@ -279,9 +282,7 @@ export class TrustedMetadataSet {
   /** Accepts a new timestamp (not older than the trusted one, unexpired, signed). */
   updateTimestamp(bytes: Uint8Array): TimestampMetadata {
     const prev = this.#timestamp;
-    const ts = sameBytes(prev?.raw, bytes)
-      ? prev!
-      : this.parse('timestamp', bytes, (b) => parseTimestamp(b, this.#parseLimits));
+    const ts = sameBytes(prev?.raw, bytes) ? prev! : this.parse('timestamp', bytes, parseTimestamp);
     if (ts !== prev) checkThreshold(ts, topRoleKeys(this.#root, 'timestamp'), 'timestamp', this.#caches);
     if (prev && ts.version < prev.version) throw rollback('timestamp', prev.version, ts.version);
     const prevSn = metaVersion(prev?.signed.meta.snapshot);
@@ -313,7 +314,7 @@ export class TrustedMetadataSet {
    */
   loadLocalSnapshot(bytes: Uint8Array): SnapshotMetadata {
     if (this.#snapshot) throw new Error('local snapshot after a snapshot');
-    const sn = this.parse('snapshot', bytes, (b) => parseSnapshot(b, this.#parseLimits));
+    const sn = this.parse('snapshot', bytes, parseSnapshot);
     checkThreshold(sn, topRoleKeys(this.#root, 'snapshot'), 'snapshot', this.#caches);
     this.#snapshot = sn;
     this.#snapshotLocal = true;
@@ -329,9 +330,7 @@ export class TrustedMetadataSet {
     const meta = this.snapshotMeta();
     checkFileMeta(bytes, meta, 'snapshot', 'timestamp');
     const prev = this.#snapshot;
-    const sn = sameBytes(prev?.raw, bytes)
-      ? prev!
-      : this.parse('snapshot', bytes, (b) => parseSnapshot(b, this.#parseLimits));
+    const sn = sameBytes(prev?.raw, bytes) ? prev! : this.parse('snapshot', bytes, parseSnapshot);
     if (sn !== prev) checkThreshold(sn, topRoleKeys(this.#root, 'snapshot'), 'snapshot', this.#caches);
     const listed = metaVersion(meta);
     if (listed !== undefined && sn.version !== listed) {
@@ -451,7 +450,7 @@ export class TrustedMetadataSet {
    */
   loadLocalTargets(bytes: Uint8Array, role = 'targets'): TargetsMetadata {
     this.acceptedSnapshot();
-    const md = this.parse(role, bytes, (b) => parseTargets(b, role, this.#parseLimits));
+    const md = this.parse(role, bytes, (b, l) => parseTargets(b, role, l));
     checkThreshold(md, this.keySetFor(role), role, this.#caches);
     const cur = this.#localTargets.get(role) ?? 0;
     if (md.version > cur) this.#localTargets.set(role, md.version);
@@ -467,7 +466,7 @@ export class TrustedMetadataSet {
     }
     checkFileMeta(bytes, meta, role, 'snapshot');
     const keySet = this.keySetFor(role);
-    const md = this.parse(role, bytes, (b) => parseTargets(b, role, this.#parseLimits));
+    const md = this.parse(role, bytes, (b, l) => parseTargets(b, role, l));
     const signers = checkThreshold(md, keySet, role, this.#caches);
     const floor = this.#localTargets.get(role) ?? 0;
     if (md.version < floor) throw rollback(role, floor, md.version);
