@@ -17,7 +17,6 @@ export type {
   DocumentCache,
   Limits,
   SharedCaches,
-  TransportState,
   TrustContextOptions,
   VerdictMemo,
 } from './context/context.js';
@@ -76,13 +75,17 @@ export {
 export type { ImageReference } from './reference.js';
 export { defaultTrustServer, familiarName, parseReference } from './reference.js';
 export type { MetadataCache } from './storage/trust-dir.js';
-export type { AuthRequest, CredentialProvider, Credentials, RegistryAuthOptions } from './transport/auth.js';
+export type { AuthRequest, RegistryAuthOptions } from './transport/auth.js';
 export { RegistryAuth } from './transport/auth.js';
+export type { CredentialProvider, Credentials } from './transport/credentials.js';
+export type { FileStoreOptions } from './transport/file-store.js';
 export { FileStore } from './transport/file-store.js';
 export type { HttpClient, HttpClientOptions, HttpRequest, HttpResponse, PemInput } from './transport/http.js';
 export { createHttpClient } from './transport/http.js';
 export type { NotaryServerStoreOptions } from './transport/notary-server.js';
 export { NotaryServerStore } from './transport/notary-server.js';
+export type { PooledClientOptions } from './transport/pool.js';
+export { TransportPool } from './transport/pool.js';
 export type { GetMetaOptions, MetadataStore } from './transport/store.js';
 export type { RootKeyPolicy } from './trust/root-keys.js';
 export type { SnapshotRoleRemoval, TrustPolicy } from './trust/trusted-set.js';

@@ -17,6 +17,7 @@ import { dirname, isAbsolute, join, resolve } from 'node:path';
 import type { TrustOptions, TrustPinning } from '../context/repository.js';
 import { readPemFile } from '../context/repository.js';
 import { LocalError } from '../errors.js';
+import { parseServerUrl } from '../transport/server-url.js';
 import { type FlagSpec, type ParsedArgs, str } from './args.js';
 
 export const SERVER_FLAGS: Record<string, FlagSpec> = {
@@ -149,23 +150,9 @@ function expandHome(p: string): string {
   return p === '~' || p.startsWith('~/') ? join(homedir(), p.slice(1)) : p;
 }
 
-/** A trust server must be an http(s) or file URL; anything else is a configuration error. */
+/** A trust server URL, checked by the library's one validator (transport/server-url.ts). */
 function checkServer(server: string, from: string): string {
-  let url: URL;
-  try {
-    url = new URL(server);
-  } catch {
-    throw new LocalError(
-      'CONFIG',
-      `${from} ${JSON.stringify(server)} is not a URL (e.g. https://notary.example.com)`,
-    );
-  }
-  if (!['https:', 'http:', 'file:'].includes(url.protocol)) {
-    throw new LocalError(
-      'CONFIG',
-      `${from} must be an https:// (or http://, file://) URL, not ${url.protocol}`,
-    );
-  }
+  parseServerUrl(server, from);
   return server;
 }
 

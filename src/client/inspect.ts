@@ -6,7 +6,7 @@
 
 import { repositoryContext, type TrustOptions, updateOptionsFor } from '../context/repository.js';
 import { pathsAllow, RELEASES_ROLE } from '../metadata/roles.js';
-import { type ImageReference, parseReference } from '../reference.js';
+import { type ImageReference, toReference } from '../reference.js';
 import { loadAllTargetsRoles, toSignedTarget } from '../trust/lookup.js';
 import { Updater } from '../trust/updater.js';
 
@@ -51,7 +51,7 @@ export async function inspect(
   reference: string | ImageReference,
   options: TrustOptions = {},
 ): Promise<InspectResult> {
-  const ref = typeof reference === 'string' ? parseReference(reference) : reference;
+  const ref = toReference(reference);
   const explicitTag = typeof reference === 'string' && /:[\w][\w.-]*$/.test(reference.split('/').pop() ?? '');
   const ctx = repositoryContext(ref, options);
   const updater = new Updater(ctx.store, ctx.cache, ctx.policy, updateOptionsFor(ctx, options));

@@ -3,7 +3,7 @@
 import { repositoryContext, type TrustOptions, updateOptionsFor } from '../context/repository.js';
 import { LocalError, NotSignedError } from '../errors.js';
 import { isDelegationName } from '../metadata/roles.js';
-import { type ImageReference, parseReference } from '../reference.js';
+import { type ImageReference, toReference } from '../reference.js';
 import { lookupTag, type SignedTarget } from '../trust/lookup.js';
 import { Updater } from '../trust/updater.js';
 
@@ -39,7 +39,7 @@ export async function verify(
   reference: string | ImageReference,
   options: VerifyOptions = {},
 ): Promise<VerifyResult> {
-  const ref = typeof reference === 'string' ? parseReference(reference) : reference;
+  const ref = toReference(reference);
   const tag = ref.tag;
   if (tag === undefined) {
     throw new LocalError(

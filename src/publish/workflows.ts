@@ -32,7 +32,7 @@ import { type ImageReference, parseReference } from '../reference.js';
 import { writeFileAtomic } from '../storage/atomic.js';
 import { pathOccupied } from '../storage/exists.js';
 import { resolveTrustDir } from '../storage/trust-dir.js';
-import { defaultCredentials } from '../transport/auth.js';
+import { defaultCredentials } from '../transport/credentials.js';
 import { RegistryClient } from '../transport/registry.js';
 import {
   certifiedRootSigner,

@@ -2,18 +2,20 @@
 // token-auth lab (registry + notary-server behind the lab token server).
 import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
+import { createServer as createHttpsServer } from 'node:https';
+import { type AddressInfo, createServer } from 'node:net';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { freshGun, getLab, type LabInfo, tempDir } from '../../test/harness/lab.js';
-import { NetworkError } from '../errors.js';
+import { selfSignedCert } from '../../test/support/tamper-proxy.js';
+import { LocalError, NetworkError } from '../errors.js';
+import { MAX_CACHED_TOKENS, RegistryAuth } from './auth.js';
 import {
   type CredentialProvider,
   decodeBasicAuth,
   firstCredentials,
-  RegistryAuth,
   staticCredentials,
-} from './auth.js';
+} from './credentials.js';
 import { createHttpClient, type HttpClient, type HttpRequest } from './http.js';
 
 /** Records what goes over the wire (method + path, and whether a token realm was hit). */
@@ -266,5 +268,123 @@ describe('RegistryAuth with Bearer tokens (lab auth)', () => {
       expect(res.status).toBe(404);
     }
     expect(calls).toBe(1);
+  });
+});
+
+/**
+ * An https trust server of the test's own (loopback, throw-away certificate) whose 401 names the token
+ * realm `realm`; it records the Authorization header of every request it gets.
+ */
+async function challengingServer(realm: string, service: string) {
+  const { cert, key } = selfSignedCert();
+  const seen: Array<string | undefined> = [];
+  const server = createHttpsServer({ cert, key }, (req, res) => {
+    seen.push(req.headers.authorization);
+    if (req.headers.authorization?.startsWith('Bearer ')) {
+      res.writeHead(200, { 'content-type': 'application/json' }).end('{}');
+      return;
+    }
+    res
+      .writeHead(401, {
+        'www-authenticate': `Bearer realm="${realm}",service="${service}",scope="repository:x/y:pull"`,
+        'content-type': 'application/json',
+      })
+      .end('{"errors":[{"code":"UNAUTHORIZED","message":"auth required"}]}');
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const url = `https://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  return { url, cert, seen, close: () => new Promise<void>((r) => server.close(() => r())) };
+}
+
+describe('token realm, credential and token caches (issue 8 item 8)', () => {
+  it('an https server naming a plain-http realm off loopback gets no credentials (real lab token server)', async () => {
+    const lab = getLab('auth');
+    const realm = new URL(lab.tokenRealm!);
+    // The lab token server, addressed so that our validator does not see a loopback host: the IPv4-mapped
+    // form of 127.0.0.1. 0.1.0 sent the lab credentials there in clear text and replayed the token it got;
+    // any traffic that old code makes stays on this machine.
+    const cleartextRealm = `http://[::ffff:127.0.0.1]:${realm.port}${realm.pathname}`;
+    const front = await challengingServer(cleartextRealm, lab.registryService!);
+    try {
+      const { client, log } = recording(createHttpClient({ ca: front.cert }));
+      const auth = new RegistryAuth({ http: client, credentials: staticCredentials(labCreds(lab)) });
+      const err = await auth
+        .request({ method: 'GET', url: `${front.url}/v2/x/y/_trust/tuf/root.json`, maxBytes: 4096 })
+        .catch((e: unknown) => e);
+      expect(err).toBeInstanceOf(NetworkError);
+      expect(err).toMatchObject({ code: 'AUTH' });
+      expect((err as Error).message).toContain('http://[::ffff:7f00:1]');
+      expect((err as Error).message).toMatch(/only for a loopback host.*refusing to send credentials/);
+      expect(log.filter((l) => l.includes('/auth'))).toEqual([]); // nothing went to the realm
+      expect(front.seen).toEqual([undefined]); // and no token came back to the server
+    } finally {
+      await front.close();
+    }
+  });
+
+  it('the same https server with an https or loopback-http realm is answered (real lab token server)', async () => {
+    const lab = getLab('auth');
+    const front = await challengingServer(lab.tokenRealm!, lab.registryService!);
+    try {
+      const auth = new RegistryAuth({
+        http: createHttpClient({ ca: front.cert }),
+        credentials: staticCredentials(labCreds(lab)),
+      });
+      const res = await auth.request({ method: 'GET', url: `${front.url}/v2/x/y/`, maxBytes: 4096 });
+      expect(res.status).toBe(200);
+      expect(front.seen[1]).toMatch(/^Bearer /);
+    } finally {
+      await front.close();
+    }
+  });
+
+  it('a failed credential lookup is not remembered: the next request asks again', async () => {
+    const lab = getLab('auth');
+    let calls = 0;
+    const flaky: CredentialProvider = async () => {
+      calls++;
+      if (calls === 1) throw new LocalError('CONFIG', 'docker-credential-x get did not answer within 10 ms');
+      return labCreds(lab);
+    };
+    const auth = new RegistryAuth({ http: createHttpClient(), credentials: flaky });
+    const scope = 'repository:library/h4-flaky:push,pull';
+    const url = `${lab.registryUrl}/v2/library/h4-flaky/tags/list`;
+    await expect(auth.request({ method: 'GET', url, maxBytes: 4096, scope })).rejects.toMatchObject({
+      code: 'CONFIG',
+    });
+    expect((await auth.request({ method: 'GET', url, maxBytes: 4096, scope })).status).toBe(404);
+    expect(calls).toBe(2);
+    // a successful lookup is reused (within its TTL)
+    const other = `${lab.registryUrl}/v2/library/h4-other/tags/list`;
+    const res = await auth.request({
+      method: 'GET',
+      url: other,
+      maxBytes: 4096,
+      scope: 'repository:library/h4-other:push,pull',
+    });
+    expect(res.status).toBe(404);
+    expect(calls).toBe(2);
+  });
+
+  it('the token map stays bounded and drops expired tokens', async () => {
+    const lab = getLab('auth');
+    let now = Date.now();
+    const auth = new RegistryAuth({
+      http: createHttpClient(),
+      credentials: staticCredentials(labCreds(lab)),
+      now: () => now,
+    });
+    const get = (i: number) =>
+      auth.request({
+        method: 'GET',
+        url: `${lab.registryUrl}/v2/library/h4-prune-${i}/tags/list`,
+        maxBytes: 4096,
+        scope: `repository:library/h4-prune-${i}:pull`,
+      });
+    for (let i = 0; i < MAX_CACHED_TOKENS + 6; i++) expect((await get(i)).status).toBe(404);
+    expect(auth.cachedTokenCount).toBe(MAX_CACHED_TOKENS);
+    now += 10 * 60_000; // every cached token has expired
+    await get(1000);
+    expect(auth.cachedTokenCount).toBe(1);
   });
 });

@@ -4,13 +4,14 @@ import fc from 'fast-check';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { tempDir } from '../../test/harness/lab.js';
 import { LocalError } from '../errors.js';
+import { parseWwwAuthenticate } from './auth.js';
 import {
   defaultCredentials,
   dockerAuthKey,
   dockerConfigCredentials,
   notaryAuthCredentials,
-  parseWwwAuthenticate,
-} from './auth.js';
+} from './credentials.js';
+import { checkServerUrl } from './server-url.js';
 
 describe('parseWwwAuthenticate', () => {
   it('parses docker-style Bearer challenges, commas inside quotes included', () => {
@@ -170,5 +171,23 @@ esac
         password: 'hubpass',
       });
     });
+  });
+});
+
+describe('realm rules (the one server-URL validator)', () => {
+  it.each([
+    ['https://auth.example/token', true],
+    ['https://auth.example/token?x=1', true],
+    ['http://127.0.0.1:5001/auth', true],
+    ['http://localhost:5001/auth', true],
+    ['http://[::1]:5001/auth', true],
+    ['http://auth.example/token', false],
+    ['http://10.0.0.1/token', false],
+    ['file:///etc/passwd', false],
+    ['ftp://auth.example/', false],
+    ['https://user:pw@auth.example/', false],
+    ['not a url', false],
+  ])('%s → %s', (realm, ok) => {
+    expect(checkServerUrl(realm, 'realm').ok).toBe(ok);
   });
 });

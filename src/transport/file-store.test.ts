@@ -1,5 +1,6 @@
+import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { existsSync, readdirSync, readFileSync, utimesSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, utimesSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { tempDir } from '../../test/harness/lab.js';
@@ -124,4 +125,31 @@ describe('FileStore', () => {
     expect(await s.getMeta('root', 1024)).toBeNull();
     await s.deleteRepository(); // idempotent
   });
+
+  it('deleteRepository leaves repositories nested below the GUN alone', async () => {
+    const dir = tempDir();
+    const outer = new FileStore(dir, 'reg.example/app');
+    const inner = new FileStore(dir, 'reg.example/app/sub');
+    await outer.publish([{ role: 'root', bytes: meta('Root', 1) }]);
+    await inner.publish([{ role: 'root', bytes: meta('Root', 1) }]);
+    await outer.deleteRepository();
+    expect(await outer.getMeta('root', 1024)).toBeNull();
+    expect(await inner.getMeta('root', 1024)).toEqual(meta('Root', 1));
+  });
+
+  it('a FIFO or other non-regular file is refused at once, never a hang (issue 8 item 12)', async () => {
+    const dir = tempDir();
+    const s = new FileStore(dir, GUN, { deadlineMs: 5_000 });
+    await s.publish([{ role: 'root', bytes: meta('Root', 1) }]);
+    const fifo = join(s.metaDir, 'timestamp.json');
+    execFileSync('mkfifo', [fifo]);
+    mkdirSync(join(s.metaDir, 'snapshot.json'));
+    const started = Date.now();
+    await expect(s.getMeta('timestamp', 1024)).rejects.toMatchObject({
+      code: 'IO',
+      message: expect.stringMatching(/not a regular file/),
+    });
+    await expect(s.getMeta('snapshot', 1024)).rejects.toMatchObject({ code: 'IO' });
+    expect(Date.now() - started).toBeLessThan(1_000);
+  }, 10_000);
 });

@@ -6,6 +6,7 @@ import { getLab } from '../../test/harness/lab.js';
 import type { NetworkError } from '../errors.js';
 import { createHttpClient, type HttpClient, type HttpClientOptions } from './http.js';
 import { createUndiciHttpClient } from './http-undici.js';
+import { isUntrustedServerCertificate } from './tls-errors.js';
 
 const impls: Array<[string, (o?: HttpClientOptions) => HttpClient]> = [
   ['node:https', createHttpClient],
@@ -36,6 +37,8 @@ describe.each(impls)('%s client', (_name, make) => {
     const err = await failure(untrusted.request({ method: 'GET', url, maxBytes: 1024 }));
     expect((err as NetworkError).code).toBe('NETWORK');
     expect((err as NetworkError).message).toMatch(/certificate/i);
+    expect((err as NetworkError).message).not.toMatch(/--tlscacert/); // library errors name no CLI flag
+    expect(isUntrustedServerCertificate(err)).toBe(true); // the CLI adds its flag hint from this
     await untrusted.close?.();
 
     // with an unrelated extra CA, NODE_EXTRA_CA_CERTS still counts

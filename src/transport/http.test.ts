@@ -304,6 +304,35 @@ describe.each(impls)('%s client', (_name, make) => {
   });
 });
 
+describe('a plain-HTTP server behind an https:// URL (issue 9 item 5)', () => {
+  it.each(impls)(
+    '%s: says the server speaks plain HTTP and which URL to use, no OpenSSL text',
+    async (_n, make) => {
+      const plain = createServer((_req, res) => res.end('hello'));
+      await new Promise<void>((resolve) => plain.listen(0, '127.0.0.1', resolve));
+      const port = (plain.address() as AddressInfo).port;
+      try {
+        const c = make({ retries: 0 });
+        const err = await failure(
+          c.request({
+            method: 'GET',
+            url: `https://127.0.0.1:${port}/v2/reg/app/_trust/tuf/root.json`,
+            maxBytes: 99,
+          }),
+        );
+        expect(err).toMatchObject({ code: 'NETWORK' });
+        expect((err as Error).message).toMatch(
+          /speaks plain HTTP, not HTTPS; use http:\/\/127\.0\.0\.1:\d+$/,
+        );
+        expect((err as Error).message).not.toMatch(/wrong version number|SSL routines|ssl3_get_record/i);
+        await c.close?.();
+      } finally {
+        await new Promise<void>((resolve) => plain.close(() => resolve()));
+      }
+    },
+  );
+});
+
 describe('displayUrl', () => {
   it('drops userinfo', () => {
     expect(displayUrl('https://user:secret@host.example/x?y=1#f')).toBe('https://host.example/x?y=1');

@@ -3,7 +3,7 @@
 import { createHash } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { getLab, pushImage, runNotary, tempDir } from '../../test/harness/lab.js';
-import { decodeBasicAuth, staticCredentials } from './auth.js';
+import { decodeBasicAuth, staticCredentials } from './credentials.js';
 import { createHttpClient, type HttpClient } from './http.js';
 import { MANIFEST_MEDIA_TYPES, RegistryClient } from './registry.js';
 
