@@ -38,7 +38,7 @@ const decoder = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
  * Parses UTF-8 JSON bytes strictly (see the module comment). Throws FormatError
  * BAD_METADATA naming `what` and the byte offset of the problem.
  */
-export function parseStrictJson(bytes: Uint8Array, what = 'metadata'): JsonValue {
+export function parseStrictJson(bytes: Uint8Array, what = 'metadata', maxDepth = MAX_JSON_DEPTH): JsonValue {
   if (bytes.length >= 3 && bytes[0] === 0xef && bytes[1] === 0xbb && bytes[2] === 0xbf) {
     throw fail(`${what}: starts with a UTF-8 byte order mark`);
   }
@@ -48,7 +48,7 @@ export function parseStrictJson(bytes: Uint8Array, what = 'metadata'): JsonValue
   } catch {
     throw fail(`${what}: not valid UTF-8`);
   }
-  return new Parser(text, what).parseDocument();
+  return new Parser(text, what, Math.min(maxDepth, MAX_JSON_DEPTH)).parseDocument();
 }
 
 const WS = new Set([0x20, 0x09, 0x0a, 0x0d]);
@@ -71,6 +71,7 @@ class Parser {
   constructor(
     readonly text: string,
     readonly what: string,
+    readonly maxDepth: number,
   ) {}
 
   error(reason: string): FormatError {
@@ -167,7 +168,7 @@ class Parser {
   }
 
   array(depth: number): JsonValue[] {
-    if (depth > MAX_JSON_DEPTH) throw this.error(`nesting deeper than ${MAX_JSON_DEPTH}`);
+    if (depth > this.maxDepth) throw this.error(`nesting deeper than ${this.maxDepth}`);
     this.#i++;
     const out: JsonValue[] = [];
     this.ws();
@@ -186,7 +187,7 @@ class Parser {
   }
 
   object(depth: number): JsonObject {
-    if (depth > MAX_JSON_DEPTH) throw this.error(`nesting deeper than ${MAX_JSON_DEPTH}`);
+    if (depth > this.maxDepth) throw this.error(`nesting deeper than ${this.maxDepth}`);
     this.#i++;
     const out: JsonObject = Object.create(null);
     this.ws();
