@@ -59,6 +59,8 @@ export function sha256Digest(bytes: Uint8Array): string {
 export function isMetadataFileName(name: string): boolean {
   if (name.length === 0 || name.length > 255 || !FILE_NAME.test(name)) return false;
   if (name.includes('..')) return false;
+  // `01.root.json` is neither a version (leading zero) nor an unambiguous role name.
+  if (/^[0-9]+\./.test(FILE_NAME.exec(name)![1]!)) return false;
   const role = roleOfFileName(name);
   return role !== null && role !== '' && !role.startsWith('.');
 }
