@@ -4,6 +4,7 @@ import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { TrustError } from '../../src/errors.js';
 import { decodeBasicAuth, staticCredentials } from '../../src/transport/auth.js';
+import { collectForBundle, OciBundle, writeBundle } from '../../src/transport/oci/bundle.js';
 import { DirOciCache, MemoryOciCache } from '../../src/transport/oci/cache.js';
 import { OciRegistryClient } from '../../src/transport/oci/distribution.js';
 import {
@@ -401,5 +402,26 @@ describe('token auth', () => {
     expect(await anon.getMeta('timestamp.json', 1 << 20)).not.toBeNull();
     const err = await rejection(anon.pushFiles(stateV(2)));
     expect(err.code).toBe('AUTH');
+  });
+});
+
+describe('offline bundles from the real registry', () => {
+  it('export from the registry, then serve the same bytes from the bundle with no network', async () => {
+    const lab = getLab('remote');
+    const loc = { registry: lab.registryHost, repository: freshRepo('oci-bundle'), tag: 'tuf-metadata' };
+    const files = stateV(2);
+    await storeFor(lab, loc).pushFiles(files);
+    const client = clientFor(lab);
+    const store = new OciMetadataStore({ client, location: loc });
+    const gun = `${loc.registry}/${loc.repository}`;
+    const { manifest, blobs } = await collectForBundle(store, gun, (d, size) =>
+      client.getBlob(loc.repository, d, size, 1 << 20),
+    );
+    const tar = writeBundle([manifest], blobs);
+    const offline = OciBundle.parse(tar).store(gun);
+    for (const f of files) {
+      expect(Buffer.from((await offline.getMeta(f.name, 1 << 20))!)).toEqual(Buffer.from(f.bytes));
+    }
+    expect((await offline.manifest())!.digest).toBe((await store.manifest())!.digest);
   });
 });

@@ -43,6 +43,10 @@ export interface Descriptor {
 export interface MetadataManifest {
   /** `sha256:<hex>` of the manifest bytes. */
   digest: string;
+  /** The exact manifest bytes. */
+  bytes: Uint8Array;
+  /** The config descriptor (never fetched by readers). */
+  config: Descriptor;
   /** File name (`3.snapshot.json`) → layer descriptor. */
   files: ReadonlyMap<string, Descriptor>;
 }
@@ -165,7 +169,7 @@ export function parseMetadataManifest(
           : ''),
     );
   }
-  descriptor(doc.config, 'config');
+  const config = descriptor(doc.config, 'config');
   if (!Array.isArray(doc.layers)) fail('layers must be an array');
   if (doc.layers.length > MAX_METADATA_LAYERS) {
     throw new VerificationError(
@@ -195,7 +199,7 @@ export function parseMetadataManifest(
     }
     files.set(name, d);
   });
-  return { digest: sha256Digest(bytes), files };
+  return { digest: sha256Digest(bytes), bytes, config, files };
 }
 
 /** A file of a repository state to store: its name and exact bytes. */

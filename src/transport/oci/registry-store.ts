@@ -18,7 +18,7 @@
 import { LocalError, PublishError, VerificationError } from '../../errors.js';
 import type { MetadataStore } from '../store.js';
 import type { OciCache } from './cache.js';
-import type { OciRegistryClient } from './distribution.js';
+import type { ConditionalManifest, OciRegistryClient } from './distribution.js';
 import {
   buildMetadataManifest,
   type Descriptor,
@@ -35,9 +35,29 @@ import {
 } from './layout.js';
 import { formatLocation, type MetadataLocation } from './location.js';
 
+/** Where manifests and blobs are read from: a registry, or an offline bundle (bundle.ts). */
+export interface OciSource {
+  getManifest(tag: string, options: { ifNoneMatch?: string; maxBytes: number }): Promise<ConditionalManifest>;
+  /** The blob's bytes, length and sha256 checked, never over `maxBytes`. */
+  getBlob(digest: string, size: number, maxBytes: number): Promise<Uint8Array>;
+}
+
+/** The registry as a source: manifests of `repository` by tag, blobs by digest. */
+export function registrySource(client: OciRegistryClient, repository: string): OciSource {
+  return {
+    getManifest: (tag, options) => client.getManifest(repository, tag, options),
+    getBlob: (digest, size, maxBytes) => client.getBlob(repository, digest, size, maxBytes),
+  };
+}
+
 export interface OciStoreOptions {
-  client: OciRegistryClient;
+  /** The registry (reads and writes). */
+  client?: OciRegistryClient;
+  /** A read-only source (e.g. an offline bundle) used instead of `client` for reads. */
+  source?: OciSource;
   location: MetadataLocation;
+  /** Description for messages (default `oci://HOST/REPO:TAG`). */
+  description?: string;
   /** Local copy of the last manifest and its blobs (makes the warm path one conditional request). */
   cache?: OciCache;
   /** Follow Docker's per-role manifests for delegated roles missing from the main manifest (default true). */
@@ -83,7 +103,8 @@ function signedVersion(bytes: Uint8Array, role: string): number {
 export class OciMetadataStore implements MetadataStore {
   readonly description: string;
   readonly location: MetadataLocation;
-  readonly #client: OciRegistryClient;
+  readonly #client: OciRegistryClient | undefined;
+  readonly #source: OciSource;
   readonly #cache: OciCache | undefined;
   readonly #dockerRoles: boolean;
   #main: Promise<MetadataManifest | null> | undefined;
@@ -92,9 +113,19 @@ export class OciMetadataStore implements MetadataStore {
   constructor(options: OciStoreOptions) {
     this.#client = options.client;
     this.location = options.location;
+    const source =
+      options.source ??
+      (options.client ? registrySource(options.client, options.location.repository) : undefined);
+    if (source === undefined) throw new LocalError('USAGE', 'OciMetadataStore needs a client or a source');
+    this.#source = source;
     this.#cache = options.cache;
     this.#dockerRoles = options.dockerRoleManifests ?? true;
-    this.description = formatLocation(options.location);
+    this.description = options.description ?? formatLocation(options.location);
+  }
+
+  #writer(): OciRegistryClient {
+    if (!this.#client) throw new LocalError('USAGE', `${this.description} is read-only`);
+    return this.#client;
   }
 
   #cacheKey(tag: string): string {
@@ -106,7 +137,7 @@ export class OciMetadataStore implements MetadataStore {
     const { repository } = this.location;
     const key = this.#cacheKey(tag);
     const cached = this.#cache?.getManifest(key) ?? null;
-    const res = await this.#client.getManifest(repository, tag, {
+    const res = await this.#source.getManifest(tag, {
       maxBytes: MAX_METADATA_MANIFEST_BYTES,
       ...(cached ? { ifNoneMatch: cached.digest } : {}),
     });
@@ -174,7 +205,7 @@ export class OciMetadataStore implements MetadataStore {
     }
     const cached = this.#cache?.getBlob(d.digest) ?? null;
     if (cached !== null && cached.byteLength === d.size) return cached;
-    const bytes = await this.#client.getBlob(this.location.repository, d.digest, d.size, maxBytes);
+    const bytes = await this.#source.getBlob(d.digest, d.size, maxBytes);
     this.#cache?.putBlob(d.digest, bytes);
     return bytes;
   }
@@ -193,6 +224,7 @@ export class OciMetadataStore implements MetadataStore {
    * with other bytes, or a version going down, is refused.
    */
   async pushFiles(files: readonly MetadataFile[], options: PushOptions = {}): Promise<PushResult> {
+    const client = this.#writer();
     const { repository, tag } = this.location;
     const current = await this.#fetchManifest(tag);
     const currentDigest = current?.digest ?? null;
@@ -243,12 +275,12 @@ export class OciMetadataStore implements MetadataStore {
     const built = buildMetadataManifest(files, kept);
     let uploaded = 0;
     for (const [digest, bytes] of built.blobs) {
-      if (await this.#client.hasBlob(repository, digest)) continue;
-      await this.#client.pushBlob(repository, bytes, digest);
+      if (await client.hasBlob(repository, digest)) continue;
+      await client.pushBlob(repository, bytes, digest);
       uploaded++;
     }
-    await this.#client.putManifest(repository, tag, built.bytes, OCI_MANIFEST_MEDIA_TYPE);
-    const now = await this.#client.headManifest(repository, tag);
+    await client.putManifest(repository, tag, built.bytes, OCI_MANIFEST_MEDIA_TYPE);
+    const now = await client.headManifest(repository, tag);
     if (now !== built.digest) {
       throw new PublishError(
         'CONFLICT',
@@ -289,8 +321,9 @@ export class OciMetadataStore implements MetadataStore {
 
   /** Deletes the metadata manifest (every tag pointing at it). */
   async deleteRepository(): Promise<void> {
-    const digest = await this.#client.headManifest(this.location.repository, this.location.tag);
-    if (digest !== null) await this.#client.deleteManifest(this.location.repository, digest);
+    const client = this.#writer();
+    const digest = await client.headManifest(this.location.repository, this.location.tag);
+    if (digest !== null) await client.deleteManifest(this.location.repository, digest);
     this.refresh();
   }
 }
