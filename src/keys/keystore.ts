@@ -14,6 +14,7 @@ import { join, relative, sep } from 'node:path';
 import type { PrivateKeyHandle } from '../crypto/signers.js';
 import { FormatError, LocalError, TrustError } from '../errors.js';
 import { writeFileAtomic } from '../storage/atomic.js';
+import { pathOccupied } from '../storage/exists.js';
 import { inspectKeyFile, MAX_KEY_FILE_BYTES, readKeyFile, writeKeyFile } from './keyfile.js';
 import {
   defaultPassphraseProvider,
@@ -127,7 +128,7 @@ export class KeyStore {
     const keyId = key.publicKey.id;
     if (!options.role) throw new LocalError('USAGE', 'a key needs a role');
     const path = this.#pathOf(keyId);
-    if (!options.overwrite && (await exists(path))) {
+    if (!options.overwrite && (await pathOccupied(path))) {
       throw new LocalError(
         'USAGE',
         `a key with id ${shortKeyId(keyId)} already exists in ${this.privateDir}`,
@@ -294,15 +295,6 @@ export class KeyStore {
       encrypted: header.encrypted,
       ...(gun ? { gun } : {}),
     };
-  }
-}
-
-async function exists(path: string): Promise<boolean> {
-  try {
-    await lstat(path);
-    return true;
-  } catch {
-    return false;
   }
 }
 

@@ -10,9 +10,9 @@ import {
 } from '../crypto/signers.js';
 import type { Signer, TufPublicKey } from '../crypto/types.js';
 import { createRootCertificate } from '../crypto/x509.js';
+import { decodePem } from '../encoding/pem.js';
 import { LocalError } from '../errors.js';
 import type { KeyStore } from '../keys/keystore.js';
-import { decodePem } from '../keys/pem.js';
 
 /** Signers for the listed key ids that the key store holds (x509 keys are presented as their certificate). */
 export async function heldSigners(

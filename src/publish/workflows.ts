@@ -4,7 +4,7 @@
  */
 
 import { createPublicKey } from 'node:crypto';
-import { mkdir, readFile, stat } from 'node:fs/promises';
+import { mkdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { repositoryContext } from '../client/context.js';
 import { parsePublicKey } from '../crypto/keys.js';
@@ -30,6 +30,7 @@ import { setOwn } from '../metadata/parse.js';
 import { pathsAllow, RELEASES_ROLE } from '../metadata/roles.js';
 import { type ImageReference, parseReference } from '../reference.js';
 import { writeFileAtomic } from '../storage/atomic.js';
+import { pathOccupied } from '../storage/exists.js';
 import { resolveTrustDir } from '../storage/trust-dir.js';
 import { defaultCredentials } from '../transport/auth.js';
 import { RegistryClient } from '../transport/registry.js';
@@ -487,7 +488,7 @@ export async function generateKey(
   checkSignerName(name);
   const dir = opts.dir ?? process.cwd();
   const path = join(dir, `${name}.pub`);
-  if (await exists(path)) throw new LocalError('USAGE', `public key file already exists: ${path}`);
+  if (await pathOccupied(path)) throw new LocalError('USAGE', `public key file already exists: ${path}`);
   const ctx = { trustDir: repositoryTrustDir(opts) };
   const keystore = keystoreFor(ctx, opts);
   const handle = await createKey(keystore, opts.algorithm ?? 'ecdsa', name);
@@ -498,15 +499,6 @@ export async function generateKey(
   }
   await writeFileAtomic(path, publicPem(handle), { mode: 0o644 });
   return { name, keyId: handle.publicKey.id, publicKeyPath: path };
-}
-
-async function exists(path: string): Promise<boolean> {
-  try {
-    await stat(path);
-    return true;
-  } catch {
-    return false;
-  }
 }
 
 function publicPem(handle: PrivateKeyHandle): string {

@@ -19,7 +19,7 @@ Options: --json  --server URL  --trust-dir DIR  --tlscacert FILE  --config FILE 
 
 export async function run(argv: string[]): Promise<number> {
   try {
-    const args = parseArgs(argv, { ...SERVER_FLAGS, json: {} });
+    const args = parseArgs(argv, { ...SERVER_FLAGS, json: { type: 'boolean' } });
     if (bool(args, 'help')) {
       process.stdout.write(HELP);
       return 0;

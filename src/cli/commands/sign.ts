@@ -30,9 +30,9 @@ export async function run(argv: string[]): Promise<number> {
   try {
     const args = parseArgs(argv, {
       ...SERVER_FLAGS,
-      digest: { value: true },
-      size: { value: true },
-      json: {},
+      digest: { type: 'string' },
+      size: { type: 'string' },
+      json: { type: 'boolean' },
     });
     if (bool(args, 'help')) {
       process.stdout.write(HELP);

@@ -19,7 +19,7 @@ Options: --json  --server URL  --trust-dir DIR  --tlscacert FILE  --config FILE 
 export async function run(argv: string[]): Promise<number> {
   try {
     const [sub, ...rest] = argv;
-    const args = parseArgs(rest, { ...SERVER_FLAGS, json: {}, key: { value: true } });
+    const args = parseArgs(rest, { ...SERVER_FLAGS, json: { type: 'boolean' }, key: { type: 'string' } });
     if (sub === undefined || sub === '--help' || sub === '-h' || bool(args, 'help')) {
       (sub === undefined ? process.stderr : process.stdout).write(HELP);
       return sub === undefined ? 2 : 0;
