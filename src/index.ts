@@ -59,4 +59,14 @@ export { FileStore } from './transport/file-store.js';
 export type { HttpClient, HttpRequest, HttpResponse } from './transport/http.js';
 export { createHttpClient } from './transport/http.js';
 export { NotaryServerStore } from './transport/notary-server.js';
+export { collectForBundle, OciBundle, writeBundle } from './transport/oci/bundle.js';
+export { DirOciCache, MemoryOciCache, type OciCache } from './transport/oci/cache.js';
+export { OciRegistryClient } from './transport/oci/distribution.js';
+export {
+  DEFAULT_METADATA_TAG,
+  TUF_FILENAME_ANNOTATION,
+  TUF_METADATA_MEDIA_TYPE,
+} from './transport/oci/layout.js';
+export { type MetadataLocation, metadataLocation, parseOciLocation } from './transport/oci/location.js';
+export { OciMetadataStore } from './transport/oci/registry-store.js';
 export type { MetadataStore } from './transport/store.js';
