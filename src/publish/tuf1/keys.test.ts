@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { generateSigner, signerFromKeyObject } from '../../crypto/signers.js';
 import { canonicalBytes } from '../../encoding/canonical.js';
-import { encodePem } from '../../keys/pem.js';
+import { encodePem } from '../../encoding/pem.js';
 import { notaryKeyIdOf, tuf1KeyId, tuf1KeyOf, tuf1Signer } from './keys.js';
 import { quoteRole } from './model.js';
 

@@ -24,7 +24,7 @@ import type { PrivateKeyHandle } from '../../crypto/signers.js';
 import { fromHex, toHex } from '../../crypto/util.js';
 import { canonicalBytes } from '../../encoding/canonical.js';
 import { FormatError } from '../../errors.js';
-import { decodePem, encodePem } from '../../keys/pem.js';
+import { decodePem, encodePem } from '../../encoding/pem.js';
 
 export type Tuf1Scheme = 'ed25519' | 'ecdsa-sha2-nistp256' | 'ecdsa-sha2-nistp384' | 'rsassa-pss-sha256';
 
