@@ -5,13 +5,13 @@ import { OciRegistryClient } from './distribution.js';
 import {
   buildMetadataManifest,
   dockerRoleTag,
-  encodeRoleName,
   isMetadataFileName,
   MAX_METADATA_LAYERS,
   metadataFileName,
   OCI_EMPTY_BYTES,
   OCI_EMPTY_DIGEST,
   parseMetadataManifest,
+  quoteRole,
   roleOfFileName,
   sha256Digest,
   TUF_FILENAME_ANNOTATION,
@@ -80,10 +80,10 @@ describe('metadata file names', () => {
   });
 
   it("percent-encodes role names as python-tuf's quote(role, '') and decodes them back", () => {
-    expect(encodeRoleName('targets/releases')).toBe('targets%2Freleases');
-    expect(encodeRoleName("a!b'(c)*d~e")).toBe('a%21b%27%28c%29%2Ad~e');
+    expect(quoteRole('targets/releases')).toBe('targets%2Freleases');
+    expect(quoteRole("a!b'(c)*d~e")).toBe('a%21b%27%28c%29%2Ad~e');
     expect(metadataFileName('targets/releases', 4)).toBe('4.targets%2Freleases.json');
-    expect(metadataFileName('timestamp', 9)).toBe('timestamp.json');
+    expect(metadataFileName('timestamp')).toBe('timestamp.json');
     expect(roleOfFileName('4.targets%2Freleases.json')).toBe('targets/releases');
     expect(roleOfFileName('timestamp.json')).toBe('timestamp');
     expect(roleOfFileName('4.bad%zz.json')).toBeNull();

@@ -13,6 +13,9 @@
 import { createHash } from 'node:crypto';
 import { FormatError, VerificationError } from '../../errors.js';
 
+// File names (`N.<role, percent-encoded>.json`) are the TUF 1.0 writer's: one encoder.
+export { metadataFileName, quoteRole } from '../../publish/tuf1/model.js';
+
 export const OCI_MANIFEST_MEDIA_TYPE = 'application/vnd.oci.image.manifest.v1+json';
 export const OCI_INDEX_MEDIA_TYPE = 'application/vnd.oci.image.index.v1+json';
 /** Media type of every metadata layer (docker/attest `tufMetadataMediaType`). */
@@ -81,20 +84,6 @@ export function roleOfFileName(name: string): string | null {
   } catch {
     return null;
   }
-}
-
-/** Percent-encoding of a role name in a file name, as python-tuf (`quote(role, '')`). */
-export function encodeRoleName(role: string): string {
-  return encodeURIComponent(role).replace(
-    /[!'()*]/g,
-    (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`,
-  );
-}
-
-/** The file name of `role` at `version` with consistent snapshots (timestamp is never versioned). */
-export function metadataFileName(role: string, version?: number): string {
-  if (role === 'timestamp' || version === undefined) return `${encodeRoleName(role)}.json`;
-  return `${version}.${encodeRoleName(role)}.json`;
 }
 
 function fail(message: string): never {
