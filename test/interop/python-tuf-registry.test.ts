@@ -7,6 +7,14 @@ import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
+import { staticPassphraseProvider } from '../../src/keys/passphrase.js';
+import {
+  fetchState,
+  initRegistryRepository,
+  refreshRegistryRepository,
+  registryContext,
+  signRegistryTags,
+} from '../../src/publish/registry.js';
 import { decodeBasicAuth, staticCredentials } from '../../src/transport/auth.js';
 import { OciRegistryClient } from '../../src/transport/oci/distribution.js';
 import { OciMetadataStore } from '../../src/transport/oci/registry-store.js';
@@ -77,4 +85,52 @@ describe.runIf(PYTHON)('python-tuf ngclient over the registry layout', () => {
       expect(miss.status).toBe(1);
     });
   }
+
+  it('verifies what our publisher (init + sign + refresh) puts in the registry and finds the same digest', async () => {
+    const lab = getLab('auth');
+    const gun = freshGun(lab, 'pytuf-ours');
+    const repository = gun.slice(lab.registryHost.length + 1);
+    const v1 = await pushImage(lab, repository, 'v1', { format: 'oci' });
+    const v2 = await pushImage(lab, repository, 'v2', { content: 'second' });
+    const dir = tempDir();
+    const basic = lab.notaryEnv.NOTARY_AUTH!;
+    const opts = {
+      trustDir: join(dir, 'trust'),
+      server: 'registry',
+      passphrase: staticPassphraseProvider('pytuf'),
+      keyIterations: 1000,
+      credentials: staticCredentials(decodeBasicAuth(basic)),
+    };
+    await initRegistryRepository(gun, opts);
+    await signRegistryTags([{ reference: `${gun}:v1` }], opts);
+    await signRegistryTags([{ reference: `${gun}:v2` }], opts);
+    await refreshRegistryRepository(gun, opts);
+    const state = await fetchState(registryContext(gun, opts));
+    writeFileSync(join(dir, 'root.json'), state!.files.get('1.root.json')!);
+    const out = py([
+      'verify',
+      '--registry',
+      lab.registryUrl,
+      '--repository',
+      repository,
+      '--root',
+      join(dir, 'root.json'),
+      '--metadata-dir',
+      join(dir, 'client'),
+      'v1',
+      'v2',
+    ]);
+    expect(out.status, out.stderr).toBe(0);
+    const got = JSON.parse(out.stdout) as Record<string, { length: number; sha256: string; custom: unknown }>;
+    expect(got.v1).toEqual({
+      length: v1.size,
+      sha256: v1.digest.slice(7),
+      custom: { mediaType: v1.mediaType },
+    });
+    expect(got.v2).toEqual({
+      length: v2.size,
+      sha256: v2.digest.slice(7),
+      custom: { mediaType: v2.mediaType },
+    });
+  });
 });
