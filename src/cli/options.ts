@@ -17,6 +17,7 @@ import { dirname, isAbsolute, join, resolve } from 'node:path';
 import type { TrustOptions, TrustPinning } from '../client/context.js';
 import { readPemFile } from '../client/context.js';
 import { LocalError } from '../errors.js';
+import { isRegistryServer, parseOciLocation, REGISTRY_SERVER } from '../transport/oci/location.js';
 import { type FlagSpec, type ParsedArgs, str } from './args.js';
 
 export const SERVER_FLAGS: Record<string, FlagSpec> = {
@@ -109,6 +110,11 @@ function expandHome(p: string): string {
 
 /** A trust server must be an http(s) or file URL; anything else is a configuration error. */
 function checkServer(server: string, from: string): string {
+  // Registry-hosted trust: `registry` or `oci://HOST[:PORT]/REPO[:TAG]` (validated by its parser).
+  if (isRegistryServer(server)) {
+    if (server !== REGISTRY_SERVER) parseOciLocation(server);
+    return server;
+  }
   let url: URL;
   try {
     url = new URL(server);
@@ -121,7 +127,7 @@ function checkServer(server: string, from: string): string {
   if (!['https:', 'http:', 'file:'].includes(url.protocol)) {
     throw new LocalError(
       'CONFIG',
-      `${from} must be an https:// (or http://, file://) URL, not ${url.protocol}`,
+      `${from} must be an https:// (or http://, file://) URL, registry or oci://HOST/REPO[:TAG], not ${url.protocol}`,
     );
   }
   return server;

@@ -24,15 +24,22 @@ import { type ImageReference, parseReference } from '../reference.js';
 import { writeFileAtomic } from '../storage/atomic.js';
 import { checkGunPath, resolveTrustDir } from '../storage/trust-dir.js';
 import { defaultCredentials } from '../transport/auth.js';
+import { type BundleManifest, collectForBundle, writeBundle } from '../transport/oci/bundle.js';
 import type { OciCache } from '../transport/oci/cache.js';
 import { OciRegistryClient } from '../transport/oci/distribution.js';
-import { formatLocation, type MetadataLocation, metadataLocation } from '../transport/oci/location.js';
+import {
+  formatLocation,
+  isRegistryServer,
+  type MetadataLocation,
+  metadataLocation,
+  parseOciLocation,
+} from '../transport/oci/location.js';
 import { OciMetadataStore } from '../transport/oci/registry-store.js';
 import { RegistryClient } from '../transport/registry.js';
 import { createKey, rootKeyFor } from './keys.js';
 import { keystoreFor, type PublishOptions } from './repository.js';
 import { allKeyEntries, signersFromKeyStore } from './tuf1/fs.js';
-import { type Tuf1Signer, tuf1KeyOf, tuf1Signer } from './tuf1/keys.js';
+import { type Tuf1KeyJson, type Tuf1Signer, tuf1KeyOf, tuf1Signer } from './tuf1/keys.js';
 import { type CommitResult, type ExpiryKind, Tuf1Writer } from './tuf1/writer.js';
 
 /** Largest metadata file loaded back for editing (a 10 000-tag targets role is ~2 MiB). */
@@ -137,6 +144,40 @@ async function writePin(ctx: RegistryContext, digest: string): Promise<void> {
   });
 }
 
+/**
+ * The registry location to publish to for `reference`, or undefined for the Notary path: an explicit
+ * `server` (`registry` or `oci://...`) or DOCKER_CONTENT_TRUST_SERVER naming one; without either,
+ * the location this trust dir published the GUN to before (a repository never switches source
+ * silently; `trust migrate` or an explicit `--server` does).
+ */
+export async function registryServerFor(
+  reference: string | ImageReference,
+  opts: Pick<RegistryPublishOptions, 'server' | 'env' | 'trustDir'>,
+): Promise<string | undefined> {
+  const env = opts.env ?? process.env;
+  const explicit = opts.server ?? (env.DOCKER_CONTENT_TRUST_SERVER || undefined);
+  if (explicit !== undefined) return isRegistryServer(explicit) ? explicit : undefined;
+  const ref = typeof reference === 'string' ? parseReference(reference) : reference;
+  checkGunPath(ref.gun);
+  const path = join(resolveTrustDir(opts.trustDir, env), 'tuf', ref.gun, 'registry.json');
+  let text: string;
+  try {
+    text = await readFile(path, 'utf8');
+  } catch {
+    return undefined;
+  }
+  try {
+    const loc = (JSON.parse(text) as { location?: unknown }).location;
+    if (typeof loc === 'string') {
+      parseOciLocation(loc);
+      return loc;
+    }
+  } catch {
+    // fall through
+  }
+  throw new LocalError('CONFIG', `${path} is not a registry state record`);
+}
+
 // ---------------------------------------------------------------- loading and the retry loop
 
 /** Every file of the current state (null when the location has no trust data). */
@@ -176,6 +217,19 @@ async function loadWriter(
   }
   await (opts.verifyState ? opts.verifyState(state) : defaultVerify(ctx, state));
   return { writer: Tuf1Writer.fromFiles(state.files), digest: state.digest };
+}
+
+/** Every key entry of the repository except the root role's own: the root key stays offline. */
+function onlineKeyEntries(writer: Tuf1Writer): Record<string, Tuf1KeyJson> {
+  const all = allKeyEntries(writer);
+  const root = writer.root;
+  const used = new Set<string>();
+  for (const r of ['targets', 'snapshot', 'timestamp'] as const)
+    for (const id of root.roles[r].keyids) used.add(id);
+  for (const role of writer.targetsRoles) {
+    for (const d of writer.targetsOf(role).delegations?.roles ?? []) for (const id of d.keyids) used.add(id);
+  }
+  return Object.fromEntries(Object.entries(all).filter(([id]) => used.has(id)));
 }
 
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
@@ -229,7 +283,7 @@ export async function mutateRegistry<T>(
       // Already there: either nothing to do, or a lost-looking update that survived after all.
       return outcome ? { ...outcome, digest } : { digest, signed: new Map(), result: null as T };
     }
-    const signers = await signersFromKeyStore(ctx.keystore, allKeyEntries(writer));
+    const signers = await signersFromKeyStore(ctx.keystore, onlineKeyEntries(writer));
     const commit = edit.sign
       ? edit.sign(writer, signers)
       : writer.commit(signers, { now: now(), ...(opts.expiresIn ? { expiresIn: opts.expiresIn } : {}) });
@@ -400,7 +454,7 @@ async function signingRole(writer: Tuf1Writer, keystore: KeyStore, gun: string):
 /** Signs tags of ONE repository in one publish (target = tag, length and sha256 of the image manifest). */
 export async function signRegistryTags(
   tags: readonly RegistryTagToSign[],
-  opts: RegistryPublishOptions = {},
+  opts: RegistryPublishOptions & { initIfMissing?: boolean } = {},
 ): Promise<RegistryPublishResult<RegistrySignedTag[]>> {
   if (tags.length === 0) throw new LocalError('USAGE', 'no tags to sign');
   const first = parseReference(tags[0]!.reference);
@@ -411,6 +465,12 @@ export async function signRegistryTags(
   }
   const resolved = await resolveTags(tags, opts);
   const ctx = registryContext(first, opts);
+  if (
+    opts.initIfMissing &&
+    (await ctx.client.headManifest(ctx.location.repository, ctx.location.tag)) === null
+  ) {
+    await initRegistryRepository(first, opts);
+  }
   let role = 'targets';
   const out = await mutateRegistry(ctx, opts, {
     apply: async (writer) => {
@@ -492,4 +552,56 @@ export async function refreshRegistryRepository(
     confirm: false,
   });
   return { ...out, result: expiring };
+}
+
+// ---------------------------------------------------------------- offline bundles
+
+export interface ExportResult {
+  output: string;
+  bytes: number;
+  repositories: Array<{ gun: string; location: string; digest: string; files: number }>;
+}
+
+/**
+ * Writes the registry-hosted trust data of each image's repository into one OCI image layout tarball
+ * (atomically). Every blob is fetched with its length and digest checked; the TUF client verifies the
+ * bundle's contents when it is used (`verify --bundle`).
+ */
+export async function exportBundle(
+  images: readonly string[],
+  output: string,
+  opts: RegistryPublishOptions = {},
+): Promise<ExportResult> {
+  const manifests: BundleManifest[] = [];
+  const blobs = new Map<string, Uint8Array>();
+  const repositories: ExportResult['repositories'] = [];
+  const seen = new Set<string>();
+  for (const image of images) {
+    const ref = parseReference(image);
+    if (seen.has(ref.gun)) continue;
+    seen.add(ref.gun);
+    const server =
+      (await registryServerFor(ref, opts)) ?? (opts.server === undefined ? 'registry' : undefined);
+    if (server === undefined) {
+      throw new LocalError(
+        'USAGE',
+        `${ref.gun}: export reads registry-hosted trust data (--server registry or oci://...)`,
+      );
+    }
+    const ctx = registryContext(ref, { ...opts, server });
+    const got = await collectForBundle(ctx.store, ref.gun, (digest, size) =>
+      ctx.client.getBlob(ctx.location.repository, digest, size, MAX_FILE_BYTES),
+    );
+    manifests.push(got.manifest);
+    for (const [d, b] of got.blobs) blobs.set(d, b);
+    repositories.push({
+      gun: ref.gun,
+      location: formatLocation(ctx.location),
+      digest: got.parsed.digest,
+      files: got.parsed.files.size,
+    });
+  }
+  const tar = writeBundle(manifests, blobs);
+  await writeFileAtomic(output, tar, { mode: 0o644 });
+  return { output, bytes: tar.byteLength, repositories };
 }
