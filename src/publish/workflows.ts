@@ -6,7 +6,7 @@
 import { createPublicKey } from 'node:crypto';
 import { mkdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { repositoryContext } from '../client/context.js';
+import { repositoryContext } from '../context/repository.js';
 import { parsePublicKey } from '../crypto/keys.js';
 import type { PrivateKeyAlgorithm, PrivateKeyHandle } from '../crypto/signers.js';
 import type { TufPublicKey } from '../crypto/types.js';
