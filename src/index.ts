@@ -10,6 +10,8 @@
 
 export type { InspectKey, InspectResult, InspectSignedTag, InspectSigner } from './client/inspect.js';
 export { inspect } from './client/inspect.js';
+export type { TufLimits, TufTargetInfo, TufUpdaterOptions } from './client/tuf-updater.js';
+export { DEFAULT_TUF_LIMITS, TufUpdater } from './client/tuf-updater.js';
 export type { VerifyOptions, VerifyResult } from './client/verify.js';
 export { verify } from './client/verify.js';
 export type { Limits, TrustContextOptions } from './context/context.js';
@@ -72,3 +74,4 @@ export {
 export { type MetadataLocation, metadataLocation, parseOciLocation } from './transport/oci/location.js';
 export { OciMetadataStore } from './transport/oci/registry-store.js';
 export type { MetadataStore } from './transport/store.js';
+export type { TufFetcher } from './transport/tuf-repository.js';
