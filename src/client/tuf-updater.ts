@@ -346,6 +346,22 @@ export class TufUpdater {
     return undefined;
   }
 
+  /**
+   * The trusted info of a target in one targets role reached from `delegator` (loaded and checked
+   * like in a search), or undefined when that role does not list it. For lookups with a fixed role
+   * order, e.g. docker's rule that `targets/releases` wins over `targets`.
+   */
+  async getTargetInfoIn(
+    targetPath: string,
+    role: string,
+    delegator: string,
+  ): Promise<TufTargetInfo | undefined> {
+    if (!this.#set?.snapshot) await this.refresh();
+    const md = await this.loadTargets(this.#set!, role, delegator, Date.now() + this.limits.deadlineMs);
+    const hit = md.body.targets.get(targetPath);
+    return hit ? { path: targetPath, ...hit } : undefined;
+  }
+
   /** Where `downloadTarget` stores a target by default: its percent-encoded path in `targetDir`. */
   targetFilePath(info: TufTargetInfo): string {
     if (!this.#targetDir) throw new LocalError('USAGE', 'no target directory: pass targetDir or a file path');

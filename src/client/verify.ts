@@ -6,10 +6,13 @@ import { isDelegationName } from '../metadata/roles.js';
 import { type ImageReference, parseReference } from '../reference.js';
 import { lookupTag, type SignedTarget } from '../trust/lookup.js';
 import { Updater } from '../trust/updater.js';
+import { registryServerFor } from './registry-source.js';
 
 export interface VerifyOptions extends TrustOptions {
   /** Delegations consulted after `targets/releases` and `targets` (e.g. `targets/alice`). */
   roles?: string[];
+  /** Registry-hosted trust: an offline bundle (`trust export`), path or bytes, instead of the network. */
+  bundle?: string | Uint8Array;
 }
 
 export interface VerifyResult {
@@ -52,6 +55,11 @@ export async function verify(
         `roles: ${JSON.stringify(role)} is not a delegation name (targets/<name>)`,
       );
     }
+  }
+  // Registry-hosted trust data (bundle, `registry`/`oci://` server, or a GUN first trusted there).
+  if (options.bundle !== undefined || (await registryServerFor(ref, options)) !== undefined) {
+    const { verifyRegistry } = await import('./registry-verify.js');
+    return verifyRegistry(ref, options);
   }
   const ctx = repositoryContext(ref, options);
   const updater = new Updater(ctx.store, ctx.cache, ctx.policy, updateOptionsFor(ctx, options));

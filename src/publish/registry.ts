@@ -14,26 +14,23 @@
  */
 
 import { randomInt } from 'node:crypto';
+import { existsSync } from 'node:fs';
 import { mkdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { registryRecordPath, registryServerFor } from '../client/registry-source.js';
+import { TufUpdater } from '../client/tuf-updater.js';
 import type { PrivateKeyAlgorithm } from '../crypto/signers.js';
 import { canonicalJson } from '../encoding/canonical.js';
 import { LocalError, PublishError, TrustError, VerificationError } from '../errors.js';
 import type { KeyStore } from '../keys/keystore.js';
 import { type ImageReference, parseReference } from '../reference.js';
 import { writeFileAtomic } from '../storage/atomic.js';
-import { checkGunPath, resolveTrustDir } from '../storage/trust-dir.js';
+import { resolveTrustDir } from '../storage/trust-dir.js';
 import { defaultCredentials } from '../transport/auth.js';
 import { type BundleManifest, collectForBundle, writeBundle } from '../transport/oci/bundle.js';
 import type { OciCache } from '../transport/oci/cache.js';
 import { OciRegistryClient } from '../transport/oci/distribution.js';
-import {
-  formatLocation,
-  isRegistryServer,
-  type MetadataLocation,
-  metadataLocation,
-  parseOciLocation,
-} from '../transport/oci/location.js';
+import { formatLocation, type MetadataLocation, metadataLocation } from '../transport/oci/location.js';
 import { OciMetadataStore } from '../transport/oci/registry-store.js';
 import { RegistryClient } from '../transport/registry.js';
 import { createKey, rootKeyFor } from './keys.js';
@@ -113,8 +110,7 @@ interface Pin {
 }
 
 function pinPath(ctx: RegistryContext): string {
-  checkGunPath(ctx.ref.gun);
-  return join(ctx.trustDir, 'tuf', ctx.ref.gun, 'registry.json');
+  return registryRecordPath(ctx.trustDir, ctx.ref.gun);
 }
 
 /** The state this trust dir last published or verified at the context's location, if any. */
@@ -144,39 +140,7 @@ async function writePin(ctx: RegistryContext, digest: string): Promise<void> {
   });
 }
 
-/**
- * The registry location to publish to for `reference`, or undefined for the Notary path: an explicit
- * `server` (`registry` or `oci://...`) or DOCKER_CONTENT_TRUST_SERVER naming one; without either,
- * the location this trust dir published the GUN to before (a repository never switches source
- * silently; `trust migrate` or an explicit `--server` does).
- */
-export async function registryServerFor(
-  reference: string | ImageReference,
-  opts: Pick<RegistryPublishOptions, 'server' | 'env' | 'trustDir'>,
-): Promise<string | undefined> {
-  const env = opts.env ?? process.env;
-  const explicit = opts.server ?? (env.DOCKER_CONTENT_TRUST_SERVER || undefined);
-  if (explicit !== undefined) return isRegistryServer(explicit) ? explicit : undefined;
-  const ref = typeof reference === 'string' ? parseReference(reference) : reference;
-  checkGunPath(ref.gun);
-  const path = join(resolveTrustDir(opts.trustDir, env), 'tuf', ref.gun, 'registry.json');
-  let text: string;
-  try {
-    text = await readFile(path, 'utf8');
-  } catch {
-    return undefined;
-  }
-  try {
-    const loc = (JSON.parse(text) as { location?: unknown }).location;
-    if (typeof loc === 'string') {
-      parseOciLocation(loc);
-      return loc;
-    }
-  } catch {
-    // fall through
-  }
-  throw new LocalError('CONFIG', `${path} is not a registry state record`);
-}
+export { registryServerFor } from '../client/registry-source.js';
 
 // ---------------------------------------------------------------- loading and the retry loop
 
@@ -193,15 +157,41 @@ export async function fetchState(ctx: RegistryContext): Promise<RegistryStateFil
   return { gun: ctx.ref.gun, location: ctx.location, digest: m.digest, files };
 }
 
+/**
+ * Accepts a state to edit: the one this trust dir last published or verified (pinned by digest), or
+ * one the TUF 1.0 client verifies from the trust dir's trusted root (trust on first use of
+ * `1.root.json` when the trust dir has none), top-level roles and every delegation of `targets`.
+ */
 async function defaultVerify(ctx: RegistryContext, state: RegistryStateFiles): Promise<void> {
   const pin = await readPin(ctx);
   if (pin !== null && pin.location === formatLocation(ctx.location) && pin.digest === state.digest) return;
-  throw new VerificationError(
-    'UNTRUSTED_ROOT',
-    `${formatLocation(ctx.location)} holds a state this trust dir did not publish (manifest ${state.digest}); ` +
-      'verifying it needs the TUF 1.0 client, so it is not re-signed',
-    { actual: state.digest, ...(pin ? { expected: pin.digest } : {}) },
-  );
+  const metaDir = join(registryRecordPath(ctx.trustDir, ctx.ref.gun), '..', 'metadata');
+  if (!existsSync(join(metaDir, 'root.json'))) {
+    const root = state.files.get('1.root.json');
+    if (!root)
+      throw new VerificationError('BAD_METADATA', `${formatLocation(ctx.location)} has no 1.root.json`);
+    TufUpdater.init(metaDir, root);
+  }
+  const updater = new TufUpdater({
+    metadataDir: metaDir,
+    metadataBaseUrl: 'https://registry.invalid/metadata/',
+    fetcher: {
+      fetch: async (url, maxBytes) => {
+        const bytes = state.files.get(url.slice(url.lastIndexOf('/') + 1));
+        if (bytes && bytes.byteLength > maxBytes) {
+          throw new VerificationError(
+            'TOO_LARGE',
+            `${url.slice(url.lastIndexOf('/') + 1)} is over ${maxBytes} bytes`,
+          );
+        }
+        return bytes ?? null;
+      },
+    },
+  });
+  await updater.refresh();
+  for (const d of updater.trusted?.targets('targets')?.body.delegations?.roles ?? []) {
+    await updater.getTargetInfoIn('\u0000', d.name, 'targets');
+  }
 }
 
 async function loadWriter(

@@ -93,20 +93,35 @@ for (const labName of ['remote', 'auth'] as const) {
 }
 
 describe('registry-hosted trust: publishing rules', () => {
-  it('a state this trust dir did not publish is not re-signed (until verified)', async () => {
+  it('another trust dir verifies the state before re-signing it; a forged state is refused, not re-signed', async () => {
     const lab = getLab('remote');
     const gun = freshGun(lab, 'regforeign');
     const a = tempDir();
     await initRegistryRepository(gun, options(lab, a));
     const other = tempDir();
     cpSync(join(a, 'private'), join(other, 'private'), { recursive: true });
-    const err = await rejection(
-      signRegistryTags(
-        [{ reference: `${gun}:v1`, digest: `sha256:${'a'.repeat(64)}`, size: 10 }],
-        options(lab, other),
-      ),
+    // a trust dir that did not publish it verifies it with the TUF 1.0 client (root on first use), then signs
+    await signRegistryTags(
+      [{ reference: `${gun}:v1`, digest: `sha256:${'a'.repeat(64)}`, size: 10 }],
+      options(lab, other),
     );
-    expect(err.code).toBe('UNTRUSTED_ROOT');
+    // an attacker with push access rewrites the timestamp without the key
+    const ctx = registryContext(gun, options(lab, a));
+    const state = await fetchState(ctx);
+    const ts = JSON.parse(Buffer.from(state!.files.get('timestamp.json')!).toString('utf8'));
+    ts.signed.version += 10;
+    await ctx.store.pushFiles([{ name: 'timestamp.json', bytes: Buffer.from(JSON.stringify(ts)) }]);
+    const third = tempDir();
+    cpSync(join(a, 'private'), join(third, 'private'), { recursive: true });
+    for (const dir of [a, third]) {
+      const err = await rejection(
+        signRegistryTags(
+          [{ reference: `${gun}:v2`, digest: `sha256:${'b'.repeat(64)}`, size: 10 }],
+          options(lab, dir),
+        ),
+      );
+      expect(['THRESHOLD', 'BAD_SIGNATURE']).toContain(err.code);
+    }
   });
 
   it('concurrent publishers: a lost update is refetched and re-applied, both tags end up signed', async () => {
