@@ -61,6 +61,25 @@ describe('trust init/sign/refresh/revoke/export --server registry (token lab, do
     );
     expect(ts.signed.version).toBe(3);
 
+    // verify: from the recorded source, and offline from the bundle with the root pinned by config
+    const verified = trust(['verify', `${gun}:v1`, '--trust-dir', trustDir], env);
+    expect(verified.stderr).toBe('');
+    expect(verified.stdout).toBe(`${gun}@${image.digest}\n`);
+    const config = join(home, 'pins.json');
+    const rootKeyId = (JSON.parse(init.stdout) as { rootKeyId: string }).rootKeyId;
+    writeFileSync(config, JSON.stringify({ trust_pinning: { certs: { [gun]: [rootKeyId] } } }));
+    const offline = trust(
+      ['verify', `${gun}:v1`, '--bundle', out, '--config', config, '--trust-dir', join(home, 'fresh')],
+      {
+        DOCKER_CONFIG: join(home, 'nowhere'),
+      },
+    );
+    expect(offline.stderr).toBe('');
+    expect(offline.stdout).toBe(`${gun}@${image.digest}\n`);
+    const unpinned = trust(['verify', `${gun}:v1`, '--bundle', out, '--trust-dir', join(home, 'fresh2')], {});
+    expect(unpinned.status).toBe(1);
+    expect(unpinned.stderr).toMatch(/^error UNTRUSTED_ROOT/);
+
     const revoke = trust(['revoke', `${gun}:v1`, '--trust-dir', trustDir], env);
     expect(revoke.stdout).toBe('Revoked targets\n');
 
