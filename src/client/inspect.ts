@@ -9,6 +9,7 @@ import { pathsAllow, RELEASES_ROLE } from '../metadata/roles.js';
 import { type ImageReference, parseReference } from '../reference.js';
 import { loadAllTargetsRoles, toSignedTarget } from '../trust/lookup.js';
 import { Updater } from '../trust/updater.js';
+import { registryServerFor } from './registry-source.js';
 
 export interface InspectSignedTag {
   SignedTag: string;
@@ -48,6 +49,11 @@ export async function inspect(
   options: TrustOptions = {},
 ): Promise<InspectResult> {
   const ref = typeof reference === 'string' ? parseReference(reference) : reference;
+  // Registry-hosted trust data (`registry`/`oci://` server, or a GUN first trusted there).
+  if ((await registryServerFor(ref, options)) !== undefined) {
+    const { inspectRegistry } = await import('./registry-verify.js');
+    return inspectRegistry(reference, options);
+  }
   const explicitTag = typeof reference === 'string' && /:[\w][\w.-]*$/.test(reference.split('/').pop() ?? '');
   const ctx = repositoryContext(ref, options);
   const updater = new Updater(ctx.store, ctx.cache, ctx.policy, updateOptionsFor(ctx, options));

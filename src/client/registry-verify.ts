@@ -29,6 +29,7 @@ import { OciRegistryClient } from '../transport/oci/distribution.js';
 import { formatLocation, metadataLocation } from '../transport/oci/location.js';
 import { OciMetadataStore } from '../transport/oci/registry-store.js';
 import type { TufFetcher } from '../transport/tuf-repository.js';
+import type { InspectResult } from './inspect.js';
 import { registryRecordPath, registryServerFor } from './registry-source.js';
 import { DEFAULT_TUF_LIMITS, type TufTargetInfo, TufUpdater } from './tuf-updater.js';
 import type { VerifyResult } from './verify.js';
@@ -83,16 +84,14 @@ export async function usesRegistryTrust(
   });
 }
 
-/** Verifies `IMAGE:TAG` against registry-hosted trust data (or a bundle); the trusted digest. */
-export async function verifyRegistry(
-  reference: string | ImageReference,
-  options: RegistryVerifyOptions = {},
-): Promise<VerifyResult> {
-  const ref = typeof reference === 'string' ? parseReference(reference) : reference;
-  const tag = ref.tag;
-  if (tag === undefined) {
-    throw new LocalError('BAD_REFERENCE', `${ref.name}@${ref.digest}: give a tag to verify`);
-  }
+interface OpenTrust {
+  updater: TufUpdater;
+  /** Records the source and prunes the layer cache after a successful refresh. */
+  finish(): Promise<void>;
+}
+
+/** Refreshes the TUF 1.0 client over the registry (or bundle) for `ref`. */
+async function openRegistryTrust(ref: ImageReference, options: RegistryVerifyOptions): Promise<OpenTrust> {
   const env = options.env ?? process.env;
   const trustDir = resolveTrustDir(options.trustDir, env);
   const gunDir = join(registryRecordPath(trustDir, ref.gun), '..');
@@ -136,28 +135,42 @@ export async function verifyRegistry(
     limits: { deadlineMs: options.deadlineMs ?? DEFAULT_TUF_LIMITS.deadlineMs },
   });
   await updater.refresh();
-  const found = await lookup(updater, tag, options.roles ?? []);
-  if (recordLocation !== undefined) {
-    const m = await store.manifest();
-    if (m) {
-      await writeFileAtomic(
-        registryRecordPath(trustDir, ref.gun),
-        `${JSON.stringify({ location: recordLocation, digest: m.digest })}\n`,
-        { mode: 0o600 },
-      );
-    }
-    await store.pruneCache();
+  return {
+    updater,
+    finish: async () => {
+      if (recordLocation === undefined) return;
+      const m = await store.manifest();
+      if (m) {
+        await writeFileAtomic(
+          registryRecordPath(trustDir, ref.gun),
+          `${JSON.stringify({ location: recordLocation, digest: m.digest })}\n`,
+          { mode: 0o600 },
+        );
+      }
+      await store.pruneCache();
+    },
+  };
+}
+
+/** Verifies `IMAGE:TAG` against registry-hosted trust data (or a bundle); the trusted digest. */
+export async function verifyRegistry(
+  reference: string | ImageReference,
+  options: RegistryVerifyOptions = {},
+): Promise<VerifyResult> {
+  const ref = typeof reference === 'string' ? parseReference(reference) : reference;
+  const tag = ref.tag;
+  if (tag === undefined) {
+    throw new LocalError('BAD_REFERENCE', `${ref.name}@${ref.digest}: give a tag to verify`);
   }
+  const { updater, finish } = await openRegistryTrust(ref, options);
+  const found = await lookup(updater, tag, options.roles ?? []);
+  await finish();
   if (!found) {
     throw new NotSignedError('NOT_SIGNED', `no trusted signature for ${ref.name}:${tag} in ${ref.gun}`, {
       expected: `a signed tag ${tag}`,
     });
   }
-  const sha = found.info.hashes.sha256;
-  if (typeof sha !== 'string' || !/^[a-f0-9]{64}$/.test(sha)) {
-    throw new VerificationError('BAD_METADATA', `${ref.name}:${tag} is signed without a sha256 digest`);
-  }
-  const digest = `sha256:${sha}`;
+  const digest = digestOf(found.info, `${ref.name}:${tag}`);
   if (ref.digest !== undefined && ref.digest !== digest) {
     throw new NotSignedError(
       'NOT_SIGNED',
@@ -177,6 +190,72 @@ export async function verifyRegistry(
     role: found.role,
     // key ids of the role that signed (the client checked a threshold of them)
     signers: roleKeyIds(updater, found.role),
+  };
+}
+
+function digestOf(info: { hashes: Readonly<Record<string, string>> }, what: string): string {
+  const sha = info.hashes.sha256;
+  if (typeof sha !== 'string' || !/^[a-f0-9]{64}$/.test(sha)) {
+    throw new VerificationError('BAD_METADATA', `${what} is signed without a sha256 digest`);
+  }
+  return `sha256:${sha}`;
+}
+
+/**
+ * `docker trust inspect` for registry-hosted trust data: tags of `targets/releases` (which wins)
+ * and `targets`, signers (direct delegations of `targets`), administrative keys (TUF 1.0 key ids).
+ */
+export async function inspectRegistry(
+  reference: string | ImageReference,
+  options: RegistryVerifyOptions = {},
+): Promise<InspectResult> {
+  const ref = typeof reference === 'string' ? parseReference(reference) : reference;
+  const explicitTag = typeof reference === 'string' && /:[\w][\w.-]*$/.test(reference.split('/').pop() ?? '');
+  const { updater, finish } = await openRegistryTrust(ref, options);
+  const set = updater.trusted!;
+  const top = set.targets('targets')!;
+  const delegations = top.body.delegations?.roles ?? [];
+  const all: { name: string; hex: string; role: string }[] = [];
+  const add = (role: string, targets: ReadonlyMap<string, { hashes: Readonly<Record<string, string>> }>) => {
+    for (const [name, t] of targets) {
+      if (explicitTag && name !== ref.tag) continue;
+      const sha = t.hashes.sha256;
+      if (typeof sha === 'string' && /^[a-f0-9]{64}$/.test(sha)) all.push({ name, hex: sha, role });
+    }
+  };
+  add('targets', top.body.targets);
+  for (const d of delegations) {
+    await updater.getTargetInfoIn('\u0000', d.name, 'targets');
+    const md = set.targets(d.name);
+    if (md) add(d.name, md.body.targets);
+  }
+  await finish();
+  const admin = (role: string) =>
+    role === 'targets' || role === RELEASES_ROLE ? 'Repo Admin' : role.replace(/^targets\//, '');
+  const released = new Map<string, string>();
+  for (const t of all) if (t.role === 'targets') released.set(t.name, t.hex);
+  for (const t of all) if (t.role === RELEASES_ROLE) released.set(t.name, t.hex);
+  const by = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
+  const root = set.root.body.roles;
+  return {
+    Name: typeof reference === 'string' ? reference : ref.name,
+    SignedTags: [...released]
+      .map(([name, hex]) => ({
+        SignedTag: name,
+        Digest: hex,
+        Signers: [
+          ...new Set(all.filter((t) => t.name === name && t.hex === hex).map((t) => admin(t.role))),
+        ].sort(by),
+      }))
+      .sort((a, b) => by(a.SignedTag, b.SignedTag)),
+    Signers: delegations
+      .filter((d) => d.name !== RELEASES_ROLE)
+      .map((d) => ({ Name: admin(d.name), Keys: [...d.keyids].sort(by).map((ID) => ({ ID })) }))
+      .sort((a, b) => by(a.Name, b.Name)),
+    AdministrativeKeys: [
+      { Name: 'Repository', Keys: [...(root.targets?.keyids ?? [])].sort(by).map((ID) => ({ ID })) },
+      { Name: 'Root', Keys: [...(root.root?.keyids ?? [])].sort(by).map((ID) => ({ ID })) },
+    ],
   };
 }
 

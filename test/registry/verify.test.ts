@@ -2,6 +2,7 @@
 // issue 11 over the real registry or a tampering proxy in front of it.
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { inspect } from '../../src/client/inspect.js';
 import { verifyRegistry } from '../../src/client/registry-verify.js';
 import { verify } from '../../src/client/verify.js';
 import { exitCodeFor, TrustError } from '../../src/errors.js';
@@ -94,6 +95,17 @@ describe('verify from registry-hosted trust data (real registry)', () => {
       }
     });
   }
+
+  it('inspect lists signed tags and administrative keys (docker trust inspect shape)', async () => {
+    const lab = getLab('remote');
+    const { gun, v1, rootKeyId } = await signedRepo(lab, 'inspect');
+    const res = await inspect(gun, { trustDir: tempDir(), server: 'registry' });
+    expect(res.SignedTags).toEqual([
+      { SignedTag: 'v1', Digest: v1.digest.slice(7), Signers: ['Repo Admin'] },
+    ]);
+    expect(res.Signers).toEqual([]);
+    expect(res.AdministrativeKeys.find((k) => k.Name === 'Root')!.Keys).toEqual([{ ID: rootKeyId }]);
+  });
 
   it('a pinned root key id is required to match; disableTofu without a pin refuses', async () => {
     const lab = getLab('remote');
