@@ -10,6 +10,7 @@
 
 export type { InspectKey, InspectResult, InspectSignedTag, InspectSigner } from './client/inspect.js';
 export { inspect } from './client/inspect.js';
+export { inspectRegistry, type RegistryVerifyOptions, verifyRegistry } from './client/registry-verify.js';
 export type { TufLimits, TufTargetInfo, TufUpdaterOptions } from './client/tuf-updater.js';
 export { DEFAULT_TUF_LIMITS, TufUpdater } from './client/tuf-updater.js';
 export type { VerifyOptions, VerifyResult } from './client/verify.js';
@@ -35,6 +36,14 @@ export {
   envPassphraseProvider,
   staticPassphraseProvider,
 } from './keys/passphrase.js';
+export {
+  exportBundle,
+  initRegistryRepository,
+  type RegistryPublishOptions,
+  refreshRegistryRepository,
+  revokeRegistryTag,
+  signRegistryTags,
+} from './publish/registry.js';
 export type { PublishOptions } from './publish/repository.js';
 export type {
   GeneratedKey,
