@@ -46,6 +46,35 @@ export {
 } from './publish/registry.js';
 export type { PublishOptions } from './publish/repository.js';
 export type {
+  CommitResult as Tuf1CommitResult,
+  Tuf1CommitOptions,
+  Tuf1DelegationSpec,
+  Tuf1InitOptions,
+  Tuf1InitRepositoryOptions,
+  Tuf1InitResult,
+  Tuf1PublicKey,
+  Tuf1RefreshOptions,
+  Tuf1RefreshResult,
+  Tuf1RepositoryOptions,
+  Tuf1Signer,
+  Tuf1TargetInfo,
+} from './publish/tuf1/index.js';
+export {
+  allKeyEntries as tuf1KeyEntries,
+  generateTuf1Key,
+  initTuf1Repository,
+  openTuf1Repository,
+  refreshTuf1Repository,
+  signersFromKeyStore as tuf1SignersFromKeyStore,
+  TUF1_DEFAULT_EXPIRY_MS,
+  Tuf1Writer,
+  tuf1KeyOf,
+  tuf1Signer,
+  updateTuf1Repository,
+  writeTuf1Files,
+  writeTuf1TargetFile,
+} from './publish/tuf1/index.js';
+export type {
   GeneratedKey,
   InitOptions,
   InitResult,

@@ -19,6 +19,8 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { TrustOptions } from '../context/repository.js';
 import { LocalError, NetworkError, NotSignedError, type TrustError, VerificationError } from '../errors.js';
+import type { RootMetadata, TargetsMetadata } from '../metadata/model.js';
+import type { Tuf1Root, Tuf1Targets } from '../metadata/tuf1.js';
 import { type ImageReference, parseReference } from '../reference.js';
 import { writeFileAtomic } from '../storage/atomic.js';
 import { resolveTrustDir } from '../storage/trust-dir.js';
@@ -213,7 +215,7 @@ export async function inspectRegistry(
   const explicitTag = typeof reference === 'string' && /:[\w][\w.-]*$/.test(reference.split('/').pop() ?? '');
   const { updater, finish } = await openRegistryTrust(ref, options);
   const set = updater.trusted!;
-  const top = set.targets('targets')!;
+  const top = t1Targets(set.targets('targets'))!;
   const delegations = top.body.delegations?.roles ?? [];
   const all: { name: string; hex: string; role: string }[] = [];
   const add = (role: string, targets: ReadonlyMap<string, { hashes: Readonly<Record<string, string>> }>) => {
@@ -226,7 +228,7 @@ export async function inspectRegistry(
   add('targets', top.body.targets);
   for (const d of delegations) {
     await updater.getTargetInfoIn('\u0000', d.name, 'targets');
-    const md = set.targets(d.name);
+    const md = t1Targets(set.targets(d.name));
     if (md) add(d.name, md.body.targets);
   }
   await finish();
@@ -236,7 +238,7 @@ export async function inspectRegistry(
   for (const t of all) if (t.role === 'targets') released.set(t.name, t.hex);
   for (const t of all) if (t.role === RELEASES_ROLE) released.set(t.name, t.hex);
   const by = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
-  const root = set.root.body.roles;
+  const root = t1Root(set.root).body.roles;
   return {
     Name: typeof reference === 'string' ? reference : ref.name,
     SignedTags: [...released]
@@ -309,7 +311,7 @@ async function lookup(
   tag: string,
   roles: readonly string[],
 ): Promise<{ info: TufTargetInfo; role: string } | undefined> {
-  const top = updater.trusted?.targets('targets');
+  const top = t1Targets(updater.trusted?.targets('targets'));
   const delegated = new Set(top?.body.delegations?.roles?.map((r) => r.name) ?? []);
   if (delegated.has(RELEASES_ROLE)) {
     const hit = await updater.getTargetInfoIn(tag, RELEASES_ROLE, 'targets');
@@ -328,7 +330,16 @@ async function lookup(
 function roleKeyIds(updater: TufUpdater, role: string): string[] {
   const set = updater.trusted;
   if (!set) return [];
-  if (role === 'targets') return [...(set.root.body.roles.targets?.keyids ?? [])];
-  const d = set.targets('targets')?.body.delegations?.roles?.find((r) => r.name === role);
+  if (role === 'targets') return [...(t1Root(set.root).body.roles.targets?.keyids ?? [])];
+  const d = t1Targets(set.targets('targets'))?.body.delegations?.roles?.find((r) => r.name === role);
   return d ? [...d.keyids] : [];
+}
+
+/** The TUF 1.0 view of documents the TUF 1.0 dialect parsed (as the client's own `tuf1Targets`). */
+function t1Targets(md: TargetsMetadata | undefined): Tuf1Targets | undefined {
+  return md as unknown as Tuf1Targets | undefined;
+}
+
+function t1Root(md: RootMetadata): Tuf1Root {
+  return md as unknown as Tuf1Root;
 }

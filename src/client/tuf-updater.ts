@@ -4,8 +4,9 @@
  *
  * The four small load steps only move bytes: cached file -> trusted set,
  * remote file -> trusted set, persist what the set accepted. Every trust
- * decision is in src/trust/tuf1-set.ts. Cached metadata goes through the same
- * checks as fetched metadata.
+ * decision is in the one trust state machine (src/trust/trusted-set.ts) with
+ * the TUF 1.0 dialect (src/trust/dialect.ts). Cached metadata goes through
+ * the same door as fetched metadata.
  *
  * The metadata directory holds the trusted metadata byte for byte as served,
  * under unversioned names (`root.json`, `timestamp.json`, `snapshot.json`,
@@ -18,12 +19,14 @@ import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { LocalError, NetworkError, TrustError, VerificationError } from '../errors.js';
-import { rolesForTarget, type Tuf1TargetFile } from '../metadata/tuf1.js';
+import type { TargetsMetadata } from '../metadata/model.js';
+import { rolesForTarget, type Tuf1TargetFile, type Tuf1Targets } from '../metadata/tuf1.js';
 import { writeFileAtomic } from '../storage/atomic.js';
 import { createHttpClient, displayUrl, type HttpClient } from '../transport/http.js';
 import { fileFetcher, httpFetcher, type TufFetcher } from '../transport/tuf-repository.js';
+import { TUF1_DIALECT } from '../trust/dialect.js';
 import { checkTuf1FileMeta } from '../trust/filemeta.js';
-import { Tuf1TrustedSet } from '../trust/tuf1-set.js';
+import { TrustedMetadataSet, type TrustPolicy } from '../trust/trusted-set.js';
 
 /** Every limit of the TUF 1.0 client in one place (python-tuf's UpdaterConfig defaults). */
 export interface TufLimits {
@@ -74,6 +77,11 @@ export interface TufTargetInfo extends Tuf1TargetFile {
   readonly path: string;
 }
 
+/** The typed TUF 1.0 view of a targets document the TUF 1.0 dialect parsed. */
+function tuf1Targets(md: TargetsMetadata): Tuf1Targets {
+  return md as unknown as Tuf1Targets;
+}
+
 const DIALECT_FILE = '.dialect';
 const DIALECT = 'tuf-1.0';
 
@@ -117,7 +125,8 @@ export class TufUpdater {
   readonly limits: TufLimits;
   readonly #fetcher: TufFetcher;
   readonly #now: () => number;
-  #set: Tuf1TrustedSet | undefined;
+  readonly #policy: TrustPolicy;
+  #set: TrustedMetadataSet | undefined;
   #http: HttpClient | undefined;
 
   /**
@@ -126,7 +135,8 @@ export class TufUpdater {
    * expired: a refresh walks from it to the current root). Nothing is fetched.
    */
   static init(metadataDir: string, rootBytes: Uint8Array): void {
-    new Tuf1TrustedSet(rootBytes); // parse + self-signature, throws TrustError
+    // parse + self-signature (throws TrustError); expiry is checked on refresh
+    TrustedMetadataSet.fromRoot(rootBytes, { gun: metadataDir, dialect: TUF1_DIALECT }, 'cache');
     mkdirSync(metadataDir, { recursive: true });
     checkDialect(metadataDir);
     writeFileSync(join(metadataDir, DIALECT_FILE), `${DIALECT}\n`);
@@ -140,6 +150,7 @@ export class TufUpdater {
     this.#targetDir = options.targetDir;
     this.limits = Object.freeze({ ...DEFAULT_TUF_LIMITS, ...options.limits });
     this.#now = options.now ?? Date.now;
+    this.#policy = { gun: displayUrl(this.#metaUrl), dialect: TUF1_DIALECT };
     if (options.http) this.#http = options.http;
     this.#fetcher = options.fetcher ?? this.defaultFetcher();
   }
@@ -167,7 +178,7 @@ export class TufUpdater {
   }
 
   /** The trusted set of the last refresh (read-only use: inspection, tests). */
-  get trusted(): Tuf1TrustedSet | undefined {
+  get trusted(): TrustedMetadataSet | undefined {
     return this.#set;
   }
 
@@ -224,7 +235,8 @@ export class TufUpdater {
     checkDialect(this.#dir);
     const rootBytes = await this.loadLocal('root');
     if (!rootBytes) throw new LocalError('CONFIG', `no trusted root.json in ${this.#dir}: initialise first`);
-    const set = new Tuf1TrustedSet(rootBytes, this.#now);
+    const now = this.#now(); // spec 5.1: one reference time per refresh
+    const set = TrustedMetadataSet.fromRoot(rootBytes, { ...this.#policy, now: () => now }, 'cache');
     this.#set = set;
     await this.loadRoot(set, deadlineAt);
     await this.loadTimestamp(set, deadlineAt);
@@ -233,7 +245,7 @@ export class TufUpdater {
   }
 
   /** 5.3: walk N+1.root.json until the repository has no newer root (bounded). */
-  private async loadRoot(set: Tuf1TrustedSet, deadlineAt: number): Promise<void> {
+  private async loadRoot(set: TrustedMetadataSet, deadlineAt: number): Promise<void> {
     const first = set.root.version + 1;
     for (let v = first; v < first + this.limits.maxRootRotations; v++) {
       const bytes = await this.download('root', this.limits.rootMaxBytes, v, deadlineAt);
@@ -244,34 +256,35 @@ export class TufUpdater {
   }
 
   /** 5.4: cached timestamp first (rollback floor), then the remote one. */
-  private async loadTimestamp(set: Tuf1TrustedSet, deadlineAt: number): Promise<void> {
+  private async loadTimestamp(set: TrustedMetadataSet, deadlineAt: number): Promise<void> {
+    set.checkRootFresh(); // 5.3.10: the final root
     const local = await this.loadLocal('timestamp');
     if (local) {
       try {
-        set.updateTimestamp(local);
+        set.loadLocalTimestamp(local); // the rollback floor, expired or not
       } catch (e) {
-        if (!(e instanceof TrustError)) throw e;
-        // not valid as final (expired, keys rotated away...): it may still be the rollback floor
+        if (!(e instanceof TrustError)) throw e; // keys rotated away: no floor (fast-forward recovery)
       }
     }
-    set.checkRootFresh();
     const bytes = await this.mustDownload('timestamp', this.limits.timestampMaxBytes, undefined, deadlineAt);
-    if (set.updateTimestamp(bytes) === 'updated') await this.persist('timestamp', bytes);
+    const prev = set.timestamp;
+    if (set.updateTimestamp(bytes) !== prev) await this.persist('timestamp', bytes);
   }
 
   /** 5.5: our cached snapshot when still valid as final, else the remote one. */
-  private async loadSnapshot(set: Tuf1TrustedSet, deadlineAt: number): Promise<void> {
+  private async loadSnapshot(set: TrustedMetadataSet, deadlineAt: number): Promise<void> {
     const local = await this.loadLocal('snapshot');
     if (local) {
       try {
-        set.updateSnapshot(local, true);
+        set.loadLocalSnapshot(local); // the rollback floor...
+        set.updateSnapshot(local); // ...and still the current one when the timestamp lists it
         return;
       } catch (e) {
         if (!(e instanceof TrustError)) throw e;
       }
     }
-    const meta = set.timestamp!.body.snapshotMeta;
-    const version = set.root.body.consistentSnapshot ? meta.version : undefined;
+    const meta = set.snapshotMeta() as unknown as { version: number; length?: number };
+    const version = this.consistent(set) ? meta.version : undefined;
     const bytes = await this.mustDownload(
       'snapshot',
       meta.length ?? this.limits.snapshotMaxBytes,
@@ -283,10 +296,15 @@ export class TufUpdater {
   }
 
   /** 5.6 / 5.7.x: a targets role, cached copy first (checked like a download), else remote. */
-  private async loadTargets(set: Tuf1TrustedSet, role: string, delegator: string, deadlineAt: number) {
+  private async loadTargets(
+    set: TrustedMetadataSet,
+    role: string,
+    delegator: string,
+    deadlineAt: number,
+  ): Promise<Tuf1Targets> {
     const known = set.trustedTargets(role, delegator);
-    if (known) return known;
-    const meta = set.metaFor(role);
+    if (known) return tuf1Targets(known);
+    const meta = set.metaFor(role) as unknown as { version: number; length?: number } | null;
     if (!meta) {
       throw new VerificationError('BAD_METADATA', `${role} is delegated but the snapshot does not list it`, {
         role,
@@ -295,12 +313,13 @@ export class TufUpdater {
     const local = await this.loadLocal(role);
     if (local) {
       try {
-        return set.updateTargets(local, role, delegator);
+        set.loadLocalTargets(local, role, delegator);
+        return tuf1Targets(set.updateTargets(local, role, delegator));
       } catch (e) {
         if (!(e instanceof TrustError)) throw e;
       }
     }
-    const version = set.root.body.consistentSnapshot ? meta.version : undefined;
+    const version = this.consistent(set) ? meta.version : undefined;
     const bytes = await this.mustDownload(
       role,
       meta.length ?? this.limits.targetsMaxBytes,
@@ -309,7 +328,11 @@ export class TufUpdater {
     );
     const md = set.updateTargets(bytes, role, delegator);
     await this.persist(role, bytes);
-    return md;
+    return tuf1Targets(md);
+  }
+
+  private consistent(set: TrustedMetadataSet): boolean {
+    return set.root.signed.consistent_snapshot === true;
   }
 
   /**
@@ -397,7 +420,7 @@ export class TufUpdater {
     const set = this.#set;
     if (!set) throw new LocalError('USAGE', 'downloadTarget before refresh/getTargetInfo');
     let path = info.path;
-    if (set.root.body.consistentSnapshot) {
+    if (this.consistent(set)) {
       const hash = Object.values(info.hashes)[0]!;
       const slash = path.lastIndexOf('/');
       path = `${path.slice(0, slash + 1)}${hash}.${path.slice(slash + 1)}`;

@@ -18,13 +18,13 @@
  * material (`identity`), so one key listed under two ids counts once.
  */
 
-import { constants, verify as nodeVerify } from 'node:crypto';
 import { decodePem } from '../encoding/pem.js';
 import { FormatError } from '../errors.js';
-import { ed25519Verify, sha256 } from './backend.js';
-import { type PreparedKey, preparedKey, publicKeyFromBytes } from './keys.js';
+import { sha256 } from './backend.js';
+import { preparedKey, publicKeyFromBytes } from './keys.js';
 import type { TufPublicKey } from './types.js';
 import { toHex } from './util.js';
+import { TUF1_METHOD, verifySignature } from './verify.js';
 
 export type Tuf1Scheme =
   | 'ed25519'
@@ -126,38 +126,14 @@ export function parseTuf1Key(json: unknown, what = 'key'): Tuf1Key {
   return Object.freeze({
     keytype,
     scheme: scheme as Tuf1Scheme,
-    key,
+    key: Object.freeze({ ...key, scheme }),
     identity: `${key.keytype}:${key.publicB64}`,
   });
 }
 
-function hashOf(scheme: Tuf1Scheme): 'sha224' | 'sha256' | 'sha384' | 'sha512' {
-  if (scheme.endsWith('224')) return 'sha224';
-  if (scheme.endsWith('384')) return 'sha384';
-  if (scheme.endsWith('512') || scheme.endsWith('521')) return 'sha512';
-  return 'sha256';
-}
-
 /** True iff `sig` (raw bytes, decoded from hex) is a valid signature of `message`. Never throws. */
 export function verifyTuf1Signature(key: Tuf1Key, sig: Uint8Array, message: Uint8Array): boolean {
-  try {
-    const p: PreparedKey = preparedKey(key.key);
-    switch (p.kind) {
-      case 'ed25519':
-        return key.scheme === 'ed25519' && ed25519Verify(p.raw, message, sig, p.node());
-      case 'ecdsa':
-        return nodeVerify(hashOf(key.scheme), message, { key: p.node, dsaEncoding: 'der' }, sig);
-      case 'rsa': {
-        if (sig.length !== p.modulusBytes) return false;
-        const padding = key.scheme.startsWith('rsassa-pss')
-          ? { padding: constants.RSA_PKCS1_PSS_PADDING, saltLength: constants.RSA_PSS_SALTLEN_AUTO }
-          : { padding: constants.RSA_PKCS1_PADDING };
-        return nodeVerify(hashOf(key.scheme), message, { key: p.node, ...padding }, sig);
-      }
-    }
-  } catch {
-    return false;
-  }
+  return verifySignature(key.key, TUF1_METHOD, sig, message);
 }
 
 /**

@@ -92,7 +92,7 @@ const STRINGIFY_MAY_DIFFER = /\\[ubfnrt]|[\uD800-\uDFFF]/;
 /** Thrown from the replacer to stop JSON.stringify at the first violation. */
 const ABORT = new Error('not canonical as is');
 
-function fastPath(v: unknown): string | undefined {
+export function fastPath(v: unknown): string | undefined {
   const holders: unknown[] = [];
   const lastKeys: string[] = [];
   const isArray: boolean[] = [];

@@ -20,6 +20,7 @@
  */
 
 import { FormatError } from '../errors.js';
+import { fastPath } from './canonical.js';
 
 /** Deepest object/array nesting accepted (TUF metadata needs about 8). */
 export const MAX_JSON_DEPTH = 64;
@@ -293,6 +294,14 @@ function encode(v: unknown, depth: number, out: string[]): void {
 
 /** securesystemslib `encode_canonical` text of a JSON value. */
 export function olpcCanonicalJson(value: unknown): string {
+  // The native fast path of the Notary codec gives the same text whenever it succeeds: it bails out
+  // on any surrogate (so UTF-16 key order = code point order and no lone surrogate passes), on
+  // numbers that are not safe integers, and bigint makes JSON.stringify throw. 3-4x faster on a
+  // 10,000-target document (bench: TUF 1.0 cold refresh).
+  if (typeof value === 'object' && value !== null) {
+    const fast = fastPath(value);
+    if (fast !== undefined) return fast;
+  }
   const out: string[] = [];
   encode(value, 0, out);
   return out.join('');

@@ -18,8 +18,11 @@
 
 import { createHash } from 'node:crypto';
 import { parseTuf1Key, type Tuf1Key } from '../crypto/tuf1.js';
-import { type JsonObject, type JsonValue, olpcCanonicalBytes, parseStrictJson } from '../encoding/olpc.js';
+import type { TufPublicKey } from '../crypto/types.js';
+import { TUF1_METHOD } from '../crypto/verify.js';
+import { type JsonObject, type JsonValue, olpcCanonicalJson, parseStrictJson } from '../encoding/olpc.js';
 import { FormatError, TrustError, VerificationError } from '../errors.js';
+import { Metadata, type SignedBody } from './model.js';
 
 export type Tuf1Type = 'root' | 'timestamp' | 'snapshot' | 'targets';
 export const TUF1_TOP_ROLES: readonly Tuf1Type[] = ['root', 'timestamp', 'snapshot', 'targets'];
@@ -99,32 +102,42 @@ export interface Tuf1TargetsBody extends CommonFields {
 }
 export type Tuf1Body = Tuf1RootBody | Tuf1TimestampBody | Tuf1SnapshotBody | Tuf1TargetsBody;
 
-/** One parsed TUF 1.0 document. */
-export class Tuf1Metadata<B extends Tuf1Body = Tuf1Body> {
-  #canonical: Uint8Array | undefined;
+/**
+ * One parsed TUF 1.0 document, in the shared metadata model (so the one trust
+ * state machine handles both dialects): `signed` is the body exactly as parsed
+ * (unknown fields included), signatures carry method `TUF1_METHOD` (the key's
+ * scheme decides), `keys` are the root keys or the delegation keys. `body` is
+ * the validated, typed view of the same document.
+ */
+export class Tuf1Metadata<B extends Tuf1Body = Tuf1Body> extends Metadata<SignedBody> {
+  #canonical: string | undefined;
   constructor(
-    /** Role name (`root`, `targets`, a delegated role name...). */
-    readonly role: string,
+    role: string,
     readonly body: B,
-    /** The `signed` object exactly as parsed, unknown fields included. */
-    readonly signed: JsonObject,
-    readonly signatures: readonly Tuf1Signature[],
-    /** The bytes this document was parsed from (stored as served). */
-    readonly raw: Uint8Array,
-  ) {}
-  get version(): number {
-    return this.body.version;
-  }
-  get type(): Tuf1Type {
-    return this.body.type;
+    signed: JsonObject,
+    /** Signatures as in the document (hex decoded). */
+    readonly tufSignatures: readonly Tuf1Signature[],
+    raw: Uint8Array,
+  ) {
+    const keys = new Map<string, TufPublicKey>();
+    const source =
+      body.type === 'root' ? body.keys : body.type === 'targets' ? body.delegations?.keys : undefined;
+    for (const [id, k] of source ?? []) keys.set(id, k.key);
+    const sigs = tufSignatures.map((t) => ({
+      keyid: t.keyid,
+      method: TUF1_METHOD,
+      sig: Buffer.from(t.sig).toString('base64'),
+    }));
+    super(role, signed as unknown as SignedBody, sigs, keys, raw, body.expiresMs);
   }
   /** securesystemslib canonical JSON of `signed`: what signatures cover. */
-  canonicalBytes(): Uint8Array {
-    this.#canonical ??= olpcCanonicalBytes(this.signed);
+  override canonicalText(): string {
+    this.#canonical ??= olpcCanonicalJson(this.signed);
     return this.#canonical;
   }
-  isExpired(nowMs: number): boolean {
-    return !(this.body.expiresMs > nowMs);
+  /** The document's own JSON object (`signed`, unknown fields included). */
+  get json(): JsonObject {
+    return this.signed as unknown as JsonObject;
   }
 }
 

@@ -23,6 +23,7 @@ import type { PrivateKeyAlgorithm } from '../crypto/signers.js';
 import { canonicalJson } from '../encoding/canonical.js';
 import { LocalError, PublishError, TrustError, VerificationError } from '../errors.js';
 import type { KeyStore } from '../keys/keystore.js';
+import type { Tuf1Targets } from '../metadata/tuf1.js';
 import { type ImageReference, parseReference } from '../reference.js';
 import { writeFileAtomic } from '../storage/atomic.js';
 import { resolveTrustDir } from '../storage/trust-dir.js';
@@ -189,7 +190,8 @@ async function defaultVerify(ctx: RegistryContext, state: RegistryStateFiles): P
     },
   });
   await updater.refresh();
-  for (const d of updater.trusted?.targets('targets')?.body.delegations?.roles ?? []) {
+  const top = updater.trusted?.targets('targets') as unknown as Tuf1Targets | undefined;
+  for (const d of top?.body.delegations?.roles ?? []) {
     await updater.getTargetInfoIn('\u0000', d.name, 'targets');
   }
 }

@@ -23,7 +23,9 @@ reads files directly with a small fetcher instead (no sockets).
 The trusted root is ``--root FILE`` (default: ``metadata/1.root.json`` of the
 repository, i.e. trust on first use of version 1, then the spec's root walk).
 ``--cache DIR`` keeps ngclient's trusted metadata between runs (the update path:
-rollback and fast-forward checks against the previous state).
+rollback and fast-forward checks against the previous state). ``--serve`` only
+serves the repository (bench/: one server for both clients). ``ms`` in the
+output: refresh + lookups, and lookups alone, in-process.
 
 Run with the conformance kit's venv:
     PY=$(../shared/tuf-conformance/run.sh --python)
@@ -44,6 +46,7 @@ import shutil
 import sys
 import tempfile
 import threading
+import time
 from collections.abc import Iterator
 from urllib import parse
 
@@ -153,6 +156,7 @@ def run(
                 fetcher=fetcher,
                 config=UpdaterConfig(),
             )
+            started = time.perf_counter()
             updater.refresh()
             ts = updater._trusted_set  # versions only, for the report
             versions = {
@@ -162,8 +166,11 @@ def run(
                 "targets": ts.targets.version,
             }
             out: dict[str, object] = {}
+            lookup_ms = 0.0
             for name in targets:
+                t0 = time.perf_counter()
                 info = updater.get_targetinfo(name)
+                lookup_ms += (time.perf_counter() - t0) * 1000
                 if info is None:
                     out[name] = None
                     continue
@@ -173,7 +180,9 @@ def run(
                     with open(path, "rb") as f:
                         data = f.read()
                 out[name] = target_json(info, data)
-            return {"ok": True, "versions": versions, "targets": out}
+            refresh_ms = (time.perf_counter() - started) * 1000
+            return {"ok": True, "versions": versions, "targets": out, "ms": {"refresh_and_lookup": refresh_ms,
+                                                                               "lookup": lookup_ms}}
     finally:
         shutil.rmtree(work, ignore_errors=True)
 
@@ -187,7 +196,14 @@ def main(argv: list[str]) -> int:
     p.add_argument("--transport", choices=["http", "file"], default="http")
     p.add_argument("--base-url", help="use this server instead of serving --repo (http transport)")
     p.add_argument("--cache", help="ngclient's metadata dir, kept between runs (an update from an older state)")
+    p.add_argument("--serve", action="store_true",
+                   help="only serve --repo on 127.0.0.1 (prints the base URL, runs until stdin closes)")
     a = p.parse_args(argv)
+    if a.serve:
+        with serve(a.repo) as url:
+            print(url, flush=True)
+            sys.stdin.read()
+        return 0
     root = a.root or os.path.join(a.repo, "metadata", "1.root.json")
     if not os.path.isdir(a.repo) or not os.path.isfile(root):
         print(json.dumps({"ok": False, "error": "Usage", "message": "no such repository or root file"}))

@@ -14,12 +14,12 @@ import { generateSigner } from '../../src/crypto/signers.js';
 import {
   metadataFileName,
   openTuf1Repository,
-  type TargetInfo,
   type Tuf1Signer,
+  type Tuf1TargetInfo,
   Tuf1Writer,
   tuf1Signer,
-  writeRepositoryFiles,
-  writeTargetFile,
+  writeTuf1Files,
+  writeTuf1TargetFile,
 } from '../../src/publish/tuf1/index.js';
 
 export interface ExpectedTarget {
@@ -63,12 +63,12 @@ function key(kind: 'ed25519' | 'p256' | 'p384' | 'rsa'): Tuf1Signer {
   }
 }
 
-function expected(info: TargetInfo): ExpectedTarget {
+function expected(info: Tuf1TargetInfo): ExpectedTarget {
   return { length: info.length, hashes: info.hashes, custom: info.custom ?? null };
 }
 
 /** A tag -> manifest target, as the registry-hosted layout records it. */
-function manifestTarget(seed: string): TargetInfo {
+function manifestTarget(seed: string): Tuf1TargetInfo {
   const hex = Buffer.from(enc.encode(seed.padEnd(32, '.')))
     .toString('hex')
     .slice(0, 64);
@@ -88,14 +88,14 @@ export const scenarios: Scenario[] = [
         keys: { root: [r1.key, r2.key], targets: [t.key], snapshot: [s.key], timestamp: [ts.key] },
         thresholds: { root: 2 },
       });
-      const files: Record<string, TargetInfo> = {};
+      const files: Record<string, Tuf1TargetInfo> = {};
       for (const [path, data] of [
         ['hello.txt', 'hello from content-trust\n'],
         ['dir/sub/data.bin', 'binary \u0000\u0001 data'],
         ['ünï/日本.txt', 'non-ascii path'],
         ['empty', ''],
       ] as const) {
-        const info = await writeTargetFile(dir, path, enc.encode(data));
+        const info = await writeTuf1TargetFile(dir, path, enc.encode(data));
         if (path === 'hello.txt')
           info.custom = { note: 'quote" back\\ ctl\u0007 \u2028', n: 3, list: [null, true] };
         w.addTarget(path, info);
@@ -104,7 +104,7 @@ export const scenarios: Scenario[] = [
       const tag = manifestTarget('v1.0');
       w.addTarget('v1.0', tag);
       const { files: out } = w.commit([r1, r2, t, s, ts], { now: Date.now() });
-      await writeRepositoryFiles(dir, out);
+      await writeTuf1Files(dir, out);
       await check({
         label: 'resolve + download',
         targets: [...Object.keys(files), 'missing'],
@@ -156,7 +156,7 @@ export const scenarios: Scenario[] = [
       w.addTarget('shared/x', nested, 'targets/alice/nested');
       w.addTarget('by-prefix', pre, 'hashed');
       w.addTarget('alice-2', unreachable, 'hashed'); // alice-* is claimed by a terminating role first
-      await writeRepositoryFiles(dir, w.commit(all, { now: Date.now() }).files);
+      await writeTuf1Files(dir, w.commit(all, { now: Date.now() }).files);
       const q = ['top', 'release-1', 'alice-1', 'shared/x', 'by-prefix', 'alice-2', 'nope'];
       await check({
         label: 'initial tree',
@@ -177,7 +177,7 @@ export const scenarios: Scenario[] = [
       w.addTarget('release-1', rel2Info, 'targets/releases');
       w.removeTarget('alice-1', 'targets/alice');
       w.removeDelegation('hashed');
-      await writeRepositoryFiles(dir, w.commit(all, { now: Date.now() }).files);
+      await writeTuf1Files(dir, w.commit(all, { now: Date.now() }).files);
       await check({
         label: 'after edits (update from cache)',
         cache: 'deleg',
@@ -213,15 +213,12 @@ export const scenarios: Scenario[] = [
       });
       const a = manifestTarget('a');
       w.addTarget('a', a);
-      await writeRepositoryFiles(dir, w.commit([r[0]!, r[1]!, t1, s1, ts1], { now: Date.now() }).files);
+      await writeTuf1Files(dir, w.commit([r[0]!, r[1]!, t1, s1, ts1], { now: Date.now() }).files);
       await check({ label: 'v1', cache: 'rot', targets: ['a'], expect: { a: expected(a) } });
       // root v2: new root keys (threshold 2 of r1,r2 -> 2 of r2,r3); timestamp key rotated
       w.setRoleKeys('root', [r[1]!.key, r[2]!.key], 2);
       w.setRoleKeys('timestamp', [ts2.key]);
-      await writeRepositoryFiles(
-        dir,
-        w.commit([r[0]!, r[1]!, r[2]!, t1, s1, ts2], { now: Date.now() }).files,
-      );
+      await writeTuf1Files(dir, w.commit([r[0]!, r[1]!, r[2]!, t1, s1, ts2], { now: Date.now() }).files);
       await check({
         label: 'root v2 (cached v1)',
         cache: 'rot',
@@ -235,10 +232,7 @@ export const scenarios: Scenario[] = [
       w.setRoleKeys('snapshot', [s2.key]);
       const b = manifestTarget('b');
       w.addTarget('b', b);
-      await writeRepositoryFiles(
-        dir,
-        w.commit([r[1]!, r[2]!, r[3]!, t2, s2, ts2], { now: Date.now() }).files,
-      );
+      await writeTuf1Files(dir, w.commit([r[1]!, r[2]!, r[3]!, t2, s2, ts2], { now: Date.now() }).files);
       const both = { a: expected(a), b: expected(b) };
       await check({
         label: 'root v3 (cached v2)',
@@ -266,7 +260,7 @@ export const scenarios: Scenario[] = [
       const a = manifestTarget('a');
       w.addTarget('a', a);
       // short lifetimes, as a cron-refreshed repository would have
-      await writeRepositoryFiles(
+      await writeTuf1Files(
         dir,
         w.commit([root, t, s, ts], {
           now: now - 3 * DAY,
@@ -276,7 +270,7 @@ export const scenarios: Scenario[] = [
       await check({ label: 'expired timestamp is refused', targets: ['a'], reject: 'ExpiredMetadataError' });
       const reopened = await openTuf1Repository(dir);
       const res = reopened.refresh([s, ts], { now }); // no root or targets key: not needed
-      await writeRepositoryFiles(dir, res.files);
+      await writeTuf1Files(dir, res.files);
       await check({
         label: 'after refresh',
         targets: ['a'],
@@ -295,10 +289,7 @@ export const scenarios: Scenario[] = [
       const a = manifestTarget('a');
       w.addTarget('a', a);
       // snapshot pins versions only here, so a changed targets file reaches the signature check
-      await writeRepositoryFiles(
-        dir,
-        w.commit([root, t, s, ts], { now: Date.now(), metaHashes: false }).files,
-      );
+      await writeTuf1Files(dir, w.commit([root, t, s, ts], { now: Date.now(), metaHashes: false }).files);
       await check({ label: 'untampered', targets: ['a'], expect: { a: expected(a) } });
       // change a signed field of targets without re-signing
       const name = join(dir, 'metadata', metadataFileName('targets', 1));

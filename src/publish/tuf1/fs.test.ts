@@ -9,10 +9,10 @@ import { staticPassphraseProvider } from '../../keys/passphrase.js';
 import {
   allKeyEntries,
   openTuf1Repository,
-  readRepositoryFiles,
+  readTuf1Files,
   signersFromKeyStore,
-  writeRepositoryFiles,
-  writeTargetFile,
+  writeTuf1Files,
+  writeTuf1TargetFile,
 } from './fs.js';
 import { tuf1KeyOf, tuf1Signer } from './keys.js';
 import { Tuf1Writer } from './writer.js';
@@ -36,13 +36,13 @@ function repo() {
 describe('TUF 1.0 repository directory', () => {
   it('writes metadata/ and targets/ in the layout clients read, and reopens it', async () => {
     const { w, signers } = repo();
-    const info = await writeTargetFile(dir, 'a/b.txt', new TextEncoder().encode('hello'));
+    const info = await writeTuf1TargetFile(dir, 'a/b.txt', new TextEncoder().encode('hello'));
     const sha = createHash('sha256').update('hello').digest('hex');
     expect(info).toEqual({ length: 5, hashes: { sha256: sha } });
     expect(await readFile(join(dir, 'targets/a', `${sha}.b.txt`), 'utf8')).toBe('hello');
     w.addTarget('a/b.txt', info);
     w.addDelegation({ name: 'targets/releases', keys: [signers[1]!.key], paths: ['*'] });
-    await writeRepositoryFiles(dir, w.commit(signers, { now: NOW }).files);
+    await writeTuf1Files(dir, w.commit(signers, { now: NOW }).files);
     expect((await readdir(join(dir, 'metadata'))).sort()).toEqual([
       '1.root.json',
       '1.snapshot.json',
@@ -55,27 +55,27 @@ describe('TUF 1.0 repository directory', () => {
     expect(reopened.targetsOf().targets['a/b.txt']).toEqual(info);
     expect(reopened.targetsRoles.sort()).toEqual(['targets', 'targets/releases']);
     reopened.addTarget('c', info);
-    await writeRepositoryFiles(dir, reopened.commit(signers, { now: NOW }).files);
-    expect(await readRepositoryFiles(dir)).toEqual(new Map([...w.files(), ...reopened.files()]));
-    await expect(writeTargetFile(dir, '../x', new Uint8Array())).rejects.toThrow(/relative/);
+    await writeTuf1Files(dir, reopened.commit(signers, { now: NOW }).files);
+    expect(await readTuf1Files(dir)).toEqual(new Map([...w.files(), ...reopened.files()]));
+    await expect(writeTuf1TargetFile(dir, '../x', new Uint8Array())).rejects.toThrow(/relative/);
   });
 
   it('never overwrites a versioned file with other bytes (a concurrent writer): CONFLICT, timestamp untouched', async () => {
     const a = repo();
-    await writeRepositoryFiles(dir, a.w.commit(a.signers, { now: NOW }).files);
+    await writeTuf1Files(dir, a.w.commit(a.signers, { now: NOW }).files);
     const before = await readFile(join(dir, 'metadata/timestamp.json'));
     // a second, unrelated writer produces other bytes under the same versioned names
     const b = repo();
-    await expect(writeRepositoryFiles(dir, b.w.commit(b.signers, { now: NOW }).files)).rejects.toMatchObject({
+    await expect(writeTuf1Files(dir, b.w.commit(b.signers, { now: NOW }).files)).rejects.toMatchObject({
       code: 'CONFLICT',
     });
     expect(await readFile(join(dir, 'metadata/timestamp.json'))).toEqual(before);
     // the same bytes again are fine (an interrupted write being retried)
-    await writeRepositoryFiles(dir, a.w.files());
+    await writeTuf1Files(dir, a.w.files());
   });
 
   it('refuses file names outside the metadata layout', async () => {
-    await expect(writeRepositoryFiles(dir, new Map([['../evil.json', new Uint8Array()]]))).rejects.toThrow(
+    await expect(writeTuf1Files(dir, new Map([['../evil.json', new Uint8Array()]]))).rejects.toThrow(
       /refusing/,
     );
     await writeFile(join(dir, 'x'), '');

@@ -28,7 +28,7 @@ import { LocalError } from '../../errors.js';
 import type { KeyStore } from '../../keys/keystore.js';
 import { writeFileAtomic } from '../../storage/atomic.js';
 import { notaryKeyIdOf, type Tuf1KeyJson, type Tuf1Signer, tuf1Signer } from './keys.js';
-import type { TargetInfo, Tuf1Writer } from './writer.js';
+import type { Tuf1TargetInfo, Tuf1Writer } from './writer.js';
 import { Tuf1Writer as Writer } from './writer.js';
 
 /** Largest metadata file the adapter reads back (the client's default targets limit). */
@@ -41,7 +41,7 @@ function io(message: string, cause?: unknown): LocalError {
 }
 
 /** The metadata files of a repository directory (`<dir>/metadata/*.json`). */
-export async function readRepositoryFiles(dir: string): Promise<Map<string, Uint8Array>> {
+export async function readTuf1Files(dir: string): Promise<Map<string, Uint8Array>> {
   const metaDir = join(dir, 'metadata');
   let names: string[];
   try {
@@ -64,7 +64,7 @@ export async function readRepositoryFiles(dir: string): Promise<Map<string, Uint
 
 /** Opens the repository in `dir` for editing. */
 export async function openTuf1Repository(dir: string): Promise<Tuf1Writer> {
-  return Writer.fromFiles(await readRepositoryFiles(dir));
+  return Writer.fromFiles(await readTuf1Files(dir));
 }
 
 async function readIfExists(path: string): Promise<Uint8Array | undefined> {
@@ -84,10 +84,7 @@ function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
  * Writes metadata files (a commit's `files`, or `writer.files()`) into
  * `<dir>/metadata`, versioned names first and `timestamp.json` last.
  */
-export async function writeRepositoryFiles(
-  dir: string,
-  files: ReadonlyMap<string, Uint8Array>,
-): Promise<void> {
+export async function writeTuf1Files(dir: string, files: ReadonlyMap<string, Uint8Array>): Promise<void> {
   const metaDir = join(dir, 'metadata');
   await mkdir(metaDir, { recursive: true, mode: 0o755 });
   const names = [...files.keys()];
@@ -121,7 +118,11 @@ export async function writeRepositoryFiles(
  * Stores a target file as `<dir>/targets/<dirs>/<sha256>.<basename>` (the
  * name consistent-snapshot clients download) and returns its target info.
  */
-export async function writeTargetFile(dir: string, path: string, data: Uint8Array): Promise<TargetInfo> {
+export async function writeTuf1TargetFile(
+  dir: string,
+  path: string,
+  data: Uint8Array,
+): Promise<Tuf1TargetInfo> {
   const segs = path.split('/');
   if (segs.some((s) => s === '' || s === '.' || s === '..'))
     throw new LocalError(

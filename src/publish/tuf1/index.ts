@@ -3,33 +3,41 @@
 export {
   allKeyEntries,
   openTuf1Repository,
-  readRepositoryFiles,
+  readTuf1Files,
   signersFromKeyStore,
-  writeRepositoryFiles,
-  writeTargetFile,
+  writeTuf1Files,
+  writeTuf1TargetFile,
 } from './fs.js';
 export {
   notaryKeyIdOf,
-  type Tuf1Key,
   type Tuf1KeyJson,
+  type Tuf1PublicKey,
   type Tuf1Scheme,
   type Tuf1Signer,
-  tuf1KeyId,
   tuf1KeyJson,
   tuf1KeyOf,
   tuf1Signer,
 } from './keys.js';
 export { formatExpires, metadataFileName, quoteRole, SPEC_VERSION } from './model.js';
 export {
-  type CommitOptions,
+  generateTuf1Key,
+  initTuf1Repository,
+  refreshTuf1Repository,
+  type Tuf1InitRepositoryOptions,
+  type Tuf1InitResult,
+  type Tuf1RepositoryOptions,
+  updateTuf1Repository,
+} from './repository.js';
+export {
   type CommitResult,
-  type DelegationSpec,
   encodeEnvelope,
-  type InitOptions,
-  type RefreshOptions,
-  type RefreshResult,
-  type TargetInfo,
   TUF1_DEFAULT_EXPIRY_MS,
   TUF1_DEFAULT_RENEW_WITHIN_MS,
+  type Tuf1CommitOptions,
+  type Tuf1DelegationSpec,
+  type Tuf1InitOptions,
+  type Tuf1RefreshOptions,
+  type Tuf1RefreshResult,
+  type Tuf1TargetInfo,
   Tuf1Writer,
 } from './writer.js';

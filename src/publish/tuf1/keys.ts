@@ -18,18 +18,18 @@
  * maps a TUF 1.0 key back to its key file.
  */
 import { constants, createPublicKey, sign as nodeSign } from 'node:crypto';
-import { sha256 } from '../../crypto/backend.js';
 import { publicKeyFromBytes } from '../../crypto/keys.js';
 import type { PrivateKeyHandle } from '../../crypto/signers.js';
-import { fromHex, toHex } from '../../crypto/util.js';
-import { canonicalBytes } from '../../encoding/canonical.js';
-import { FormatError } from '../../errors.js';
+import { tuf1KeyId as computeTuf1KeyId } from '../../crypto/tuf1.js';
+import { fromHex } from '../../crypto/util.js';
+import { olpcCanonicalBytes } from '../../encoding/olpc.js';
 import { decodePem, encodePem } from '../../encoding/pem.js';
+import { FormatError } from '../../errors.js';
 
 export type Tuf1Scheme = 'ed25519' | 'ecdsa-sha2-nistp256' | 'ecdsa-sha2-nistp384' | 'rsassa-pss-sha256';
 
 /** A public key as TUF 1.0 metadata lists it (plus its id). Unknown fields are not part of the id. */
-export interface Tuf1Key {
+export interface Tuf1PublicKey {
   readonly keyid: string;
   readonly keytype: 'ed25519' | 'ecdsa' | 'rsa';
   readonly scheme: Tuf1Scheme;
@@ -47,18 +47,18 @@ export interface Tuf1KeyJson {
 
 /** Something that signs for one TUF 1.0 key; private material stays inside. */
 export interface Tuf1Signer {
-  readonly key: Tuf1Key;
+  readonly key: Tuf1PublicKey;
   /** Raw signature bytes over `message` (hex-encoded into metadata by the writer). */
   sign(message: Uint8Array): Uint8Array;
 }
 
-export function tuf1KeyJson(key: Tuf1Key): Tuf1KeyJson {
+export function tuf1KeyJson(key: Tuf1PublicKey): Tuf1KeyJson {
   return { keytype: key.keytype, scheme: key.scheme, keyval: { public: key.public } };
 }
 
-/** securesystemslib's `compute_default_keyid`. */
-export function tuf1KeyId(keytype: string, scheme: string, publicValue: string): string {
-  return toHex(sha256(canonicalBytes({ keytype, scheme, keyval: { public: publicValue } })));
+/** securesystemslib's `compute_default_keyid` (the dialect's key id rule, crypto/tuf1.ts). */
+function keyIdOf(keytype: string, scheme: string, publicValue: string): string {
+  return computeTuf1KeyId({ keytype, scheme, keyval: { public: publicValue } }, olpcCanonicalBytes);
 }
 
 function bytesOf(b: Buffer): Uint8Array {
@@ -71,8 +71,8 @@ function spkiPem(handle: PrivateKeyHandle): string {
 }
 
 /** How `handle` is listed in TUF 1.0 metadata. */
-export function tuf1KeyOf(handle: PrivateKeyHandle): Tuf1Key {
-  let keytype: Tuf1Key['keytype'];
+export function tuf1KeyOf(handle: PrivateKeyHandle): Tuf1PublicKey {
+  let keytype: Tuf1PublicKey['keytype'];
   let scheme: Tuf1Scheme;
   let pub: string;
   switch (handle.algorithm) {
@@ -104,7 +104,7 @@ export function tuf1KeyOf(handle: PrivateKeyHandle): Tuf1Key {
     default:
       throw new FormatError('BAD_KEY', `cannot use a ${String(handle.algorithm)} key for TUF 1.0`);
   }
-  return Object.freeze({ keyid: tuf1KeyId(keytype, scheme, pub), keytype, scheme, public: pub });
+  return Object.freeze({ keyid: keyIdOf(keytype, scheme, pub), keytype, scheme, public: pub });
 }
 
 /** A TUF 1.0 signer over one of our private keys (see the table above). */
@@ -139,7 +139,7 @@ export function tuf1Signer(handle: PrivateKeyHandle): Tuf1Signer {
  * The Notary-style key id of a TUF 1.0 key (what key files in the trust dir
  * are named after), or undefined when the key is not one we can hold.
  */
-export function notaryKeyIdOf(key: Pick<Tuf1Key, 'keytype' | 'public'>): string | undefined {
+export function notaryKeyIdOf(key: Pick<Tuf1PublicKey, 'keytype' | 'public'>): string | undefined {
   try {
     if (key.keytype === 'ed25519') {
       if (!/^[0-9a-f]{64}$/.test(key.public)) return undefined;

@@ -3,11 +3,11 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { generateSigner } from '../../crypto/signers.js';
-import { canonicalBytes } from '../../encoding/canonical.js';
+import { olpcCanonicalBytes as canonicalBytes } from '../../encoding/olpc.js';
 import { LocalError } from '../../errors.js';
 import { type Tuf1KeyJson, type Tuf1Signer, tuf1Signer } from './keys.js';
 import type { RootSigned, SnapshotSigned, TargetsSigned, TimestampSigned } from './model.js';
-import { type TargetInfo, Tuf1Writer } from './writer.js';
+import { type Tuf1TargetInfo, Tuf1Writer } from './writer.js';
 
 const DAY = 24 * 3600_000;
 const NOW = Date.UTC(2026, 10, 29, 5, 0, 0);
@@ -75,7 +75,7 @@ function k(kind: 'ed25519' | 'p256' | 'p384' | 'rsa' = 'ed25519'): Tuf1Signer {
   return tuf1Signer(generateSigner('ecdsa', kind === 'p384' ? { curve: 'P-384' } : {}));
 }
 
-function target(n: number): TargetInfo {
+function target(n: number): Tuf1TargetInfo {
   return { length: n, hashes: { sha256: createHash('sha256').update(String(n)).digest('hex') } };
 }
 
@@ -318,6 +318,20 @@ describe('Tuf1Writer.fromFiles', () => {
     const env = parse<TargetsSigned>(files.get('1.targets.json'));
     (env.signed as Record<string, unknown>)['x-vendor'] = { keep: [1, 'two'] };
     (env.signed.targets.a as Record<string, unknown>)['x-file'] = true;
+    const tampered = new TextEncoder().encode(JSON.stringify(env));
+    files.set('1.targets.json', tampered);
+    // nobody signed that: refused, unless verification is explicitly off
+    expect(() => Tuf1Writer.fromFiles(files)).toThrow(/1.targets.json has 0 valid signatures, 1 needed/);
+    expect(Tuf1Writer.fromFiles(files, { verify: false }).targetsOf().targets.a).toMatchObject({
+      'x-file': true,
+    });
+    // signed by the targets key (as another TUF implementation would write it): loads and is kept
+    env.signatures = [
+      {
+        keyid: keys.targets.key.keyid,
+        sig: Buffer.from(keys.targets.sign(canonicalBytes(env.signed))).toString('hex'),
+      },
+    ];
     files.set('1.targets.json', new TextEncoder().encode(JSON.stringify(env)));
     const reopened = Tuf1Writer.fromFiles(files);
     expect(reopened.targetsOf().targets.a).toMatchObject({ 'x-file': true });
@@ -344,6 +358,11 @@ describe('Tuf1Writer.fromFiles', () => {
     const swapped = new Map(files);
     swapped.set('2.root.json', files.get('1.root.json')!);
     expect(() => Tuf1Writer.fromFiles(swapped)).toThrow(/2.root.json holds version 1/);
+    const foreign = newRepo();
+    foreign.w.commit(foreign.all, { now: NOW });
+    const mixed = new Map(files);
+    mixed.set('timestamp.json', foreign.w.files().get('timestamp.json')!);
+    expect(() => Tuf1Writer.fromFiles(mixed)).toThrow(/timestamp.json has 0 valid signatures/);
   });
 
   it('opens the repository python-tuf wrote (vectors/tuf1/repository): every reachable role, hash bins too', () => {
@@ -351,7 +370,7 @@ describe('Tuf1Writer.fromFiles', () => {
     const files = new Map(
       readdirSync(dir).map((n) => [n, new Uint8Array(readFileSync(join(dir, n)))] as const),
     );
-    const w = Tuf1Writer.fromFiles(files);
+    const w = Tuf1Writer.fromFiles(files); // every signature threshold checked, python-tuf's signatures
     expect(w.root.version).toBe(3);
     expect(w.targetsRoles.sort()).toEqual(
       [

@@ -24,12 +24,25 @@
  *   const { files } = w.commit(signers, { now: Date.now() });
  *   // later: Tuf1Writer.fromFiles(files) ...
  */
+import { createHash } from 'node:crypto';
 import { sha256 } from '../../crypto/backend.js';
+import { type Tuf1Key as ParsedTuf1Key, verifyTuf1Signature } from '../../crypto/tuf1.js';
 import { toHex } from '../../crypto/util.js';
-import { canonicalBytes, sortedKeys } from '../../encoding/canonical.js';
-import { FormatError, LocalError } from '../../errors.js';
-import { parseJsonBytes, setOwn } from '../../metadata/parse.js';
-import { type Tuf1Key, type Tuf1KeyJson, type Tuf1Signer, tuf1KeyJson } from './keys.js';
+import { sortedKeys } from '../../encoding/canonical.js';
+import { olpcCanonicalBytes } from '../../encoding/olpc.js';
+import { FormatError, LocalError, VerificationError } from '../../errors.js';
+import { setOwn } from '../../metadata/parse.js';
+import {
+  delegationFor,
+  parseTuf1,
+  type Tuf1Metadata,
+  type Tuf1RoleKeys,
+  type Tuf1Root,
+  type Tuf1Snapshot,
+  type Tuf1Targets,
+  type Tuf1Timestamp,
+} from '../../metadata/tuf1.js';
+import { type Tuf1KeyJson, type Tuf1PublicKey, type Tuf1Signer, tuf1KeyJson } from './keys.js';
 import {
   type AnySigned,
   type DelegatedRoleJson,
@@ -78,27 +91,27 @@ const MAX_TARGET_PATH = 4096;
 const MAX_THRESHOLD = 256;
 
 export interface RoleKeys {
-  keys: readonly Tuf1Key[];
+  keys: readonly Tuf1PublicKey[];
   /** Default 1. */
   threshold?: number;
 }
 
-export interface InitOptions {
+export interface Tuf1InitOptions {
   /** Public keys of the four top-level roles (the root key stays offline; only its signer is needed to commit). */
-  keys: Record<TopLevelRoleName, readonly Tuf1Key[]>;
+  keys: Record<TopLevelRoleName, readonly Tuf1PublicKey[]>;
   thresholds?: Partial<Record<TopLevelRoleName, number>>;
 }
 
-export interface TargetInfo {
+export interface Tuf1TargetInfo {
   length: number;
   /** Hex digests; at least `sha256`. */
   hashes: Record<string, string>;
   custom?: unknown;
 }
 
-export interface DelegationSpec {
+export interface Tuf1DelegationSpec {
   name: string;
-  keys: readonly Tuf1Key[];
+  keys: readonly Tuf1PublicKey[];
   threshold?: number;
   /** Glob patterns (spec 4.5); exactly one of `paths` / `pathHashPrefixes`. */
   paths?: readonly string[];
@@ -106,7 +119,7 @@ export interface DelegationSpec {
   terminating?: boolean;
 }
 
-export interface CommitOptions {
+export interface Tuf1CommitOptions {
   /** Wall-clock time in ms (the core never reads the clock). */
   now: number;
   /** Lifetimes of what this commit signs (defaults: TUF1_DEFAULT_EXPIRY_MS). */
@@ -115,7 +128,7 @@ export interface CommitOptions {
   metaHashes?: boolean;
 }
 
-export interface RefreshOptions extends CommitOptions {
+export interface Tuf1RefreshOptions extends Tuf1CommitOptions {
   renewWithin?: Partial<Record<Exclude<ExpiryKind, 'timestamp'>, number>>;
 }
 
@@ -126,7 +139,7 @@ export interface CommitResult {
   readonly signed: ReadonlyMap<string, number>;
 }
 
-export interface RefreshResult extends CommitResult {
+export interface Tuf1RefreshResult extends CommitResult {
   /** Roles that expire within their renew window but could not be re-signed (no key), with their expiry. */
   readonly expiring: ReadonlyMap<string, string>;
 }
@@ -152,7 +165,7 @@ function checkThreshold(threshold: number, keys: number, what: string): void {
     throw usage(`${what}: threshold ${threshold} needs at least ${threshold} keys, got ${keys}`);
 }
 
-function uniqueKeys(keys: readonly Tuf1Key[], what: string): Tuf1Key[] {
+function uniqueKeys(keys: readonly Tuf1PublicKey[], what: string): Tuf1PublicKey[] {
   const seen = new Set<string>();
   for (const k of keys) {
     if (seen.has(k.keyid)) throw usage(`${what}: key ${k.keyid.slice(0, 7)} listed twice`);
@@ -177,7 +190,7 @@ function checkTargetPath(path: string): void {
     throw usage(`target path ${JSON.stringify(path)} must be relative without empty, '.' or '..' segments`);
 }
 
-function checkTargetInfo(info: TargetInfo): TargetFileJson {
+function checkTargetInfo(info: Tuf1TargetInfo): TargetFileJson {
   if (!Number.isSafeInteger(info.length) || info.length < 0)
     throw usage('target length must be a non-negative integer');
   const hashes: Record<string, string> = {};
@@ -191,7 +204,7 @@ function checkTargetInfo(info: TargetInfo): TargetFileJson {
     throw usage('target needs a sha256 hash (64 hex)');
   const out: TargetFileJson = { length: info.length, hashes };
   if (info.custom !== undefined) {
-    canonicalBytes(info.custom); // must be canonical-JSON encodable (no floats)
+    olpcCanonicalBytes(info.custom); // must be canonical-JSON encodable (no floats)
     out.custom = clone(info.custom);
   }
   return out;
@@ -228,7 +241,7 @@ export function encodeEnvelope(signed: AnySigned, signatures: readonly Signature
 
 /** Signs `signed` with every signer whose key id is in `keyids` (ordered by key id). */
 function signWith(signed: AnySigned, keyids: Iterable<string>, signers: ReadonlyMap<string, Tuf1Signer>) {
-  const message = canonicalBytes(signed);
+  const message = olpcCanonicalBytes(signed);
   const sigs: SignatureJson[] = [];
   for (const id of [...new Set(keyids)].sort()) {
     const s = signers.get(id);
@@ -268,37 +281,47 @@ function badRepo(message: string, role?: string): FormatError {
   );
 }
 
-/** Parses one of our metadata files (structure only: the caller verified the repository or wrote it). */
-function parseDoc<T extends AnySigned>(bytes: Uint8Array, role: string, type: T['_type']): SignedDoc<T> {
-  const v = parseJsonBytes(bytes, role);
-  if (typeof v !== 'object' || v === null || Array.isArray(v))
-    throw badRepo('metadata must be an object', role);
-  const env = v as Json;
-  const signed = env.signed as Json | undefined;
-  if (typeof signed !== 'object' || signed === null || Array.isArray(signed))
-    throw badRepo('no signed object', role);
-  if (signed._type !== type)
-    throw badRepo(`${role} has _type ${JSON.stringify(signed._type)}, not ${type}`, role);
-  if (!Number.isSafeInteger(signed.version) || (signed.version as number) < 1)
-    throw badRepo('bad version', role);
-  if (typeof signed.expires !== 'string') throw badRepo('bad expires', role);
-  if (!Array.isArray(env.signatures)) throw badRepo('signatures must be an array', role);
-  return { signed: signed as T, signatures: env.signatures as SignatureJson[], bytes };
+export interface FromFilesOptions {
+  /**
+   * Check every signature threshold on load (default true): root N by root
+   * N-1 and itself, timestamp/snapshot/targets by root, delegated roles by
+   * their parent. A writer must not re-sign content nobody signed.
+   * The lowest root version present is trusted as given (pin it elsewhere).
+   */
+  verify?: boolean;
 }
 
-function checkRoot(doc: SignedDoc<RootSigned>): void {
-  const s = doc.signed;
-  if (typeof s.keys !== 'object' || s.keys === null) throw badRepo('root has no keys', 'root');
-  for (const r of TOP_LEVEL) {
-    const role = s.roles?.[r];
-    if (!role || !Array.isArray(role.keyids) || !Number.isSafeInteger(role.threshold))
-      throw badRepo(`root lists no ${r} role`, 'root');
+/** Parses one metadata file strictly, with the dialect's parser (metadata/tuf1.ts). */
+function parseDoc<T extends AnySigned>(
+  bytes: Uint8Array,
+  role: string,
+  type: T['_type'],
+): { doc: SignedDoc<T>; parsed: Tuf1Metadata } {
+  const parsed = parseTuf1(bytes, type as 'root', role) as Tuf1Metadata;
+  const signatures = parsed.tufSignatures.map((x) => ({ keyid: x.keyid, sig: toHex(x.sig) }));
+  return { doc: { signed: parsed.signed as unknown as T, signatures, bytes }, parsed };
+}
+
+/** Distinct keys of `role` whose signatures over `m` verify must reach its threshold. */
+function checkThresholdOf(
+  m: Tuf1Metadata,
+  keys: ReadonlyMap<string, ParsedTuf1Key>,
+  role: Tuf1RoleKeys,
+  what: string,
+): void {
+  const message = m.canonicalBytes();
+  const good = new Set<string>();
+  for (const sig of m.tufSignatures) {
+    const key = role.keyids.includes(sig.keyid) ? keys.get(sig.keyid) : undefined;
+    if (key && !good.has(key.identity) && verifyTuf1Signature(key, sig.sig, message)) good.add(key.identity);
   }
-  if (s.consistent_snapshot !== true)
-    throw badRepo(
-      'only consistent-snapshot repositories can be written (consistent_snapshot is not true)',
-      'root',
+  if (good.size < role.threshold) {
+    throw new VerificationError(
+      'THRESHOLD',
+      `TUF 1.0 repository: ${what} has ${good.size} valid signatures, ${role.threshold} needed`,
+      { role: m.role, version: m.version, expected: String(role.threshold), actual: String(good.size) },
     );
+  }
 }
 
 /**
@@ -322,7 +345,7 @@ export class Tuf1Writer {
   private constructor() {}
 
   /** A new repository (nothing committed yet): root v1 and empty targets are signed by the first commit. */
-  static init(options: InitOptions): Tuf1Writer {
+  static init(options: Tuf1InitOptions): Tuf1Writer {
     const w = new Tuf1Writer();
     const keys: Record<string, Tuf1KeyJson> = {};
     const roles = {} as Record<TopLevelRoleName, RoleJson>;
@@ -353,7 +376,9 @@ export class Tuf1Writer {
    */
   static fromFiles(
     files: ReadonlyMap<string, Uint8Array> | Iterable<readonly [string, Uint8Array]>,
+    options: FromFilesOptions = {},
   ): Tuf1Writer {
+    const verify = options.verify ?? true;
     const map = files instanceof Map ? (files as ReadonlyMap<string, Uint8Array>) : new Map(files);
     const w = new Tuf1Writer();
     const rootVersions = [...map.keys()]
@@ -362,48 +387,73 @@ export class Tuf1Writer {
       .map(Number)
       .sort((a, b) => a - b);
     if (rootVersions.length === 0) throw badRepo('no N.root.json file', 'root');
+    let root: Tuf1Root | undefined;
     for (const v of rootVersions) {
-      const doc = parseDoc<RootSigned>(map.get(`${v}.root.json`) as Uint8Array, 'root', 'root');
-      if (doc.signed.version !== v)
-        throw badRepo(`${v}.root.json holds version ${doc.signed.version}`, 'root');
-      checkRoot(doc);
+      const { doc, parsed } = parseDoc<RootSigned>(map.get(`${v}.root.json`) as Uint8Array, 'root', 'root');
+      const next = parsed as Tuf1Root;
+      if (next.version !== v) throw badRepo(`${v}.root.json holds version ${next.version}`, 'root');
+      if (root && v !== root.version + 1)
+        throw badRepo(`root versions jump from ${root.version} to ${v}`, 'root');
+      if (verify) {
+        if (root)
+          checkThresholdOf(
+            next,
+            root.body.keys,
+            root.body.roles.root,
+            `${v}.root.json (by root ${root.version})`,
+          );
+        checkThresholdOf(next, next.body.keys, next.body.roles.root, `${v}.root.json`);
+      }
       w.#roots.push(doc);
+      root = next;
     }
+    const current = root as Tuf1Root;
+    if (!current.body.consistentSnapshot)
+      throw badRepo(
+        'only consistent-snapshot repositories can be written (consistent_snapshot is not true)',
+        'root',
+      );
+    const rootKeys = current.body.keys;
     const tsBytes = map.get('timestamp.json');
     if (tsBytes === undefined) throw badRepo('no timestamp.json', 'timestamp');
-    w.#timestamp = parseDoc<TimestampSigned>(tsBytes, 'timestamp', 'timestamp');
-    const snapMeta = w.#timestamp.signed.meta?.['snapshot.json'];
-    if (!snapMeta || !Number.isSafeInteger(snapMeta.version))
-      throw badRepo('timestamp lists no snapshot.json', 'timestamp');
+    const ts = parseDoc<TimestampSigned>(tsBytes, 'timestamp', 'timestamp');
+    if (verify) checkThresholdOf(ts.parsed, rootKeys, current.body.roles.timestamp, 'timestamp.json');
+    w.#timestamp = ts.doc;
+    const snapMeta = (ts.parsed as Tuf1Timestamp).body.snapshotMeta;
     const snapName = metadataFileName('snapshot', snapMeta.version);
     const snapBytes = map.get(snapName);
     if (snapBytes === undefined) throw badRepo(`missing ${snapName}`, 'snapshot');
     checkPinned(snapBytes, snapMeta, snapName);
-    w.#snapshot = parseDoc<SnapshotSigned>(snapBytes, 'snapshot', 'snapshot');
-    const listed = new Map<string, MetaFileJson>();
-    for (const [entry, meta] of Object.entries(w.#snapshot.signed.meta ?? {})) {
-      if (!entry.endsWith('.json') || !Number.isSafeInteger(meta?.version))
-        throw badRepo(`bad snapshot entry ${JSON.stringify(entry)}`, 'snapshot');
-      listed.set(entry.slice(0, -'.json'.length), meta);
-    }
+    const snap = parseDoc<SnapshotSigned>(snapBytes, 'snapshot', 'snapshot');
+    if (snap.parsed.version !== snapMeta.version)
+      throw badRepo(`${snapName} holds version ${snap.parsed.version}`);
+    if (verify) checkThresholdOf(snap.parsed, rootKeys, current.body.roles.snapshot, snapName);
+    w.#snapshot = snap.doc;
+    const listed = (snap.parsed as Tuf1Snapshot).body.meta;
     // Load the roles reachable from `targets`; snapshot may also list retired roles (removed
     // delegations stay listed, spec 5.5.5), whose files need not be there.
-    const queue = ['targets'];
-    for (let role = queue.shift(); role !== undefined; role = queue.shift()) {
-      if (w.#targets.has(role)) continue;
-      const meta = listed.get(role);
+    const queue: { role: string; keys: ReadonlyMap<string, ParsedTuf1Key>; entry: Tuf1RoleKeys }[] = [
+      { role: 'targets', keys: rootKeys, entry: current.body.roles.targets },
+    ];
+    for (let item = queue.shift(); item !== undefined; item = queue.shift()) {
+      const { role } = item;
+      if (w.#targets.has(role)) throw badRepo(`role ${role} is delegated twice`, role);
+      const meta = listed.get(`${role}.json`);
       if (!meta) throw badRepo(`snapshot does not list ${role}.json`, 'snapshot');
       const name = metadataFileName(role, meta.version);
       const bytes = map.get(name);
       if (bytes === undefined) throw badRepo(`missing ${name}`, role);
       checkPinned(bytes, meta, name);
-      const doc = parseDoc<TargetsSigned>(bytes, role, 'targets');
-      if (doc.signed.version !== meta.version)
-        throw badRepo(`${name} holds version ${doc.signed.version}`, role);
-      w.#targets.set(role, doc);
-      queue.push(...delegatedNames(doc.signed.delegations));
+      const t = parseDoc<TargetsSigned>(bytes, role, 'targets');
+      if (t.parsed.version !== meta.version) throw badRepo(`${name} holds version ${t.parsed.version}`, role);
+      if (verify) checkThresholdOf(t.parsed, item.keys, item.entry, name);
+      w.#targets.set(role, t.doc);
+      const d = (t.parsed as Tuf1Targets).body.delegations;
+      for (const child of delegatedNames(t.doc.signed.delegations)) {
+        const entry = delegationFor(d, child);
+        if (d && entry) queue.push({ role: child, keys: d.keys, entry });
+      }
     }
-    if (!w.#targets.has('targets')) throw badRepo('snapshot lists no targets.json', 'snapshot');
     return w;
   }
 
@@ -433,6 +483,41 @@ export class Tuf1Writer {
     return d;
   }
 
+  /**
+   * Key entries the next `commit()` signs with (pending edits included): a
+   * new root's and the previous root's keys, the keys of every changed
+   * targets role, snapshot's when it is due, timestamp's always. Lets a
+   * caller unlock only the keys it needs (the offline root key only when
+   * root changes).
+   */
+  keysNeeded(): Map<string, Tuf1KeyJson> {
+    const out = new Map<string, Tuf1KeyJson>();
+    const root = this.root;
+    const add = (ids: readonly string[], keys: Readonly<Record<string, Tuf1KeyJson>> | undefined) => {
+      for (const id of ids) {
+        const key = keys?.[id];
+        if (key) out.set(id, key);
+      }
+    };
+    if (this.#draftRoot) {
+      add(root.roles.root.keyids, root.keys);
+      const prev = this.#roots.at(-1)?.signed;
+      if (prev) add(prev.roles.root.keyids, prev.keys);
+    }
+    for (const name of this.#draftTargets.keys()) {
+      if (name === 'targets') add(root.roles.targets.keyids, root.keys);
+      else {
+        const parent = this.#parentOf(name);
+        const d = parent === undefined ? undefined : this.targetsOf(parent).delegations;
+        add(d?.roles.find((r) => r.name === name)?.keyids ?? [], d?.keys);
+      }
+    }
+    if (!this.#snapshot || this.#draftTargets.size > 0 || this.#removedRoles.size > 0 || this.#resignSnapshot)
+      add(root.roles.snapshot.keyids, root.keys);
+    add(root.roles.timestamp.keyids, root.keys);
+    return out;
+  }
+
   /** Whether there are uncommitted edits. */
   get dirty(): boolean {
     return (
@@ -458,7 +543,7 @@ export class Tuf1Writer {
   // Edits
 
   /** Adds or replaces a target in `role` (default `targets`). */
-  addTarget(path: string, info: TargetInfo, role = 'targets'): void {
+  addTarget(path: string, info: Tuf1TargetInfo, role = 'targets'): void {
     checkTargetPath(path);
     const file = checkTargetInfo(info);
     setOwn(this.#editTargets(role).targets, path, file);
@@ -476,7 +561,7 @@ export class Tuf1Writer {
    * empty, or updates an existing delegation (keys, threshold, paths,
    * terminating; the role's targets are kept and it is re-signed).
    */
-  addDelegation(spec: DelegationSpec, parent = 'targets'): void {
+  addDelegation(spec: Tuf1DelegationSpec, parent = 'targets'): void {
     checkRoleName(spec.name);
     const keys = uniqueKeys(spec.keys, spec.name);
     const threshold = spec.threshold ?? 1;
@@ -549,7 +634,7 @@ export class Tuf1Writer {
    * signed by the old and the new root keys; a new targets/snapshot/timestamp
    * key re-signs its role.
    */
-  setRoleKeys(role: TopLevelRoleName, keys: readonly Tuf1Key[], threshold = 1): void {
+  setRoleKeys(role: TopLevelRoleName, keys: readonly Tuf1PublicKey[], threshold = 1): void {
     if (!(TOP_LEVEL as readonly string[]).includes(role)) throw usage(`${role} is not a top-level role`);
     const list = uniqueKeys(keys, role);
     checkThreshold(threshold, list.length, `${role} role`);
@@ -580,7 +665,7 @@ export class Tuf1Writer {
    * timestamp) with `signers`, returns the new files and makes them the
    * committed state. On a missing key nothing changes (LocalError KEY_NOT_FOUND).
    */
-  commit(signers: Iterable<Tuf1Signer>, options: CommitOptions): CommitResult {
+  commit(signers: Iterable<Tuf1Signer>, options: Tuf1CommitOptions): CommitResult {
     const keys = signerMap(signers);
     const now = options.now;
     if (!Number.isFinite(now)) throw usage('commit needs the current time');
@@ -702,7 +787,7 @@ export class Tuf1Writer {
    * root threshold is available). Roles that need renewal but cannot be
    * re-signed are reported in `expiring`.
    */
-  refresh(signers: Iterable<Tuf1Signer>, options: RefreshOptions): RefreshResult {
+  refresh(signers: Iterable<Tuf1Signer>, options: Tuf1RefreshOptions): Tuf1RefreshResult {
     const list = [...signers];
     const keys = signerMap(list);
     const within = { ...TUF1_DEFAULT_RENEW_WITHIN_MS, ...options.renewWithin };
@@ -819,10 +904,16 @@ function pruneKeys(d: DelegationsJson): void {
   for (const id of Object.keys(d.keys)) if (!used.has(id)) delete d.keys[id];
 }
 
-function checkPinned(bytes: Uint8Array, meta: MetaFileJson, name: string): void {
+function checkPinned(
+  bytes: Uint8Array,
+  meta: { length?: number; hashes?: Readonly<Record<string, string>> },
+  name: string,
+): void {
   if (meta.length !== undefined && meta.length !== bytes.length)
     throw badRepo(`${name} has another length than listed`);
-  const want = meta.hashes?.sha256;
-  if (want !== undefined && want !== toHex(sha256(bytes)))
-    throw badRepo(`${name} has another sha256 than listed`);
+  for (const [alg, want] of Object.entries(meta.hashes ?? {})) {
+    if (alg !== 'sha256' && alg !== 'sha384' && alg !== 'sha512') continue;
+    if (want !== createHash(alg).update(bytes).digest('hex'))
+      throw badRepo(`${name} has another ${alg} than listed`);
+  }
 }
