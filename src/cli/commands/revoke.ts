@@ -5,7 +5,7 @@ import { registryServerFor, revokeRegistryTag } from '../../publish/registry.js'
 import { revokeTag } from '../../publish/workflows.js';
 import { bool, parseArgs } from '../args.js';
 import { SERVER_FLAGS } from '../options.js';
-import { printJson, reportError } from '../output.js';
+import { printJson, printText, reportError } from '../output.js';
 import { publishOptionsFrom } from '../publish-options.js';
 
 const USAGE = 'trust revoke IMAGE[:TAG] [OPTIONS]';
@@ -39,7 +39,7 @@ export async function run(argv: string[]): Promise<number> {
     }
     const res = await revokeTag(args.positionals[0]!, opts);
     if (bool(args, 'json')) printJson(res);
-    else process.stdout.write(`Revoked ${res.removed.join(', ')}\n`);
+    else printText(`Revoked ${res.removed.join(', ')}\n`);
     return 0;
   } catch (e) {
     return reportError(e, USAGE);

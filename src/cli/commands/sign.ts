@@ -6,7 +6,7 @@ import { type SignedTag, signTags, type TagToSign } from '../../publish/workflow
 import { parseReference } from '../../reference.js';
 import { bool, parseArgs, str } from '../args.js';
 import { SERVER_FLAGS } from '../options.js';
-import { printJson, reportError } from '../output.js';
+import { printJson, printText, reportError } from '../output.js';
 import { publishOptionsFrom } from '../publish-options.js';
 
 const USAGE = 'trust sign IMAGE:TAG... [OPTIONS]';
@@ -85,16 +85,15 @@ export async function run(argv: string[]): Promise<number> {
         initIfMissing: true,
         onProgress:
           tty && tags.length > 1
-            ? (d, n) => process.stderr.write(`\rresolving digests ${d}/${n}`)
+            ? // terminal-safe: our own progress line, numbers only
+              (d, n) => process.stderr.write(`\rresolving digests ${d}/${n}`)
             : undefined,
       });
       if (tty && tags.length > 1) process.stderr.write('\n');
       all.push(...signed);
     }
     if (bool(args, 'json')) printJson(all);
-    else
-      for (const s of all)
-        process.stdout.write(`Signed ${s.reference} ${s.digest} (${s.roles.join(', ')})\n`);
+    else for (const s of all) printText(`Signed ${s.reference} ${s.digest} (${s.roles.join(', ')})\n`);
     return 0;
   } catch (e) {
     return reportError(e, USAGE);
