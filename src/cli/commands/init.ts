@@ -33,7 +33,7 @@ export async function run(argv: string[]): Promise<number> {
       algorithm: { type: 'string' },
     });
     if (bool(args, 'help')) {
-      process.stdout.write(HELP);
+      printText(HELP);
       return 0;
     }
     if (args.positionals.length !== 1) throw new LocalError('USAGE', 'init takes exactly one IMAGE');
@@ -50,7 +50,7 @@ export async function run(argv: string[]): Promise<number> {
       });
       if (bool(args, 'json')) printJson(r);
       else {
-        process.stdout.write(
+        printText(
           `Initialised ${r.repository} at ${r.location}\n  root key:       ${r.rootKeyId} (pin this key id)\n` +
             `  repository key: ${r.targetsKeyId}\n  snapshot, timestamp: held by you (run trust refresh before they expire)\n`,
         );

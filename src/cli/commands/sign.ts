@@ -39,7 +39,7 @@ export async function run(argv: string[]): Promise<number> {
       json: { type: 'boolean' },
     });
     if (bool(args, 'help')) {
-      process.stdout.write(HELP);
+      printText(HELP);
       return 0;
     }
     if (args.positionals.length === 0) throw new LocalError('USAGE', 'sign needs at least one IMAGE:TAG');
@@ -74,7 +74,7 @@ export async function run(argv: string[]): Promise<number> {
         );
       }
       if (bool(args, 'json')) printJson(out);
-      else for (const s of out) process.stdout.write(`Signed ${s.reference} ${s.digest} (${s.role})\n`);
+      else for (const s of out) printText(`Signed ${s.reference} ${s.digest} (${s.role})\n`);
       return 0;
     }
     const tty = process.stderr.isTTY === true;
