@@ -98,9 +98,9 @@ async function run(argv: readonly string[]): Promise<void> {
       } finally {
         await updater.close();
       }
-      const t = updater.trusted!;
+      const v = updater.trustedVersions();
       log(
-        `refreshed: root v${t.root.version}, timestamp v${t.timestamp?.version}, snapshot v${t.snapshot?.version}, targets v${t.targets()?.version}`,
+        `refreshed: root v${v.root}, timestamp v${v.timestamp}, snapshot v${v.snapshot}, targets v${v.targets}`,
       );
       return;
     }

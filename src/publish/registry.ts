@@ -23,7 +23,6 @@ import type { PrivateKeyAlgorithm } from '../crypto/signers.js';
 import { canonicalJson } from '../encoding/canonical.js';
 import { LocalError, PublishError, TrustError, VerificationError } from '../errors.js';
 import type { KeyStore } from '../keys/keystore.js';
-import type { Tuf1Targets } from '../metadata/tuf1.js';
 import { type ImageReference, parseReference } from '../reference.js';
 import { writeFileAtomic } from '../storage/atomic.js';
 import { resolveTrustDir } from '../storage/trust-dir.js';
@@ -193,8 +192,7 @@ async function defaultVerify(ctx: RegistryContext, state: RegistryStateFiles): P
     },
   });
   await updater.refresh();
-  const top = updater.trusted?.targets('targets') as unknown as Tuf1Targets | undefined;
-  for (const d of top?.body.delegations?.roles ?? []) {
+  for (const d of updater.trustedRole('targets')?.delegations ?? []) {
     await updater.getTargetInfoIn('\u0000', d.name, 'targets');
   }
 }

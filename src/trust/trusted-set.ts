@@ -20,7 +20,7 @@
  *
  * Roles, keys, thresholds, file meta and versions are handled in
  * dialect-neutral terms. What differs between the wire formats comes from the
- * policy's `TrustDialect` (dialect.ts): the Notary 0.7 dialect (root keys are
+ * `TrustDialect` given to `fromRoot` (dialect.ts): the Notary 0.7 dialect (root keys are
  * certificates with pinning, root-keys.ts; delegations named by path) or the
  * TUF 1.0 specification dialect (plain keys; meta entries carry versions that
  * must match; delegations name their delegator; snapshot roles never vanish;
@@ -36,6 +36,7 @@ import type {
   TargetsMetadata,
   TimestampMetadata,
 } from '../metadata/model.js';
+import type { ParseLimits } from '../metadata/parse.js';
 import { NOTARY_DIALECT, type TrustDialect } from './dialect.js';
 import type { RootKeyPolicy } from './root-keys.js';
 import { checkThreshold, type RoleKeySet, type SignatureCaches } from './signatures.js';
@@ -58,8 +59,8 @@ export interface TrustPolicy extends RootKeyPolicy {
   readonly disableTofu?: boolean;
   /** Default `with-delegation` (Notary); a dialect whose roles never vanish (TUF 1.0) forces `never`. */
   readonly snapshotRoleRemoval?: SnapshotRoleRemoval;
-  /** The wire dialect (codec, keys, layout); default Notary 0.7. See dialect.ts. */
-  readonly dialect?: TrustDialect;
+  /** Deepest nesting accepted in a metadata document (default DEFAULT_MAX_NESTING, 32). */
+  readonly maxNesting?: number;
 }
 
 function expired(role: string, version: number, expires: string): VerificationError {
@@ -118,11 +119,16 @@ export class TrustedMetadataSet {
   /** Delegated roles the previously trusted snapshot listed and the new one does not. */
   #vanished = new Map<string, number>();
 
-  private constructor(root: RootMetadata, policy: TrustPolicy, caches: SignatureCaches) {
+  private constructor(
+    root: RootMetadata,
+    policy: TrustPolicy,
+    caches: SignatureCaches,
+    dialect: TrustDialect,
+  ) {
     this.#root = root;
     this.policy = policy;
     this.#caches = caches;
-    this.#d = policy.dialect ?? NOTARY_DIALECT;
+    this.#d = dialect;
   }
 
   /** The dialect of the metadata this set holds. */
@@ -131,9 +137,10 @@ export class TrustedMetadataSet {
   }
 
   /** Parses through the context's document cache, when there is one. */
-  private parse<D>(role: string, bytes: Uint8Array, parse: (b: Uint8Array) => D): D {
+  private parse<D>(role: string, bytes: Uint8Array, parse: (b: Uint8Array, limits: ParseLimits) => D): D {
     const docs = this.#caches.documents;
-    return docs ? docs.get(role, bytes, () => parse(bytes)) : parse(bytes);
+    const limits = { maxDepth: this.policy.maxNesting };
+    return docs ? docs.get(role, bytes, () => parse(bytes, limits)) : parse(bytes, limits);
   }
 
   private nowMs(): number {
@@ -152,6 +159,8 @@ export class TrustedMetadataSet {
     policy: TrustPolicy,
     source: 'cache' | 'first-use',
     caches: SignatureCaches = {},
+    /** The wire dialect (codec, key types, layout); default Notary 0.7. */
+    dialect: TrustDialect = NOTARY_DIALECT,
   ): TrustedMetadataSet {
     if (source === 'first-use' && policy.disableTofu && !policy.pinnedCertIds && !policy.pinnedCAs) {
       throw new VerificationError(
@@ -160,11 +169,10 @@ export class TrustedMetadataSet {
         { role: 'root' },
       );
     }
-    const dialect = policy.dialect ?? NOTARY_DIALECT;
     const root = caches.documents
-      ? caches.documents.get('root', bytes, () => dialect.parseRoot(bytes))
-      : dialect.parseRoot(bytes);
-    const set = new TrustedMetadataSet(root, policy, caches);
+      ? caches.documents.get('root', bytes, () => dialect.parseRoot(bytes, { maxDepth: policy.maxNesting }))
+      : dialect.parseRoot(bytes, { maxDepth: policy.maxNesting });
+    const set = new TrustedMetadataSet(root, policy, caches, dialect);
     const now = set.nowMs();
     const firstUse = source === 'first-use';
     try {
@@ -472,7 +480,7 @@ export class TrustedMetadataSet {
    */
   loadLocalTargets(bytes: Uint8Array, role = 'targets', delegator?: string): TargetsMetadata {
     this.acceptedSnapshot();
-    const md = this.parse(role, bytes, (b) => this.#d.parseTargets(b, role));
+    const md = this.parse(role, bytes, (b, l) => this.#d.parseTargets(b, role, l));
     checkThreshold(md, this.keySetFor(role, delegator), role, this.#caches);
     const cur = this.#localTargets.get(role) ?? 0;
     if (md.version > cur) this.#localTargets.set(role, md.version);
@@ -511,7 +519,7 @@ export class TrustedMetadataSet {
     }
     this.#d.checkFileMeta(bytes, meta, role, 'snapshot');
     const keySet = this.keySetFor(role, delegator);
-    const md = this.parse(role, bytes, (b) => this.#d.parseTargets(b, role));
+    const md = this.parse(role, bytes, (b, l) => this.#d.parseTargets(b, role, l));
     const signers = checkThreshold(md, keySet, role, this.#caches);
     const floor = this.#localTargets.get(role) ?? 0;
     if (md.version < floor) throw rollback(role, floor, md.version);
