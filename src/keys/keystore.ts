@@ -88,6 +88,8 @@ export class KeyStore {
   readonly #maxAttempts: number;
   readonly #cache = new Map<string, PrivateKeyHandle>();
   #cleaned = false;
+  /** Keys this store wrote with `pending: true` and has not committed yet (visible to this store only). */
+  readonly #pending = new Map<string, StoredKeyInfo>();
 
   constructor(trustDir: string, options: KeyStoreOptions = {}) {
     this.privateDir = join(trustDir, 'private');
@@ -113,7 +115,9 @@ export class KeyStore {
 
   /** Keys matching every given field of the filter. */
   async find(filter: KeyFilter = {}): Promise<StoredKeyInfo[]> {
-    return (await this.list()).filter(
+    const all = await this.list();
+    for (const p of this.#pending.values()) if (!all.some((k) => k.keyId === p.keyId)) all.push(p);
+    return all.filter(
       (k) =>
         (filter.keyId === undefined || k.keyId === filter.keyId) &&
         (filter.role === undefined || k.role === filter.role) &&
@@ -169,23 +173,27 @@ export class KeyStore {
     });
     await this.#ensureDir();
     await this.cleanup();
-    await writeFileAtomic(options.pending ? this.#pendingPathOf(keyId) : path, pem, { mode: 0o600 });
+    const written = options.pending ? this.#pendingPathOf(keyId) : path;
+    await writeFileAtomic(written, pem, { mode: 0o600 });
     this.#cache.set(keyId, key);
     const info = inspectKeyFile(pem);
-    return {
+    const stored: StoredKeyInfo = {
       keyId,
       role: info.role,
-      path,
+      path: written,
       legacy: false,
       encrypted: true,
       ...(info.gun ? { gun: info.gun } : {}),
     };
+    if (options.pending) this.#pending.set(keyId, stored);
+    return stored;
   }
 
   /** Makes a key written with `pending: true` part of the store (one rename). */
   async commitPending(keyId: string): Promise<void> {
     try {
       await rename(this.#pendingPathOf(keyId), this.#pathOf(keyId));
+      this.#pending.delete(keyId);
     } catch (e) {
       throw new LocalError('IO', `cannot store key ${shortKeyId(keyId)} in ${this.privateDir}`, { cause: e });
     }
@@ -194,6 +202,7 @@ export class KeyStore {
   /** Drops a key written with `pending: true` (the operation it belonged to failed). */
   async discardPending(keyId: string): Promise<void> {
     this.#cache.delete(keyId);
+    this.#pending.delete(keyId);
     await unlink(this.#pendingPathOf(keyId)).catch(() => undefined);
   }
 

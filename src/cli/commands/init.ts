@@ -5,25 +5,27 @@ import { initRepository } from '../../publish/workflows.js';
 import { bool, parseArgs, str } from '../args.js';
 import { SERVER_FLAGS } from '../options.js';
 import { printJson, reportError } from '../output.js';
-import { publishOptionsFrom } from '../publish-options.js';
+import { describeInit, PUBLISH_FLAGS, publishOptionsFrom } from '../publish-options.js';
 
 const USAGE = 'trust init IMAGE [OPTIONS]';
 
 const HELP = `Usage: trust init IMAGE [OPTIONS]
 
-Creates the repository's trust data: reuses the root key of the trust dir (or
-creates one: ECDSA P-256 with a self-signed certificate for the repository),
-creates the tagging key, and lets the trust server hold the snapshot and
-timestamp keys (a file:// server gets keys held by you).
+Creates the repository's trust data: a new root key (ECDSA P-256 with a
+self-signed certificate for the repository) unless --root-key names one in the
+trust dir, a new tagging key, and lets the trust server hold the snapshot and
+timestamp keys (a file:// server gets keys held by you). Prints the key ids
+(the id that names each key file) and where the root key file is.
 
 Options:
   --algorithm ed25519|ecdsa   tagging key type (default ed25519)
+  --root-key ID               use this root key of the trust dir (never a retired one)
   --json  --server URL  --trust-dir DIR  --tlscacert FILE  --config FILE  --deadline SEC
 `;
 
 export async function run(argv: string[]): Promise<number> {
   try {
-    const args = parseArgs(argv, { ...SERVER_FLAGS, json: {}, algorithm: { value: true } });
+    const args = parseArgs(argv, { ...SERVER_FLAGS, ...PUBLISH_FLAGS, json: {}, algorithm: { value: true } });
     if (bool(args, 'help')) {
       process.stdout.write(HELP);
       return 0;
@@ -37,12 +39,7 @@ export async function run(argv: string[]): Promise<number> {
       targetsAlgorithm: alg,
     });
     if (bool(args, 'json')) printJson(res);
-    else {
-      process.stdout.write(
-        `Initialised ${res.repository}\n  root key:       ${res.rootKeyId}\n  repository key: ${res.targetsKeyId}\n` +
-          `  snapshot:       ${res.serverManagedSnapshot ? 'signed by the trust server' : 'signed by you'}\n`,
-      );
-    }
+    else process.stdout.write(describeInit(res));
     return 0;
   } catch (e) {
     return reportError(e, USAGE);
