@@ -117,7 +117,8 @@ export async function loadState(
   else if (ctx.policy.pinnedCertIds || ctx.policy.pinnedCAs) anchor = 'pinned';
   else anchor = (await rootAnchor(set.root, keystore, options.rootKeyId)) ?? 'first-use';
   if (options.requireAnchor && anchor === 'first-use') throw untrustedRoot(ctx, set.root, options.rootKeyId);
-  await updater.commit();
+  // a root taken on first use is never cached by the publishing side: that would anchor it for the next call
+  if (anchor !== 'first-use') await updater.commit();
   return {
     ctx,
     keystore,
@@ -390,16 +391,20 @@ export async function closeDelegationGaps(
           .map((d) => d.name.slice('targets/'.length));
         return names.length > 0 ? names.join('/') : `key ${shortKeyId(id)}`;
       });
+      const who = owners.join(' or ');
+      const remedy = !gap.trusted
+        ? `${state.ctx.store.description} still lists ${gap.role} v${gap.version} from before the delegation was ` +
+          `removed; re-creating the delegation would bring it back unverifiable. Run this from a trust dir that ` +
+          `holds the repository key and a key of ${who || 'the new delegation'}: it publishes a fresh, empty ${gap.role}`
+        : owners.length > 0
+          ? `Have ${who} re-sign ${gap.role} first (their next 'trust sign' does), or run this from a trust dir ` +
+            'that also holds one of their keys'
+          : `Remove ${gap.role} instead`;
       throw new LocalError(
         'KEY_NOT_FOUND',
-        `refusing to publish: ${gap.role} v${gap.version} would no longer verify (it needs ${gap.threshold} ` +
-          `signature(s) from ${owners.join(', ') || 'no key at all'}, and has none), which would make every ` +
-          `verify of ${state.ctx.ref.gun} fail. ${
-            owners.length > 0
-              ? `Have ${owners.join(' or ')} re-sign ${gap.role} first (their next 'trust sign' does), or run this ` +
-                'from a trust dir that also holds one of their keys'
-              : `Remove ${gap.role} instead`
-          }${hint(gap)}`,
+        `refusing to publish: ${gap.role} v${gap.version} would not verify after this change (it needs ` +
+          `${gap.threshold} signature(s) from ${owners.join(', ') || 'no key at all'}, and has none), which would ` +
+          `make every verify of ${state.ctx.ref.gun} fail. ${remedy}${hint(gap)}`,
         { role: gap.role, expected: String(gap.threshold), actual: '0' },
       );
     }
