@@ -281,3 +281,37 @@ describe('signer remove never locks a repository out (issue 8 item 17, remote la
     expect(await verifies(lab, gun, 'after')).toBe('targets');
   });
 });
+
+describe('a publish the server did not store is not reported as signed (issue 8 item 21, remote lab)', () => {
+  it('the server answers 200 to the upload and stores nothing: PUBLISH_REJECTED after reading it back', async () => {
+    const lab = getLab('remote');
+    const proxy = await TamperProxy.start({
+      upstream: { url: lab.notaryUrl, ca: readFileSync(lab.caCert, 'utf8') },
+    });
+    try {
+      const gun = freshGun(lab, 'blackhole');
+      const admin = direct(lab, tempDir());
+      await initRepository(gun, admin);
+      const before = await serverVersion(lab, gun, 'timestamp');
+      // swallow every upload with a success answer
+      proxy.rule((req) => (req.method === 'POST' ? { status: 200, body: '{}' } : undefined));
+      const opts = { ...admin, server: proxy.url, tlsCaCert: proxy.ca };
+      const err = await signTags(
+        [{ reference: `${gun}:lost`, digest: digestOf('lost'), size: 4 }],
+        opts,
+      ).catch((e: unknown) => e);
+      expect(err).toMatchObject({ code: 'PUBLISH_REJECTED' });
+      expect((err as Error).message).toMatch(
+        /accepted the upload but does not serve it: expected targets v2/,
+      );
+      expect(proxy.requests.some((r) => r.method === 'POST')).toBe(true);
+      expect(await serverVersion(lab, gun, 'timestamp')).toBe(before);
+      // an honest server: the same call succeeds
+      proxy.reset();
+      const [ok] = await signTags([{ reference: `${gun}:lost`, digest: digestOf('lost'), size: 4 }], opts);
+      expect(ok!.roles).toEqual(['targets']);
+    } finally {
+      await proxy.close();
+    }
+  });
+});
