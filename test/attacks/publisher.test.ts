@@ -255,7 +255,10 @@ describe('signer remove never locks a repository out (issue 8 item 17, remote la
       join(both, 'private', `${people.bob!.keyId}.key`),
     );
     const res = await removeSigner('alice', gun, direct(lab, both));
-    expect(res).toMatchObject({ resigned: ['targets/releases'], dropped: [] });
+    expect(res).toMatchObject({
+      resigned: ['targets/releases'],
+      dropped: [{ role: 'targets/alice', tags: ['a1'] }],
+    });
     for (const tag of ['a1', 'b1']) expect(await verifies(lab, gun, tag)).toBe('targets/releases');
     expect(await verifies(lab, gun, 'base')).toBe('targets');
     // bob keeps signing; the admin keeps publishing
