@@ -104,10 +104,3 @@ export function exitCodeFor(err: unknown): 1 | 2 | 3 {
   if (err instanceof LocalError) return 2;
   return 1;
 }
-
-/** Wraps anything thrown into a TrustError without leaking foreign error types. */
-export function asTrustError(err: unknown, fallback: ErrorCode = 'BAD_METADATA'): TrustError {
-  if (err instanceof TrustError) return err;
-  const message = err instanceof Error ? err.message : String(err);
-  return new FormatError(fallback, message, { cause: err });
-}

@@ -4,10 +4,10 @@ import { LocalError } from '../errors.js';
 import { bool, list, parseArgs, str } from './args.js';
 
 const SPEC = {
-  server: { value: true },
-  json: {},
-  role: { value: true, repeat: true },
-  help: { short: 'h' },
+  server: { type: 'string' },
+  json: { type: 'boolean' },
+  role: { type: 'string', multiple: true },
+  help: { type: 'boolean', short: 'h' },
 } as const;
 
 describe('parseArgs', () => {
@@ -31,6 +31,10 @@ describe('parseArgs', () => {
     expect(parseArgs(['-'], SPEC).positionals).toEqual(['-']);
   });
 
+  it('keeps the last value of a single-valued flag given twice', () => {
+    expect(str(parseArgs(['--server', 'a', '--server=b'], SPEC), 'server')).toBe('b');
+  });
+
   it('takes an inline value even when it looks like a flag', () => {
     expect(str(parseArgs(['--server=--odd'], SPEC), 'server')).toBe('--odd');
     expect(str(parseArgs(['--server', '-'], SPEC), 'server')).toBe('-');
@@ -43,6 +47,8 @@ describe('parseArgs', () => {
     [['--__proto__'], /unknown flag --__proto__/],
     [['--server'], /--server needs a value/],
     [['--server', '--json'], /--server needs a value/],
+    [['--server', '-x'], /--server needs a value .*--server=VALUE/],
+    [['-hx'], /unknown flag -x/],
     [['--json=yes'], /--json takes no value/],
   ])('%j is a usage error', (argv, message) => {
     let err: unknown;

@@ -1,74 +1,58 @@
 /**
- * A small, dependency-free argument parser: `--flag value`, `--flag=value`,
- * booleans, repeatables, one-letter aliases, `--` ends the flags. Flags and
- * positionals may be interleaved. Every mistake is a LocalError('USAGE').
+ * Command-line flags, parsed by Node's `util.parseArgs` in strict mode:
+ * `--flag value`, `--flag=value`, booleans, repeatables (`multiple`), one-letter
+ * aliases, `--` ends the flags, flags and positionals interleaved. Node's parse
+ * errors (unknown flag, missing or ambiguous value, value on a boolean) become
+ * LocalError('USAGE'), exit 2. A single-valued flag given twice keeps the last
+ * value, as before.
  */
 
+import { parseArgs as nodeParseArgs } from 'node:util';
 import { LocalError } from '../errors.js';
 
+/** One flag, in `util.parseArgs` terms. */
 export interface FlagSpec {
-  /** Takes a value (`--server URL`) rather than being a boolean switch. */
-  value?: boolean;
+  type: 'string' | 'boolean';
   /** May be given several times (values collected in order). */
-  repeat?: boolean;
+  multiple?: boolean;
   /** One-letter alias (`-h`). */
   short?: string;
 }
 
 export interface ParsedArgs {
   positionals: string[];
-  flags: Record<string, string | boolean | string[]>;
+  flags: Readonly<Record<string, string | boolean | (string | boolean)[] | undefined>>;
+}
+
+function usageError(e: unknown): LocalError | undefined {
+  const code = (e as NodeJS.ErrnoException | undefined)?.code;
+  if (typeof code !== 'string' || !code.startsWith('ERR_PARSE_ARGS_')) return undefined;
+  const text = String((e as Error).message);
+  const option = /^Option '(-[^' ]+)/.exec(text)?.[1];
+  let message = text.split('\n')[0] as string;
+  if (code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION') {
+    const flag = /^Unknown option '(.+?)'\. To specify/.exec(text)?.[1];
+    if (flag !== undefined) message = `unknown flag ${flag}`;
+  } else if (option !== undefined && /argument missing|argument is ambiguous/.test(text)) {
+    message = `${option} needs a value (write ${option}=VALUE for a value starting with '-')`;
+  } else if (option !== undefined && /does not take an argument/.test(text)) {
+    message = `${option} takes no value`;
+  }
+  return new LocalError('USAGE', message, { cause: e });
 }
 
 export function parseArgs(argv: readonly string[], spec: Readonly<Record<string, FlagSpec>>): ParsedArgs {
-  const out: ParsedArgs = { positionals: [], flags: {} };
-  const byShort = new Map(Object.entries(spec).flatMap(([k, s]) => (s.short ? [[s.short, k] as const] : [])));
-  for (let i = 0; i < argv.length; i++) {
-    const arg = argv[i]!;
-    if (arg === '--') {
-      out.positionals.push(...argv.slice(i + 1));
-      break;
-    }
-    if (!arg.startsWith('-') || arg === '-') {
-      out.positionals.push(arg);
-      continue;
-    }
-    let name: string;
-    let inline: string | undefined;
-    if (arg.startsWith('--')) {
-      const eq = arg.indexOf('=');
-      name = eq < 0 ? arg.slice(2) : arg.slice(2, eq);
-      if (eq >= 0) inline = arg.slice(eq + 1);
-    } else {
-      const long = byShort.get(arg.slice(1));
-      if (!long) throw new LocalError('USAGE', `unknown flag ${arg}`);
-      name = long;
-    }
-    const s = Object.hasOwn(spec, name) ? spec[name] : undefined;
-    if (!s) throw new LocalError('USAGE', `unknown flag --${name}`);
-    let value: string | boolean = true;
-    if (s.value) {
-      if (inline !== undefined) value = inline;
-      else {
-        const next = argv[i + 1];
-        // `--server --trust-dir X` is a forgotten value, not a server named "--trust-dir".
-        if (next === undefined || (next.startsWith('--') && next.length > 2)) {
-          throw new LocalError('USAGE', `--${name} needs a value`);
-        }
-        value = next;
-        i++;
-      }
-    } else if (inline !== undefined) {
-      throw new LocalError('USAGE', `--${name} takes no value`);
-    }
-    if (s.repeat) {
-      const prev = out.flags[name];
-      out.flags[name] = [...(Array.isArray(prev) ? prev : []), String(value)];
-    } else {
-      out.flags[name] = value;
-    }
+  try {
+    const { values, positionals } = nodeParseArgs({
+      args: [...argv],
+      options: spec,
+      strict: true,
+      allowPositionals: true,
+    });
+    return { positionals, flags: values };
+  } catch (e) {
+    throw usageError(e) ?? e;
   }
-  return out;
 }
 
 export function str(a: ParsedArgs, name: string): string | undefined {
@@ -82,5 +66,5 @@ export function bool(a: ParsedArgs, name: string): boolean {
 
 export function list(a: ParsedArgs, name: string): string[] {
   const v = a.flags[name];
-  return Array.isArray(v) ? v : [];
+  return Array.isArray(v) ? v.filter((x): x is string => typeof x === 'string') : [];
 }

@@ -20,12 +20,12 @@ import { LocalError } from '../errors.js';
 import { type FlagSpec, type ParsedArgs, str } from './args.js';
 
 export const SERVER_FLAGS: Record<string, FlagSpec> = {
-  server: { value: true },
-  'trust-dir': { value: true },
-  tlscacert: { value: true },
-  config: { value: true },
-  deadline: { value: true },
-  help: { short: 'h' },
+  server: { type: 'string' },
+  'trust-dir': { type: 'string' },
+  tlscacert: { type: 'string' },
+  config: { type: 'string' },
+  deadline: { type: 'string' },
+  help: { type: 'boolean', short: 'h' },
 };
 
 /** The parts of notary's client config (`notary -c config.json`) that apply here. */

@@ -10,7 +10,7 @@ import { trustOptionsFrom } from './options.js';
  * `--root-key ID` anchors a root this trust dir has not verified before (the id
  * `trust init` printed; `init`: the existing root key to use).
  */
-export const PUBLISH_FLAGS: Record<string, FlagSpec> = { 'root-key': { value: true } };
+export const PUBLISH_FLAGS: Record<string, FlagSpec> = { 'root-key': { type: 'string' } };
 
 /** PBKDF2 iterations for new key files: CONTENT_TRUST_KDF_ITERATIONS overrides the default. */
 export function publishOptionsFrom(args: ParsedArgs, env: NodeJS.ProcessEnv = process.env): PublishOptions {

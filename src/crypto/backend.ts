@@ -193,6 +193,3 @@ export function ed25519Verify(
     return false;
   }
 }
-
-/** Exposed for differential tests: the Go algorithm regardless of the backend. */
-export const goEd25519VerifyForTests = goEd25519Verify;

@@ -1,31 +1,18 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { certGenVectors } from '../../vectors/crypto-oracle/vectors.js';
+import { encodePem } from '../encoding/pem.js';
 import { FormatError } from '../errors.js';
-import { decodePem, encodePem, parseCertificateBundle, parseCertificateDer } from './certificate.js';
+import { parseCertificateBundle, parseCertificateDer } from './certificate.js';
 
 const pem = certGenVectors[0]?.pem as string;
 
-describe('PEM', () => {
-  it('encodes like Go pem.EncodeToMemory (64 columns, headers sorted, Proc-Type first)', () => {
+describe('parseCertificateBundle', () => {
+  it('reads a bundle with the one PEM codec', () => {
     const der = parseCertificateBundle(pem)[0]?.der as Uint8Array;
-    expect(encodePem('CERTIFICATE', der)).toBe(pem);
-    const withHeaders = encodePem('ENCRYPTED PRIVATE KEY', Uint8Array.of(1, 2, 3), {
-      role: 'root',
-      gun: 'docker.io/x',
-      'Proc-Type': '4,ENCRYPTED',
-    });
-    expect(withHeaders).toBe(
-      '-----BEGIN ENCRYPTED PRIVATE KEY-----\nProc-Type: 4,ENCRYPTED\ngun: docker.io/x\nrole: root\n\nAQID\n-----END ENCRYPTED PRIVATE KEY-----\n',
-    );
-    const [block] = decodePem(withHeaders);
-    expect(block?.headers).toEqual({ 'Proc-Type': '4,ENCRYPTED', gun: 'docker.io/x', role: 'root' });
-    expect(Array.from(block?.bytes ?? [])).toEqual([1, 2, 3]);
-  });
-
-  it('decodes bundles and CRLF line endings', () => {
-    expect(decodePem(pem + pem).length).toBe(2);
-    expect(decodePem(pem.replace(/\n/g, '\r\n'))[0]?.type).toBe('CERTIFICATE');
+    expect(encodePem({ type: 'CERTIFICATE', bytes: der })).toBe(pem);
+    expect(parseCertificateBundle(pem + pem).length).toBe(2);
+    expect(parseCertificateBundle(pem.replace(/\n/g, '\r\n'))[0]?.der).toEqual(der);
   });
 
   it.each([
@@ -34,14 +21,16 @@ describe('PEM', () => {
     ['mismatched END', pem.replace('END CERTIFICATE', 'END KEY')],
     ['bad base64', pem.replace(/\n[A-Za-z0-9+/]{4}/, '\n!!!!')],
     ['empty body', '-----BEGIN CERTIFICATE-----\n-----END CERTIFICATE-----\n'],
-  ])('rejects %s', (_n, text) => {
-    expect(() => decodePem(text)).toThrow(FormatError);
+  ])('rejects %s with the given code', (_n, text) => {
+    expect(() => parseCertificateBundle(text, 'PINNING')).toThrowError(
+      expect.objectContaining({ name: 'FormatError', code: 'PINNING' }),
+    );
   });
 
-  it('bundle loader wants only CERTIFICATE blocks', () => {
-    expect(() => parseCertificateBundle(pem + encodePem('PUBLIC KEY', Uint8Array.of(1)))).toThrow(
-      /PUBLIC KEY/,
-    );
+  it('wants only CERTIFICATE blocks', () => {
+    expect(() =>
+      parseCertificateBundle(pem + encodePem({ type: 'PUBLIC KEY', bytes: Uint8Array.of(1) })),
+    ).toThrow(/PUBLIC KEY/);
     expect(() => parseCertificateBundle('')).toThrow(/no certificate/);
   });
 });

@@ -1,8 +1,9 @@
 /**
  * X.509 certificate reading (PEM bundles, the TBSCertificate fields Notary looks
- * at). Policy (what makes a root certificate acceptable) lives in x509.ts.
+ * at; PEM itself is encoding/pem.ts). Policy (what makes a root certificate acceptable) lives in x509.ts.
  */
 import { X509Certificate } from 'node:crypto';
+import { decodePemAll } from '../encoding/pem.js';
 import { type ErrorCode, FormatError } from '../errors.js';
 import {
   child,
@@ -21,66 +22,7 @@ import {
   seqChildren,
   TAG,
 } from './der.js';
-import { fromBase64Std } from './util.js';
-
-export interface PemBlock {
-  readonly type: string;
-  readonly headers: Readonly<Record<string, string>>;
-  readonly bytes: Uint8Array;
-}
-
-const BLOCK = /-----BEGIN ([^\r\n-]+)-----\r?\n([\s\S]*?)-----END ([^\r\n-]+)-----/g;
-
-/**
- * Decodes every PEM block of `text`. Only whitespace may appear between blocks;
- * headers (`Key: value` lines before a blank line) are kept.
- */
-export function decodePem(text: string, code: ErrorCode = 'BAD_CERTIFICATE'): PemBlock[] {
-  const blocks: PemBlock[] = [];
-  let last = 0;
-  BLOCK.lastIndex = 0;
-  for (let m = BLOCK.exec(text); m !== null; m = BLOCK.exec(text)) {
-    if (text.slice(last, m.index).trim() !== '')
-      throw new FormatError(code, 'PEM: unexpected text outside blocks');
-    last = m.index + m[0].length;
-    const type = m[1] as string;
-    if (m[3] !== type) throw new FormatError(code, `PEM: BEGIN ${type} closed by END ${m[3]}`);
-    const lines = (m[2] as string).split(/\r?\n/);
-    const headers: Record<string, string> = {};
-    let i = 0;
-    if (lines[0]?.includes(':')) {
-      for (; i < lines.length && (lines[i] as string).trim() !== ''; i++) {
-        const line = lines[i] as string;
-        const colon = line.indexOf(':');
-        if (colon <= 0) throw new FormatError(code, 'PEM: malformed header');
-        headers[line.slice(0, colon).trim()] = line.slice(colon + 1).trim();
-      }
-    }
-    const body = lines.slice(i).join('').replace(/[ \t]/g, '');
-    const bytes = fromBase64Std(body);
-    if (bytes === undefined || bytes.length === 0)
-      throw new FormatError(code, `PEM: bad base64 in ${type} block`);
-    blocks.push({ type, headers, bytes });
-  }
-  if (text.slice(last).trim() !== '') throw new FormatError(code, 'PEM: unexpected text outside blocks');
-  return blocks;
-}
-
-/** Encodes one PEM block exactly as Go's `pem.EncodeToMemory` (64-column lines, trailing newline). */
-export function encodePem(type: string, bytes: Uint8Array, headers: Record<string, string> = {}): string {
-  const b64 = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('base64');
-  let out = `-----BEGIN ${type}-----\n`;
-  const names = Object.keys(headers);
-  if (names.length > 0) {
-    // Go writes Proc-Type first, then the rest sorted.
-    const sorted = names.filter((n) => n !== 'Proc-Type').sort();
-    if (names.includes('Proc-Type')) sorted.unshift('Proc-Type');
-    for (const n of sorted) out += `${n}: ${headers[n]}\n`;
-    out += '\n';
-  }
-  for (let i = 0; i < b64.length; i += 64) out += `${b64.slice(i, i + 64)}\n`;
-  return `${out}-----END ${type}-----\n`;
-}
+import { OID, signatureAlgorithmName } from './oid.js';
 
 export type CertKeyAlgorithm = 'ecdsa' | 'rsa' | 'ed25519' | 'other';
 
@@ -106,43 +48,6 @@ export interface CertificateInfo {
   readonly isCA: boolean;
   /** Node's parsed view (public key, fingerprints, checkIssued...). */
   readonly x509: X509Certificate;
-}
-
-const SIG_ALGS: Readonly<Record<string, string>> = {
-  '1.2.840.113549.1.1.2': 'md2WithRSAEncryption',
-  '1.2.840.113549.1.1.4': 'md5WithRSAEncryption',
-  '1.2.840.113549.1.1.5': 'sha1WithRSAEncryption',
-  '1.2.840.113549.1.1.10': 'rsassa-pss',
-  '1.2.840.113549.1.1.11': 'sha256WithRSAEncryption',
-  '1.2.840.113549.1.1.12': 'sha384WithRSAEncryption',
-  '1.2.840.113549.1.1.13': 'sha512WithRSAEncryption',
-  '1.2.840.10040.4.3': 'dsa-with-SHA1',
-  '2.16.840.1.101.3.4.3.2': 'dsa-with-SHA256',
-  '1.2.840.10045.4.1': 'ecdsa-with-SHA1',
-  '1.2.840.10045.4.3.2': 'ecdsa-with-SHA256',
-  '1.2.840.10045.4.3.3': 'ecdsa-with-SHA384',
-  '1.2.840.10045.4.3.4': 'ecdsa-with-SHA512',
-  '1.3.101.112': 'ed25519',
-};
-
-export const OID = {
-  ecPublicKey: '1.2.840.10045.2.1',
-  rsaEncryption: '1.2.840.113549.1.1.1',
-  ed25519: '1.3.101.112',
-  commonName: '2.5.4.3',
-  basicConstraints: '2.5.29.19',
-  keyUsage: '2.5.29.15',
-  extKeyUsage: '2.5.29.37',
-  codeSigning: '1.3.6.1.5.5.7.3.3',
-  ecdsaWithSHA256: '1.2.840.10045.4.3.2',
-  ecdsaWithSHA384: '1.2.840.10045.4.3.3',
-  ecdsaWithSHA512: '1.2.840.10045.4.3.4',
-  sha256WithRSA: '1.2.840.113549.1.1.11',
-} as const;
-
-/** Name of a signature algorithm OID (the OID itself when unknown). */
-export function signatureAlgorithmName(oid: string): string {
-  return SIG_ALGS[oid] ?? oid;
 }
 
 function keyAlgorithmOf(oid: string): CertKeyAlgorithm {
@@ -273,7 +178,7 @@ function equal(a: Uint8Array, b: Uint8Array): boolean {
  * block must be a CERTIFICATE, at least one. The first is the leaf.
  */
 export function parseCertificateBundle(pem: string, code: ErrorCode = 'BAD_CERTIFICATE'): CertificateInfo[] {
-  const blocks = decodePem(pem, code);
+  const blocks = decodePemAll(pem, { code });
   if (blocks.length === 0) throw new FormatError(code, 'no certificate found in PEM data');
   return blocks.map((b) => {
     if (b.type !== 'CERTIFICATE') throw new FormatError(code, `invalid PEM block type ${b.type}`);

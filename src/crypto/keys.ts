@@ -6,7 +6,7 @@
 import { createPublicKey, type KeyObject, type X509Certificate } from 'node:crypto';
 import { FormatError } from '../errors.js';
 import { ed25519PublicKeyObject, sha256 } from './backend.js';
-import { type CertificateInfo, OID, parseCertificateBundle } from './certificate.js';
+import { type CertificateInfo, parseCertificateBundle } from './certificate.js';
 import {
   type DerNode,
   derDecode,
@@ -16,6 +16,7 @@ import {
   readOid,
   seqChildren,
 } from './der.js';
+import { OID } from './oid.js';
 import type { KeyType, TufPublicKey } from './types.js';
 import { bitLength, fromBase64Std, toBase64, toHex } from './util.js';
 
@@ -68,10 +69,10 @@ function badKey(ctx: KeyContext, message: string, cause?: unknown): FormatError 
 export type EcCurve = 'P-224' | 'P-256' | 'P-384' | 'P-521';
 
 const CURVES: Readonly<Record<string, { curve: EcCurve; size: number }>> = {
-  '1.3.132.0.33': { curve: 'P-224', size: 28 },
-  '1.2.840.10045.3.1.7': { curve: 'P-256', size: 32 },
-  '1.3.132.0.34': { curve: 'P-384', size: 48 },
-  '1.3.132.0.35': { curve: 'P-521', size: 66 },
+  [OID.p224]: { curve: 'P-224', size: 28 },
+  [OID.p256]: { curve: 'P-256', size: 32 },
+  [OID.p384]: { curve: 'P-384', size: 48 },
+  [OID.p521]: { curve: 'P-521', size: 66 },
 };
 
 export type PreparedKey =

@@ -6,8 +6,9 @@
  * x509.CreateCertificate.
  */
 import { createPublicKey, sign as nodeSign, randomBytes } from 'node:crypto';
+import { encodePem } from '../encoding/pem.js';
 import { FormatError, VerificationError } from '../errors.js';
-import { type CertificateInfo, encodePem, OID, parseCertificateBundle } from './certificate.js';
+import { type CertificateInfo, parseCertificateBundle } from './certificate.js';
 import {
   bitString,
   bool,
@@ -23,6 +24,7 @@ import {
   x509Time,
 } from './der.js';
 import { MIN_RSA_BITS, preparedKey, publicKeyBytes } from './keys.js';
+import { OID } from './oid.js';
 import type { PrivateKeyHandle } from './signers.js';
 import type { TufPublicKey } from './types.js';
 
@@ -31,12 +33,12 @@ const DAY_MS = 24 * 60 * 60 * 1000;
 export const ROOT_CERT_VALIDITY_MS = 3650 * DAY_MS;
 
 /** Signature algorithms Notary refuses on certificates (ValidateCertificate: SHA-1), plus MD2/MD5. */
-const WEAK_SIG_ALGS = new Set([
-  '1.2.840.113549.1.1.5', // sha1WithRSAEncryption
-  '1.2.840.10040.4.3', // dsa-with-SHA1
-  '1.2.840.10045.4.1', // ecdsa-with-SHA1
-  '1.2.840.113549.1.1.4', // md5WithRSAEncryption
-  '1.2.840.113549.1.1.2', // md2WithRSAEncryption
+const WEAK_SIG_ALGS = new Set<string>([
+  OID.sha1WithRSA,
+  OID.dsaWithSHA1,
+  OID.ecdsaWithSHA1,
+  OID.md5WithRSA,
+  OID.md2WithRSA,
 ]);
 
 /**
@@ -190,7 +192,9 @@ export function validateRootCertificate(
   const intermediates = certs.filter(
     (c) => c.isCA && (!checkExpiry || certificateProblem(c, now) === undefined),
   );
-  const rebuilt = [leaf, ...intermediates].map((c) => encodePem('CERTIFICATE', c.der)).join('');
+  const rebuilt = [leaf, ...intermediates]
+    .map((c) => encodePem({ type: 'CERTIFICATE', bytes: c.der }))
+    .join('');
   if (rebuilt !== Buffer.from(publicKeyBytes(key)).toString('latin1')) {
     throw badCert(
       `root key ${id}: Notary re-encodes this certificate bundle differently (formatting, or invalid ` +
@@ -288,5 +292,5 @@ export function createRootCertificate(
     sigAlg,
     bitString(new Uint8Array(signature.buffer, signature.byteOffset, signature.byteLength)),
   );
-  return encodePem('CERTIFICATE', der);
+  return encodePem({ type: 'CERTIFICATE', bytes: der });
 }

@@ -5,9 +5,9 @@ import { fileURLToPath } from 'node:url';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { generateSigner } from '../crypto/signers.js';
+import { decodePem, encodePem } from '../encoding/pem.js';
 import { FormatError, LocalError, TrustError } from '../errors.js';
 import { inspectKeyFile, keyIdOf, readKeyFile, writeKeyFile } from './keyfile.js';
-import { decodePem, encodePem } from './pem.js';
 import { parseEncryptedPkcs8 } from './pkcs8.js';
 
 const TESTDATA = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'vectors', 'key-files');

@@ -13,16 +13,16 @@
  */
 import { createPrivateKey, type KeyObject } from 'node:crypto';
 import { int, octetString, oid, seq } from '../crypto/der.js';
+import { OID } from '../crypto/oid.js';
 import { type PrivateKeyHandle, signerFromEd25519Seed, signerFromKeyObject } from '../crypto/signers.js';
+import { decodePem, encodePem, type PemBlock } from '../encoding/pem.js';
 import { FormatError, LocalError } from '../errors.js';
-import { decodePem, encodePem, type PemBlock } from './pem.js';
 import {
   decodePkcs8,
   decryptPrivateKey,
   type EncryptOptions,
   encodePkcs8,
   encryptPrivateKey,
-  OID,
 } from './pkcs8.js';
 import { ed25519Material, type PrivateKeyMaterial } from './types.js';
 

@@ -14,6 +14,7 @@ import { join, relative, sep } from 'node:path';
 import type { PrivateKeyHandle } from '../crypto/signers.js';
 import { FormatError, LocalError, TrustError } from '../errors.js';
 import { writeFileAtomic } from '../storage/atomic.js';
+import { pathOccupied } from '../storage/exists.js';
 import {
   inspectKeyFile,
   MAX_KEY_FILE_BYTES,
@@ -151,7 +152,7 @@ export class KeyStore {
     if (!options.role) throw new LocalError('USAGE', 'a key needs a role');
     const path = this.#pathOf(keyId);
     await this.#checkDir();
-    if (!options.overwrite && (await exists(path))) {
+    if (!options.overwrite && (await pathOccupied(path))) {
       throw new LocalError(
         'USAGE',
         `a key with id ${shortKeyId(keyId)} already exists in ${this.privateDir}`,
@@ -413,15 +414,6 @@ export function checkKeyDirMode(dir: string, mode: number): void {
       `(mode ${(mode & 0o777).toString(8).padStart(4, '0')}): anyone who can write there can plant keys. ` +
       `Fix it with: chmod go-w ${dir}  (content-trust creates it as 0700)`,
   );
-}
-
-async function exists(path: string): Promise<boolean> {
-  try {
-    await lstat(path);
-    return true;
-  } catch {
-    return false;
-  }
 }
 
 async function readKeyText(path: string): Promise<string> {

@@ -5,8 +5,9 @@ import { fileURLToPath } from 'node:url';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { derDecode, int, octetString, oid, readInt, readOid, seq, seqChildren } from '../crypto/der.js';
+import { OID } from '../crypto/oid.js';
+import { decodePem } from '../encoding/pem.js';
 import { FormatError, LocalError, TrustError } from '../errors.js';
-import { decodePem } from './pem.js';
 import {
   DEFAULT_PBKDF2_ITERATIONS,
   decodePkcs8,
@@ -16,7 +17,6 @@ import {
   encryptPkcs8,
   encryptPrivateKey,
   MAX_PBKDF2_ITERATIONS,
-  OID,
   parseEncryptedPkcs8,
 } from './pkcs8.js';
 import { ed25519Material, type PrivateKeyMaterial } from './types.js';

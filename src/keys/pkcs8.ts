@@ -43,23 +43,9 @@ import {
   seq,
   TAG,
 } from '../crypto/der.js';
+import { OID } from '../crypto/oid.js';
 import { FormatError, LocalError } from '../errors.js';
 import { ed25519Material, type PrivateKeyMaterial } from './types.js';
-
-export const OID = {
-  rsaEncryption: '1.2.840.113549.1.1.1',
-  ecPublicKey: '1.2.840.10045.2.1',
-  ed25519Notary: '1.3.6.1.4.1.11591.15.1',
-  ed25519: '1.3.101.112',
-  p256: '1.2.840.10045.3.1.7',
-  p384: '1.3.132.0.34',
-  p521: '1.3.132.0.35',
-  pbes2: '1.2.840.113549.1.5.13',
-  pbkdf2: '1.2.840.113549.1.5.12',
-  hmacWithSHA1: '1.2.840.113549.2.7',
-  hmacWithSHA256: '1.2.840.113549.2.9',
-  aes256cbc: '2.16.840.1.101.3.4.1.42',
-} as const;
 
 /**
  * PBKDF2-HMAC-SHA1 iterations written by default. 1,000,000 costs about 420 ms

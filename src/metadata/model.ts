@@ -80,15 +80,6 @@ export type SignedBody = RootBody | TargetsBody | SnapshotBody | TimestampBody;
 
 export type Signature = WireSignature;
 
-/** A key set with the role's key ids and threshold: what a signature check needs. */
-export interface RoleKeys {
-  readonly name: string;
-  readonly keyids: readonly string[];
-  readonly threshold: number;
-  /** Parsed keys by id (only those listed for the role). */
-  readonly keys: ReadonlyMap<string, TufPublicKey>;
-}
-
 /**
  * One signed metadata document of a role. Immutable: signing or editing
  * produces a new instance.

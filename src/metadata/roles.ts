@@ -1,7 +1,5 @@
 /** Role names and delegation rules as Notary 0.7 enforces them (tuf/data/roles.go). */
 
-export const TOP_LEVEL_ROLES = ['root', 'targets', 'snapshot', 'timestamp'] as const;
-
 const DELEGATION_NAME = /^[-a-z0-9_/]+$/;
 
 /** POSIX `path.Clean` equality without allocating when already clean. */
@@ -22,11 +20,6 @@ export function isDelegationName(name: string): boolean {
 export function parentRole(name: string): string {
   const i = name.lastIndexOf('/');
   return i < 0 ? '' : name.slice(0, i);
-}
-
-/** True for `targets` and valid delegation names. */
-export function isTargetsRole(name: string): boolean {
-  return name === 'targets' || isDelegationName(name);
 }
 
 /**

@@ -6,7 +6,7 @@
  */
 
 import { createPublicKey } from 'node:crypto';
-import { lstat, mkdir, readFile } from 'node:fs/promises';
+import { mkdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { bareKeyOf, publicKeyFromBytes, publicKeyFromKeyObject } from '../crypto/keys.js';
 import {
@@ -17,12 +17,13 @@ import {
 } from '../crypto/signers.js';
 import type { Signer, TufPublicKey } from '../crypto/types.js';
 import { createRootCertificate } from '../crypto/x509.js';
+import { decodePem } from '../encoding/pem.js';
 import { LocalError } from '../errors.js';
 import { inspectKeyFile, readKeyFile } from '../keys/keyfile.js';
 import { KeyStore } from '../keys/keystore.js';
 import { defaultPassphraseProvider, shortKeyId } from '../keys/passphrase.js';
-import { decodePem } from '../keys/pem.js';
 import { writeFileAtomic } from '../storage/atomic.js';
+import { pathOccupied } from '../storage/exists.js';
 import { resolveTrustDir } from '../storage/trust-dir.js';
 import type { PublishOptions } from './repository.js';
 
@@ -181,16 +182,6 @@ function trustDirOf(opts: PublishOptions): string {
   return resolveTrustDir(opts.trustDir, opts.env ?? process.env);
 }
 
-/** One `exists` for the publishing side: anything at `path`, symlinks included (lstat). */
-async function exists(path: string): Promise<boolean> {
-  try {
-    await lstat(path);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
 function publicPem(handle: PrivateKeyHandle): string {
   return createPublicKey(handle.keyObject).export({ type: 'spki', format: 'pem' }).toString();
 }
@@ -215,7 +206,7 @@ export async function generateKey(
   }
   const dir = opts.dir ?? process.cwd();
   const path = join(dir, `${name}.pub`);
-  if (await exists(path)) throw new LocalError('USAGE', `public key file already exists: ${path}`);
+  if (await pathOccupied(path)) throw new LocalError('USAGE', `public key file already exists: ${path}`);
   const keystore = keystoreFor({ trustDir: trustDirOf(opts) }, opts);
   const handle = await createKey(keystore, opts.algorithm ?? 'ecdsa', name, undefined, { pending: true });
   try {

@@ -44,11 +44,6 @@ export function checkFileMeta(bytes: Uint8Array, meta: FileMetaJson, role: strin
   }
 }
 
-/** Hex sha256 of `bytes` (checksum file names: `snapshot.<hex>.json`). */
-export function sha256Hex(bytes: Uint8Array): string {
-  return Buffer.from(sha256(bytes)).toString('hex');
-}
-
 /** The hex sha256 a parent lists for a file, or null when it lists none. */
 export function listedSha256Hex(meta: FileMetaJson): string | null {
   const h = meta.hashes.sha256;

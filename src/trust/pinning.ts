@@ -6,29 +6,19 @@
  * rotation.
  */
 
-import { X509Certificate } from 'node:crypto';
+import type { X509Certificate } from 'node:crypto';
+import { parseCertificateBundle } from '../crypto/certificate.js';
 import { certificateChainOf } from '../crypto/keys.js';
 import type { TufPublicKey } from '../crypto/types.js';
 import { LocalError } from '../errors.js';
 
-export interface RootPins {
-  /** Root certificate key ids allowed for this GUN. */
-  readonly certIds?: readonly string[];
-  /** CA certificates (PEM) the root certificate must chain to. */
-  readonly cas?: readonly string[];
-}
-
-/** Parses a PEM bundle of CA certificates. */
+/** Parses a PEM bundle of CA certificates (the one PEM codec and certificate parser; CONFIG errors naming `what`). */
 export function parseCaBundle(pem: string, what: string): X509Certificate[] {
-  const blocks = pem.match(/-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/g) ?? [];
-  if (blocks.length === 0) throw new LocalError('CONFIG', `${what}: no PEM certificate found`);
-  return blocks.map((b) => {
-    try {
-      return new X509Certificate(b);
-    } catch (e) {
-      throw new LocalError('CONFIG', `${what}: invalid certificate (${(e as Error).message})`, { cause: e });
-    }
-  });
+  try {
+    return parseCertificateBundle(pem, 'CONFIG').map((c) => c.x509);
+  } catch (e) {
+    throw new LocalError('CONFIG', `${what}: ${(e as Error).message}`, { cause: e });
+  }
 }
 
 /** True when the root key's leaf certificate chains (through its bundled intermediates) to one of `cas`. */

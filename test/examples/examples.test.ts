@@ -1,14 +1,12 @@
 /** Every example is executed against the lab, as a user would run it. */
 
-import { spawnSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { build } from 'esbuild';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { freshGun, getLab, pushImage, runNotary, tempDir } from '../harness/lab.js';
+import { CLI, ROOT, run as runProgram } from '../support/cli.js';
 
-const ROOT = join(import.meta.dirname, '..', '..');
-const CLI = join(ROOT, 'dist', 'cli.js');
 let out = '';
 
 /** Bundles an example the way a user would compile it (content-trust resolves to this package). */
@@ -27,12 +25,7 @@ async function bundle(name: string): Promise<string> {
   return file;
 }
 
-const run = (args: string[], env: Record<string, string> = {}) =>
-  spawnSync(args[0]!, args.slice(1), {
-    encoding: 'utf8',
-    env: { ...process.env, CONTENT_TRUST_KDF_ITERATIONS: '1000', ...env },
-    timeout: 60_000,
-  });
+const run = ([cmd, ...args]: string[], env: Record<string, string> = {}) => runProgram(cmd!, args, env);
 
 beforeAll(() => {
   out = tempDir();

@@ -8,10 +8,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { generateSigner } from '../../src/crypto/signers.js';
+import { decodePem, encodePem } from '../../src/encoding/pem.js';
 import { inspectKeyFile, readKeyFile, writeKeyFile } from '../../src/keys/keyfile.js';
 import { KeyStore } from '../../src/keys/keystore.js';
 import { envPassphraseProvider } from '../../src/keys/passphrase.js';
-import { decodePem, encodePem } from '../../src/keys/pem.js';
 import { DEFAULT_PBKDF2_ITERATIONS, parseEncryptedPkcs8 } from '../../src/keys/pkcs8.js';
 
 const PASS = {

@@ -5,29 +5,14 @@
  * 1 rejected, 2 usage/config/keys/passphrase, 3 network.
  */
 
-import { spawnSync } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { freshGun, getLab, type LabInfo, pushImage, runNotary, tempDir } from '../harness/lab.js';
+import { trust } from '../support/cli.js';
 
-const CLI = join(import.meta.dirname, '..', '..', 'dist', 'cli.js');
 const ROOT_PASS = 'cli-root-passphrase';
 const REPO_PASS = 'cli-repo-passphrase';
-
-function trust(args: string[], env: Record<string, string | undefined> = {}) {
-  if (!existsSync(CLI)) throw new Error(`${CLI} is missing: run 'npm run build' first (npm test does)`);
-  const base: Record<string, string | undefined> = { ...process.env, CONTENT_TRUST_KDF_ITERATIONS: '1000' };
-  for (const k of Object.keys(base))
-    if (k.startsWith('DOCKER_CONTENT_TRUST') || k.startsWith('NOTARY_')) delete base[k];
-  const r = spawnSync(process.execPath, [CLI, ...args], {
-    encoding: 'utf8',
-    stdio: ['ignore', 'pipe', 'pipe'],
-    env: { ...base, ...env },
-    timeout: 60_000,
-  });
-  return { status: r.status, stdout: r.stdout, stderr: r.stderr };
-}
 
 const flags = (lab: LabInfo, trustDir: string) => [
   '--server',

@@ -17,6 +17,7 @@ import { KeyStore } from '../../src/keys/keystore.js';
 import { staticPassphraseProvider } from '../../src/keys/passphrase.js';
 import { initRepository, signTags } from '../../src/publish/workflows.js';
 import { freshGun, getLab, type LabInfo, notaryGet, runNotary, tempDir } from '../harness/lab.js';
+import { CLI, childEnv } from '../support/cli.js';
 
 type Fault = 'status' | 'reset' | 'lost-response';
 
@@ -134,18 +135,16 @@ describe.each([
  * succeeds from whatever state the kill left, reusing the root key.
  */
 describe('killed while writing keys, publishing or caching', () => {
-  const CLI = join(import.meta.dirname, '..', '..', 'dist', 'cli.js');
   const PASS = 'kill-test-passphrase';
   const digest = `sha256:${'7'.repeat(64)}`;
 
   function run(lab: LabInfo, gun: string, trustDir: string, tag: string, killAfterMs?: number) {
-    const env = {
-      ...process.env,
+    const env = childEnv({
       DOCKER_CONTENT_TRUST_ROOT_PASSPHRASE: PASS,
       DOCKER_CONTENT_TRUST_REPOSITORY_PASSPHRASE: PASS,
       // slow key derivation (~0.1 s per key here) so kills land while keys are derived and written
       CONTENT_TRUST_KDF_ITERATIONS: '200000',
-    };
+    });
     const args = [CLI, 'sign', `${gun}:${tag}`, '--digest', digest, '--size', '7'];
     args.push('--server', lab.notaryUrl, '--tlscacert', lab.caCert, '--trust-dir', trustDir);
     return new Promise<{ code: number | null; killed: boolean; stderr: string; ms: number }>((resolve) => {

@@ -31,7 +31,7 @@ server, no registry. --keep leaves the directory in place to look at.
 export async function run(argv: string[]): Promise<number> {
   let args: ParsedArgs;
   try {
-    args = parseArgs(argv, { keep: {}, help: { short: 'h' } });
+    args = parseArgs(argv, { keep: { type: 'boolean' }, help: { type: 'boolean', short: 'h' } });
   } catch (e) {
     return reportError(e, USAGE);
   }

@@ -25,7 +25,12 @@ Options:
 
 export async function run(argv: string[]): Promise<number> {
   try {
-    const args = parseArgs(argv, { ...SERVER_FLAGS, ...PUBLISH_FLAGS, json: {}, algorithm: { value: true } });
+    const args = parseArgs(argv, {
+      ...SERVER_FLAGS,
+      ...PUBLISH_FLAGS,
+      json: { type: 'boolean' },
+      algorithm: { type: 'string' },
+    });
     if (bool(args, 'help')) {
       process.stdout.write(HELP);
       return 0;

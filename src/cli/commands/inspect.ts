@@ -22,7 +22,12 @@ Options:
 
 export async function run(argv: string[]): Promise<number> {
   try {
-    const args = parseArgs(argv, { ...SERVER_FLAGS, offline: {}, json: {}, pretty: {} });
+    const args = parseArgs(argv, {
+      ...SERVER_FLAGS,
+      offline: { type: 'boolean' },
+      json: { type: 'boolean' },
+      pretty: { type: 'boolean' },
+    });
     if (bool(args, 'help')) {
       process.stdout.write(HELP);
       return 0;

@@ -31,11 +31,11 @@ export async function run(argv: string[]): Promise<number> {
     const args = parseArgs(rest, {
       ...SERVER_FLAGS,
       ...PUBLISH_FLAGS,
-      json: {},
-      dir: { value: true },
-      algorithm: { value: true },
-      name: { value: true },
-      'server-managed': {},
+      json: { type: 'boolean' },
+      dir: { type: 'string' },
+      algorithm: { type: 'string' },
+      name: { type: 'string' },
+      'server-managed': { type: 'boolean' },
     });
     if (sub === undefined || sub === '--help' || sub === '-h' || bool(args, 'help')) {
       (sub === undefined ? process.stderr : process.stdout).write(HELP);

@@ -21,7 +21,7 @@ Options: --json  --root-key ID  --server URL  --trust-dir DIR  --tlscacert FILE 
 
 export async function run(argv: string[]): Promise<number> {
   try {
-    const args = parseArgs(argv, { ...SERVER_FLAGS, ...PUBLISH_FLAGS, json: {} });
+    const args = parseArgs(argv, { ...SERVER_FLAGS, ...PUBLISH_FLAGS, json: { type: 'boolean' } });
     if (bool(args, 'help')) {
       process.stdout.write(HELP);
       return 0;

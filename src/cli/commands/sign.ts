@@ -35,9 +35,9 @@ export async function run(argv: string[]): Promise<number> {
     const args = parseArgs(argv, {
       ...SERVER_FLAGS,
       ...PUBLISH_FLAGS,
-      digest: { value: true },
-      size: { value: true },
-      json: {},
+      digest: { type: 'string' },
+      size: { type: 'string' },
+      json: { type: 'boolean' },
     });
     if (bool(args, 'help')) {
       process.stdout.write(HELP);

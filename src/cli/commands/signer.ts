@@ -25,9 +25,9 @@ export async function run(argv: string[]): Promise<number> {
     const args = parseArgs(rest, {
       ...SERVER_FLAGS,
       ...PUBLISH_FLAGS,
-      json: {},
-      key: { value: true },
-      force: {},
+      json: { type: 'boolean' },
+      key: { type: 'string' },
+      force: { type: 'boolean' },
     });
     if (sub === undefined || sub === '--help' || sub === '-h' || bool(args, 'help')) {
       (sub === undefined ? process.stderr : process.stdout).write(HELP);

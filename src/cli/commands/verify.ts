@@ -2,6 +2,7 @@
 
 import { verify } from '../../client/verify.js';
 import { LocalError } from '../../errors.js';
+import { isDelegationName } from '../../metadata/roles.js';
 import { bool, list, parseArgs } from '../args.js';
 import { SERVER_FLAGS, trustOptionsFrom } from '../options.js';
 import { printJson, reportError } from '../output.js';
@@ -31,9 +32,9 @@ export async function run(argv: string[]): Promise<number> {
   try {
     const args = parseArgs(argv, {
       ...SERVER_FLAGS,
-      offline: {},
-      json: {},
-      role: { value: true, repeat: true },
+      offline: { type: 'boolean' },
+      json: { type: 'boolean' },
+      role: { type: 'string', multiple: true },
     });
     if (bool(args, 'help')) {
       process.stdout.write(HELP);
@@ -42,7 +43,7 @@ export async function run(argv: string[]): Promise<number> {
     if (args.positionals.length !== 1) throw new LocalError('USAGE', 'verify takes exactly one IMAGE[:TAG]');
     const roles = list(args, 'role');
     for (const r of roles) {
-      if (!/^targets\/[^/]+(\/[^/]+)*$/.test(r)) {
+      if (!isDelegationName(r)) {
         throw new LocalError('USAGE', `--role ${JSON.stringify(r)}: a delegation is named targets/<name>`);
       }
     }

@@ -1,13 +1,23 @@
 /**
- * PEM (RFC 7468 with RFC 1421 headers) as Go's encoding/pem reads and writes it.
+ * The one PEM codec (RFC 7468 text with RFC 1421 `Key: value` headers), used for
+ * key files, public keys, certificates in metadata and pinned CA bundles.
  *
  * Encoding is byte-identical to Go's `pem.EncodeToMemory`: `Proc-Type` first,
  * then the other headers sorted by key, `key: value` lines, a blank line, the
  * base64 body in 64-column lines, every line ending in `\n`.
  *
- * Decoding is strict about the body (standard base64 with correct padding) and
- * tolerant about surroundings like Go: text before/after blocks is skipped,
- * `\r\n` line ends and trailing spaces are accepted.
+ * Decoding is strict; it accepts exactly:
+ * - one or more blocks `-----BEGIN LABEL-----` ... `-----END LABEL-----`, the
+ *   END label equal to the BEGIN label, the label printable ASCII without `-`
+ *   at either end;
+ * - optional headers right after BEGIN (`key: value` lines), which must be
+ *   followed by one blank line; header objects have no prototype;
+ * - a non-empty body of standard base64 with correct padding, split over lines;
+ * - `\r\n` or `\n` line ends, trailing spaces and tabs on any line, blank lines
+ *   between blocks.
+ * Anything else is a FormatError (code chosen by the caller): text before,
+ * between or after blocks (Go's decoder skips it; we refuse it), a missing END,
+ * a boundary inside a block, bad base64, input over `maxLength` characters.
  */
 import { type ErrorCode, FormatError } from '../errors.js';
 
@@ -21,13 +31,14 @@ export interface PemBlock {
 
 const LABEL = /^[\x21-\x2c\x2e-\x7e](?:[\x20-\x2c\x2e-\x7e]*[\x21-\x2c\x2e-\x7e])?$/;
 
-/** Encodes one block exactly like Go's `pem.EncodeToMemory`. */
+/** Encodes one block exactly like Go's `pem.EncodeToMemory`. Throws RangeError on what decodePem would refuse. */
 export function encodePem(block: {
   type: string;
   headers?: Readonly<Record<string, string>>;
   bytes: Uint8Array;
 }): string {
   if (!LABEL.test(block.type)) throw new RangeError('invalid PEM label');
+  if (block.bytes.length === 0) throw new RangeError('empty PEM body');
   const headers = block.headers ?? {};
   const keys = Object.keys(headers);
   for (const k of keys) {
@@ -38,7 +49,8 @@ export function encodePem(block: {
       /[\r\n]/.test(v) ||
       k.trim() !== k ||
       v.trim() !== v ||
-      k === ''
+      k === '' ||
+      k.startsWith('-----')
     ) {
       throw new RangeError('invalid PEM header');
     }
@@ -72,7 +84,7 @@ export interface PemDecodeOptions {
 
 const B64 = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/;
 
-/** Every well-formed PEM block in `text`, in order. Malformed blocks are errors (not skipped). */
+/** Every PEM block of `text`, in order (possibly none, for blank text). See the module comment for what is accepted. */
 export function decodePemAll(text: string, options: PemDecodeOptions = {}): PemBlock[] {
   const code = options.code ?? 'BAD_KEY';
   const maxLength = options.maxLength ?? 1 << 20;
@@ -82,20 +94,23 @@ export function decodePemAll(text: string, options: PemDecodeOptions = {}): PemB
   const blocks: PemBlock[] = [];
   let i = 0;
   while (i < lines.length) {
-    const begin = /^-----BEGIN (.*)-----$/.exec(lines[i] as string);
+    const line = lines[i] as string;
     i++;
-    if (!begin) continue;
+    if (line === '') continue;
+    const begin = /^-----BEGIN (.*)-----$/.exec(line);
+    if (!begin) throw new FormatError(code, 'unexpected text outside PEM blocks');
     const type = begin[1] as string;
     if (!LABEL.test(type)) throw new FormatError(code, 'invalid PEM label');
     const headers: Record<string, string> = Object.create(null);
     let sawHeader = false;
     while (i < lines.length) {
-      const line = lines[i] as string;
-      const colon = line.indexOf(':');
+      const h = lines[i] as string;
+      const colon = h.indexOf(':');
       if (colon < 0) break;
-      const key = line.slice(0, colon).trim();
+      const key = h.slice(0, colon).trim();
       if (key.startsWith('-----')) break;
-      headers[key] = line.slice(colon + 1).trim();
+      if (key === '') throw new FormatError(code, 'malformed PEM header');
+      headers[key] = h.slice(colon + 1).trim();
       sawHeader = true;
       i++;
     }
@@ -108,19 +123,18 @@ export function decodePemAll(text: string, options: PemDecodeOptions = {}): PemB
     let body = '';
     let ended = false;
     while (i < lines.length) {
-      const line = lines[i] as string;
+      const b = lines[i] as string;
       i++;
-      if (line.startsWith('-----END ')) {
-        if (line !== `-----END ${type}-----`)
-          throw new FormatError(code, `PEM END line does not match ${type}`);
+      if (b.startsWith('-----END ')) {
+        if (b !== `-----END ${type}-----`) throw new FormatError(code, `PEM END line does not match ${type}`);
         ended = true;
         break;
       }
-      if (line.startsWith('-----')) throw new FormatError(code, 'unexpected PEM boundary inside a block');
-      body += line.replace(/[ \t]/g, '');
+      if (b.startsWith('-----')) throw new FormatError(code, 'unexpected PEM boundary inside a block');
+      body += b.replace(/[ \t]/g, '');
     }
     if (!ended) throw new FormatError(code, `PEM block ${type} has no END line`);
-    if (!B64.test(body)) throw new FormatError(code, `PEM block ${type} has invalid base64`);
+    if (body === '' || !B64.test(body)) throw new FormatError(code, `PEM block ${type} has invalid base64`);
     blocks.push({ type, headers, bytes: new Uint8Array(Buffer.from(body, 'base64')) });
   }
   return blocks;

@@ -44,7 +44,8 @@ describe('PEM', () => {
     ]);
     const plain = encodePem({ type: 'CERTIFICATE', bytes: new Uint8Array(48) });
     expect(plain).toBe(`-----BEGIN CERTIFICATE-----\n${'A'.repeat(64)}\n-----END CERTIFICATE-----\n`);
-    expect(encodePem({ type: 'E', bytes: new Uint8Array(0) })).toBe('-----BEGIN E-----\n-----END E-----\n');
+    // an empty body is refused both ways (no PEM object we read is empty)
+    expect(() => encodePem({ type: 'E', bytes: new Uint8Array(0) })).toThrow(RangeError);
   });
 
   it('refuses headers that cannot round-trip', () => {
@@ -56,12 +57,21 @@ describe('PEM', () => {
     );
   });
 
-  it('tolerates CRLF, trailing spaces and surrounding text; finds several blocks', () => {
-    const crlf = `junk before\r\n${NOTARY_FILE.replaceAll('\n', '  \r\n')}between\n${encodePem({ type: 'CERTIFICATE', bytes: Uint8Array.of(1, 2, 3) })}`;
+  it('tolerates CRLF, trailing spaces and blank lines between blocks; finds several blocks', () => {
+    const crlf = `\r\n${NOTARY_FILE.replaceAll('\n', '  \r\n')}\n \n${encodePem({ type: 'CERTIFICATE', bytes: Uint8Array.of(1, 2, 3) })}\n`;
     const blocks = decodePemAll(crlf);
     expect(blocks.map((b) => b.type)).toEqual(['ENCRYPTED PRIVATE KEY', 'CERTIFICATE']);
     expect([...(blocks[1]?.bytes ?? [])]).toEqual([1, 2, 3]);
     expect(() => decodePem(crlf)).toThrow(/expected one PEM block/);
+    expect(decodePemAll(' \n')).toEqual([]);
+  });
+
+  it.each([
+    ['before', `junk before\n${NOTARY_FILE}`],
+    ['between', `${NOTARY_FILE}between\n${NOTARY_FILE}`],
+    ['after', `${NOTARY_FILE}# comment\n`],
+  ])('refuses text %s blocks (Go skips it; a key or certificate file has none)', (_w, text) => {
+    expect(() => decodePemAll(text)).toThrow(/unexpected text outside PEM blocks/);
   });
 
   it('rejects malformed blocks with FormatError', () => {
@@ -74,6 +84,9 @@ describe('PEM', () => {
       '-----BEGIN X-----\nAAA\n-----END X-----\n',
       '-----BEGIN X-----\nrole: x\nAAAA\n-----END X-----\n',
       '-----BEGIN X-----\n-----BEGIN X-----\n-----END X-----\n',
+      '-----BEGIN X-----\n-----END X-----\n',
+      '-----BEGIN X-----\n: v\n\nAAAA\n-----END X-----\n',
+      '-----BEGIN -X-----\nAAAA\n-----END -X-----\n',
     ];
     for (const c of cases) expect(() => decodePem(c), JSON.stringify(c)).toThrow(FormatError);
     expect(() => decodePem(NOTARY_FILE, ['PRIVATE KEY'])).toThrow(/unexpected PEM type/);
