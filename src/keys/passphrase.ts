@@ -154,7 +154,7 @@ export function ttyPassphraseProvider(options: TtyProviderOptions = {}): Passphr
     if (!canPrompt(input)) throw noPassphraseError(req);
     const alias = req.role === 'root' ? 'root' : 'repository';
     const label = keyLabel(req.role);
-    const withId = ` (ID ${shortKeyId(req.keyId)})`;
+    const withId = req.keyId ? ` (ID ${shortKeyId(req.keyId)})` : '';
     if (req.attempt === 0 && !req.creating) {
       const cached = cache.get(alias);
       if (cached !== undefined) return cached;

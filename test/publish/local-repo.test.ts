@@ -15,6 +15,7 @@ import {
   statSync,
   writeFileSync,
 } from 'node:fs';
+import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { describe, expect, it } from 'vitest';
@@ -249,9 +250,10 @@ describe('local repositories (file:// trust server)', () => {
     const { opts, tufDir } = setup();
     const admin = opts(tempDir());
     await initRepository(GUN, admin);
-    // another publisher holds the store's lock for the whole call
-    const lock = join(tufDir, '.publish.lock');
-    writeFileSync(lock, '4242\n');
+    // another publisher (alive: this very process) holds the store's lock for the whole call
+    const lock = join(tufDir, '..', '.publish.lock');
+    const start = readFileSync('/proc/self/stat', 'utf8').split(') ')[1]!.split(' ')[19];
+    writeFileSync(lock, JSON.stringify({ host: hostname(), pid: process.pid, start }));
     const tag = { reference: `${GUN}:v1`, digest: digestOf('9'), size: 9 };
     const t0 = Date.now();
     const err = await signTags([tag], { ...admin, maxAttempts: 3 }).catch((e: Error) => e);
