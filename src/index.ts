@@ -8,11 +8,13 @@
  *   // -> 'registry.example.com/team/app@sha256:...'
  */
 
-export type { RepositoryContext, TrustOptions, TrustPinning } from './client/context.js';
 export type { InspectKey, InspectResult, InspectSignedTag, InspectSigner } from './client/inspect.js';
 export { inspect } from './client/inspect.js';
 export type { VerifyOptions, VerifyResult } from './client/verify.js';
 export { verify } from './client/verify.js';
+export type { Limits, TrustContextOptions } from './context/context.js';
+export { DEFAULT_LIMITS, TrustContext } from './context/context.js';
+export type { RepositoryContext, TrustOptions, TrustPinning } from './context/repository.js';
 export { getCryptoBackend, setCryptoBackend } from './crypto/backend.js';
 export type { ErrorCode, TrustErrorDetails } from './errors.js';
 export {

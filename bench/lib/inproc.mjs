@@ -86,7 +86,9 @@ async function main() {
     case 'warm': {
       // library verify() with a warm trust dir: fetches timestamp.json, nothing else
       const verify = pick('verify');
-      const opts = trustOpts(spec.trustDir);
+      // one context for every call: keep-alive connections and caches outlive each verify()
+      const Context = pick('TrustContext');
+      const opts = { ...trustOpts(spec.trustDir), ...(Context ? { context: new Context() } : {}) };
       const { digest } = await verify(spec.reference, opts); // fills the trust dir: warm from here on
       for (let i = 0; i < 20; i++) await verify(spec.reference, opts);
       const samples = [];

@@ -14,8 +14,8 @@
 import { readFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { dirname, isAbsolute, join, resolve } from 'node:path';
-import type { TrustOptions, TrustPinning } from '../client/context.js';
-import { readPemFile } from '../client/context.js';
+import type { TrustOptions, TrustPinning } from '../context/repository.js';
+import { readPemFile } from '../context/repository.js';
 import { LocalError } from '../errors.js';
 import { type FlagSpec, type ParsedArgs, str } from './args.js';
 

@@ -4,11 +4,11 @@
  * JSON shape compatible with docker (cli/command/trust/inspect.go).
  */
 
+import { repositoryContext, type TrustOptions, updateOptionsFor } from '../context/repository.js';
 import { pathsAllow, RELEASES_ROLE } from '../metadata/roles.js';
 import { type ImageReference, parseReference } from '../reference.js';
 import { loadAllTargetsRoles, toSignedTarget } from '../trust/lookup.js';
 import { Updater } from '../trust/updater.js';
-import { repositoryContext, type TrustOptions } from './context.js';
 
 export interface InspectSignedTag {
   SignedTag: string;
@@ -50,9 +50,9 @@ export async function inspect(
   const ref = typeof reference === 'string' ? parseReference(reference) : reference;
   const explicitTag = typeof reference === 'string' && /:[\w][\w.-]*$/.test(reference.split('/').pop() ?? '');
   const ctx = repositoryContext(ref, options);
-  const updater = new Updater(ctx.store, ctx.cache, ctx.policy, { offline: options.offline === true });
+  const updater = new Updater(ctx.store, ctx.cache, ctx.policy, updateOptionsFor(ctx, options));
   const set = await updater.refresh();
-  const roles = await loadAllTargetsRoles(updater);
+  const roles = await loadAllTargetsRoles(updater, ctx.context.limits.maxDelegations);
   await updater.commit();
 
   // All (tag, digest, role) triples, each delegation limited to its paths.

@@ -1,11 +1,11 @@
 /** The verify-before-pull API: `image:tag` -> trusted `image@sha256:...`. */
 
+import { repositoryContext, type TrustOptions, updateOptionsFor } from '../context/repository.js';
 import { LocalError, NotSignedError } from '../errors.js';
 import { isDelegationName } from '../metadata/roles.js';
 import { type ImageReference, parseReference } from '../reference.js';
 import { lookupTag, type SignedTarget } from '../trust/lookup.js';
 import { Updater } from '../trust/updater.js';
-import { repositoryContext, type TrustOptions } from './context.js';
 
 export interface VerifyOptions extends TrustOptions {
   /** Delegations consulted after `targets/releases` and `targets` (e.g. `targets/alice`). */
@@ -54,7 +54,7 @@ export async function verify(
     }
   }
   const ctx = repositoryContext(ref, options);
-  const updater = new Updater(ctx.store, ctx.cache, ctx.policy, { offline: options.offline === true });
+  const updater = new Updater(ctx.store, ctx.cache, ctx.policy, updateOptionsFor(ctx, options));
   await updater.refresh();
   const found = await lookupTag(updater, tag, options.roles);
   await updater.commit();

@@ -1,7 +1,6 @@
 /**
- * Public keys as Notary metadata lists them: parsing/validation, key ids and a
- * cache of ready-to-verify key material (verification is the hot path: each
- * distinct key is parsed once).
+ * Public keys as Notary metadata lists them: parsing/validation, key ids and
+ * ready-to-verify key material, prepared once per key object.
  */
 import { createPublicKey, type KeyObject, type X509Certificate } from 'node:crypto';
 import { FormatError } from '../errors.js';
@@ -198,37 +197,23 @@ function prepare(keytype: KeyType, raw: Uint8Array, ctx: KeyContext): PreparedKe
   }
 }
 
-// Cache keyed by object identity first, then by keytype + public bytes (never by
-// the declared id, which a caller could get wrong).
+// Prepared material is attached to the key object (a WeakMap by identity: it lives and dies with the
+// object, is never looked up by the declared id or by value, and no cache outlives the documents a
+// caller holds). Caches across calls belong to the caller's context (context/context.ts: parsed
+// documents keep their keys).
 const byObject = new WeakMap<TufPublicKey, PreparedKey>();
-const byValue = new Map<string, PreparedKey>();
-const MAX_CACHED = 4096;
-
-function cacheKey(keytype: string, publicB64: string): string {
-  return `${keytype}\u0000${publicB64}`;
-}
-
-function remember(k: string, p: PreparedKey): void {
-  if (byValue.size >= MAX_CACHED) byValue.clear();
-  byValue.set(k, p);
-}
 
 /**
- * Ready-to-verify material of a key; parsed once, then cached. Throws
+ * Ready-to-verify material of a key; parsed once per key object. Throws
  * FormatError BAD_KEY when the key is unusable.
  */
 export function preparedKey(key: TufPublicKey, ctx: KeyContext = {}): PreparedKey {
   const hit = byObject.get(key);
   if (hit !== undefined) return hit;
-  const k = cacheKey(key.keytype, key.publicB64);
-  let p = byValue.get(k);
-  if (p === undefined) {
-    if (!isKeyType(key.keytype)) throw badKey(ctx, `unknown key type ${JSON.stringify(key.keytype)}`);
-    const raw = fromBase64Std(key.publicB64);
-    if (raw === undefined) throw badKey(ctx, 'public key is not valid base64');
-    p = prepare(key.keytype, raw, ctx);
-    remember(k, p);
-  }
+  if (!isKeyType(key.keytype)) throw badKey(ctx, `unknown key type ${JSON.stringify(key.keytype)}`);
+  const raw = fromBase64Std(key.publicB64);
+  if (raw === undefined) throw badKey(ctx, 'public key is not valid base64');
+  const p = prepare(key.keytype, raw, ctx);
   byObject.set(key, p);
   return p;
 }
@@ -249,7 +234,6 @@ export function publicKeyFromBytes(
   const publicB64 = toBase64(publicBytes);
   const p = prepare(keytype, publicBytes, ctx);
   const key: TufPublicKey = Object.freeze({ keytype, publicB64, id: computeKeyId(keytype, publicB64) });
-  remember(cacheKey(keytype, publicB64), p);
   byObject.set(key, p);
   return key;
 }
@@ -279,14 +263,12 @@ export function parsePublicKey(json: unknown, ctx: KeyContext = {}): TufPublicKe
   const bytes = fromBase64Std(keyval.public);
   if (bytes === undefined) throw badKey(ctx, 'keyval.public is not valid standard base64');
   const canonicalB64 = toBase64(bytes);
-  const cached = byValue.get(cacheKey(keytype, canonicalB64));
-  const p = cached ?? prepare(keytype, bytes, ctx);
+  const p = prepare(keytype, bytes, ctx);
   const key: TufPublicKey = Object.freeze({
     keytype,
     publicB64: canonicalB64,
     id: computeKeyId(keytype, canonicalB64),
   });
-  if (cached === undefined) remember(cacheKey(keytype, canonicalB64), p);
   byObject.set(key, p);
   return key;
 }

@@ -50,8 +50,8 @@ export function matchCommonNameToGun(commonName: string, gun: string): boolean {
   return commonName === gun;
 }
 
-/** Parsed certificate bundles by key id (the id is a hash of the exact PEM bytes). */
-const parsedBundles = new Map<string, CertificateInfo[]>();
+/** Parsed certificate bundles attached to the key object (by identity, never by id or value). */
+const parsedBundles = new WeakMap<TufPublicKey, CertificateInfo[]>();
 
 export interface RootCertificateCheck {
   /**
@@ -107,7 +107,7 @@ export function validateRootCertificate(
       actual: key.keytype,
     });
   }
-  let certs = parsedBundles.get(id);
+  let certs = parsedBundles.get(key);
   if (!certs) {
     const pemText = Buffer.from(publicKeyBytes(key)).toString('latin1');
     try {
@@ -115,8 +115,7 @@ export function validateRootCertificate(
     } catch (cause) {
       throw badCert(`root key ${id} does not hold a parsable PEM certificate`, { cause });
     }
-    if (parsedBundles.size >= 1024) parsedBundles.clear();
-    parsedBundles.set(id, certs);
+    parsedBundles.set(key, certs);
   }
   const leaves = certs.filter((c) => !c.isCA);
   if (leaves.length !== 1) {

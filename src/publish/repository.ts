@@ -6,7 +6,7 @@
  * have, so notary-server's re-serialisation of what we upload is identical.
  */
 
-import { type RepositoryContext, repositoryContext, type TrustOptions } from '../client/context.js';
+import { type RepositoryContext, repositoryContext, type TrustOptions } from '../context/repository.js';
 import { bareKeyOf } from '../crypto/keys.js';
 import type { Signer, TufPublicKey } from '../crypto/types.js';
 import { LocalError, NetworkError, PublishError, TrustError, VerificationError } from '../errors.js';

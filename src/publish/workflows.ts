@@ -4,7 +4,7 @@
  */
 
 import { join } from 'node:path';
-import { repositoryContext } from '../client/context.js';
+import { repositoryContext } from '../context/repository.js';
 import { bareKeyOf, parsePublicKey } from '../crypto/keys.js';
 import type { PrivateKeyAlgorithm, PrivateKeyHandle } from '../crypto/signers.js';
 import type { TufPublicKey } from '../crypto/types.js';

@@ -22,7 +22,7 @@ import {
   serverErrorDetail,
 } from './auth.js';
 import { displayUrl, type HttpClient, type HttpResponse, type PemInput } from './http.js';
-import { isValidMetaName, isValidRoleName, type MetadataStore } from './store.js';
+import { type GetMetaOptions, isValidMetaName, isValidRoleName, type MetadataStore } from './store.js';
 
 export interface NotaryServerStoreOptions {
   /** e.g. https://notary.docker.io */
@@ -123,14 +123,20 @@ export class NotaryServerStore implements MetadataStore {
     );
   }
 
-  async getMeta(name: string, maxBytes: number): Promise<Uint8Array | null> {
+  async getMeta(name: string, maxBytes: number, options: GetMetaOptions = {}): Promise<Uint8Array | null> {
     if (!isValidMetaName(name))
       throw new LocalError('USAGE', `invalid metadata name ${JSON.stringify(name)}`);
     const what = `fetching ${name}.json`;
     let res: HttpResponse;
     try {
       res = await this.send(
-        { method: 'GET', url: `${this.base}${name}.json`, maxBytes, scope: this.scope('pull') },
+        {
+          method: 'GET',
+          url: `${this.base}${name}.json`,
+          maxBytes,
+          scope: this.scope('pull'),
+          ...(options.deadlineMs !== undefined ? { deadlineMs: Math.max(1, options.deadlineMs) } : {}),
+        },
         what,
       );
     } catch (err) {

@@ -4,13 +4,19 @@
  * implement this. A store moves bytes; it never decides trust.
  */
 
+export interface GetMetaOptions {
+  /** Most ms this request may take (what is left of the operation's deadline). */
+  readonly deadlineMs?: number;
+}
+
 export interface MetadataStore {
   /**
    * Fetch `<name>.json` (e.g. 'timestamp', 'root', '2.root', 'snapshot.<sha256hex>',
    * 'targets/releases.<hex>'). Returns null when it does not exist (404). Never returns more than
-   * maxBytes (VerificationError TOO_LARGE instead).
+   * maxBytes (VerificationError TOO_LARGE instead). `options.deadlineMs` is what is left of the
+   * operation's overall deadline (a store that talks to a peer bounds the request by it).
    */
-  getMeta(name: string, maxBytes: number): Promise<Uint8Array | null>;
+  getMeta(name: string, maxBytes: number, options?: GetMetaOptions): Promise<Uint8Array | null>;
   /** Atomically publish role files (role name without .json → exact bytes). */
   publish(files: ReadonlyArray<{ role: string; bytes: Uint8Array }>): Promise<void>;
   /** Server-managed key for 'timestamp' | 'snapshot' (GET .../<role>.key); null if the store has no server keys. */

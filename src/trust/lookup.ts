@@ -1,6 +1,6 @@
 /** Finding signed tags in trusted targets metadata, with docker's role precedence. */
 
-import { FormatError } from '../errors.js';
+import { FormatError, VerificationError } from '../errors.js';
 import type { FileMetaJson, TargetsMetadata } from '../metadata/model.js';
 import { pathsAllow, RELEASES_ROLE } from '../metadata/roles.js';
 import type { Updater } from './updater.js';
@@ -78,7 +78,7 @@ export async function lookupTag(
   for (const r of extraRoles) if (!order.includes(r)) order.push(r);
   for (const role of order) {
     if (role !== 'targets') {
-      const loaded = await loadChain(updater, role);
+      const loaded = await updater.loadChain(role);
       if (!loaded) continue;
       const keySet = set.keySetFor(role);
       if (!pathsAllow(keySet.paths, tag)) continue;
@@ -92,24 +92,22 @@ export async function lookupTag(
   return null;
 }
 
-/** Loads a delegation and its ancestors; false when any of them has no metadata. */
-async function loadChain(updater: Updater, role: string): Promise<boolean> {
-  const parts = role.split('/');
-  for (let i = 2; i <= parts.length; i++) {
-    const name = parts.slice(0, i).join('/');
-    const parent = updater.trusted.targets(parts.slice(0, i - 1).join('/'));
-    if (!parent?.signed.delegations.roles.some((r) => r.name === name)) return false;
-    if (!(await updater.loadTargets(name))) return false;
-  }
-  return true;
-}
-
-/** Every targets role reachable from `targets` (breadth-first, bounded), loaded. */
+/**
+ * Every targets role reachable from `targets` (breadth-first), loaded. More than `maxRoles` roles
+ * (`targets` included) is TOO_LARGE: a partial list would silently drop signed tags.
+ */
 export async function loadAllTargetsRoles(updater: Updater, maxRoles = 1000): Promise<TargetsMetadata[]> {
   const set = updater.trusted;
   const out: TargetsMetadata[] = [set.targets('targets')!];
   const queue = delegatedRoles(out[0]!).map((r) => r.name);
-  while (queue.length > 0 && out.length < maxRoles) {
+  while (queue.length > 0) {
+    if (out.length >= maxRoles) {
+      throw new VerificationError(
+        'TOO_LARGE',
+        `${updater.trusted.policy.gun} has more than ${maxRoles} targets roles (limit maxDelegations)`,
+        { expected: `<= ${maxRoles} roles` },
+      );
+    }
     const name = queue.shift()!;
     if (!(await updater.loadTargets(name))) continue;
     const md = set.targets(name)!;

@@ -1,6 +1,11 @@
-/** Threshold signature checks over canonical bytes, with distinct key ids. */
+/**
+ * Threshold signature checks over canonical bytes. A threshold counts distinct keys, not key
+ * ids: the same public key listed twice (as `ecdsa` and as an `ecdsa-x509` certificate, or under
+ * two certificates) is one key and its signatures count once.
+ */
 
 import { sha256 } from '../crypto/backend.js';
+import { preparedKey } from '../crypto/keys.js';
 import type { TufPublicKey } from '../crypto/types.js';
 import { verifySignature } from '../crypto/verify.js';
 import { VerificationError } from '../errors.js';
@@ -15,48 +20,81 @@ export interface RoleKeySet {
   readonly keys: ReadonlyMap<string, TufPublicKey>;
 }
 
-/**
- * Verdicts of signature checks already made in this process, keyed by key id,
- * method, signature and a hash of the message: a long-running verifier (deploy
- * tool, admission hook) re-checks the same cached metadata on every call.
- */
-const verdicts = new Map<string, boolean>();
-
-function verifyMemo(
-  key: TufPublicKey,
-  method: string,
-  sig: string,
-  message: Uint8Array,
-  messageHash: string,
-): boolean {
-  const k = `${key.id}|${method}|${sig}|${messageHash}`;
-  let ok = verdicts.get(k);
-  if (ok === undefined) {
-    ok = verifySignature(key, method, Buffer.from(sig, 'base64'), message);
-    if (verdicts.size >= 4096) verdicts.clear();
-    verdicts.set(k, ok);
-  }
-  return ok;
+/** Caches a signature check may use (the operation's context provides them). */
+export interface SignatureCaches {
+  /** Verdict memo (see context/context.ts VerdictMemo). */
+  readonly verdicts?: {
+    verdict(
+      key: TufPublicKey,
+      method: string,
+      sig: string,
+      messageHash: string,
+      check: () => boolean,
+    ): boolean;
+  };
+  /** Canonical key identities by key type and public bytes. */
+  readonly keyIdentities?: Map<string, string>;
+  /** Parsed documents by role and exact bytes (see context/context.ts DocumentCache). */
+  readonly documents?: { get<D>(role: string, bytes: Uint8Array, parse: () => D): D };
 }
 
-/** Ids of the role's keys whose signature on `md` verifies (each key counted once). */
-export function validSignerIds(md: Metadata, set: RoleKeySet): { valid: string[]; badListed: string[] } {
+/**
+ * The canonical identity of a key: its algorithm and the public key re-encoded (SPKI DER as
+ * OpenSSL writes it, or the raw ed25519 point). A certificate and the bare key it holds, or two
+ * certificates for the same key, have the same identity. Unusable keys get their own id (they never
+ * verify anyway).
+ */
+export function keyIdentity(key: TufPublicKey, caches: SignatureCaches = {}): string {
+  const k = `${key.keytype}\u0000${key.publicB64}`;
+  const hit = caches.keyIdentities?.get(k);
+  if (hit !== undefined) return hit;
+  let id: string;
+  try {
+    const p = preparedKey(key);
+    if (p.kind === 'ed25519') id = `ed25519:${Buffer.from(p.raw).toString('base64')}`;
+    else id = `${p.kind}:${p.node.export({ type: 'spki', format: 'der' }).toString('base64')}`;
+  } catch {
+    id = `unusable:${key.id}`;
+  }
+  if (caches.keyIdentities) {
+    if (caches.keyIdentities.size >= 4096) caches.keyIdentities.clear();
+    caches.keyIdentities.set(k, id);
+  }
+  return id;
+}
+
+/**
+ * Ids of the role's keys whose signature on `md` verifies, at most one per distinct key (the
+ * first listed signature that verifies names it), and ids of listed keys whose signature failed.
+ */
+export function validSignerIds(
+  md: Metadata,
+  set: RoleKeySet,
+  caches: SignatureCaches = {},
+): { valid: string[]; badListed: string[] } {
   const allowed = new Set(set.keyids);
   const valid: string[] = [];
   const badListed: string[] = [];
-  const seen = new Set<string>();
+  const seenIds = new Set<string>();
+  const seenKeys = new Set<string>();
   let message: Uint8Array | undefined;
   let messageHash = '';
   for (const s of md.signatures) {
-    if (!allowed.has(s.keyid) || seen.has(s.keyid)) continue;
+    if (!allowed.has(s.keyid) || seenIds.has(s.keyid)) continue;
     const key = set.keys.get(s.keyid);
     if (!key) continue;
+    const identity = keyIdentity(key, caches);
+    if (seenKeys.has(identity)) continue;
     if (!message) {
       message = md.canonicalBytes();
       messageHash = Buffer.from(sha256(message)).toString('base64');
     }
-    if (verifyMemo(key, s.method, s.sig, message, messageHash)) {
-      seen.add(s.keyid);
+    const msg = message;
+    const check = () => verifySignature(key, s.method, Buffer.from(s.sig, 'base64'), msg);
+    const ok = caches.verdicts ? caches.verdicts.verdict(key, s.method, s.sig, messageHash, check) : check();
+    if (ok) {
+      seenIds.add(s.keyid);
+      seenKeys.add(identity);
       valid.push(s.keyid);
     } else if (!badListed.includes(s.keyid)) {
       badListed.push(s.keyid);
@@ -65,14 +103,30 @@ export function validSignerIds(md: Metadata, set: RoleKeySet): { valid: string[]
   return { valid, badListed };
 }
 
+/** Distinct keys among a role's listed key ids (for threshold sanity messages). */
+function distinctListed(set: RoleKeySet, caches: SignatureCaches): number {
+  const ids = new Set<string>();
+  for (const id of set.keyids) {
+    const key = set.keys.get(id);
+    if (key) ids.add(keyIdentity(key, caches));
+  }
+  return ids.size;
+}
+
 /** Throws BAD_SIGNATURE / THRESHOLD unless `threshold` distinct listed keys signed `md`. */
-export function checkThreshold(md: Metadata, set: RoleKeySet, what = set.role): string[] {
-  const { valid, badListed } = validSignerIds(md, set);
+export function checkThreshold(
+  md: Metadata,
+  set: RoleKeySet,
+  what = set.role,
+  caches: SignatureCaches = {},
+): string[] {
+  const { valid, badListed } = validSignerIds(md, set, caches);
   if (valid.length >= set.threshold && set.threshold >= 1) return valid;
+  const distinct = distinctListed(set, caches);
   const details = {
     role: md.role,
     version: md.version,
-    expected: `${set.threshold} signature(s) from keys [${set.keyids.join(', ')}]`,
+    expected: `${set.threshold} signature(s) from distinct keys [${set.keyids.join(', ')}]`,
     actual: `${valid.length} valid`,
   };
   if (badListed.length > 0 && valid.length === 0) {
@@ -82,9 +136,13 @@ export function checkThreshold(md: Metadata, set: RoleKeySet, what = set.role): 
       details,
     );
   }
+  const note =
+    distinct < set.keyids.length
+      ? ` (the ${set.keyids.length} listed key ids hold ${distinct} distinct key(s))`
+      : '';
   throw new VerificationError(
     'THRESHOLD',
-    `${md.role} v${md.version}: ${valid.length} valid signature(s) from ${what} keys, threshold is ${set.threshold}`,
+    `${md.role} v${md.version}: ${valid.length} valid signature(s) from distinct ${what} keys, threshold is ${set.threshold}${note}`,
     details,
   );
 }

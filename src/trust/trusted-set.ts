@@ -6,14 +6,23 @@
  *   root (cached, pinned or TOFU) -> root v+1 ... -> timestamp -> snapshot
  *   -> targets -> delegated targets (parent first)
  *
+ * Cached metadata comes in through the same door: the cached timestamp and
+ * snapshot are loaded as "trusted local" documents (signatures checked, expiry
+ * not) and each new one is checked against them; cached targets roles give the
+ * version floor of the role. There is no side channel.
+ *
  * Every accepted document is signed by a threshold of distinct keys of its
- * role, has the expected `_type`, is not older than the one already trusted
- * (rollback), is not expired (freeze) and matches the length and hashes its
- * parent lists (mix-and-match).
+ * role (distinct public keys, not key ids), has the expected `_type`, is not
+ * older than the one already trusted (rollback), is not expired (freeze) and
+ * matches the length and hashes its parent lists (mix-and-match). A new
+ * snapshot lists every role the trusted snapshot listed (TUF 5.5.5), see
+ * `SnapshotRoleRemoval`.
+ *
+ * Roles, keys, thresholds, file meta and versions are handled in
+ * dialect-neutral terms; the Notary-specific rules (root keys are
+ * certificates, pinning) live in root-keys.ts.
  */
 
-import type { TufPublicKey } from '../crypto/types.js';
-import { validateRootCertificate } from '../crypto/x509.js';
 import { TrustError, VerificationError } from '../errors.js';
 import type {
   FileMetaJson,
@@ -25,23 +34,27 @@ import type {
 import { parseRoot, parseSnapshot, parseTargets, parseTimestamp } from '../metadata/parse.js';
 import { parentRole } from '../metadata/roles.js';
 import { checkFileMeta } from './filemeta.js';
-import { chainsToCa, parseCaBundle } from './pinning.js';
-import { checkThreshold, type RoleKeySet } from './signatures.js';
+import { type RootKeyPolicy, rootKeySet } from './root-keys.js';
+import { checkThreshold, type RoleKeySet, type SignatureCaches } from './signatures.js';
 
-export interface TrustPolicy {
-  /** Fully qualified repository name the root certificates must be issued for. */
-  readonly gun: string;
+/**
+ * Whether a role listed by the trusted snapshot may be missing from a newer one.
+ * - `never`: TUF 1.0 (spec 5.5.5), python-tuf.
+ * - `with-delegation`: Notary removes a delegation from the snapshot when it deletes the delegation
+ *   (tuf.go DeleteDelegation), so a delegated role may vanish, but only together with its
+ *   delegation: when the parent that is trusted now still delegates it, the new snapshot is refused
+ *   (ROLLBACK). Top-level roles never vanish.
+ */
+export type SnapshotRoleRemoval = 'never' | 'with-delegation';
+
+export interface TrustPolicy extends RootKeyPolicy {
   /** Clock (ms since the epoch); injectable for tests. */
   readonly now?: () => number;
-  /** Root certificate key ids pinned for this GUN: every new root must be signed by these. */
-  readonly pinnedCertIds?: readonly string[];
-  /** CA certificates (PEM) pinned for this GUN's prefix: new roots' certificates must chain to one. */
-  readonly pinnedCAs?: readonly string[];
   /** Refuse a first-seen root that no pin vouches for (no trust on first use). */
   readonly disableTofu?: boolean;
+  /** Default `with-delegation` (Notary). */
+  readonly snapshotRoleRemoval?: SnapshotRoleRemoval;
 }
-
-export type UpdateResult = 'updated' | 'unchanged';
 
 function expired(role: string, version: number, expires: string): VerificationError {
   return new VerificationError('EXPIRED', `${role} v${version} expired at ${expires}`, {
@@ -65,89 +78,47 @@ function rollback(role: string, trusted: number, got: number): VerificationError
   );
 }
 
-interface RootKeyFilter {
-  /** Check certificate validity windows (Notary skips it for the previously trusted root). */
-  checkExpiry: boolean;
-  /** Apply the trust pins (for a root that is new to us). */
-  pinned: boolean;
-}
-
-/** Root-role key set limited to certificates valid for the GUN (and allowed by the pins, when asked). */
-function rootKeySet(
-  root: RootMetadata,
-  policy: TrustPolicy,
-  nowMs: number,
-  filter: RootKeyFilter,
-): RoleKeySet {
-  const role = root.signed.roles.root!;
-  const keys = new Map<string, TufPublicKey>();
-  let firstError: TrustError | undefined;
-  const ids = filter.pinned && policy.pinnedCertIds ? policy.pinnedCertIds : undefined;
-  const cas =
-    filter.pinned && !ids && policy.pinnedCAs
-      ? policy.pinnedCAs.flatMap((p) => parseCaBundle(p, 'pinned CA'))
-      : undefined;
-  let pinnedOut = 0;
-  for (const id of role.keyids) {
-    const key = root.keys.get(id);
-    if (!key) continue;
-    try {
-      validateRootCertificate(key, policy.gun, new Date(nowMs), { checkExpiry: filter.checkExpiry });
-    } catch (e) {
-      if (e instanceof TrustError) {
-        firstError ??= e;
-        continue;
-      }
-      throw e;
-    }
-    if ((ids && !ids.includes(id)) || (cas && !chainsToCa(key, cas, nowMs))) {
-      pinnedOut++;
-      continue;
-    }
-    keys.set(id, key);
-  }
-  if (keys.size === 0) {
-    if (pinnedOut > 0) {
-      const what = ids ? `pinned certificate ids (${ids.join(', ')})` : 'pinned CA';
-      throw new VerificationError(
-        'PINNING',
-        `root v${root.version}: no root certificate matches the ${what} for ${policy.gun}`,
-        {
-          role: 'root',
-          version: root.version,
-        },
-      );
-    }
-    throw (
-      firstError ??
-      new VerificationError('UNTRUSTED_ROOT', `root v${root.version} lists no root key`, {
-        role: 'root',
-        version: root.version,
-      })
-    );
-  }
-  return { role: 'root', keyids: [...keys.keys()], threshold: role.threshold, keys };
-}
-
 function topRoleKeys(root: RootMetadata, name: 'targets' | 'snapshot' | 'timestamp'): RoleKeySet {
   const r = root.signed.roles[name]!;
   return { role: name, keyids: r.keyids, threshold: r.threshold, keys: root.keys };
 }
 
+function sameBytes(a: Uint8Array | undefined, b: Uint8Array): boolean {
+  return a !== undefined && a.length === b.length && Buffer.compare(a, b) === 0;
+}
+
+/** `version` a file meta entry carries (TUF 1.0), or undefined (Notary lists none). */
+function metaVersion(meta: FileMetaJson | undefined): number | undefined {
+  const v = meta?.version;
+  return typeof v === 'number' && Number.isSafeInteger(v) ? v : undefined;
+}
+
 export class TrustedMetadataSet {
   readonly policy: TrustPolicy;
+  readonly #caches: SignatureCaches;
   #root: RootMetadata;
   #timestamp: TimestampMetadata | undefined;
   #snapshot: SnapshotMetadata | undefined;
+  /** True while the trusted snapshot is the cached one, not yet confirmed by the timestamp. */
+  #snapshotLocal = false;
   #targets = new Map<string, TargetsMetadata>();
   /** Key ids whose signatures verified, per accepted targets role. */
   #signers = new Map<string, string[]>();
-  /** Versions seen in the local cache: the rollback floor for fresh remote metadata. */
-  #floor = new Map<string, number>();
+  /** Versions of previously trusted (cached) targets roles: their rollback floor. */
+  #localTargets = new Map<string, number>();
+  /** Delegated roles the previously trusted snapshot listed and the new one does not. */
+  #vanished = new Map<string, number>();
 
-  private constructor(root: RootMetadata, policy: TrustPolicy) {
+  private constructor(root: RootMetadata, policy: TrustPolicy, caches: SignatureCaches) {
     this.#root = root;
     this.policy = policy;
+    this.#caches = caches;
+  }
+
+  /** Parses through the context's document cache, when there is one. */
+  private parse<D>(role: string, bytes: Uint8Array, parse: (b: Uint8Array) => D): D {
+    const docs = this.#caches.documents;
+    return docs ? docs.get(role, bytes, () => parse(bytes)) : parse(bytes);
   }
 
   private nowMs(): number {
@@ -156,10 +127,17 @@ export class TrustedMetadataSet {
 
   /**
    * Starts from a root. `source` says how it is trusted:
-   * - `cache`: the trust dir's root, trusted before; its own signatures must still verify;
-   * - `first-use`: never seen before (TOFU or pinned); must satisfy the pins, if any.
+   * - `cache`: the trust dir's root, trusted before; its own signatures must still verify (its
+   *   certificates' validity windows are checked by `checkRootUsable`, after any rotation);
+   * - `first-use`: never seen before (TOFU or pinned); must satisfy the pins, if any, and have
+   *   certificates valid now.
    */
-  static fromRoot(bytes: Uint8Array, policy: TrustPolicy, source: 'cache' | 'first-use'): TrustedMetadataSet {
+  static fromRoot(
+    bytes: Uint8Array,
+    policy: TrustPolicy,
+    source: 'cache' | 'first-use',
+    caches: SignatureCaches = {},
+  ): TrustedMetadataSet {
     if (source === 'first-use' && policy.disableTofu && !policy.pinnedCertIds && !policy.pinnedCAs) {
       throw new VerificationError(
         'UNTRUSTED_ROOT',
@@ -167,17 +145,21 @@ export class TrustedMetadataSet {
         { role: 'root' },
       );
     }
-    const root = parseRoot(bytes);
-    const set = new TrustedMetadataSet(root, policy);
+    const root = caches.documents
+      ? caches.documents.get('root', bytes, () => parseRoot(bytes))
+      : parseRoot(bytes);
+    const set = new TrustedMetadataSet(root, policy, caches);
     const now = set.nowMs();
+    const firstUse = source === 'first-use';
     try {
       checkThreshold(
         root,
-        rootKeySet(root, policy, now, { checkExpiry: true, pinned: source === 'first-use' }),
+        rootKeySet(root, policy, now, { checkExpiry: firstUse, pinned: firstUse }),
         'root',
+        caches,
       );
     } catch (e) {
-      if (e instanceof VerificationError && source === 'first-use' && e.code !== 'PINNING') {
+      if (e instanceof VerificationError && firstUse && e.code !== 'PINNING') {
         throw new VerificationError('UNTRUSTED_ROOT', `root for ${policy.gun} is not trusted: ${e.message}`, {
           role: 'root',
           version: root.version,
@@ -206,24 +188,17 @@ export class TrustedMetadataSet {
     return this.#signers.get(role) ?? [];
   }
 
-  /** Records the version of a role found in the local cache as the rollback floor. */
-  setRollbackFloor(role: string, version: number): void {
-    const cur = this.#floor.get(role) ?? 0;
-    if (version > cur) this.#floor.set(role, version);
-  }
-
-  rollbackFloor(role: string): number {
-    return this.#floor.get(role) ?? 0;
-  }
-
   /**
    * Root rotation: `bytes` must be version current+1, signed by a threshold of
-   * the current root's root keys AND of its own root keys. Allowed only before
-   * the timestamp is loaded.
+   * the current root's root keys (whatever their certificates' validity) AND
+   * of its own root keys (certificates valid now, pins applied). Allowed only
+   * before any timestamp is loaded.
    */
   updateRoot(bytes: Uint8Array): RootMetadata {
-    if (this.#timestamp) throw new Error('updateRoot after timestamp: restart from the new root');
-    const next = parseRoot(bytes);
+    if (this.#timestamp || this.#snapshot) {
+      throw new Error('updateRoot after timestamp/snapshot: restart from the new root');
+    }
+    const next = this.parse('root', bytes, parseRoot);
     const cur = this.#root;
     if (next.version !== cur.version + 1) {
       if (next.version <= cur.version) throw rollback('root', cur.version + 1, next.version);
@@ -234,13 +209,18 @@ export class TrustedMetadataSet {
       );
     }
     const now = this.nowMs();
-    // Old keys vouch for the new root; the new root must also be signed by its own keys.
     checkThreshold(
       next,
       rootKeySet(cur, this.policy, now, { checkExpiry: false, pinned: false }),
       'previous root',
+      this.#caches,
     );
-    checkThreshold(next, rootKeySet(next, this.policy, now, { checkExpiry: true, pinned: true }), 'new root');
+    checkThreshold(
+      next,
+      rootKeySet(next, this.policy, now, { checkExpiry: true, pinned: true }),
+      'new root',
+      this.#caches,
+    );
     this.#root = next;
     return next;
   }
@@ -251,15 +231,64 @@ export class TrustedMetadataSet {
     if (r.isExpired(this.nowMs())) throw expired('root', r.version, r.signed.expires);
   }
 
-  updateTimestamp(bytes: Uint8Array): UpdateResult {
-    const ts = parseTimestamp(bytes);
-    checkThreshold(ts, topRoleKeys(this.#root, 'timestamp'));
-    const floor = Math.max(this.rollbackFloor('timestamp'), this.#timestamp?.version ?? 0);
-    if (ts.version < floor) throw rollback('timestamp', floor, ts.version);
-    if (ts.isExpired(this.nowMs())) throw expired('timestamp', ts.version, ts.signed.expires);
-    const prev = this.#timestamp;
+  /**
+   * The trusted root may answer: not expired, and still signed by a threshold of its own keys whose
+   * certificates are valid now (EXPIRED, BAD_CERTIFICATE, THRESHOLD otherwise).
+   */
+  checkRootUsable(): void {
+    this.checkRootFresh();
+    const r = this.#root;
+    checkThreshold(
+      r,
+      rootKeySet(r, this.policy, this.nowMs(), { checkExpiry: true, pinned: false }),
+      'root',
+      this.#caches,
+    );
+  }
+
+  /** True when the trusted root is not usable as it is (expired, or certificates out of their window). */
+  rootNeedsRefresh(): boolean {
+    try {
+      this.checkRootUsable();
+      return false;
+    } catch (e) {
+      if (e instanceof TrustError) return true;
+      throw e;
+    }
+  }
+
+  /**
+   * Loads the cached timestamp as the trusted one: signed by the current root's timestamp keys,
+   * expiry not checked. A newer timestamp must not be older than it.
+   */
+  loadLocalTimestamp(bytes: Uint8Array): TimestampMetadata {
+    if (this.#timestamp) throw new Error('local timestamp after a timestamp');
+    const ts = this.parse('timestamp', bytes, parseTimestamp);
+    checkThreshold(ts, topRoleKeys(this.#root, 'timestamp'), 'timestamp', this.#caches);
     this.#timestamp = ts;
-    return prev && prev.version === ts.version ? 'unchanged' : 'updated';
+    return ts;
+  }
+
+  /** Accepts a new timestamp (not older than the trusted one, unexpired, signed). */
+  updateTimestamp(bytes: Uint8Array): TimestampMetadata {
+    const prev = this.#timestamp;
+    const ts = sameBytes(prev?.raw, bytes) ? prev! : this.parse('timestamp', bytes, parseTimestamp);
+    if (ts !== prev) checkThreshold(ts, topRoleKeys(this.#root, 'timestamp'), 'timestamp', this.#caches);
+    if (prev && ts.version < prev.version) throw rollback('timestamp', prev.version, ts.version);
+    const prevSn = metaVersion(prev?.signed.meta.snapshot);
+    const newSn = metaVersion(ts.signed.meta.snapshot);
+    if (prevSn !== undefined && newSn !== undefined && newSn < prevSn) {
+      throw rollback('snapshot', prevSn, newSn);
+    }
+    if (!ts.signed.meta.snapshot) {
+      throw new VerificationError('BAD_METADATA', `timestamp v${ts.version} does not list snapshot`, {
+        role: 'timestamp',
+        version: ts.version,
+      });
+    }
+    if (ts.isExpired(this.nowMs())) throw expired('timestamp', ts.version, ts.signed.expires);
+    this.#timestamp = ts;
+    return ts;
   }
 
   /** Meta the trusted timestamp lists for the snapshot. */
@@ -268,12 +297,67 @@ export class TrustedMetadataSet {
     return this.#timestamp.signed.meta.snapshot!;
   }
 
+  /**
+   * Loads the cached snapshot as the trusted one (signed by the current root's snapshot keys;
+   * neither its hash against the timestamp nor its expiry is checked). A new snapshot is then
+   * checked against it; until one is accepted, no targets role can load.
+   */
+  loadLocalSnapshot(bytes: Uint8Array): SnapshotMetadata {
+    if (this.#snapshot) throw new Error('local snapshot after a snapshot');
+    const sn = this.parse('snapshot', bytes, parseSnapshot);
+    checkThreshold(sn, topRoleKeys(this.#root, 'snapshot'), 'snapshot', this.#caches);
+    this.#snapshot = sn;
+    this.#snapshotLocal = true;
+    return sn;
+  }
+
+  /**
+   * Accepts the snapshot the trusted timestamp lists: matching length and hashes, signed, not older
+   * than the trusted snapshot, listing every role it listed (see SnapshotRoleRemoval) at a version
+   * not lower (when meta carries versions), unexpired, listing targets.
+   */
   updateSnapshot(bytes: Uint8Array): SnapshotMetadata {
-    checkFileMeta(bytes, this.snapshotMeta(), 'snapshot', 'timestamp');
-    const sn = parseSnapshot(bytes);
-    checkThreshold(sn, topRoleKeys(this.#root, 'snapshot'));
-    const floor = Math.max(this.rollbackFloor('snapshot'), this.#snapshot?.version ?? 0);
-    if (sn.version < floor) throw rollback('snapshot', floor, sn.version);
+    const meta = this.snapshotMeta();
+    checkFileMeta(bytes, meta, 'snapshot', 'timestamp');
+    const prev = this.#snapshot;
+    const sn = sameBytes(prev?.raw, bytes) ? prev! : this.parse('snapshot', bytes, parseSnapshot);
+    if (sn !== prev) checkThreshold(sn, topRoleKeys(this.#root, 'snapshot'), 'snapshot', this.#caches);
+    const listed = metaVersion(meta);
+    if (listed !== undefined && sn.version !== listed) {
+      throw new VerificationError(
+        'BAD_METADATA',
+        `snapshot: timestamp lists version ${listed}, got ${sn.version}`,
+        { role: 'snapshot', version: sn.version, expected: String(listed) },
+      );
+    }
+    const vanished = new Map<string, number>();
+    if (prev && prev !== sn) {
+      if (sn.version < prev.version) throw rollback('snapshot', prev.version, sn.version);
+      const removal = this.policy.snapshotRoleRemoval ?? 'with-delegation';
+      for (const [role, old] of Object.entries(prev.signed.meta)) {
+        const cur = Object.hasOwn(sn.signed.meta, role) ? sn.signed.meta[role] : undefined;
+        if (!cur) {
+          if (removal === 'never' || !role.includes('/')) {
+            throw new VerificationError(
+              'ROLLBACK',
+              `snapshot v${sn.version} no longer lists ${role}, which the trusted snapshot v${prev.version} lists`,
+              { role: 'snapshot', version: sn.version, expected: `${role} listed`, actual: 'missing' },
+            );
+          }
+          vanished.set(role, prev.version);
+          continue;
+        }
+        const a = metaVersion(old);
+        const b = metaVersion(cur);
+        if (a !== undefined && b !== undefined && b < a) {
+          throw new VerificationError(
+            'ROLLBACK',
+            `snapshot v${sn.version} lists ${role} v${b}, older than v${a} in the trusted snapshot v${prev.version}`,
+            { role, version: b, expected: `>= ${a}`, actual: String(b) },
+          );
+        }
+      }
+    }
     if (sn.isExpired(this.nowMs())) throw expired('snapshot', sn.version, sn.signed.expires);
     if (!sn.signed.meta.targets) {
       throw new VerificationError('BAD_METADATA', `snapshot v${sn.version} does not list targets`, {
@@ -281,10 +365,22 @@ export class TrustedMetadataSet {
         version: sn.version,
       });
     }
+    if (prev !== sn) this.#vanished = vanished;
     this.#snapshot = sn;
+    this.#snapshotLocal = false;
     this.#targets.clear();
     this.#signers.clear();
     return sn;
+  }
+
+  /** Delegated roles the previously trusted snapshot listed and the accepted one does not. */
+  vanishedRoles(): readonly string[] {
+    return [...this.#vanished.keys()];
+  }
+
+  private acceptedSnapshot(): SnapshotMetadata {
+    if (!this.#snapshot || this.#snapshotLocal) throw new Error('meta lookup before snapshot');
+    return this.#snapshot;
   }
 
   /**
@@ -292,19 +388,23 @@ export class TrustedMetadataSet {
    * `targets/releases`...), or null when it lists none.
    */
   metaFor(role: string): FileMetaJson | null {
-    if (!this.#snapshot) throw new Error('meta lookup before snapshot');
-    return this.#snapshot.signed.meta[role] ?? null;
+    const meta = this.acceptedSnapshot().signed.meta;
+    return Object.hasOwn(meta, role) ? meta[role]! : null;
   }
 
-  /** True when the snapshot's `root` entry names a root other than the trusted one. */
-  rootChanged(): boolean {
+  /**
+   * The one consistency check between the snapshot and the root: the accepted snapshot's `root`
+   * entry names the trusted root (true), or another root (false). A snapshot that lists no root is
+   * consistent (Notary always lists it; a snapshot dropping it after one listed it is refused).
+   */
+  snapshotNamesTrustedRoot(): boolean {
     const meta = this.metaFor('root');
-    if (!meta || !this.#root.raw) return false;
+    if (!meta || !this.#root.raw) return true;
     try {
       checkFileMeta(this.#root.raw, meta, 'root', 'snapshot');
-      return false;
-    } catch {
       return true;
+    } catch {
+      return false;
     }
   }
 
@@ -333,25 +433,56 @@ export class TrustedMetadataSet {
     return set;
   }
 
+  /**
+   * Records a previously trusted (cached) version of a targets role: its signatures must verify
+   * under the role's current keys (its parent must be accepted); expiry and hashes are not checked.
+   * The role's next accepted version must not be older.
+   */
+  loadLocalTargets(bytes: Uint8Array, role = 'targets'): TargetsMetadata {
+    this.acceptedSnapshot();
+    const md = this.parse(role, bytes, (b) => parseTargets(b, role));
+    checkThreshold(md, this.keySetFor(role), role, this.#caches);
+    const cur = this.#localTargets.get(role) ?? 0;
+    if (md.version > cur) this.#localTargets.set(role, md.version);
+    return md;
+  }
+
   /** Accepts `targets` or a delegated targets role whose parent is already trusted. */
   updateTargets(bytes: Uint8Array, role = 'targets'): TargetsMetadata {
+    const sn = this.acceptedSnapshot();
     const meta = this.metaFor(role);
     if (!meta) {
-      throw new VerificationError(
-        'BAD_METADATA',
-        `snapshot v${this.#snapshot!.version} does not list ${role}`,
-        {
-          role,
-        },
-      );
+      throw new VerificationError('BAD_METADATA', `snapshot v${sn.version} does not list ${role}`, { role });
     }
     checkFileMeta(bytes, meta, role, 'snapshot');
     const keySet = this.keySetFor(role);
-    const md = parseTargets(bytes, role);
-    const signers = checkThreshold(md, keySet);
-    const floor = this.rollbackFloor(role);
+    const md = this.parse(role, bytes, (b) => parseTargets(b, role));
+    const signers = checkThreshold(md, keySet, role, this.#caches);
+    const floor = this.#localTargets.get(role) ?? 0;
     if (md.version < floor) throw rollback(role, floor, md.version);
+    const listed = metaVersion(meta);
+    if (listed !== undefined && md.version !== listed) {
+      throw new VerificationError(
+        'BAD_METADATA',
+        `${role}: snapshot lists version ${listed}, got ${md.version}`,
+        {
+          role,
+          version: md.version,
+          expected: String(listed),
+        },
+      );
+    }
     if (md.isExpired(this.nowMs())) throw expired(role, md.version, md.signed.expires);
+    for (const d of md.signed.delegations.roles) {
+      if (this.#vanished.has(d.name)) {
+        throw new VerificationError(
+          'ROLLBACK',
+          `snapshot v${sn.version} no longer lists ${d.name}, which the trusted snapshot ` +
+            `v${this.#vanished.get(d.name)} lists and ${role} v${md.version} still delegates`,
+          { role: d.name, expected: `${d.name} listed`, actual: 'missing' },
+        );
+      }
+    }
     this.#targets.set(role, md);
     this.#signers.set(role, signers);
     return md;

@@ -2,43 +2,41 @@
  * The client workflow (Notary's tufclient order): timestamp by plain name,
  * then snapshot and targets by checksum name (`<role>.<sha256 hex>`), then
  * delegations, reusing cached files whose hash the parent still lists. A warm
- * update whose timestamp is unchanged fetches nothing else. The cache is only
- * written after the whole update succeeded, with bytes that passed
- * verification.
+ * update whose timestamp is unchanged fetches nothing else.
  *
- * Root rotation is discovered as Notary does it: when the timestamp or
- * snapshot no longer verifies under the trusted root, or the snapshot lists
- * another root, `<v+1>.root.json` is fetched until 404 and each new root must
- * be signed by the previous root's keys and its own.
+ * The cache holds only verified bytes: a file is staged only after the trust
+ * state machine accepted it, staging starts empty on every attempt, and the
+ * cache is written only by `commit()` after the whole update succeeded.
+ *
+ * One flow, on every path: root (cached or first use) -> walk `<v+1>.root`
+ * until 404 when the root needs it -> cached timestamp and snapshot loaded
+ * through the trusted set -> remote timestamp -> snapshot -> one consistency
+ * check that the snapshot names the trusted root. The walk is needed when the
+ * root is expired or its certificates are out of their window, and is tried
+ * once more (a second attempt from scratch) when the timestamp or snapshot no
+ * longer verifies under the trusted root or the snapshot names another root
+ * (Notary's Update() retry).
  */
 
+import { DEFAULT_LIMITS, type Deadline, type Limits, type TrustContext } from '../context/context.js';
 import { NetworkError, NotSignedError, TrustError, VerificationError } from '../errors.js';
-import { DEFAULT_SIZE_LIMITS, type FileMetaJson } from '../metadata/model.js';
+import type { FileMetaJson } from '../metadata/model.js';
+import { parentRole } from '../metadata/roles.js';
 import type { MetadataCache } from '../storage/trust-dir.js';
 import type { MetadataStore } from '../transport/store.js';
 import { checkFileMeta, listedSha256Hex } from './filemeta.js';
 import { TrustedMetadataSet, type TrustPolicy } from './trusted-set.js';
 
-export interface UpdateOptions {
+export interface UpdateOptions
+  extends Partial<
+    Pick<Limits, 'maxRootRotations' | 'maxRootBytes' | 'maxTimestampBytes' | 'maxMetadataBytes'>
+  > {
   /** Answer from the local cache only; never touch the network. */
   readonly offline?: boolean;
-  /** Most root versions walked in one update. */
-  readonly maxRootRotations?: number;
-  /** Cap on bytes for metadata whose length no parent gives (root). */
-  readonly maxRootBytes?: number;
-  /** Cap for timestamp.json. */
-  readonly maxTimestampBytes?: number;
-}
-
-/** Roles fetched by name: `root`, `timestamp`, `<v>.root`; the rest by checksum. */
-function peekVersion(bytes: Uint8Array): number {
-  try {
-    const v = (JSON.parse(Buffer.from(bytes).toString('utf8')) as { signed?: { version?: unknown } }).signed
-      ?.version;
-    return typeof v === 'number' && Number.isSafeInteger(v) ? v : 0;
-  } catch {
-    return 0;
-  }
+  /** Context: caches, limits (the fields above override its limits). */
+  readonly context?: TrustContext;
+  /** Deadline of the whole operation (default: none beyond each request's own). */
+  readonly deadline?: Deadline;
 }
 
 function matches(bytes: Uint8Array | null, meta: FileMetaJson, role: string): bytes is Uint8Array {
@@ -51,25 +49,32 @@ function matches(bytes: Uint8Array | null, meta: FileMetaJson, role: string): by
   }
 }
 
-function staleRootInSnapshot(): VerificationError {
-  return new VerificationError(
-    'HASH_MISMATCH',
-    'snapshot lists a root other than the newest one the server serves',
-    {
-      role: 'root',
-    },
-  );
-}
-
+/** Failures of timestamp/snapshot that a newer root may explain. */
 const ROOT_RETRY_CODES = new Set(['BAD_SIGNATURE', 'THRESHOLD', 'BAD_KEY']);
+
+/** The snapshot names a root other than the trusted one (internal signal for the retry). */
+class RootMismatch extends VerificationError {
+  constructor(rotations: number) {
+    super(
+      'HASH_MISMATCH',
+      rotations === 0
+        ? 'snapshot lists a root that the server does not serve'
+        : 'snapshot lists a root other than the newest one the server serves',
+      { role: 'root' },
+    );
+  }
+}
 
 export class Updater {
   readonly #store: MetadataStore;
   readonly #cache: MetadataCache;
   readonly #policy: TrustPolicy;
   readonly #opts: UpdateOptions;
-  /** Verified bytes to write to the cache when the update completes. */
-  readonly #staged = new Map<string, Uint8Array>();
+  readonly #limits: Readonly<
+    Pick<Limits, 'maxRootRotations' | 'maxRootBytes' | 'maxTimestampBytes' | 'maxMetadataBytes'>
+  >;
+  /** Verified bytes to write to the cache when the update completes (accepted ones only). */
+  #staged = new Map<string, Uint8Array>();
   #cached = new Map<string, Uint8Array | null>();
   #set: TrustedMetadataSet | undefined;
 
@@ -78,6 +83,13 @@ export class Updater {
     this.#cache = cache;
     this.#policy = policy;
     this.#opts = opts;
+    const base = opts.context?.limits ?? DEFAULT_LIMITS;
+    this.#limits = {
+      maxRootRotations: opts.maxRootRotations ?? base.maxRootRotations,
+      maxRootBytes: opts.maxRootBytes ?? base.maxRootBytes,
+      maxTimestampBytes: opts.maxTimestampBytes ?? base.maxTimestampBytes,
+      maxMetadataBytes: opts.maxMetadataBytes ?? base.maxMetadataBytes,
+    };
   }
 
   get trusted(): TrustedMetadataSet {
@@ -85,9 +97,18 @@ export class Updater {
     return this.#set;
   }
 
+  /** Files this update will write on commit (accepted bytes only). */
+  get staged(): ReadonlyMap<string, Uint8Array> {
+    return this.#staged;
+  }
+
   private async cached(role: string): Promise<Uint8Array | null> {
     if (!this.#cached.has(role)) this.#cached.set(role, await this.#cache.read(role));
     return this.#cached.get(role) ?? null;
+  }
+
+  private checkDeadline(what: string): void {
+    this.#opts.deadline?.check(`${what} for ${this.#policy.gun}`);
   }
 
   private async fetch(name: string, maxBytes: number, role: string): Promise<Uint8Array | null> {
@@ -98,94 +119,105 @@ export class Updater {
         { role },
       );
     }
-    return this.#store.getMeta(name, maxBytes);
+    const deadline = this.#opts.deadline;
+    if (!deadline) return this.#store.getMeta(name, maxBytes);
+    const what = `fetching ${name}.json from ${this.#store.description}`;
+    deadline.check(what);
+    return deadline.race(this.#store.getMeta(name, maxBytes, { deadlineMs: deadline.remaining() }), what);
+  }
+
+  private newSet(bytes: Uint8Array, source: 'cache' | 'first-use'): TrustedMetadataSet {
+    const ctx = this.#opts.context;
+    return TrustedMetadataSet.fromRoot(bytes, this.#policy, source, ctx ?? {});
   }
 
   /** Bytes of the trusted root: the cached one, else the server's on first use. */
   private async loadRoot(): Promise<{ bytes: Uint8Array; source: 'cache' | 'first-use' }> {
     const cachedRoot = await this.cached('root');
     if (cachedRoot) return { bytes: cachedRoot, source: 'cache' };
-    const bytes = await this.fetch('root', this.#opts.maxRootBytes ?? DEFAULT_SIZE_LIMITS.root, 'root');
+    const bytes = await this.fetch('root', this.#limits.maxRootBytes, 'root');
     if (!bytes) {
       throw new NotSignedError(
         'NO_TRUST_DATA',
         `no trust data for ${this.#policy.gun} on ${this.#store.description}`,
-        {
-          role: 'root',
-        },
+        { role: 'root' },
       );
     }
-    this.#staged.set('root', bytes);
     return { bytes, source: 'first-use' };
   }
 
-  /** Walks `<v+1>.root` until 404; returns the number of versions accepted. */
-  private async rotateRoot(set: TrustedMetadataSet): Promise<number> {
-    const max = this.#opts.maxRootRotations ?? 256;
+  /** Walks `<v+1>.root` until 404, staging each accepted root; returns the number accepted. */
+  private async walkRoots(set: TrustedMetadataSet, staged: Map<string, Uint8Array>): Promise<number> {
+    const max = this.#limits.maxRootRotations;
     let n = 0;
     for (; n < max; n++) {
-      const next = set.root.version + 1;
-      const bytes = await this.fetch(
-        `${next}.root`,
-        this.#opts.maxRootBytes ?? DEFAULT_SIZE_LIMITS.root,
-        'root',
-      );
-      if (!bytes) break;
+      const bytes = await this.fetch(`${set.root.version + 1}.root`, this.#limits.maxRootBytes, 'root');
+      if (!bytes) return n;
       set.updateRoot(bytes);
-      this.#staged.set('root', bytes);
+      staged.set('root', bytes);
+      this.checkDeadline('root rotation');
     }
-    if (n === max) {
-      const probe = await this.fetch(`${set.root.version + 1}.root`, 1 << 20, 'root');
-      if (probe) {
-        throw new VerificationError('BAD_METADATA', `root: more than ${max} root rotations in one update`, {
-          role: 'root',
-        });
-      }
+    const probe = await this.fetch(`${set.root.version + 1}.root`, this.#limits.maxRootBytes, 'root');
+    if (probe) {
+      throw new VerificationError('BAD_METADATA', `root: more than ${max} root rotations in one update`, {
+        role: 'root',
+      });
     }
     return n;
   }
 
-  /** Fresh trusted set from the current trusted root with the cache's versions as rollback floors. */
-  private async freshSet(rootBytes: Uint8Array, source: 'cache' | 'first-use'): Promise<TrustedMetadataSet> {
-    const set = TrustedMetadataSet.fromRoot(rootBytes, this.#policy, source);
-    for (const role of ['timestamp', 'snapshot']) {
-      const b = await this.cached(role);
-      if (b) set.setRollbackFloor(role, peekVersion(b));
+  /** Cached timestamp, remote timestamp, cached snapshot, new snapshot; stages what is new. */
+  private async updateTopLevel(set: TrustedMetadataSet, staged: Map<string, Uint8Array>): Promise<void> {
+    const offline = this.#opts.offline === true;
+    const cachedTs = await this.cached('timestamp');
+    if (cachedTs) {
+      try {
+        set.loadLocalTimestamp(cachedTs);
+      } catch (e) {
+        // A cached timestamp that no longer verifies (the timestamp key rotated, or a damaged cache)
+        // is no floor: TUF 5.3.11 drops it on key rotation so that a rollback can be recovered from.
+        if (!(e instanceof TrustError)) throw e;
+      }
     }
-    return set;
-  }
-
-  /** Timestamp -> snapshot; returns false if the snapshot names a root other than the trusted one. */
-  private async updateTopLevel(set: TrustedMetadataSet): Promise<boolean> {
-    const tsBytes = this.#opts.offline
-      ? await this.cached('timestamp')
-      : await this.fetch(
-          'timestamp',
-          this.#opts.maxTimestampBytes ?? DEFAULT_SIZE_LIMITS.timestamp,
-          'timestamp',
-        );
+    const tsBytes = offline
+      ? cachedTs
+      : await this.fetch('timestamp', this.#limits.maxTimestampBytes, 'timestamp');
     if (!tsBytes) {
-      const what = this.#opts.offline ? 'the local cache' : this.#store.description;
+      const what = offline ? 'the local cache' : this.#store.description;
       throw new NotSignedError('NO_TRUST_DATA', `no timestamp for ${this.#policy.gun} on ${what}`, {
         role: 'timestamp',
       });
     }
     set.updateTimestamp(tsBytes);
-    const cachedTs = await this.cached('timestamp');
-    if (!cachedTs || Buffer.compare(cachedTs, tsBytes) !== 0) this.#staged.set('timestamp', tsBytes);
+    if (!cachedTs || Buffer.compare(cachedTs, tsBytes) !== 0) staged.set('timestamp', tsBytes);
+    this.checkDeadline('timestamp');
 
     const meta = set.snapshotMeta();
     const cachedSn = await this.cached('snapshot');
-    let snBytes: Uint8Array | null = matches(cachedSn, meta, 'snapshot') ? cachedSn : null;
-    if (!snBytes) {
-      snBytes = await this.fetchByChecksum('snapshot', meta);
-      this.#staged.set('snapshot', snBytes);
+    if (cachedSn) {
+      try {
+        set.loadLocalSnapshot(cachedSn);
+      } catch (e) {
+        if (!(e instanceof TrustError)) throw e;
+      }
     }
+    let snBytes: Uint8Array | null = matches(cachedSn, meta, 'snapshot') ? cachedSn : null;
+    const fresh = !snBytes;
+    if (!snBytes) snBytes = await this.fetchByChecksum('snapshot', meta);
     set.updateSnapshot(snBytes);
-    return !set.rootChanged();
+    if (fresh) staged.set('snapshot', snBytes);
+    this.checkDeadline('snapshot');
   }
 
   private async fetchByChecksum(role: string, meta: FileMetaJson): Promise<Uint8Array> {
+    const cap = this.#limits.maxMetadataBytes;
+    if (meta.length > cap) {
+      throw new VerificationError(
+        'TOO_LARGE',
+        `${role}: its parent lists ${meta.length} bytes, above the limit of ${cap} bytes`,
+        { role, expected: `<= ${cap} bytes`, actual: `${meta.length} bytes` },
+      );
+    }
     const hex = listedSha256Hex(meta);
     const name = hex ? `${role}.${hex}` : role;
     const bytes = await this.fetch(name, meta.length, role);
@@ -193,12 +225,25 @@ export class Updater {
       throw new VerificationError(
         'BAD_METADATA',
         `${role} listed by its parent is missing on ${this.#store.description}`,
-        {
-          role,
-        },
+        { role },
       );
     }
     return bytes;
+  }
+
+  /** One attempt of the whole flow; returns the set and what it staged. */
+  private async attempt(
+    root: { bytes: Uint8Array; source: 'cache' | 'first-use' },
+    set: TrustedMetadataSet,
+    walk: boolean,
+  ): Promise<{ set: TrustedMetadataSet; staged: Map<string, Uint8Array> }> {
+    const staged = new Map<string, Uint8Array>();
+    if (root.source === 'first-use') staged.set('root', root.bytes);
+    const rotations = walk ? await this.walkRoots(set, staged) : 0;
+    set.checkRootUsable();
+    await this.updateTopLevel(set, staged);
+    if (!set.snapshotNamesTrustedRoot()) throw new RootMismatch(rotations);
+    return { set, staged };
   }
 
   /**
@@ -207,44 +252,58 @@ export class Updater {
    * `loadTargets`.
    */
   async refresh(): Promise<TrustedMetadataSet> {
-    const initial = await this.loadRoot();
-    let set = await this.freshSet(initial.bytes, initial.source);
-    const rootBytes = () => set.root.raw!;
-    let rotated = false;
-    if (set.root.isExpired(this.#policy.now?.() ?? Date.now()) && !this.#opts.offline) {
-      await this.rotateRoot(set);
-      rotated = true;
-    }
-    set.checkRootFresh();
+    this.#set = undefined;
+    this.#staged = new Map();
+    const root = await this.loadRoot();
+    const offline = this.#opts.offline === true;
+    const first = this.newSet(root.bytes, root.source);
+    let walk = !offline && first.rootNeedsRefresh();
+    let result: { set: TrustedMetadataSet; staged: Map<string, Uint8Array> };
     try {
-      const rootOk = await this.updateTopLevel(set);
-      if (!rootOk && !rotated) {
-        set = await this.freshSet(rootBytes(), 'cache');
-        const n = await this.rotateRoot(set);
-        if (n === 0) {
-          throw new VerificationError(
-            'HASH_MISMATCH',
-            'snapshot lists a root that the server does not serve',
-            {
-              role: 'root',
-            },
-          );
-        }
-        set.checkRootFresh();
-        if (!(await this.updateTopLevel(set))) throw staleRootInSnapshot();
-      }
+      result = await this.attempt(root, first, walk);
     } catch (e) {
-      if (rotated || this.#opts.offline || !(e instanceof TrustError) || !ROOT_RETRY_CODES.has(e.code))
-        throw e;
-      // Keys may have rotated: walk newer roots, then retry once (Notary's Update()).
-      set = await this.freshSet(rootBytes(), 'cache');
-      if ((await this.rotateRoot(set)) === 0) throw e;
-      set.checkRootFresh();
-      if (!(await this.updateTopLevel(set))) throw staleRootInSnapshot();
+      const retry =
+        !walk &&
+        !offline &&
+        (e instanceof RootMismatch ||
+          (e instanceof TrustError && ROOT_RETRY_CODES.has(e.code) && e.role !== 'root'));
+      if (!retry) throw e;
+      // Keys may have rotated or the snapshot names a newer root: walk newer roots, then retry once
+      // from scratch (Notary's Update()). Without a newer root the first error stands.
+      walk = true;
+      try {
+        result = await this.attempt(root, this.newSet(root.bytes, root.source), walk);
+      } catch (e2) {
+        if (
+          !(e instanceof RootMismatch) &&
+          e2 instanceof TrustError &&
+          e2.code === e.code &&
+          e2.role === e.role
+        ) {
+          throw e;
+        }
+        throw e2;
+      }
     }
-    this.#set = set;
+    this.#set = result.set;
+    this.#staged = result.staged;
     await this.loadTargets('targets');
-    return set;
+    // A delegated role that vanished from the snapshot must have lost its delegation too: load the
+    // parents of such roles now, so that the check runs before the new snapshot is committed.
+    for (const role of result.set.vanishedRoles()) await this.loadChain(parentRole(role));
+    return result.set;
+  }
+
+  /** Loads a targets role and its ancestors; false when any of them has no metadata. */
+  async loadChain(role: string): Promise<boolean> {
+    const parts = role.split('/');
+    for (let i = 2; i <= parts.length; i++) {
+      const name = parts.slice(0, i).join('/');
+      const parent = this.trusted.targets(parts.slice(0, i - 1).join('/'));
+      if (!parent?.signed.delegations.roles.some((r) => r.name === name)) return false;
+      if (!(await this.loadTargets(name))) return false;
+    }
+    return true;
   }
 
   /**
@@ -262,17 +321,24 @@ export class Updater {
       return false;
     }
     const cachedBytes = await this.cached(role);
-    if (cachedBytes) set.setRollbackFloor(role, peekVersion(cachedBytes));
-    let bytes: Uint8Array | null = matches(cachedBytes, meta, role) ? cachedBytes : null;
-    if (!bytes) {
-      bytes = await this.fetchByChecksum(role, meta);
-      this.#staged.set(role, bytes);
+    const reuse = matches(cachedBytes, meta, role);
+    if (cachedBytes && !reuse) {
+      try {
+        set.loadLocalTargets(cachedBytes, role);
+      } catch (e) {
+        // Cached bytes that no longer verify under the role's current keys give no floor.
+        if (!(e instanceof TrustError)) throw e;
+      }
     }
+    const bytes = reuse ? cachedBytes : await this.fetchByChecksum(role, meta);
+    const fresh = !reuse;
     set.updateTargets(bytes, role);
+    if (fresh) this.#staged.set(role, bytes);
+    this.checkDeadline(role);
     return true;
   }
 
-  /** Persists every verified file fetched in this update (atomic per file). */
+  /** Persists every verified file accepted in this update (atomic per file). */
   async commit(): Promise<void> {
     if (this.#staged.size === 0 || this.#opts.offline) return;
     await this.#cache.writeAll(this.#staged);

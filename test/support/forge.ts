@@ -66,6 +66,11 @@ export class TestKey {
     return { keytype: this.keytype, keyval: { private: null, public: this.publicB64 } };
   }
 
+  /** The private key as PKCS#8 PEM (to certify the same key again). */
+  privatePem(): string {
+    return this.privateKey.export({ type: 'pkcs8', format: 'pem' }).toString();
+  }
+
   signBytes(message: Uint8Array): Buffer {
     if (this.method === 'eddsa') return sign(null, message, this.privateKey);
     if (this.method === 'rsapss') {
@@ -110,6 +115,14 @@ export function newKey(alg: KeyAlg = 'ecdsa', rsaBits = 2048): TestKey {
 
 /** A root key: an ECDSA P-256 self-signed certificate for `gun`, made by openssl. */
 export function newRootKey(gun: string, days = 3650): TestKey {
+  return certifyKey(undefined, gun, days);
+}
+
+/**
+ * An `ecdsa-x509` key: a self-signed certificate for `gun` over `key`'s private key (a fresh P-256
+ * key when undefined). Certifying the same key twice gives two key ids for one key.
+ */
+export function certifyKey(key: TestKey | undefined, gun: string, days = 3650): TestKey {
   const dir = mkdtempSync(join(tmpdir(), 'ct-forge-root-'));
   try {
     const cnf = join(dir, 'req.cnf');
@@ -119,18 +132,16 @@ export function newRootKey(gun: string, days = 3650): TestKey {
         '[ext]\nbasicConstraints=critical,CA:FALSE\nkeyUsage=critical,digitalSignature,keyEncipherment\n' +
         'extendedKeyUsage=codeSigning\n',
     );
+    if (key) writeFileSync(join(dir, 'key.pem'), key.privatePem(), { mode: 0o600 });
+    const keyArgs = key
+      ? ['-key', join(dir, 'key.pem')]
+      : ['-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-keyout', join(dir, 'key.pem')];
     const r = spawnSync(
       'openssl',
       [
         'req',
         '-x509',
-        '-newkey',
-        'ec',
-        '-pkeyopt',
-        'ec_paramgen_curve:P-256',
-        '-nodes',
-        '-keyout',
-        join(dir, 'key.pem'),
+        ...keyArgs,
         '-out',
         join(dir, 'cert.pem'),
         '-days',
@@ -144,8 +155,8 @@ export function newRootKey(gun: string, days = 3650): TestKey {
     );
     if (r.status !== 0) throw new Error(`openssl req -x509 failed: ${r.stderr}`);
     const cert = readFileSync(join(dir, 'cert.pem'));
-    const key = createPrivateKey(readFileSync(join(dir, 'key.pem')));
-    return new TestKey('ecdsa-x509', cert.toString('base64'), 'ecdsa', key);
+    const priv = createPrivateKey(readFileSync(join(dir, 'key.pem')));
+    return new TestKey('ecdsa-x509', cert.toString('base64'), 'ecdsa', priv);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

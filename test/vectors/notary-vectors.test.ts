@@ -42,9 +42,9 @@ describe.each(SCENARIOS)('Notary vectors: %s', (scenario) => {
     const set = TrustedMetadataSet.fromRoot(vectorFile(scenario, '1.root'), policy, 'first-use');
     for (let v = 2; v <= info.rootVersions; v++) set.updateRoot(vectorFile(scenario, `${v}.root`));
     expect(set.root.version).toBe(info.rootVersions);
-    expect(set.updateTimestamp(vectorFile(scenario, 'timestamp'))).toBe('updated');
+    expect(set.updateTimestamp(vectorFile(scenario, 'timestamp')).version).toBeGreaterThan(0);
     set.updateSnapshot(vectorFile(scenario, 'snapshot'));
-    expect(set.rootChanged()).toBe(false);
+    expect(set.snapshotNamesTrustedRoot()).toBe(true);
     set.updateTargets(vectorFile(scenario, 'targets'));
     set.updateTargets(vectorFile(scenario, 'targets/releases'), 'targets/releases');
     set.updateTargets(vectorFile(scenario, 'targets/alice'), 'targets/alice');

@@ -25,7 +25,7 @@ Options:
   --role ROLE        also consult a delegation, e.g. targets/alice (repeatable)
   --json             print the result object as JSON
   --config FILE      notary-style client config (trust_pinning, remote_server, trust_dir)
-  --deadline SEC     overall deadline per request (default 30)
+  --deadline SEC     overall deadline of the whole verification (default 30)
 `;
 
 export async function run(argv: string[]): Promise<number> {

@@ -1,7 +1,10 @@
 /**
- * Options shared by every operation that talks to a trust server, and their
- * resolution into the pieces the workflows use: a MetadataStore (transport
- * seam), the local metadata cache and the root trust policy.
+ * Options shared by every operation that talks to a trust server (verify,
+ * inspect and every publishing workflow), and their resolution into the pieces
+ * the workflows use: a MetadataStore (transport seam), the local metadata
+ * cache, the root trust policy, the explicit context (limits, clock, caches;
+ * ./context.ts) and the operation's deadline. Lives below `client/` and
+ * `publish/`, which both use it and never import each other.
  */
 
 import { createHash } from 'node:crypto';
@@ -17,6 +20,8 @@ import { NotaryServerStore } from '../transport/notary-server.js';
 import type { MetadataStore } from '../transport/store.js';
 import { longestPrefixMatch } from '../trust/pinning.js';
 import type { TrustPolicy } from '../trust/trusted-set.js';
+import type { UpdateOptions } from '../trust/updater.js';
+import { Deadline, type Limits, TrustContext } from './context.js';
 
 /** Notary-style trust pinning (the `trust_pinning` section of a notary client config). */
 export interface TrustPinning {
@@ -45,8 +50,19 @@ export interface TrustOptions {
   http?: HttpClient;
   /** Credentials for token auth (default: NOTARY_AUTH, then docker's config.json). */
   credentials?: CredentialProvider | null;
-  /** Overall deadline per HTTP request in ms (default 30 s). */
+  /**
+   * Overall deadline of the whole operation in ms (every request, retry and check of one verify,
+   * inspect or publish; default 30 s, or the context's `limits.deadlineMs`).
+   */
   deadlineMs?: number;
+  /** Limits for this call (override the context's): sizes, root rotations, delegations, deadline. */
+  limits?: Partial<Limits>;
+  /**
+   * Context whose caches (signature verdicts, key identities, authenticated HTTP clients and
+   * their keep-alive connections and tokens) outlive this call. Pass the same one to many calls to
+   * reuse them; without one, each call starts from an empty context.
+   */
+  context?: TrustContext;
   /** Environment (default `process.env`). */
   env?: NodeJS.ProcessEnv;
   /** Clock in ms since the epoch, for tests. */
@@ -59,6 +75,23 @@ export interface RepositoryContext {
   readonly cache: MetadataCache;
   readonly policy: TrustPolicy;
   readonly trustDir: string;
+  /** The operation's context (limits, clock, env, caches). */
+  readonly context: TrustContext;
+  /** The operation's overall deadline, started when the context was resolved. */
+  readonly deadline: Deadline;
+}
+
+/**
+ * The context of one call: the caller's (with this call's limits, clock and env applied), or a
+ * fresh one.
+ */
+export function operationContext(opts: TrustOptions): TrustContext {
+  const limits: { -readonly [K in keyof Limits]?: Limits[K] } = { ...opts.limits };
+  if (opts.deadlineMs !== undefined) limits.deadlineMs = opts.deadlineMs;
+  const o: ConstructorParameters<typeof TrustContext>[0] = { limits };
+  if (opts.now) o.now = opts.now;
+  if (opts.env) o.env = opts.env;
+  return opts.context ? opts.context.derive(o) : new TrustContext(o);
 }
 
 /** `file:///dir` or a plain path given as server: a local-only repository. */
@@ -68,58 +101,63 @@ function fileServerDir(server: string): string | null {
 }
 
 /**
- * Authenticating HTTP clients shared by calls with the same server, CA,
- * registry (for credentials) and deadline: keep-alive connections and bearer
- * tokens then survive from one verify() to the next, so a deploy tool that
- * verifies many images pays one TLS handshake per server, not per image.
+ * Authenticating HTTP clients shared, within one context, by calls with the same server, CA,
+ * registry (for credentials) and deadline: keep-alive connections and bearer tokens then survive
+ * from one verify() to the next, so a deploy tool that verifies many images with one context pays
+ * one TLS handshake per server, not per image.
  */
-const sharedClients = new Map<string, RegistryAuth>();
-
 function sharedAuth(
   server: string,
   ref: ImageReference,
   opts: TrustOptions,
   env: NodeJS.ProcessEnv,
+  context: TrustContext,
 ): RegistryAuth {
+  const clients = context.transport.clients;
+  const deadlineMs = context.limits.deadlineMs;
   const caKey = opts.tlsCaCert ? createHash('sha256').update(opts.tlsCaCert).digest('hex') : '';
-  const key = `${server}|${caKey}|${ref.registry}|${opts.deadlineMs ?? ''}|${env.NOTARY_AUTH ?? ''}`;
-  let auth = sharedClients.get(key);
+  const key = `${server}|${caKey}|${ref.registry}|${deadlineMs}|${env.NOTARY_AUTH ?? ''}`;
+  let auth = clients.get(key) as RegistryAuth | undefined;
   if (!auth) {
-    const httpOpts: Parameters<typeof createHttpClient>[0] = { env };
+    const httpOpts: Parameters<typeof createHttpClient>[0] = { env, deadlineMs };
     if (opts.tlsCaCert) httpOpts.ca = opts.tlsCaCert;
-    if (opts.deadlineMs !== undefined) httpOpts.deadlineMs = opts.deadlineMs;
     auth = new RegistryAuth({
       http: createHttpClient(httpOpts),
       credentials: defaultCredentials(ref.registry, env),
     });
-    if (sharedClients.size >= 64) sharedClients.clear();
-    sharedClients.set(key, auth);
+    if (clients.size >= 64) clients.clear();
+    clients.set(key, auth);
   }
   return auth;
 }
 
-export function createStore(ref: ImageReference, opts: TrustOptions): MetadataStore {
+export function createStore(
+  ref: ImageReference,
+  opts: TrustOptions,
+  context: TrustContext = operationContext(opts),
+): MetadataStore {
   if (opts.store) return opts.store;
-  const env = opts.env ?? process.env;
+  const env = context.env;
   const server = opts.server ?? defaultTrustServer(ref.registry, env);
   const dir = fileServerDir(server);
   if (dir !== null) return new FileStore(dir, ref.gun);
   const storeOpts: ConstructorParameters<typeof NotaryServerStore>[0] = { serverUrl: server, gun: ref.gun };
   if (opts.http === undefined && opts.credentials === undefined) {
-    storeOpts.auth = sharedAuth(server, ref, opts, env);
+    storeOpts.auth = sharedAuth(server, ref, opts, env, context);
     return new NotaryServerStore(storeOpts);
   }
   storeOpts.credentials =
     opts.credentials === undefined ? defaultCredentials(ref.registry, env) : opts.credentials;
   if (opts.http) storeOpts.http = opts.http;
   if (opts.tlsCaCert) storeOpts.ca = opts.tlsCaCert;
-  if (opts.deadlineMs !== undefined) storeOpts.deadlineMs = opts.deadlineMs;
+  storeOpts.deadlineMs = context.limits.deadlineMs;
   return new NotaryServerStore(storeOpts);
 }
 
-export function policyFor(gun: string, opts: TrustOptions): TrustPolicy {
+export function policyFor(gun: string, opts: TrustOptions, context?: TrustContext): TrustPolicy {
   const policy: { -readonly [K in keyof TrustPolicy]: TrustPolicy[K] } = { gun };
-  if (opts.now) policy.now = opts.now;
+  const now = context?.now ?? opts.now;
+  if (now) policy.now = now;
   const pinned = opts.pinning?.certs?.[gun];
   if (pinned) policy.pinnedCertIds = pinned;
   const ca = longestPrefixMatch(opts.pinning?.ca, gun);
@@ -128,17 +166,26 @@ export function policyFor(gun: string, opts: TrustOptions): TrustPolicy {
   return policy;
 }
 
-/** Resolves a reference and options into store, cache and policy. */
+/** Resolves a reference and options into store, cache, policy and context; starts the deadline. */
 export function repositoryContext(reference: string | ImageReference, opts: TrustOptions): RepositoryContext {
+  const context = operationContext(opts);
+  const deadline = new Deadline(context.limits.deadlineMs);
   const ref = typeof reference === 'string' ? parseReference(reference) : reference;
-  const trustDir = resolveTrustDir(opts.trustDir, opts.env ?? process.env);
+  const trustDir = resolveTrustDir(opts.trustDir, context.env);
   return {
     ref,
-    store: createStore(ref, opts),
+    store: createStore(ref, opts, context),
     cache: new MetadataCache(trustDir, ref.gun),
-    policy: policyFor(ref.gun, opts),
+    policy: policyFor(ref.gun, opts, context),
     trustDir,
+    context,
+    deadline,
   };
+}
+
+/** Update options of an operation in a repository context (offline, context, deadline). */
+export function updateOptionsFor(ctx: RepositoryContext, opts: TrustOptions): UpdateOptions {
+  return { offline: opts.offline === true, context: ctx.context, deadline: ctx.deadline };
 }
 
 /** Reads a PEM file given on the command line or in a config (clear error when unreadable). */

@@ -1,0 +1,85 @@
+/** The explicit context: limits, and caches that never key on declared ids or leak across contexts. */
+
+import { randomBytes } from 'node:crypto';
+import { afterEach, describe, expect, it } from 'vitest';
+import { Forge, newKey } from '../../test/support/forge.js';
+import { getCryptoBackend, setCryptoBackend } from '../crypto/backend.js';
+import type { TufPublicKey } from '../crypto/types.js';
+import { parseTimestamp } from '../metadata/parse.js';
+import { type RoleKeySet, validSignerIds } from '../trust/signatures.js';
+import { DEFAULT_LIMITS, Deadline, resolveLimits, TrustContext } from './context.js';
+
+afterEach(() => setCryptoBackend('node'));
+
+/** A timestamp signed by `key`, and the parsed key it is signed with. */
+function signedTimestamp() {
+  const forge = new Forge(`unit.example.com/ctx/${randomBytes(4).toString('hex')}`, { alg: 'ed25519' });
+  forge.tag('v1');
+  const md = parseTimestamp(forge.build().timestamp!);
+  const key = forge.keys.timestamp[0]!;
+  return {
+    md,
+    id: key.id,
+    key: { keytype: 'ed25519', publicB64: key.publicB64, id: key.id } as TufPublicKey,
+  };
+}
+
+const setOf = (id: string, key: TufPublicKey): RoleKeySet => ({
+  role: 'timestamp',
+  keyids: [id],
+  threshold: 1,
+  keys: new Map([[id, key]]),
+});
+
+describe('signature verdict memo', () => {
+  it('is keyed by the key bytes, not the declared key id: another key under the same id does not hit', () => {
+    const { md, id, key } = signedTimestamp();
+    const ctx = new TrustContext();
+    expect(validSignerIds(md, setOf(id, key), ctx).valid).toEqual([id]);
+    const other = newKey('ed25519');
+    const impostor = { keytype: 'ed25519', publicB64: other.publicB64, id } as TufPublicKey;
+    expect(validSignerIds(md, setOf(id, impostor), ctx).valid).toEqual([]);
+  });
+
+  it('includes the crypto backend', () => {
+    const { md, id, key } = signedTimestamp();
+    const ctx = new TrustContext();
+    validSignerIds(md, setOf(id, key), ctx);
+    expect(ctx.verdicts.size).toBe(1);
+    setCryptoBackend('noble');
+    expect(getCryptoBackend()).toBe('noble');
+    expect(validSignerIds(md, setOf(id, key), ctx).valid).toEqual([id]);
+    expect(ctx.verdicts.size).toBe(2);
+  });
+
+  it('belongs to one context: another context starts empty; derive() shares it', () => {
+    const { md, id, key } = signedTimestamp();
+    const a = new TrustContext();
+    validSignerIds(md, setOf(id, key), a);
+    expect(new TrustContext().verdicts.size).toBe(0);
+    const d = a.derive({ limits: { deadlineMs: 5 } });
+    expect(d.verdicts).toBe(a.verdicts);
+    expect(d.limits.deadlineMs).toBe(5);
+    expect(a.limits.deadlineMs).toBe(DEFAULT_LIMITS.deadlineMs);
+  });
+});
+
+describe('limits', () => {
+  it('defaults, overrides, and refuses unknown or non-positive limits (USAGE)', () => {
+    expect(resolveLimits().maxMetadataBytes).toBe(100 << 20);
+    expect(resolveLimits({ maxMetadataBytes: 1024 }).maxMetadataBytes).toBe(1024);
+    expect(() => resolveLimits({ maxMetadataBytes: 0 })).toThrowError(
+      expect.objectContaining({ code: 'USAGE' }),
+    );
+    expect(() => resolveLimits({ typo: 1 } as never)).toThrowError(/unknown limit "typo"/);
+  });
+
+  it('a deadline that has passed is TIMEOUT', async () => {
+    const d = new Deadline(10);
+    await new Promise((r) => setTimeout(r, 20));
+    expect(() => d.check('x')).toThrowError(expect.objectContaining({ code: 'TIMEOUT' }));
+    await expect(new Deadline(10).race(new Promise(() => {}), 'y')).rejects.toMatchObject({
+      code: 'TIMEOUT',
+    });
+  });
+});

@@ -1,0 +1,210 @@
+/**
+ * The explicit context an operation runs in: limits, clock, environment, and the caches that may
+ * outlive one call (signature verdicts, key identities, transport clients). It lives below both
+ * `client/` and `publish/` so that both share it without importing each other.
+ *
+ * Nothing in the trust layer keeps module-level state: a caller that wants caches to survive from
+ * one `verify()` to the next (a deploy tool, an admission hook) passes the same context
+ * (`TrustOptions.context`); a call without one gets a fresh context, so two callers never share a
+ * cache by accident.
+ */
+
+import { getCryptoBackend, sha256 } from '../crypto/backend.js';
+import type { TufPublicKey } from '../crypto/types.js';
+import { LocalError, NetworkError } from '../errors.js';
+
+/** Bounds on what a server can make one operation do. Every field is settable per call. */
+export interface Limits {
+  /** Most root versions walked in one update (default 256). */
+  readonly maxRootRotations: number;
+  /** Cap on `root.json` / `<v>.root.json`, whose length no parent gives (default 2 MiB). */
+  readonly maxRootBytes: number;
+  /** Cap on `timestamp.json` (default 1 MiB, Notary's). */
+  readonly maxTimestampBytes: number;
+  /**
+   * Cap on snapshot, targets and delegation files (default 100 MiB, Notary's), applied besides the
+   * length their parent lists: a timestamp claiming a 20 GB snapshot gets 100 MiB at most.
+   */
+  readonly maxMetadataBytes: number;
+  /** Most delegated roles loaded by one inspect (default 1000). */
+  readonly maxDelegations: number;
+  /**
+   * Overall deadline of one operation (verify, inspect: every request and every check), ms
+   * (default 30 s). Also the per-request deadline of the default HTTP client.
+   */
+  readonly deadlineMs: number;
+}
+
+export const DEFAULT_LIMITS: Readonly<Limits> = Object.freeze({
+  maxRootRotations: 256,
+  maxRootBytes: 2 << 20,
+  maxTimestampBytes: 1 << 20,
+  maxMetadataBytes: 100 << 20,
+  maxDelegations: 1000,
+  deadlineMs: 30_000,
+});
+
+/** Validates and completes user-given limits (positive safe integers). */
+export function resolveLimits(given: Partial<Limits> = {}): Readonly<Limits> {
+  const out: Record<string, number> = { ...DEFAULT_LIMITS };
+  for (const [k, v] of Object.entries(given)) {
+    if (v === undefined) continue;
+    if (!(k in DEFAULT_LIMITS)) throw new LocalError('USAGE', `unknown limit ${JSON.stringify(k)}`);
+    if (typeof v !== 'number' || !Number.isSafeInteger(v) || v < 1) {
+      throw new LocalError('USAGE', `limit ${k} must be a positive integer, got ${String(v)}`);
+    }
+    out[k] = v;
+  }
+  return Object.freeze(out as unknown as Limits);
+}
+
+/**
+ * Memo of signature verdicts. Keyed by the crypto backend, the key's type and exact public bytes
+ * (never the declared key id, which a document may get wrong), the method, the signature and a
+ * hash of the message; bounded.
+ */
+export class VerdictMemo {
+  readonly #map = new Map<string, boolean>();
+  constructor(readonly max = 4096) {}
+
+  #key(key: TufPublicKey, method: string, sig: string, messageHash: string): string {
+    return `${getCryptoBackend()}\u0000${key.keytype}\u0000${key.publicB64}\u0000${method}\u0000${sig}\u0000${messageHash}`;
+  }
+
+  /** The verdict, computing (and remembering) it with `check` when unknown. */
+  verdict(
+    key: TufPublicKey,
+    method: string,
+    sig: string,
+    messageHash: string,
+    check: () => boolean,
+  ): boolean {
+    const k = this.#key(key, method, sig, messageHash);
+    let ok = this.#map.get(k);
+    if (ok === undefined) {
+      ok = check();
+      if (this.#map.size >= this.max) this.#map.clear();
+      this.#map.set(k, ok);
+    }
+    return ok;
+  }
+
+  get size(): number {
+    return this.#map.size;
+  }
+}
+
+/**
+ * Parsed metadata documents by role and exact bytes (sha256 + length), bounded. Documents are
+ * immutable, so a warm verify that sees the same cached root, timestamp, snapshot and targets again
+ * reuses their parse, prepared keys and canonical bytes.
+ */
+export class DocumentCache<T = unknown> {
+  readonly #map = new Map<string, T>();
+  constructor(readonly max = 64) {}
+
+  #key(role: string, bytes: Uint8Array): string {
+    return `${role}\u0000${bytes.length}\u0000${Buffer.from(sha256(bytes)).toString('base64')}`;
+  }
+
+  /** The document parsed from `bytes`, parsing (and remembering) it with `parse` when unknown. */
+  get<D extends T>(role: string, bytes: Uint8Array, parse: () => D): D {
+    const k = this.#key(role, bytes);
+    const hit = this.#map.get(k);
+    if (hit !== undefined) return hit as D;
+    const doc = parse();
+    if (this.#map.size >= this.max) this.#map.delete(this.#map.keys().next().value as string);
+    this.#map.set(k, doc);
+    return doc;
+  }
+}
+
+/**
+ * The transport state a context holds (authenticating HTTP clients, tokens, credential lookups),
+ * keyed by whatever the transport layer decides. Owned by `transport/`; the context only carries it.
+ */
+export interface TransportState {
+  /** Shared authenticating clients by (server, CA, registry, deadline, auth env). */
+  readonly clients: Map<string, unknown>;
+}
+
+export interface TrustContextOptions {
+  limits?: Partial<Limits>;
+  /** Clock, ms since the epoch (default Date.now). */
+  now?: () => number;
+  /** Environment (default process.env). */
+  env?: NodeJS.ProcessEnv;
+}
+
+export class TrustContext {
+  readonly limits: Readonly<Limits>;
+  readonly now: () => number;
+  readonly env: NodeJS.ProcessEnv;
+  readonly verdicts = new VerdictMemo();
+  /** Canonical identity (algorithm + re-encoded public key) by key type and public bytes. */
+  readonly keyIdentities = new Map<string, string>();
+  readonly documents = new DocumentCache();
+  readonly transport: TransportState = { clients: new Map() };
+
+  constructor(options: TrustContextOptions = {}) {
+    this.limits = resolveLimits(options.limits);
+    this.now = options.now ?? Date.now;
+    this.env = options.env ?? process.env;
+  }
+
+  /** A context with other limits/clock/env that shares this one's caches. */
+  derive(options: TrustContextOptions): TrustContext {
+    const d = new TrustContext({
+      limits: { ...this.limits, ...options.limits },
+      now: options.now ?? this.now,
+      env: options.env ?? this.env,
+    });
+    Object.assign(d, {
+      verdicts: this.verdicts,
+      keyIdentities: this.keyIdentities,
+      transport: this.transport,
+    });
+    return d;
+  }
+}
+
+/** A point in time by which one operation must be done. */
+export class Deadline {
+  readonly at: number;
+  constructor(
+    readonly ms: number,
+    readonly now: () => number = Date.now,
+  ) {
+    this.at = now() + ms;
+  }
+
+  /** Remaining ms (at least 1 while not expired). */
+  remaining(): number {
+    return Math.max(0, this.at - this.now());
+  }
+
+  /** Throws TIMEOUT when the deadline has passed. */
+  check(what: string): void {
+    if (this.now() >= this.at) {
+      throw new NetworkError('TIMEOUT', `${what} did not complete within the deadline of ${this.ms} ms`);
+    }
+  }
+
+  /** Races `p` against the deadline (the loser keeps running, but its result is ignored). */
+  async race<T>(p: Promise<T>, what: string): Promise<T> {
+    const left = this.remaining();
+    if (left <= 0) this.check(what);
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => {
+        reject(new NetworkError('TIMEOUT', `${what} did not complete within the deadline of ${this.ms} ms`));
+      }, left);
+      timer.unref?.();
+    });
+    try {
+      return await Promise.race([p, timeout]);
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+}

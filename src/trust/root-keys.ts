@@ -1,0 +1,96 @@
+/**
+ * Notary's rules for the keys of the root role (trustpinning/certs.go): root keys are x509
+ * certificates for the GUN, optionally pinned by certificate id or CA. This is the one
+ * Notary-specific piece of the trust state machine; another dialect supplies its own rule.
+ *
+ * Certificate validity windows (the rule, and how it differs from Notary):
+ * - a root that is new to us (first use or the target of a rotation) counts only certificates
+ *   valid now (Notary: validRootLeafCerts(checkExpiry=true));
+ * - a root we already trust (the cached root, or the previous root vouching for its successor)
+ *   keeps all its keys whatever their certificates' windows: the keys were trusted when the root
+ *   was accepted, and an expired certificate must not stop the repository from rotating away from
+ *   it. Notary applies this to the previous root during a rotation (checkExpiry=false) but loads
+ *   the cached root with checkExpiry=true, so a warm Notary client whose cached root certificate
+ *   expired cannot rotate at all and users fall back to trust on first use;
+ * - the root the update ends on must have a certificate valid now (`checkRootUsable`): a
+ *   repository whose root certificates all expired and that offers no newer root is refused
+ *   (BAD_CERTIFICATE), warm or cold.
+ */
+
+import type { TufPublicKey } from '../crypto/types.js';
+import { validateRootCertificate } from '../crypto/x509.js';
+import { TrustError, VerificationError } from '../errors.js';
+import type { RootMetadata } from '../metadata/model.js';
+import { chainsToCa, parseCaBundle } from './pinning.js';
+import type { RoleKeySet } from './signatures.js';
+
+/** Who anchors the root keys of a repository (Notary's trust_pinning for one GUN). */
+export interface RootKeyPolicy {
+  /** Fully qualified repository name the root certificates must be issued for. */
+  readonly gun: string;
+  /** Root certificate key ids pinned for this GUN: every new root must be signed by these. */
+  readonly pinnedCertIds?: readonly string[];
+  /** CA certificates (PEM) pinned for this GUN's prefix: new roots' certificates must chain to one. */
+  readonly pinnedCAs?: readonly string[];
+}
+
+export interface RootKeyFilter {
+  /** Check certificate validity windows (true for a root new to us; see the header). */
+  checkExpiry: boolean;
+  /** Apply the trust pins (for a root that is new to us). */
+  pinned: boolean;
+}
+
+/** Root-role key set limited to certificates valid for the GUN (and allowed by the pins, when asked). */
+export function rootKeySet(
+  root: RootMetadata,
+  policy: RootKeyPolicy,
+  nowMs: number,
+  filter: RootKeyFilter,
+): RoleKeySet {
+  const role = root.signed.roles.root!;
+  const keys = new Map<string, TufPublicKey>();
+  let firstError: TrustError | undefined;
+  const ids = filter.pinned && policy.pinnedCertIds ? policy.pinnedCertIds : undefined;
+  const cas =
+    filter.pinned && !ids && policy.pinnedCAs
+      ? policy.pinnedCAs.flatMap((p) => parseCaBundle(p, 'pinned CA'))
+      : undefined;
+  let pinnedOut = 0;
+  for (const id of role.keyids) {
+    const key = root.keys.get(id);
+    if (!key) continue;
+    try {
+      validateRootCertificate(key, policy.gun, new Date(nowMs), { checkExpiry: filter.checkExpiry });
+    } catch (e) {
+      if (e instanceof TrustError) {
+        firstError ??= e;
+        continue;
+      }
+      throw e;
+    }
+    if ((ids && !ids.includes(id)) || (cas && !chainsToCa(key, cas, nowMs))) {
+      pinnedOut++;
+      continue;
+    }
+    keys.set(id, key);
+  }
+  if (keys.size === 0) {
+    if (pinnedOut > 0) {
+      const what = ids ? `pinned certificate ids (${ids.join(', ')})` : 'pinned CA';
+      throw new VerificationError(
+        'PINNING',
+        `root v${root.version}: no root certificate matches the ${what} for ${policy.gun}`,
+        { role: 'root', version: root.version },
+      );
+    }
+    throw (
+      firstError ??
+      new VerificationError('UNTRUSTED_ROOT', `root v${root.version} lists no root key`, {
+        role: 'root',
+        version: root.version,
+      })
+    );
+  }
+  return { role: 'root', keyids: [...keys.keys()], threshold: role.threshold, keys };
+}

@@ -1,0 +1,120 @@
+/**
+ * The update workflow without services: a FileStore (our real file transport) serves forged
+ * metadata (test/support/forge.ts); the trust cache is a real MetadataCache in a temp dir.
+ */
+
+import { createHash, randomBytes } from 'node:crypto';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { Forge, newKey } from '../../test/support/forge.js';
+import type { TrustError } from '../errors.js';
+import { MetadataCache } from '../storage/trust-dir.js';
+import { FileStore } from '../transport/file-store.js';
+import { Updater } from './updater.js';
+
+const dirs: string[] = [];
+afterEach(() => {
+  for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
+});
+function temp(): string {
+  const d = mkdtempSync(join(tmpdir(), 'ct-updater-'));
+  dirs.push(d);
+  return d;
+}
+
+/** A FileStore directory serving files the test writes (current, by checksum, by version). */
+function served(gun: string) {
+  const dir = temp();
+  const metaDir = join(dir, ...gun.split('/'), '_trust', 'tuf');
+  const put = (name: string, bytes: Uint8Array) => {
+    const p = join(metaDir, ...`${name}.json`.split('/'));
+    mkdirSync(dirname(p), { recursive: true });
+    writeFileSync(p, bytes);
+  };
+  return {
+    store: new FileStore(dir, gun),
+    serve(files: Record<string, Uint8Array>) {
+      for (const [role, bytes] of Object.entries(files)) {
+        put(role, bytes);
+        put(`${role}.${createHash('sha256').update(bytes).digest('hex')}`, bytes);
+        const v = (JSON.parse(Buffer.from(bytes).toString()) as { signed: { version: number } }).signed
+          .version;
+        put(`${v}.${role}`, bytes);
+      }
+    },
+  };
+}
+
+function setup() {
+  const forge = new Forge(`unit.example.com/updater/${randomBytes(4).toString('hex')}`);
+  forge.tag('v1');
+  const server = served(forge.gun);
+  const cache = new MetadataCache(temp(), forge.gun);
+  const policy = { gun: forge.gun, now: () => forge.baseMs };
+  const updater = () => new Updater(server.store, cache, policy);
+  return { forge, server, cache, updater };
+}
+
+describe('Updater', () => {
+  it('a warm update whose timestamp is unchanged reads nothing but the timestamp and writes nothing', async () => {
+    const { forge, server, updater } = setup();
+    server.serve(forge.build());
+    const u1 = updater();
+    await u1.refresh();
+    await u1.commit();
+    const u2 = updater();
+    await u2.refresh();
+    expect([...u2.staged.keys()]).toEqual([]);
+  });
+
+  it('staging starts empty on every refresh: bytes of a failed refresh are never committed', async () => {
+    const { forge, server, cache, updater } = setup();
+    const gen1 = forge.build();
+    server.serve(gen1);
+    const warm = updater();
+    await warm.refresh();
+    await warm.commit();
+    // a timestamp (valid key) listing a snapshot signed by a stranger: refused
+    forge.bump();
+    const evil = forge.build({ signers: { snapshot: [newKey()] } });
+    server.serve({ timestamp: evil.timestamp!, snapshot: evil.snapshot! });
+    const u = updater();
+    const err = await u.refresh().then(
+      () => undefined,
+      (e: unknown) => e,
+    );
+    expect((err as TrustError).code).toBe('THRESHOLD');
+    // the server goes back to the genuine state; the same updater succeeds and commits
+    server.serve({ timestamp: gen1.timestamp!, snapshot: gen1.snapshot! });
+    await u.refresh();
+    await u.commit();
+    expect(Buffer.compare(readFileSync(cache.pathOf('snapshot')), gen1.snapshot!)).toBe(0);
+    expect(Buffer.compare(readFileSync(cache.pathOf('timestamp')), gen1.timestamp!)).toBe(0);
+  });
+
+  it('a cached snapshot that no longer verifies gives no floor but does not block the update', async () => {
+    const { forge, server, cache, updater } = setup();
+    server.serve(forge.build());
+    const u1 = updater();
+    await u1.refresh();
+    await u1.commit();
+    writeFileSync(cache.pathOf('snapshot'), '{"signed":{},"signatures":[]}');
+    const u2 = updater();
+    await u2.refresh();
+    expect([...u2.staged.keys()]).toEqual(['snapshot']);
+  });
+
+  it('the metadata cap applies before fetching (TOO_LARGE), the parent length below it', async () => {
+    const { forge, server, cache } = setup();
+    server.serve(forge.build());
+    const u = new Updater(
+      server.store,
+      cache,
+      { gun: forge.gun, now: () => forge.baseMs },
+      { maxMetadataBytes: 64 },
+    );
+    await expect(u.refresh()).rejects.toMatchObject({ code: 'TOO_LARGE', role: 'snapshot' });
+  });
+});
