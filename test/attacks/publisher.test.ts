@@ -270,7 +270,7 @@ describe('signer remove never locks a repository out (issue 8 item 17, remote la
   });
 
   it('--force removes the delegation, says which tags it drops, and every remaining tag verifies', async () => {
-    const { lab, gun, admin } = await setup();
+    const { lab, gun, admin, init, people } = await setup();
     const res = await removeSigner('alice', gun, { ...admin, force: true });
     expect(res.dropped).toEqual([
       { role: 'targets/alice', tags: ['a1'] },
@@ -282,6 +282,29 @@ describe('signer remove never locks a repository out (issue 8 item 17, remote la
     await expect(verify(`${gun}:a1`, direct(lab, tempDir()))).rejects.toMatchObject({ code: 'NOT_SIGNED' });
     await signTags([{ reference: `${gun}:after`, digest: digestOf('after'), size: 5 }], admin);
     expect(await verifies(lab, gun, 'after')).toBe('targets');
+
+    // re-adding bob re-creates targets/releases, whose old metadata notary-server still lists in its
+    // snapshot: the admin alone cannot make it verify, so the change is refused before publishing...
+    const bobPub = readFileSync(join(people.bob!.dir, 'bob.pub'), 'utf8');
+    const refused = await addSigner('bob', bobPub, gun, admin).catch((e: unknown) => e);
+    if (refused instanceof Error) {
+      expect(refused).toMatchObject({ code: 'KEY_NOT_FOUND', role: 'targets/releases' });
+      expect(refused.message).toContain('publishes a fresh, empty targets/releases');
+      // ...and a trust dir holding the repository key and bob's key does it
+      const both = await runnerWith(admin.trustDir, [init.targetsKeyId]);
+      copyFileSync(
+        join(people.bob!.dir, 'private', `${people.bob!.keyId}.key`),
+        join(both, 'private', `${people.bob!.keyId}.key`),
+      );
+      await addSigner('bob', bobPub, gun, { ...direct(lab, both), rootKeyId: init.rootKeyId });
+    }
+    expect(await verifies(lab, gun, 'base')).toBe('targets');
+    await signTags(
+      [{ reference: `${gun}:b9`, digest: digestOf('b9'), size: 2 }],
+      direct(lab, people.bob!.dir),
+    );
+    expect(await verifies(lab, gun, 'b9')).toBe('targets/releases');
+    await expect(verify(`${gun}:a1`, direct(lab, tempDir()))).rejects.toMatchObject({ code: 'NOT_SIGNED' });
   });
 });
 

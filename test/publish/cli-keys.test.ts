@@ -213,5 +213,24 @@ describe('trust sign / init / key on a new repository (CLI, file://)', () => {
     expect(human.status, human.stderr).toBe(0);
     expect(human.stdout).toContain('Removed v1 from targets/releases\n');
     expect(human.stdout).toContain('Revoked v1: no longer verifies\n');
+
+    // a trust dir holding the repository key and a signer key revokes a tag signed only in targets
+    // (0.1.0 looked only at the delegations it could sign: NOT_SIGNED)
+    expect(trust(['sign', `${G}:v5`, '--digest', digest('5'), '--size', '5', ...flags()]).status).toBe(0);
+    const both = tempDir();
+    mkdirSync(join(both, 'private'), { mode: 0o700 });
+    for (const f of keyFiles(dir)) copyFileSync(join(dir, 'private', f), join(both, 'private', f));
+    for (const f of keyFiles(alice)) copyFileSync(join(alice, 'private', f), join(both, 'private', f));
+    const r5 = trust(['revoke', `${G}:v5`, '--json', ...flags(both)]);
+    expect(r5.status, r5.stderr).toBe(0);
+    expect(JSON.parse(r5.stdout)).toMatchObject({
+      removed: ['v5'],
+      roles: [
+        { role: 'targets', removed: ['v5'] },
+        { role: 'targets/releases', removed: [] },
+        { role: 'targets/alice', removed: [] },
+      ],
+      stillVerifies: false,
+    });
   });
 });
