@@ -183,7 +183,13 @@ function untrustedRoot(
   return new VerificationError(
     'UNTRUSTED_ROOT',
     `refusing to publish to ${gun}: this trust dir has not verified its root before (no cached root), ` +
-      `${rootKeyId === undefined ? 'no root key id was given' : `root key ${rootKeyId} did not sign the served root`}, ` +
+      `${
+        rootKeyId === undefined
+          ? 'no root key id was given'
+          : rootKeyId.length < 64
+            ? `--root-key ${rootKeyId} is not a whole key id (anchoring needs all 64 hex digits)`
+            : `root key ${rootKeyId} did not sign the served root`
+      }, ` +
       'no trust pin covers it, and the trust dir holds none of its root keys. Signing on top of an unanchored ' +
       "root would let the server have its own tags signed with your keys. Anchor the root first: pass --root-key ID (the root key id 'trust init' printed; " +
       `the server now claims ${served}), pin it in the config (trust_pinning.certs {"${gun}": ["ID"]}), ` +

@@ -5,7 +5,6 @@
  * `revoke` reports (issue 8 items 18, 19, 21; issue 9 items 1, 3, 4, 5).
  */
 
-import { spawnSync } from 'node:child_process';
 import {
   chmodSync,
   copyFileSync,
@@ -21,29 +20,19 @@ import { describe, expect, it } from 'vitest';
 import { generateSigner } from '../../src/crypto/signers.js';
 import { writeKeyFile } from '../../src/keys/keyfile.js';
 import { tempDir } from '../harness/lab.js';
+import { trust as runTrust } from '../support/cli.js';
 
-const CLI = join(import.meta.dirname, '..', '..', 'dist', 'cli.js');
 const PASS = 'cli-keys-passphrase';
 const G = 'registry.example.com/team/app';
 const digest = (c: string) => `sha256:${c.repeat(64)}`;
 
+/** The built CLI with both passphrases set (each test may override them). */
 function trust(args: string[], env: Record<string, string | undefined> = {}) {
-  if (!existsSync(CLI)) throw new Error(`${CLI} is missing: run 'npm run build' first (npm test does)`);
-  const base: Record<string, string | undefined> = { ...process.env, CONTENT_TRUST_KDF_ITERATIONS: '1000' };
-  for (const k of Object.keys(base))
-    if (k.startsWith('DOCKER_CONTENT_TRUST') || k.startsWith('NOTARY_')) delete base[k];
-  const r = spawnSync(process.execPath, [CLI, ...args], {
-    encoding: 'utf8',
-    stdio: ['ignore', 'pipe', 'pipe'],
-    env: {
-      ...base,
-      DOCKER_CONTENT_TRUST_ROOT_PASSPHRASE: PASS,
-      DOCKER_CONTENT_TRUST_REPOSITORY_PASSPHRASE: PASS,
-      ...env,
-    },
-    timeout: 60_000,
+  return runTrust(args, {
+    DOCKER_CONTENT_TRUST_ROOT_PASSPHRASE: PASS,
+    DOCKER_CONTENT_TRUST_REPOSITORY_PASSPHRASE: PASS,
+    ...env,
   });
-  return { status: r.status, stdout: r.stdout, stderr: r.stderr };
 }
 
 function local() {

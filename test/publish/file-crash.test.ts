@@ -17,8 +17,8 @@ import { pathToFileURL } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { verify } from '../../src/client/verify.js';
 import { tempDir } from '../harness/lab.js';
+import { CLI, childEnv } from '../support/cli.js';
 
-const CLI = join(import.meta.dirname, '..', '..', 'dist', 'cli.js');
 const KILL_AT = join(import.meta.dirname, '..', 'support', 'kill-at.cjs');
 const GUN = 'registry.example.com/crash/app';
 const PASS = 'crash-test-passphrase';
@@ -35,15 +35,13 @@ interface Run {
 function trust(args: string[], server: string, trustDir: string, killAt = 0, match = ''): Run {
   if (!existsSync(CLI)) throw new Error(`${CLI} is missing: run 'npm run build' first (npm test does)`);
   const countFile = join(tempDir(), 'count');
-  const env: Record<string, string | undefined> = {
-    ...process.env,
-    CONTENT_TRUST_KDF_ITERATIONS: '1000',
+  const env = childEnv({
     DOCKER_CONTENT_TRUST_ROOT_PASSPHRASE: PASS,
     DOCKER_CONTENT_TRUST_REPOSITORY_PASSPHRASE: PASS,
     CT_KILL_AT: String(killAt),
     CT_KILL_MATCH: match,
     CT_KILL_COUNT_FILE: countFile,
-  };
+  });
   const r = spawnSync(
     process.execPath,
     ['--require', KILL_AT, CLI, ...args, '--server', server, '--trust-dir', trustDir],
