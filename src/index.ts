@@ -12,12 +12,23 @@ export type { InspectKey, InspectResult, InspectSignedTag, InspectSigner } from 
 export { inspect } from './client/inspect.js';
 export type { VerifyOptions, VerifyResult } from './client/verify.js';
 export { verify } from './client/verify.js';
-export type { Limits, TrustContextOptions } from './context/context.js';
+export type {
+  Deadline,
+  DocumentCache,
+  Limits,
+  SharedCaches,
+  TrustContextOptions,
+  VerdictMemo,
+} from './context/context.js';
 export { DEFAULT_LIMITS, TrustContext } from './context/context.js';
 export type { RepositoryContext, TrustOptions, TrustPinning } from './context/repository.js';
+export type { CryptoBackendName } from './crypto/backend.js';
 export { getCryptoBackend, setCryptoBackend } from './crypto/backend.js';
-export type { ErrorCode, TrustErrorDetails } from './errors.js';
+export type { PrivateKeyAlgorithm, PrivateKeyHandle } from './crypto/signers.js';
+export type { KeyType, SignatureMethod, Signer, TufPublicKey } from './crypto/types.js';
+export type { ErrorCode, ExitCode, TrustErrorDetails } from './errors.js';
 export {
+  EXIT_CODES,
   exitCodeFor,
   FormatError,
   LocalError,
@@ -27,7 +38,14 @@ export {
   TrustError,
   VerificationError,
 } from './errors.js';
-export type { PassphraseProvider, PassphraseRequest } from './keys/passphrase.js';
+export type { AddKeyOptions, KeyFilter, KeyStoreOptions, StoredKeyInfo } from './keys/keystore.js';
+export { KeyStore } from './keys/keystore.js';
+export type {
+  PassphraseProvider,
+  PassphraseRequest,
+  TtyInput,
+  TtyProviderOptions,
+} from './keys/passphrase.js';
 export {
   defaultPassphraseProvider,
   envPassphraseProvider,
@@ -59,9 +77,17 @@ export {
 } from './publish/workflows.js';
 export type { ImageReference } from './reference.js';
 export { defaultTrustServer, familiarName, parseReference } from './reference.js';
-export type { CredentialProvider, Credentials } from './transport/auth.js';
+export type { MetadataCache } from './storage/trust-dir.js';
+export type { AuthRequest, RegistryAuthOptions } from './transport/auth.js';
+export { RegistryAuth } from './transport/auth.js';
+export type { CredentialProvider, Credentials } from './transport/credentials.js';
 export { FileStore } from './transport/file-store.js';
-export type { HttpClient, HttpRequest, HttpResponse } from './transport/http.js';
+export type { HttpClient, HttpClientOptions, HttpRequest, HttpResponse, PemInput } from './transport/http.js';
 export { createHttpClient } from './transport/http.js';
+export type { NotaryServerStoreOptions } from './transport/notary-server.js';
 export { NotaryServerStore } from './transport/notary-server.js';
-export type { MetadataStore } from './transport/store.js';
+export type { PooledClientOptions } from './transport/pool.js';
+export { TransportPool } from './transport/pool.js';
+export type { GetMetaOptions, MetadataStore } from './transport/store.js';
+export type { RootKeyPolicy } from './trust/root-keys.js';
+export type { SnapshotRoleRemoval, TrustPolicy } from './trust/trusted-set.js';

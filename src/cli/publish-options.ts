@@ -1,6 +1,7 @@
 /** Options of the commands that write trust data: the shared server flags plus key handling. */
 
 import { LocalError } from '../errors.js';
+import { escapeControl } from '../escape.js';
 import type { PublishOptions } from '../publish/repository.js';
 import { type FlagSpec, type ParsedArgs, str } from './args.js';
 import { trustOptionsFrom } from './options.js';
@@ -24,16 +25,13 @@ export function publishOptionsFrom(args: ParsedArgs, env: NodeJS.ProcessEnv = pr
     }
     opts.rootKeyId = rootKey.toLowerCase();
   }
-  opts.onWarning = (message) => process.stderr.write(`warning: ${escapeControls(message)}\n`);
+  opts.onWarning = (message) => printWarning(`warning: ${message}\n`);
   return opts;
 }
 
-/** Control characters (ESC, CR, BEL...) from server text must not reach the terminal raw. */
-function escapeControls(text: string): string {
-  return text.replace(
-    /[\u0000-\u001f\u007f-\u009f]/g,
-    (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`,
-  );
+/** Text for stderr (notes beside JSON output, warnings): control characters escaped like all output. */
+export function printWarning(text: string): void {
+  process.stderr.write(escapeControl(text, '\n\t'));
 }
 
 /** What `trust init` (and `sign`/`signer add` on a new repository) tells a person about the keys it made. */

@@ -59,6 +59,9 @@ describe('signature verdict memo', () => {
     expect(new TrustContext().verdicts.size).toBe(0);
     const d = a.derive({ limits: { deadlineMs: 5 } });
     expect(d.verdicts).toBe(a.verdicts);
+    expect(d.documents).toBe(a.documents);
+    expect(d.keyIdentities).toBe(a.keyIdentities);
+    expect(d.transport).toBe(a.transport);
     expect(d.limits.deadlineMs).toBe(5);
     expect(a.limits.deadlineMs).toBe(DEFAULT_LIMITS.deadlineMs);
   });

@@ -12,6 +12,7 @@
 import { getCryptoBackend, sha256 } from '../crypto/backend.js';
 import type { TufPublicKey } from '../crypto/types.js';
 import { LocalError, NetworkError } from '../errors.js';
+import { TransportPool } from '../transport/pool.js';
 
 /** Bounds on what a server can make one operation do. Every field is settable per call. */
 export interface Limits {
@@ -35,6 +36,7 @@ export interface Limits {
   readonly deadlineMs: number;
 }
 
+/** The default limits of a `TrustContext`. */
 export const DEFAULT_LIMITS: Readonly<Limits> = Object.freeze({
   maxRootRotations: 256,
   maxRootBytes: 2 << 20,
@@ -119,15 +121,7 @@ export class DocumentCache<T = unknown> {
   }
 }
 
-/**
- * The transport state a context holds (authenticating HTTP clients, tokens, credential lookups),
- * keyed by whatever the transport layer decides. Owned by `transport/`; the context only carries it.
- */
-export interface TransportState {
-  /** Shared authenticating clients by (server, CA, registry, deadline, auth env). */
-  readonly clients: Map<string, unknown>;
-}
-
+/** Options of a `TrustContext`: limits (partial, over DEFAULT_LIMITS), clock, environment. */
 export interface TrustContextOptions {
   limits?: Partial<Limits>;
   /** Clock, ms since the epoch (default Date.now). */
@@ -136,35 +130,48 @@ export interface TrustContextOptions {
   env?: NodeJS.ProcessEnv;
 }
 
+/** The caches of a context (shared by the contexts `derive()` makes). */
+export interface SharedCaches {
+  readonly verdicts: VerdictMemo;
+  readonly keyIdentities: Map<string, string>;
+  readonly documents: DocumentCache;
+  readonly transport: TransportPool;
+}
+
+/** Explicit client state: limits, clock, environment and the caches shared by operations that use it. */
 export class TrustContext {
   readonly limits: Readonly<Limits>;
   readonly now: () => number;
   readonly env: NodeJS.ProcessEnv;
-  readonly verdicts = new VerdictMemo();
+  /** Signature verdicts (keyed by backend and key bytes, never by key id). */
+  readonly verdicts: VerdictMemo;
   /** Canonical identity (algorithm + re-encoded public key) by key type and public bytes. */
-  readonly keyIdentities = new Map<string, string>();
-  readonly documents = new DocumentCache();
-  readonly transport: TransportState = { clients: new Map() };
+  readonly keyIdentities: Map<string, string>;
+  /** Parsed documents by role and exact bytes. */
+  readonly documents: DocumentCache;
+  /** Authenticating HTTP clients, tokens and credential lookups (owned by transport/pool.ts). */
+  readonly transport: TransportPool;
 
-  constructor(options: TrustContextOptions = {}) {
+  constructor(options: TrustContextOptions = {}, shared?: SharedCaches) {
     this.limits = resolveLimits(options.limits);
     this.now = options.now ?? Date.now;
     this.env = options.env ?? process.env;
+    this.verdicts = shared?.verdicts ?? new VerdictMemo();
+    this.keyIdentities = shared?.keyIdentities ?? new Map();
+    this.documents = shared?.documents ?? new DocumentCache();
+    this.transport = shared?.transport ?? new TransportPool();
   }
 
   /** A context with other limits/clock/env that shares this one's caches. */
   derive(options: TrustContextOptions): TrustContext {
-    const d = new TrustContext({
-      limits: { ...this.limits, ...options.limits },
-      now: options.now ?? this.now,
-      env: options.env ?? this.env,
-    });
-    Object.assign(d, {
-      verdicts: this.verdicts,
-      keyIdentities: this.keyIdentities,
-      transport: this.transport,
-    });
-    return d;
+    return new TrustContext(
+      {
+        limits: { ...this.limits, ...options.limits },
+        now: options.now ?? this.now,
+        env: options.env ?? this.env,
+      },
+      this,
+    );
   }
 }
 

@@ -2,7 +2,6 @@ import {
   chmodSync,
   copyFileSync,
   mkdirSync,
-  mkdtempSync,
   readdirSync,
   readFileSync,
   rmSync,
@@ -11,10 +10,10 @@ import {
   utimesSync,
   writeFileSync,
 } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
+import { tempDir } from '../../test/support/temp.js';
 import { generateSigner } from '../crypto/signers.js';
 import { LocalError } from '../errors.js';
 import { writeKeyFile } from './keyfile.js';
@@ -22,7 +21,7 @@ import { KeyStore } from './keystore.js';
 import { envPassphraseProvider, type PassphraseRequest, staticPassphraseProvider } from './passphrase.js';
 
 const TESTDATA = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'vectors', 'key-files');
-const fresh = (): string => mkdtempSync(join(tmpdir(), 'ct-keystore-'));
+const fresh = (): string => tempDir('ct-keystore-');
 const FAST = 1000;
 
 const ROOT_ID = 'b78e36bcf43bd3cd292681b866106d3fd6ae506605e0842f3354d864029c07ff';

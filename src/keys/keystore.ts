@@ -29,6 +29,7 @@ import {
   wrongPassphraseError,
 } from './passphrase.js';
 
+/** A key file found in a `KeyStore` (read from its headers; not decrypted). */
 export interface StoredKeyInfo {
   /** Key id of the bare public key (the file's base name). */
   readonly keyId: string;
@@ -45,12 +46,14 @@ export interface StoredKeyInfo {
   readonly retired?: string;
 }
 
+/** Selects keys in a `KeyStore` by key id, role and/or GUN (all given fields must match). */
 export interface KeyFilter {
   keyId?: string;
   role?: string;
   gun?: string;
 }
 
+/** Options of a `KeyStore`: passphrases, PBKDF2 iterations for new files, decryption attempts. */
 export interface KeyStoreOptions {
   /** Where passphrases come from. Default: environment, then terminal prompt. */
   passphrase?: PassphraseProvider;
@@ -60,6 +63,7 @@ export interface KeyStoreOptions {
   maxAttempts?: number;
 }
 
+/** Options of `KeyStore.add`: the role (and GUN) recorded in the key file's headers. */
 export interface AddKeyOptions {
   role: string;
   /** Recorded for targets/snapshot/timestamp keys only (as Notary does). */
@@ -82,6 +86,7 @@ const LEFTOVER_AGE_MS = 60_000;
 const KEY_FILE = /^[A-Za-z0-9][A-Za-z0-9_.-]*\.key$/;
 const MAX_DEPTH = 8;
 
+/** Private keys in docker's trust dir (`<trustDir>/private/<key id>.key`), encrypted like Notary's. */
 export class KeyStore {
   readonly privateDir: string;
   readonly #passphrase: PassphraseProvider;

@@ -44,6 +44,7 @@ import { heldSigners, holdsAny, keystoreFor } from './keys.js';
 
 export { keystoreFor } from './keys.js';
 
+/** Options of every operation that writes trust data: `TrustOptions` plus keys and passphrases. */
 export interface PublishOptions extends TrustOptions {
   /** Where passphrases come from (default: environment, then a terminal prompt). */
   passphrase?: PassphraseProvider;

@@ -26,7 +26,7 @@ import type { TargetsBody } from '../metadata/model.js';
 import { setOwn } from '../metadata/parse.js';
 import { pathsAllow, RELEASES_ROLE } from '../metadata/roles.js';
 import { type ImageReference, parseReference } from '../reference.js';
-import { defaultCredentials } from '../transport/auth.js';
+import { defaultCredentials } from '../transport/credentials.js';
 import { RegistryClient } from '../transport/registry.js';
 import {
   certifiedRootSigner,
@@ -56,11 +56,13 @@ export { generateKey, loadKey } from './keys.js';
 
 // ---------------------------------------------------------------- init
 
+/** Options of `initRepository`. */
 export interface InitOptions extends PublishOptions {
   /** Algorithm of the new tagging (targets) key (default ed25519). */
   targetsAlgorithm?: PrivateKeyAlgorithm;
 }
 
+/** What `initRepository` created: the repository, its key ids and who manages the snapshot key. */
 export interface InitResult {
   repository: string;
   /** Id root.json lists for the root key (the id of its certificate). */
@@ -207,6 +209,7 @@ export async function initRepository(
 
 // ---------------------------------------------------------------- sign / revoke
 
+/** A tag to sign: the reference, and optionally its digest and size (else asked from the registry). */
 export interface TagToSign {
   /** `IMAGE:TAG` */
   reference: string;
@@ -215,6 +218,7 @@ export interface TagToSign {
   size?: number;
 }
 
+/** Options of `signTags`. */
 export interface SignOptions extends PublishOptions {
   /** Called after each tag's digest is known (progress for bulk signing). */
   onProgress?: (done: number, total: number) => void;
@@ -224,6 +228,7 @@ export interface SignOptions extends PublishOptions {
   onInit?: (result: InitResult) => void;
 }
 
+/** A tag `signTags` signed: reference, digest, size and the roles it went into. */
 export interface SignedTag {
   reference: string;
   tag: string;
@@ -568,8 +573,10 @@ export async function removeSigner(
 
 // ---------------------------------------------------------------- key rotation
 
+/** A top-level role whose key `rotateKey` can replace. */
 export type RotatableRole = 'root' | 'targets' | 'snapshot' | 'timestamp';
 
+/** Options of `rotateKey`. */
 export interface RotateOptions extends PublishOptions {
   /** snapshot/timestamp: let the trust server hold the new key. */
   serverManaged?: boolean;

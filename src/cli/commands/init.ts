@@ -4,7 +4,7 @@ import { LocalError } from '../../errors.js';
 import { initRepository } from '../../publish/workflows.js';
 import { bool, parseArgs, str } from '../args.js';
 import { SERVER_FLAGS } from '../options.js';
-import { printJson, reportError } from '../output.js';
+import { printJson, printText, reportError } from '../output.js';
 import { describeInit, PUBLISH_FLAGS, publishOptionsFrom } from '../publish-options.js';
 
 const USAGE = 'trust init IMAGE [OPTIONS]';
@@ -44,7 +44,7 @@ export async function run(argv: string[]): Promise<number> {
       targetsAlgorithm: alg,
     });
     if (bool(args, 'json')) printJson(res);
-    else process.stdout.write(describeInit(res));
+    else printText(describeInit(res));
     return 0;
   } catch (e) {
     return reportError(e, USAGE);

@@ -4,7 +4,7 @@ import { LocalError } from '../../errors.js';
 import { revokeTag } from '../../publish/workflows.js';
 import { bool, parseArgs } from '../args.js';
 import { SERVER_FLAGS } from '../options.js';
-import { printJson, reportError } from '../output.js';
+import { printJson, printText, reportError } from '../output.js';
 import { PUBLISH_FLAGS, publishOptionsFrom } from '../publish-options.js';
 
 const USAGE = 'trust revoke IMAGE[:TAG] [OPTIONS]';
@@ -44,7 +44,7 @@ export async function run(argv: string[]): Promise<number> {
       } else {
         text += `Revoked ${res.removed.join(', ')}: no longer verifies\n`;
       }
-      process.stdout.write(text);
+      printText(text);
     }
     return res.stillVerifies ? 1 : 0;
   } catch (e) {

@@ -5,8 +5,8 @@ import { type SignedTag, signTags, type TagToSign } from '../../publish/workflow
 import { parseReference } from '../../reference.js';
 import { bool, parseArgs, str } from '../args.js';
 import { SERVER_FLAGS } from '../options.js';
-import { printJson, reportError } from '../output.js';
-import { describeInit, PUBLISH_FLAGS, publishOptionsFrom } from '../publish-options.js';
+import { printJson, printText, reportError } from '../output.js';
+import { describeInit, PUBLISH_FLAGS, printWarning, publishOptionsFrom } from '../publish-options.js';
 
 const USAGE = 'trust sign IMAGE:TAG... [OPTIONS]';
 
@@ -72,7 +72,8 @@ export async function run(argv: string[]): Promise<number> {
         ...opts,
         initIfMissing: true,
         // JSON output stays the list of signed tags; the initialisation is told on stderr then
-        onInit: (res) => (bool(args, 'json') ? process.stderr : process.stdout).write(describeInit(res)),
+        onInit: (res) =>
+          bool(args, 'json') ? printWarning(describeInit(res)) : printText(describeInit(res)),
         onProgress:
           tty && tags.length > 1
             ? (d, n) => process.stderr.write(`\rresolving digests ${d}/${n}`)
@@ -82,9 +83,7 @@ export async function run(argv: string[]): Promise<number> {
       all.push(...signed);
     }
     if (bool(args, 'json')) printJson(all);
-    else
-      for (const s of all)
-        process.stdout.write(`Signed ${s.reference} ${s.digest} (${s.roles.join(', ')})\n`);
+    else for (const s of all) printText(`Signed ${s.reference} ${s.digest} (${s.roles.join(', ')})\n`);
     return 0;
   } catch (e) {
     return reportError(e, USAGE);

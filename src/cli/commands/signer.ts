@@ -5,8 +5,8 @@ import { LocalError } from '../../errors.js';
 import { addSigner, removeSigner } from '../../publish/workflows.js';
 import { bool, parseArgs, str } from '../args.js';
 import { SERVER_FLAGS } from '../options.js';
-import { printJson, reportError } from '../output.js';
-import { describeInit, PUBLISH_FLAGS, publishOptionsFrom } from '../publish-options.js';
+import { printJson, printText, reportError } from '../output.js';
+import { describeInit, PUBLISH_FLAGS, printWarning, publishOptionsFrom } from '../publish-options.js';
 
 const USAGE = 'trust signer add --key PUB NAME IMAGE... | remove NAME IMAGE... [OPTIONS]';
 
@@ -48,10 +48,11 @@ export async function run(argv: string[]): Promise<number> {
         const r = await addSigner(name, pem, image, {
           ...opts,
           initIfMissing: true,
-          onInit: (res) => (bool(args, 'json') ? process.stderr : process.stdout).write(describeInit(res)),
+          onInit: (res) =>
+            bool(args, 'json') ? printWarning(describeInit(res)) : printText(describeInit(res)),
         });
         out.push({ image, ...r });
-        if (!bool(args, 'json')) process.stdout.write(`Added signer ${name} (key ${r.keyId}) to ${image}\n`);
+        if (!bool(args, 'json')) printText(`Added signer ${name} (key ${r.keyId}) to ${image}\n`);
       }
     } else if (sub === 'remove') {
       for (const image of images) {
@@ -63,7 +64,7 @@ export async function run(argv: string[]): Promise<number> {
           for (const d of r.dropped) {
             text += `  removed ${d.role}${d.tags.length > 0 ? `; tags no longer signed there: ${d.tags.join(', ')}` : ''}\n`;
           }
-          process.stdout.write(text);
+          printText(text);
         }
       }
     } else {
