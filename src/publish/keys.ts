@@ -169,6 +169,7 @@ export function checkSignerName(name: string): void {
   }
 }
 
+/** What `generateKey` wrote: the signer name, key id, and both key files. */
 export interface GeneratedKey {
   name: string;
   /** Id of the key; the private key file is `<trust dir>/private/<keyId>.key`. */
@@ -229,6 +230,7 @@ export async function generateKey(
   };
 }
 
+/** What `loadKey` stored: the role (signer name), key id and key file. */
 export interface LoadedKey {
   /** Role the key has in the trust dir (the signer name). */
   name: string;
