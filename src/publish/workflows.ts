@@ -351,6 +351,7 @@ export async function signTags(tags: readonly TagToSign[], opts: SignOptions = {
   });
 }
 
+/** What `revokeTag` removed, per role, and whether the tag still verifies afterwards. */
 export interface RevokeResult {
   reference: string;
   /** Tags removed (from any role). */
@@ -500,6 +501,7 @@ export async function addSigner(
   });
 }
 
+/** What `removeSigner` changed: keys removed, delegations re-signed, delegations dropped with their tags. */
 export interface RemoveSignerResult {
   removedKeys: string[];
   /** Delegations re-signed with a remaining key this trust dir holds (their tags kept). */
