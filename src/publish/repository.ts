@@ -6,6 +6,9 @@
  * have, so notary-server's re-serialisation of what we upload is identical.
  */
 
+import type { Dirent } from 'node:fs';
+import { lstat, readdir, unlink } from 'node:fs/promises';
+import { join } from 'node:path';
 import { type RepositoryContext, repositoryContext, type TrustOptions } from '../context/repository.js';
 import { bareKeyOf } from '../crypto/keys.js';
 import type { Signer, TufPublicKey } from '../crypto/types.js';
@@ -609,6 +612,9 @@ export async function mutate<T>(
 ): Promise<T> {
   const ctx = repositoryContext(reference, opts);
   const keystore = keystoreFor(ctx, opts);
+  // what a killed run left: temp files in the cache, temp files and uncommitted keys in private/
+  await removeLeftovers(ctx.cache.dir);
+  await keystore.cleanup();
   const max = opts.maxAttempts ?? 3;
   for (let attempt = 1; ; attempt++) {
     const state = await loadState(ctx, keystore, {
@@ -636,6 +642,28 @@ export async function mutate<T>(
     }
     const after = await refreshAfterPublish(ctx, keystore, { before: state, published }, opts.onWarning);
     return hooks.after ? hooks.after(after, result) : result;
+  }
+}
+
+/**
+ * Atomic-write temp files (`.<name>.<12 hex>.tmp`) a killed run left in the repository's metadata
+ * cache, once older than a minute (younger ones may belong to a run still going). Readers ignore
+ * them; this keeps them from piling up.
+ */
+async function removeLeftovers(dir: string, depth = 0): Promise<void> {
+  let entries: Dirent[];
+  try {
+    entries = await readdir(dir, { withFileTypes: true });
+  } catch {
+    return;
+  }
+  for (const e of entries) {
+    const path = join(dir, e.name);
+    if (e.isDirectory() && depth < 8) await removeLeftovers(path, depth + 1);
+    else if (e.isFile() && /^\..+\.[0-9a-f]{12}\.tmp$/.test(e.name)) {
+      const st = await lstat(path).catch(() => undefined);
+      if (st && Date.now() - st.mtimeMs >= 60_000) await unlink(path).catch(() => undefined);
+    }
   }
 }
 

@@ -12,6 +12,7 @@ import {
   mkdirSync,
   readdirSync,
   readFileSync,
+  utimesSync,
   writeFileSync,
 } from 'node:fs';
 import { join } from 'node:path';
@@ -100,6 +101,25 @@ describe('trust sign / init / key on a new repository (CLI, file://)', () => {
       expect(d.status, d.stderr).toBe(0);
       expect(d.stdout).toContain(`root key:       ${rootIdOf(b.stdout)}\n`);
     });
+  });
+
+  it('the next run removes what a killed one left: temp files in the key dir and the cache, uncommitted keys', () => {
+    const { dir, flags } = local();
+    expect(trust(['sign', `${G}:v1`, '--digest', digest('1'), '--size', '1', ...flags()]).status).toBe(0);
+    const cache = join(dir, 'tuf', ...G.split('/'), 'metadata');
+    const left = [
+      join(dir, 'private', `.${'a'.repeat(64)}.key.0123456789ab.tmp`),
+      join(dir, 'private', `.${'b'.repeat(64)}.key.pending`),
+      join(cache, '.timestamp.json.0123456789ab.tmp'),
+    ];
+    const old = new Date(Date.now() - 3600_000);
+    for (const f of left) {
+      writeFileSync(f, 'partial', { mode: 0o600 });
+      utimesSync(f, old, old);
+    }
+    const r = trust(['sign', `${G}:v2`, '--digest', digest('2'), '--size', '2', ...flags()]);
+    expect(r.status, r.stderr).toBe(0);
+    for (const f of left) expect(existsSync(f), f).toBe(false);
   });
 
   it('refuses a group/other-writable key directory with the chmod fix', () => {
