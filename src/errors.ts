@@ -7,6 +7,8 @@
  * the code (EXIT_CODES), not the class.
  */
 
+import { escapeControl } from './escape.js';
+
 export type ErrorCode =
   // verification failures
   | 'EXPIRED'
@@ -64,7 +66,8 @@ export class TrustError extends Error {
   readonly actual?: string;
 
   constructor(code: ErrorCode, message: string, details: TrustErrorDetails = {}) {
-    super(message, details.cause === undefined ? undefined : { cause: details.cause });
+    // Messages quote server text (error bodies, tags, realms): no control character survives in them.
+    super(escapeControl(message), details.cause === undefined ? undefined : { cause: details.cause });
     this.name = new.target.name;
     this.code = code;
     if (details.role !== undefined) this.role = details.role;

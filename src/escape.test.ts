@@ -1,5 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import { NetworkError } from './errors.js';
 import { escapeControl } from './escape.js';
 
 describe('escapeControl (issue 8 item 11)', () => {
@@ -25,5 +26,13 @@ describe('escapeControl (issue 8 item 11)', () => {
         expect(escapeControl(e)).toBe(e);
       }),
     );
+  });
+});
+
+describe('error messages (TrustError)', () => {
+  it('carry no raw control character, whoever built them (library users print err.message too)', () => {
+    const e = new NetworkError('SERVER_ERROR', 'answered 400 (\r\u001b[2KTRUSTED OK\u0007)');
+    expect(e.message).toBe('answered 400 (\\r\\x1b[2KTRUSTED OK\\x07)');
+    expect(JSON.stringify(e.toJSON())).toContain('\\\\x1b[2KTRUSTED OK');
   });
 });

@@ -81,6 +81,7 @@ export type { MetadataCache } from './storage/trust-dir.js';
 export type { AuthRequest, RegistryAuthOptions } from './transport/auth.js';
 export { RegistryAuth } from './transport/auth.js';
 export type { CredentialProvider, Credentials } from './transport/credentials.js';
+export type { FileStoreOptions } from './transport/file-store.js';
 export { FileStore } from './transport/file-store.js';
 export type { HttpClient, HttpClientOptions, HttpRequest, HttpResponse, PemInput } from './transport/http.js';
 export { createHttpClient } from './transport/http.js';

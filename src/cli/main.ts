@@ -60,13 +60,14 @@ async function main(argv: string[]): Promise<number> {
   }
   if (cmd === '--version' || cmd === '-v' || cmd === 'version') {
     const { VERSION } = await import('./version.js');
-    process.stdout.write(`${VERSION}\n`);
+    process.stdout.write(`${VERSION}\n`); // terminal-safe: our own version string
     return 0;
   }
   // `trust help verify` is `trust verify --help`.
   const [name, args] = cmd === 'help' ? [rest[0]!, ['--help']] : [cmd, rest];
   const load = COMMANDS[name];
   if (!load) {
+    // terminal-safe: the user's word goes through escapeControl
     process.stderr.write(
       `error USAGE: unknown command ${escapeControl(JSON.stringify(name))}\n` +
         `Usage: trust COMMAND [OPTIONS]  (${Object.keys(COMMANDS).join(', ')})\n` +

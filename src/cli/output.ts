@@ -55,11 +55,11 @@ export function reportError(err: unknown, usage?: string): number {
       const cmd = usage.split(' ').slice(0, 2).join(' ');
       process.stderr.write(`Usage: ${usage}\nRun '${cmd} --help' for more information.\n`);
     }
-    if (debug() && err.stack) process.stderr.write(`${err.stack}\n`);
+    if (debug() && err.stack) process.stderr.write(`${escapeControl(err.stack, '\n')}\n`);
     return exitCodeFor(err);
   }
   const e = err as Error | undefined;
   process.stderr.write(`error INTERNAL: ${oneMessage(String(e?.message ?? err))}\n`);
-  if (debug() && e?.stack) process.stderr.write(`${e.stack}\n`);
+  if (debug() && e?.stack) process.stderr.write(`${escapeControl(e.stack, '\n')}\n`);
   return 1;
 }

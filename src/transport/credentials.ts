@@ -11,6 +11,7 @@ import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { LocalError } from '../errors.js';
 
+/** A username and password (or identity token) for a registry or trust server. */
 export interface Credentials {
   username?: string;
   password?: string;

@@ -67,6 +67,7 @@ function versionOf(role: string, bytes: Uint8Array): number {
   return version;
 }
 
+/** Options of a `FileStore` (a `file://` repository). */
 export interface FileStoreOptions {
   /** Overall deadline of one read, ms (a hung file system is a TIMEOUT, not a hang). Default: none. */
   deadlineMs?: number;

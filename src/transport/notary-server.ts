@@ -17,7 +17,7 @@ import { LocalError, NetworkError, PublishError, TrustError, VerificationError }
 import { escapeControl } from '../escape.js';
 import { type AuthRequest, authClientFor, type RegistryAuth, serverErrorDetail } from './auth.js';
 import type { CredentialProvider } from './credentials.js';
-import { displayUrl, type HttpClient, type HttpResponse, type PemInput } from './http.js';
+import type { HttpClient, HttpResponse, PemInput } from './http.js';
 import { parseServerUrl } from './server-url.js';
 import { type GetMetaOptions, isValidMetaName, isValidRoleName, type MetadataStore } from './store.js';
 

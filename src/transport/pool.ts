@@ -15,6 +15,7 @@ import { defaultCredentials } from './credentials.js';
 import { createHttpClient, type HttpClientOptions } from './http.js';
 import { PROXY_ENV_VARS } from './proxy.js';
 
+/** What picks (or creates) a pooled authenticating client: every input that changes what goes over the wire. */
 export interface PooledClientOptions {
   /** Trust server base URL. */
   server: string;
@@ -30,6 +31,11 @@ export interface PooledClientOptions {
 
 const hash = (s: string) => createHash('sha256').update(s).digest('hex');
 
+/**
+ * The authenticating HTTP clients of one client context (keep-alive connections, bearer tokens,
+ * credential lookups), keyed by server, CA, registry, deadline and auth/proxy environment; bounded, least
+ * recently used closed first. Held in `TrustContext`'s transport slot; two contexts share nothing.
+ */
 export class TransportPool {
   private readonly clients = new Map<string, RegistryAuth>();
 

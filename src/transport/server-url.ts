@@ -88,7 +88,7 @@ export function checkServerUrl(
   const allowed = Object.entries(SCHEMES)
     .filter(([, r]) => r.purposes.includes(purpose))
     .map(([s]) => `${s}//`);
-  if (!rule || !rule.purposes.includes(purpose)) {
+  if (!rule?.purposes.includes(purpose)) {
     return { ok: false, reason: `must be ${allowed.join(', ')} (not ${url.protocol})` };
   }
   if (url.username !== '' || url.password !== '') {

@@ -76,7 +76,8 @@ export async function run(argv: string[]): Promise<number> {
           bool(args, 'json') ? printWarning(describeInit(res)) : printText(describeInit(res)),
         onProgress:
           tty && tags.length > 1
-            ? (d, n) => process.stderr.write(`\rresolving digests ${d}/${n}`)
+            ? // terminal-safe: our own progress line, numbers only
+              (d, n) => process.stderr.write(`\rresolving digests ${d}/${n}`)
             : undefined,
       });
       if (tty && tags.length > 1) process.stderr.write('\n');
