@@ -31,7 +31,13 @@ import type {
   TargetsMetadata,
   TimestampMetadata,
 } from '../metadata/model.js';
-import { parseRoot, parseSnapshot, parseTargets, parseTimestamp } from '../metadata/parse.js';
+import {
+  type ParseLimits,
+  parseRoot,
+  parseSnapshot,
+  parseTargets,
+  parseTimestamp,
+} from '../metadata/parse.js';
 import { parentRole } from '../metadata/roles.js';
 import { checkFileMeta } from './filemeta.js';
 import { type RootKeyPolicy, rootKeySet } from './root-keys.js';
@@ -55,6 +61,8 @@ export interface TrustPolicy extends RootKeyPolicy {
   readonly disableTofu?: boolean;
   /** Default `with-delegation` (Notary). */
   readonly snapshotRoleRemoval?: SnapshotRoleRemoval;
+  /** Deepest nesting accepted in a metadata document (default DEFAULT_MAX_NESTING, 32). */
+  readonly maxNesting?: number;
 }
 
 function expired(role: string, version: number, expires: string): VerificationError {
@@ -117,9 +125,10 @@ export class TrustedMetadataSet {
   }
 
   /** Parses through the context's document cache, when there is one. */
-  private parse<D>(role: string, bytes: Uint8Array, parse: (b: Uint8Array) => D): D {
+  private parse<D>(role: string, bytes: Uint8Array, parse: (b: Uint8Array, limits: ParseLimits) => D): D {
     const docs = this.#caches.documents;
-    return docs ? docs.get(role, bytes, () => parse(bytes)) : parse(bytes);
+    const limits = { maxDepth: this.policy.maxNesting };
+    return docs ? docs.get(role, bytes, () => parse(bytes, limits)) : parse(bytes, limits);
   }
 
   private nowMs(): number {
@@ -147,8 +156,8 @@ export class TrustedMetadataSet {
       );
     }
     const root = caches.documents
-      ? caches.documents.get('root', bytes, () => parseRoot(bytes))
-      : parseRoot(bytes);
+      ? caches.documents.get('root', bytes, () => parseRoot(bytes, { maxDepth: policy.maxNesting }))
+      : parseRoot(bytes, { maxDepth: policy.maxNesting });
     const set = new TrustedMetadataSet(root, policy, caches);
     const now = set.nowMs();
     const firstUse = source === 'first-use';
@@ -441,7 +450,7 @@ export class TrustedMetadataSet {
    */
   loadLocalTargets(bytes: Uint8Array, role = 'targets'): TargetsMetadata {
     this.acceptedSnapshot();
-    const md = this.parse(role, bytes, (b) => parseTargets(b, role));
+    const md = this.parse(role, bytes, (b, l) => parseTargets(b, role, l));
     checkThreshold(md, this.keySetFor(role), role, this.#caches);
     const cur = this.#localTargets.get(role) ?? 0;
     if (md.version > cur) this.#localTargets.set(role, md.version);
@@ -457,7 +466,7 @@ export class TrustedMetadataSet {
     }
     checkFileMeta(bytes, meta, role, 'snapshot');
     const keySet = this.keySetFor(role);
-    const md = this.parse(role, bytes, (b) => parseTargets(b, role));
+    const md = this.parse(role, bytes, (b, l) => parseTargets(b, role, l));
     const signers = checkThreshold(md, keySet, role, this.#caches);
     const floor = this.#localTargets.get(role) ?? 0;
     if (md.version < floor) throw rollback(role, floor, md.version);
