@@ -10,6 +10,7 @@
 
 export type { InspectKey, InspectResult, InspectSignedTag, InspectSigner } from './client/inspect.js';
 export { inspect } from './client/inspect.js';
+export { inspectRegistry, type RegistryVerifyOptions, verifyRegistry } from './client/registry-verify.js';
 export type { TufLimits, TufTargetInfo, TufUpdaterOptions } from './client/tuf-updater.js';
 export { DEFAULT_TUF_LIMITS, TufUpdater } from './client/tuf-updater.js';
 export type { VerifyOptions, VerifyResult } from './client/verify.js';
@@ -53,6 +54,22 @@ export {
   envPassphraseProvider,
   staticPassphraseProvider,
 } from './keys/passphrase.js';
+export {
+  type ExportResult,
+  exportBundle,
+  initRegistryRepository,
+  type RegistryInitOptions,
+  type RegistryInitResult,
+  type RegistryPublishOptions,
+  type RegistryPublishResult,
+  type RegistryRefreshOptions,
+  type RegistrySignedTag,
+  type RegistryStateFiles,
+  type RegistryTagToSign,
+  refreshRegistryRepository,
+  revokeRegistryTag,
+  signRegistryTags,
+} from './publish/registry.js';
 export type { PublishOptions } from './publish/repository.js';
 export type {
   CommitResult as Tuf1CommitResult,
@@ -87,6 +104,9 @@ export type {
   GeneratedKey,
   InitOptions,
   InitResult,
+  LoadedKey,
+  RemoveSignerResult,
+  RevokeResult,
   RotatableRole,
   RotateOptions,
   SignedTag,
@@ -106,7 +126,7 @@ export {
 export type { ImageReference } from './reference.js';
 export { defaultTrustServer, familiarName, parseReference } from './reference.js';
 export type { MetadataCache } from './storage/trust-dir.js';
-export type { AuthRequest, RegistryAuthOptions } from './transport/auth.js';
+export type { AuthClientOptions, AuthRequest, RegistryAuthOptions } from './transport/auth.js';
 export { RegistryAuth } from './transport/auth.js';
 export type { CredentialProvider, Credentials } from './transport/credentials.js';
 export type { FileStoreOptions } from './transport/file-store.js';
@@ -115,6 +135,37 @@ export type { HttpClient, HttpClientOptions, HttpRequest, HttpResponse, PemInput
 export { createHttpClient } from './transport/http.js';
 export type { NotaryServerStoreOptions } from './transport/notary-server.js';
 export { NotaryServerStore } from './transport/notary-server.js';
+export {
+  type BundleManifest,
+  collectForBundle,
+  type IndexEntry,
+  OciBundle,
+  writeBundle,
+} from './transport/oci/bundle.js';
+export { type CachedManifest, DirOciCache, MemoryOciCache, type OciCache } from './transport/oci/cache.js';
+export {
+  type ConditionalManifest,
+  type ManifestResult,
+  type OciClientOptions,
+  OciRegistryClient,
+} from './transport/oci/distribution.js';
+export {
+  DEFAULT_METADATA_TAG,
+  type Descriptor,
+  type MetadataFile,
+  type MetadataManifest,
+  TUF_FILENAME_ANNOTATION,
+  TUF_METADATA_MEDIA_TYPE,
+} from './transport/oci/layout.js';
+export { type MetadataLocation, metadataLocation, parseOciLocation } from './transport/oci/location.js';
+export {
+  OciMetadataStore,
+  type OciSource,
+  type OciStoreOptions,
+  type PushOptions,
+  type PushResult,
+} from './transport/oci/registry-store.js';
+export type { TarLimits } from './transport/oci/tar.js';
 export type { PooledClientOptions } from './transport/pool.js';
 export { TransportPool } from './transport/pool.js';
 export type { GetMetaOptions, MetadataStore } from './transport/store.js';
