@@ -22,6 +22,7 @@ import { createPublicKey } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { rename, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
+import { recordedRegistryLocation } from '../client/registry-source.js';
 import { TufUpdater } from '../client/tuf-updater.js';
 import { repositoryContext, type TrustOptions, updateOptionsFor } from '../context/repository.js';
 import { bareKeyOf } from '../crypto/keys.js';
@@ -35,6 +36,7 @@ import type { KeyStore } from '../keys/keystore.js';
 import type { TargetsMetadata } from '../metadata/model.js';
 import { RELEASES_ROLE } from '../metadata/roles.js';
 import { type ImageReference, parseReference } from '../reference.js';
+import { resolveTrustDir } from '../storage/trust-dir.js';
 import { formatLocation, isRegistryServer } from '../transport/oci/location.js';
 import { loadAllTargetsRoles, toSignedTarget } from '../trust/lookup.js';
 import type { TrustedMetadataSet } from '../trust/trusted-set.js';
@@ -264,6 +266,13 @@ export async function migrateRepository(
   }
   const gun = ref.gun;
   const now = opts.now ?? Date.now;
+  const recorded = recordedRegistryLocation(resolveTrustDir(opts.trustDir, opts.env ?? process.env), gun);
+  if (recorded !== undefined) {
+    throw new PublishError(
+      'CONFLICT',
+      `${gun} is already registry-hosted in this trust dir (${recorded}); its Notary metadata is in tuf/<gun>/notary-metadata`,
+    );
+  }
   const state = await verifyNotary(ref, opts);
   const { set, roles } = state;
 

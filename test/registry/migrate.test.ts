@@ -9,8 +9,9 @@ import { TrustError } from '../../src/errors.js';
 import { staticPassphraseProvider } from '../../src/keys/passphrase.js';
 import { migrateRepository } from '../../src/publish/migrate.js';
 import { registryContext } from '../../src/publish/registry.js';
-import { addSigner, generateKey, initRepository, signTags } from '../../src/publish/workflows.js';
+import { addSigner, generateKey, initRepository, loadKey, signTags } from '../../src/publish/workflows.js';
 import { freshGun, getLab, type LabInfo, pushImage, runNotary, tempDir } from '../harness/lab.js';
+import { trust } from '../support/cli.js';
 
 const PASSPHRASE = 'migrate-passphrase';
 
@@ -219,5 +220,104 @@ describe('trust migrate: Notary server -> registry-hosted trust (real notary-ser
     });
     expect(ok.sourceExpired).toBe(true);
     expect(ok.carried.find((t) => t.tag === 'v2')?.digest).toBe(v2.digest);
+  });
+
+  it('trust migrate (CLI) of a repository the real notary CLI made, with a targets/releases delegation limited to rel-', async () => {
+    const lab = getLab('remote');
+    const gun = freshGun(lab, 'nmigrate');
+    const admin = tempDir();
+    const notaryOk = (args: string[]) => {
+      const r = runNotary(lab, args, { trustDir: admin });
+      expect(r.status, r.stderr).toBe(0);
+      return r.stdout;
+    };
+    const hex = (c: string) => c.repeat(64);
+    notaryOk(['init', gun, '-p']);
+    // one passphrase for the tagging, delegation and new publisher keys (docker's REPOSITORY one)
+    const repoPass = lab.notaryEnv.NOTARY_TARGETS_PASSPHRASE!;
+    const files = tempDir();
+    notaryOk(['key', 'generate', 'ecdsa', '--role', 'bob', '-o', join(files, 'bob')]);
+    await loadKey(join(files, 'bob-key.pem'), {
+      trustDir: admin,
+      passphrase: staticPassphraseProvider(repoPass),
+      filePassphrase: lab.notaryEnv.NOTARY_DELEGATION_PASSPHRASE!,
+      keyIterations: 1000,
+    });
+    notaryOk(['delegation', 'add', gun, 'targets/releases', join(files, 'bob.pem'), '--paths', 'rel-', '-p']);
+    notaryOk(['addhash', gun, 'v1', '10', '--sha256', hex('a'), '-p']);
+    // bob signs rel-1 into notary's delegation (our signer; notary publishes with its own snapshot key)
+    const pass = lab.notaryEnv;
+    await signTags([{ reference: `${gun}:rel-1`, digest: `sha256:${hex('b')}`, size: 20 }], {
+      server: lab.notaryUrl,
+      tlsCaCert: readFileSync(lab.caCert, 'utf8'),
+      trustDir: admin,
+      credentials: null,
+      passphrase: async (req) =>
+        req.role === 'snapshot'
+          ? pass.NOTARY_SNAPSHOT_PASSPHRASE!
+          : req.role === 'root'
+            ? pass.NOTARY_ROOT_PASSPHRASE!
+            : repoPass,
+    });
+    const env = { ...lab.notaryEnv, DOCKER_CONTENT_TRUST_REPOSITORY_PASSPHRASE: repoPass };
+    const common = ['--trust-dir', admin, '--tlscacert', lab.caCert];
+
+    const r = trust(
+      ['migrate', gun, '--server', lab.notaryUrl, '--to', 'registry', '--json', ...common],
+      env,
+    );
+    expect(r.status, r.stderr).toBe(0);
+    const out = JSON.parse(r.stdout);
+    expect(out.delegations).toEqual(['targets/releases']);
+    expect(out.carried.map((t: { tag: string; role: string }) => [t.tag, t.role]).sort()).toEqual([
+      ['rel-1', 'targets/releases'],
+      ['v1', 'targets'],
+    ]);
+    // Notary (the real client, fresh trust dir) and the registry (our CLI, fresh trust dir) agree.
+    for (const [tag, size, c] of [
+      ['v1', 10, 'a'],
+      ['rel-1', 20, 'b'],
+    ] as const) {
+      const nl = runNotary(lab, ['lookup', gun, tag], { trustDir: tempDir() });
+      expect(nl.stdout.trim()).toBe(`${tag} sha256:${hex(c)} ${size}`);
+      const v = trust(['verify', `${gun}:${tag}`, '--server', 'registry', '--trust-dir', tempDir()], env);
+      expect(v.status, v.stderr).toBe(0);
+      expect(v.stdout.trim()).toBe(`${gun}@sha256:${hex(c)}`);
+    }
+    // The glob from notary's prefix rel- keeps the delegation to rel-* (a targets/releases signature
+    // on another tag would not count): the published delegation says so.
+    const state = await registryContext(gun, { ...optsFor(lab, admin), server: 'registry' }).store.getMeta(
+      '1.targets.json',
+      1 << 20,
+    );
+    const del = JSON.parse(new TextDecoder().decode(state!)).signed.delegations.roles[0];
+    expect(del).toMatchObject({ name: 'targets/releases', paths: ['rel-*'], threshold: 1 });
+    // Again from this trust dir: already migrated. From another trust dir with the keys: the location
+    // has trust data, nothing is overwritten.
+    const again = trust(['migrate', gun, '--server', lab.notaryUrl, '--to', 'registry', ...common], env);
+    expect(again.status).not.toBe(0);
+    expect(again.stderr).toMatch(/^error CONFLICT: .*already registry-hosted in this trust dir/m);
+    const other = tempDir();
+    cpSync(join(admin, 'private'), join(other, 'private'), { recursive: true });
+    const taken = trust(
+      [
+        'migrate',
+        gun,
+        '--server',
+        lab.notaryUrl,
+        '--to',
+        'registry',
+        '--trust-dir',
+        other,
+        '--tlscacert',
+        lab.caCert,
+      ],
+      env,
+    );
+    expect(taken.status).not.toBe(0);
+    expect(taken.stderr).toMatch(/^error CONFLICT: .*already has trust data/m);
+    // Usage errors exit 2.
+    expect(trust(['migrate', gun, ...common], env).status).toBe(2);
+    expect(trust(['migrate', gun, '--to', 'registry', '--allow-expired', ...common], env).status).toBe(2);
   });
 });
