@@ -15,12 +15,23 @@ export type { TufLimits, TufTargetInfo, TufUpdaterOptions } from './client/tuf-u
 export { DEFAULT_TUF_LIMITS, TufUpdater } from './client/tuf-updater.js';
 export type { VerifyOptions, VerifyResult } from './client/verify.js';
 export { verify } from './client/verify.js';
-export type { Limits, TrustContextOptions } from './context/context.js';
+export type {
+  Deadline,
+  DocumentCache,
+  Limits,
+  SharedCaches,
+  TrustContextOptions,
+  VerdictMemo,
+} from './context/context.js';
 export { DEFAULT_LIMITS, TrustContext } from './context/context.js';
 export type { RepositoryContext, TrustOptions, TrustPinning } from './context/repository.js';
+export type { CryptoBackendName } from './crypto/backend.js';
 export { getCryptoBackend, setCryptoBackend } from './crypto/backend.js';
-export type { ErrorCode, TrustErrorDetails } from './errors.js';
+export type { PrivateKeyAlgorithm, PrivateKeyHandle } from './crypto/signers.js';
+export type { KeyType, SignatureMethod, Signer, TufPublicKey } from './crypto/types.js';
+export type { ErrorCode, ExitCode, TrustErrorDetails } from './errors.js';
 export {
+  EXIT_CODES,
   exitCodeFor,
   FormatError,
   LocalError,
@@ -30,7 +41,14 @@ export {
   TrustError,
   VerificationError,
 } from './errors.js';
-export type { PassphraseProvider, PassphraseRequest } from './keys/passphrase.js';
+export type { AddKeyOptions, KeyFilter, KeyStoreOptions, StoredKeyInfo } from './keys/keystore.js';
+export { KeyStore } from './keys/keystore.js';
+export type {
+  PassphraseProvider,
+  PassphraseRequest,
+  TtyInput,
+  TtyProviderOptions,
+} from './keys/passphrase.js';
 export {
   defaultPassphraseProvider,
   envPassphraseProvider,
@@ -103,10 +121,15 @@ export {
 } from './publish/workflows.js';
 export type { ImageReference } from './reference.js';
 export { defaultTrustServer, familiarName, parseReference } from './reference.js';
-export type { CredentialProvider, Credentials } from './transport/auth.js';
+export type { MetadataCache } from './storage/trust-dir.js';
+export type { AuthRequest, RegistryAuthOptions } from './transport/auth.js';
+export { RegistryAuth } from './transport/auth.js';
+export type { CredentialProvider, Credentials } from './transport/credentials.js';
+export type { FileStoreOptions } from './transport/file-store.js';
 export { FileStore } from './transport/file-store.js';
-export type { HttpClient, HttpRequest, HttpResponse } from './transport/http.js';
+export type { HttpClient, HttpClientOptions, HttpRequest, HttpResponse, PemInput } from './transport/http.js';
 export { createHttpClient } from './transport/http.js';
+export type { NotaryServerStoreOptions } from './transport/notary-server.js';
 export { NotaryServerStore } from './transport/notary-server.js';
 export { collectForBundle, OciBundle, writeBundle } from './transport/oci/bundle.js';
 export { DirOciCache, MemoryOciCache, type OciCache } from './transport/oci/cache.js';
@@ -118,5 +141,9 @@ export {
 } from './transport/oci/layout.js';
 export { type MetadataLocation, metadataLocation, parseOciLocation } from './transport/oci/location.js';
 export { OciMetadataStore } from './transport/oci/registry-store.js';
-export type { MetadataStore } from './transport/store.js';
+export type { PooledClientOptions } from './transport/pool.js';
+export { TransportPool } from './transport/pool.js';
+export type { GetMetaOptions, MetadataStore } from './transport/store.js';
 export type { TufFetcher } from './transport/tuf-repository.js';
+export type { RootKeyPolicy } from './trust/root-keys.js';
+export type { SnapshotRoleRemoval, TrustPolicy } from './trust/trusted-set.js';

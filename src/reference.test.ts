@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { LocalError } from './errors.js';
-import { defaultTrustServer, familiarName, parseReference } from './reference.js';
+import { defaultTrustServer, familiarName, parseReference, toReference } from './reference.js';
 
 const HEX = 'a'.repeat(64);
 const D = `sha256:${HEX}`;
@@ -155,6 +155,92 @@ describe('parseReference: properties', () => {
   });
 });
 
+describe("parseReference: docker's grammar exactly (issue 8 item 9)", () => {
+  // Each of these was accepted by 0.1.0, which verified another tag than the one written.
+  it.each([
+    ['app:bogus:1.0', /more than one ':'/],
+    ['app:foo/y', /invalid registry host "app:foo"/],
+    ['app:evil/../x:bar', /invalid registry host "app:evil"/],
+    ['foo:bar:baz', /more than one ':'/],
+    ['localhost:5000/app:v1:v2', /more than one ':'/],
+    ['reg.example/app:v1/x', /invalid tag|invalid reference/],
+    ['a/b:c/d', /cannot contain '\/'/],
+    ['::1/app', /invalid registry host/],
+    ['[fe80::1%eth0]:5000/app', /invalid registry host/],
+    ['[::1]:port/app', /invalid registry host/],
+    ['docker.io/Foo/app', /must be lowercase/],
+    ['app\u001b[2K:1', /invalid/],
+  ])('%j is BAD_REFERENCE', (input, reason) => {
+    let err: unknown;
+    try {
+      parseReference(input);
+    } catch (e) {
+      err = e;
+    }
+    expect(err).toBeInstanceOf(LocalError);
+    expect((err as LocalError).code).toBe('BAD_REFERENCE');
+    expect((err as LocalError).message).toMatch(reason);
+    expect((err as LocalError).message).not.toMatch(/[\u0000-\u001f]/);
+  });
+
+  it.each([
+    ['[::1]:5000/app', '[::1]:5000', 'app', 'latest'],
+    ['[::1]/app:v1', '[::1]', 'app', 'v1'],
+    ['[2001:db8::1]:443/team/app:v2', '[2001:db8::1]:443', 'team/app', 'v2'],
+    ['UPPER/app', 'UPPER', 'app', 'latest'],
+    ['app:TAG_1.0-x', 'docker.io', 'library/app', 'TAG_1.0-x'],
+    ['docker.io/app', 'docker.io', 'library/app', 'latest'],
+  ])('%j → registry %s, path %s, tag %s', (input, registry, repository, tag) => {
+    const r = parseReference(input);
+    expect([r.registry, r.repository, r.tag]).toEqual([registry, repository, tag]);
+  });
+
+  it('nothing the user wrote is dropped: input = name[:tag][@digest], and name alone names the same GUN', () => {
+    const alphabet = fc.constantFrom('a', 'b', '0', '.', '-', '_', ':', '/', '@', '[', ']', 'A', '5');
+    fc.assert(
+      fc.property(fc.array(alphabet, { maxLength: 24 }), (chars) => {
+        const s = chars.join('');
+        let r: ReturnType<typeof parseReference>;
+        try {
+          r = parseReference(s);
+        } catch (e) {
+          expect((e as LocalError).code).toBe('BAD_REFERENCE');
+          return;
+        }
+        const tagWritten = s[r.name.length] === ':';
+        const written = `${r.name}${tagWritten ? `:${r.tag}` : ''}${r.digest !== undefined ? `@${r.digest}` : ''}`;
+        expect(written).toBe(s);
+        const bare = parseReference(r.name);
+        expect(bare.gun).toBe(r.gun);
+        expect(bare.tag).toBe('latest');
+      }),
+      { numRuns: 5000 },
+    );
+  });
+});
+
+describe('toReference (the library API: inspect([G]) and friends, issue 9 item 5)', () => {
+  it.each([
+    [undefined, /must be a string.*not undefined/],
+    [null, /not null/],
+    [['reg.example/app'], /not an array/],
+    [42, /not 42/],
+    [{ name: 'x' }, /ImageReference from parseReference/],
+  ])('%j is a USAGE error saying what is expected', (value, reason) => {
+    expect(() => toReference(value)).toThrow(
+      expect.objectContaining({ code: 'USAGE', message: expect.stringMatching(reason) }),
+    );
+  });
+  it('accepts a string or a consistent ImageReference; refuses an inconsistent one', () => {
+    const r = parseReference('reg.example/app:v1');
+    expect(toReference('reg.example/app:v1')).toEqual(r);
+    expect(toReference(r)).toBe(r);
+    expect(() => toReference({ ...r, gun: 'reg.example/other' })).toThrow(
+      expect.objectContaining({ code: 'BAD_REFERENCE' }),
+    );
+  });
+});
+
 describe('defaultTrustServer', () => {
   it('uses notary.docker.io for Docker Hub and https://<registry> otherwise', () => {
     expect(defaultTrustServer('docker.io', {})).toBe('https://notary.docker.io');
@@ -162,13 +248,13 @@ describe('defaultTrustServer', () => {
     expect(defaultTrustServer('localhost:5000', {})).toBe('https://localhost:5000');
     expect(defaultTrustServer('reg.example.com', {})).toBe('https://reg.example.com');
   });
-  it('prefers DOCKER_CONTENT_TRUST_SERVER, which must be https', () => {
+  it('prefers DOCKER_CONTENT_TRUST_SERVER, which must be https (http only on loopback)', () => {
     expect(defaultTrustServer('docker.io', { DOCKER_CONTENT_TRUST_SERVER: 'https://n.example:4443/' })).toBe(
       'https://n.example:4443',
     );
     expect(() =>
       defaultTrustServer('docker.io', { DOCKER_CONTENT_TRUST_SERVER: 'http://n.example' }),
-    ).toThrow(/must be an https URL/);
+    ).toThrow(/only for a loopback host/);
     expect(() => defaultTrustServer('docker.io', { DOCKER_CONTENT_TRUST_SERVER: 'not a url' })).toThrow(
       expect.objectContaining({ code: 'CONFIG' }),
     );

@@ -13,6 +13,8 @@
  */
 
 import { LocalError } from './errors.js';
+import { escapeControl } from './escape.js';
+import { parseServerUrl } from './transport/server-url.js';
 
 export interface ImageReference {
   /** The name as the user wrote it, without tag or digest (e.g. `alpine`, `localhost:5000/x`). */
@@ -47,98 +49,123 @@ const DOMAIN_AND_PORT = `(?:${DOMAIN_NAME}|${IPV6})(?::[0-9]+)?`;
 const TAG = '[\\w][\\w.-]{0,127}';
 const DIGEST = '[A-Za-z][A-Za-z0-9]*(?:[-_+.][A-Za-z][A-Za-z0-9]*)*[:][0-9a-fA-F]{32,}';
 
-const REFERENCE_RE = new RegExp(`^((?:${DOMAIN_AND_PORT}/)?${REMOTE_NAME})(?::(${TAG}))?(?:@(${DIGEST}))?$`);
+const NAME = `(?:${DOMAIN_AND_PORT}/)?${REMOTE_NAME}`;
+/** distribution/reference `ReferenceRegexp`: name, tag and digest captured. */
+const REFERENCE_RE = new RegExp(`^(${NAME})(?::(${TAG}))?(?:@(${DIGEST}))?$`);
+/** distribution/reference `anchoredNameRegexp`: domain and path captured. */
+const ANCHORED_NAME_RE = new RegExp(`^(?:(${DOMAIN_AND_PORT})/)?(${REMOTE_NAME})$`);
 const DOMAIN_RE = new RegExp(`^${DOMAIN_AND_PORT}$`);
 const REMOTE_NAME_RE = new RegExp(`^${REMOTE_NAME}$`);
 const TAG_RE = new RegExp(`^${TAG}$`);
+const DIGEST_RE = new RegExp(`^${DIGEST}$`);
 const IDENTIFIER_RE = /^[a-f0-9]{64}$/;
 const SHA256_DIGEST_RE = /^sha256:[a-f0-9]{64}$/;
 
 function bad(ref: string, reason: string): LocalError {
-  return new LocalError('BAD_REFERENCE', `invalid reference ${JSON.stringify(ref)}: ${reason}`);
+  return new LocalError(
+    'BAD_REFERENCE',
+    `invalid reference ${escapeControl(JSON.stringify(ref))}: ${reason}`,
+  );
 }
 
-/** Splits off the registry host the way docker's splitDockerDomain does. */
-function splitDomain(name: string): { domain: string; remainder: string } {
+/** docker's splitDockerDomain (distribution/reference normalize.go), on the whole input. */
+function splitDockerDomain(name: string): { domain: string; remainder: string } {
   const slash = name.indexOf('/');
-  if (slash < 0) return { domain: DOCKER_HUB, remainder: OFFICIAL_PREFIX + name };
-  const first = name.slice(0, slash);
-  const rest = name.slice(slash + 1);
   let domain: string;
   let remainder: string;
-  if (first === 'localhost') {
-    domain = first;
-    remainder = rest;
-  } else if (first === LEGACY_HUB) {
+  if (slash < 0) return { domain: DOCKER_HUB, remainder: OFFICIAL_PREFIX + name };
+  const maybeDomain = name.slice(0, slash);
+  const maybeRemote = name.slice(slash + 1);
+  if (maybeDomain === 'localhost') {
+    domain = maybeDomain;
+    remainder = maybeRemote;
+  } else if (maybeDomain === LEGACY_HUB) {
     domain = DOCKER_HUB;
-    remainder = rest;
-  } else if (first.includes('.') || first.includes(':') || first.toLowerCase() !== first) {
-    domain = first;
-    remainder = rest;
+    remainder = maybeRemote;
+  } else if (/[.:]/.test(maybeDomain) || maybeDomain.toLowerCase() !== maybeDomain) {
+    domain = maybeDomain;
+    remainder = maybeRemote;
   } else {
     domain = DOCKER_HUB;
     remainder = name;
   }
-  if (domain === DOCKER_HUB && !remainderPath(remainder).includes('/')) {
-    remainder = OFFICIAL_PREFIX + remainder;
-  }
+  if (domain === DOCKER_HUB && !remainder.includes('/')) remainder = OFFICIAL_PREFIX + remainder;
   return { domain, remainder };
 }
 
-/** The path part of `path[:tag][@digest]` (everything before the first `:` or `@`). */
-function remainderPath(remainder: string): string {
-  const m = /[:@]/.exec(remainder);
-  return m ? remainder.slice(0, m.index) : remainder;
+/** Why `full` (`domain/remainder`) does not match the grammar, as precisely as cheaply possible. */
+function diagnose(domain: string, remainder: string): string {
+  if (/\s/.test(remainder) || /\s/.test(domain)) return 'contains whitespace';
+  if (!DOMAIN_RE.test(domain)) return `invalid registry host ${JSON.stringify(domain)}`;
+  const at = remainder.indexOf('@');
+  const beforeDigest = at < 0 ? remainder : remainder.slice(0, at);
+  const digest = at < 0 ? undefined : remainder.slice(at + 1);
+  const colon = beforeDigest.indexOf(':');
+  const path = colon < 0 ? beforeDigest : beforeDigest.slice(0, colon);
+  const tag = colon < 0 ? undefined : beforeDigest.slice(colon + 1);
+  if (path === '' || path === OFFICIAL_PREFIX) return 'missing repository name';
+  if (!REMOTE_NAME_RE.test(path)) {
+    return (
+      `invalid repository path ${JSON.stringify(path)} (components are lower-case letters and digits, ` +
+      "separated by '/', and inside a component by '.', '_', '__' or dashes)"
+    );
+  }
+  if (tag !== undefined) {
+    if (tag === '') return "empty tag after ':'";
+    if (tag.includes(':')) return `more than one ':' (a tag follows the last ':' of a name)`;
+    if (tag.includes('/')) return `invalid tag ${JSON.stringify(tag)}: a tag cannot contain '/'`;
+    if (!TAG_RE.test(tag)) {
+      return `invalid tag ${JSON.stringify(tag)} (letters, digits, '_', '.', '-'; not starting with '.' or '-'; at most 128)`;
+    }
+  }
+  if (digest === '') return "empty digest after '@'";
+  if (digest !== undefined && !DIGEST_RE.test(digest)) {
+    return digest.startsWith('sha256:')
+      ? 'digest must be sha256: followed by 64 lower-case hexadecimal characters'
+      : `invalid digest ${JSON.stringify(digest.slice(0, 80))}`;
+  }
+  return 'invalid reference format';
+}
+
+/** A description of a non-string value for an error message. */
+function describeValue(v: unknown): string {
+  if (v === null) return 'null';
+  if (Array.isArray(v)) return 'an array';
+  return typeof v === 'object' ? 'an object' : String(typeof v === 'string' ? JSON.stringify(v) : v);
 }
 
 /**
- * Parses a docker image reference (`[host[:port]/]path[:tag][@digest]`).
- * Throws LocalError BAD_REFERENCE with the specific reason.
+ * Parses a docker image reference (`[host[:port]/]path[:tag][@digest]`) exactly as docker's
+ * `ParseNormalizedNamed` does, then requires a DCT digest (sha256) when one is given.
+ * Throws LocalError BAD_REFERENCE with the specific reason (USAGE when `ref` is not a string).
  */
 export function parseReference(ref: string): ImageReference {
-  if (typeof ref !== 'string' || ref.length === 0) throw bad(String(ref), 'empty reference');
-  if (/\s/.test(ref)) throw bad(ref, 'contains whitespace');
+  if (typeof ref !== 'string') {
+    throw new LocalError(
+      'USAGE',
+      `an image reference must be a string such as "registry.example.com/team/app:1.0", not ${describeValue(ref)}`,
+    );
+  }
+  if (ref.length === 0) throw bad(ref, 'empty reference');
   if (IDENTIFIER_RE.test(ref)) {
     throw bad(ref, 'a 64-character hexadecimal string is an image ID, not a repository name');
   }
-
-  // Separate the digest, then the tag, from what the user wrote.
-  let rest = ref;
-  let rawDigest: string | undefined;
-  const at = rest.indexOf('@');
-  if (at >= 0) {
-    rawDigest = rest.slice(at + 1);
-    rest = rest.slice(0, at);
-    if (rawDigest.length === 0) throw bad(ref, "empty digest after '@'");
-  }
-  let rawTag: string | undefined;
-  const lastColon = rest.lastIndexOf(':');
-  if (lastColon > rest.lastIndexOf('/')) {
-    rawTag = rest.slice(lastColon + 1);
-    rest = rest.slice(0, lastColon);
-    if (rawTag.length === 0) throw bad(ref, "empty tag after ':'");
-  }
-  const name = rest;
-  if (name.length === 0) throw bad(ref, 'missing repository name');
-
-  const { domain, remainder } = splitDomain(name);
-  const path = remainderPath(remainder);
-  if (path.toLowerCase() !== path) throw bad(ref, `repository name (${path}) must be lowercase`);
-  if (path.length > NAME_MAX)
+  const { domain, remainder } = splitDockerDomain(ref);
+  const tagSep = remainder.indexOf(':');
+  const remote = tagSep < 0 ? remainder : remainder.slice(0, tagSep);
+  if (remote.toLowerCase() !== remote)
+    throw bad(ref, `repository name (${escapeControl(remote)}) must be lowercase`);
+  const m = REFERENCE_RE.exec(`${domain}/${remainder}`);
+  if (!m) throw bad(ref, escapeControl(diagnose(domain, remainder)));
+  const named = ANCHORED_NAME_RE.exec(m[1]!);
+  const registry = named?.[1] ?? '';
+  const path = named?.[2] ?? m[1]!;
+  if (registry === '') throw bad(ref, 'invalid reference format');
+  if (path.length > NAME_MAX) {
     throw bad(ref, `repository name must not be longer than ${NAME_MAX} characters`);
-
-  // Precise reasons first, then the full grammar as the final authority.
-  if (!DOMAIN_RE.test(domain)) throw bad(ref, `invalid registry host ${JSON.stringify(domain)}`);
-  if (!REMOTE_NAME_RE.test(path)) {
-    throw bad(
-      ref,
-      `invalid repository path ${JSON.stringify(path)} (components are lower-case letters and digits, ` +
-        "separated by '/', and inside a component by '.', '_', '__' or dashes)",
-    );
   }
-  if (rawTag !== undefined && !TAG_RE.test(rawTag)) {
-    throw bad(ref, `invalid tag ${JSON.stringify(rawTag)} (letters, digits, '_', '.', '-'; at most 128)`);
-  }
+  const rawTag = m[2];
+  const rawDigest = m[3];
   if (rawDigest !== undefined && !SHA256_DIGEST_RE.test(rawDigest)) {
     throw bad(
       ref,
@@ -147,15 +174,41 @@ export function parseReference(ref: string): ImageReference {
         : `unsupported digest ${JSON.stringify(rawDigest.slice(0, 80))} (only sha256:<64 hex> is supported)`,
     );
   }
-  const full = `${domain}/${remainder.slice(0, path.length)}`;
-  const canonical = `${full}${rawTag !== undefined ? `:${rawTag}` : ''}${rawDigest !== undefined ? `@${rawDigest}` : ''}`;
-  if (!REFERENCE_RE.test(canonical)) throw bad(ref, 'invalid reference format');
-
-  const out: ImageReference = { name, registry: domain, repository: path, gun: `${domain}/${path}` };
+  const suffix =
+    (rawTag !== undefined ? rawTag.length + 1 : 0) + (rawDigest !== undefined ? rawDigest.length + 1 : 0);
+  const name = ref.slice(0, ref.length - suffix);
+  const out: ImageReference = { name, registry, repository: path, gun: `${registry}/${path}` };
   if (rawTag !== undefined) out.tag = rawTag;
   if (rawDigest !== undefined) out.digest = rawDigest;
   if (out.tag === undefined && out.digest === undefined) out.tag = DEFAULT_TAG;
   return out;
+}
+
+/**
+ * A reference given to the library API: a string is parsed; an `ImageReference` object must name the
+ * repository its `gun` says (re-checked against the grammar); anything else (`undefined`, a number...)
+ * is a USAGE error that says what was expected.
+ */
+export function toReference(reference: unknown): ImageReference {
+  if (typeof reference === 'string') return parseReference(reference);
+  if (reference === null || typeof reference !== 'object' || Array.isArray(reference)) {
+    return parseReference(reference as string); // throws USAGE naming what was given
+  }
+  const r = reference as Partial<ImageReference>;
+  if (typeof r.registry !== 'string' || typeof r.repository !== 'string' || typeof r.gun !== 'string') {
+    throw new LocalError(
+      'USAGE',
+      'an image reference must be a string such as "registry.example.com/team/app:1.0" or an ImageReference from parseReference()',
+    );
+  }
+  const canonical = parseReference(`${r.registry}/${r.repository}`);
+  if (canonical.gun !== r.gun || canonical.registry !== r.registry || canonical.repository !== r.repository) {
+    throw new LocalError(
+      'BAD_REFERENCE',
+      `inconsistent ImageReference: gun ${escapeControl(JSON.stringify(r.gun))}`,
+    );
+  }
+  return reference as ImageReference;
 }
 
 /** `docker.io/library/alpine` → `alpine`, `docker.io/user/app` → `user/app`, others unchanged. */
@@ -172,27 +225,13 @@ export function familiarName(gun: string): string {
 export const DOCKER_HUB_NOTARY = 'https://notary.docker.io';
 
 /**
- * The trust server for a registry, as docker picks it: `DOCKER_CONTENT_TRUST_SERVER` (must be an
- * https URL), else https://notary.docker.io for Docker Hub, else `https://<registry host>`.
+ * The trust server for a registry, as docker picks it: `DOCKER_CONTENT_TRUST_SERVER` (checked by the one
+ * server-URL validator: https, http only on loopback, file://), else https://notary.docker.io for Docker Hub, else `https://<registry host>`.
  */
 export function defaultTrustServer(registry: string, env: NodeJS.ProcessEnv = process.env): string {
   const fromEnv = env.DOCKER_CONTENT_TRUST_SERVER;
   if (fromEnv !== undefined && fromEnv !== '') {
-    let url: URL;
-    try {
-      url = new URL(fromEnv);
-    } catch {
-      throw new LocalError(
-        'CONFIG',
-        `DOCKER_CONTENT_TRUST_SERVER must be an https URL, got ${JSON.stringify(fromEnv)}`,
-      );
-    }
-    if (url.protocol !== 'https:') {
-      throw new LocalError(
-        'CONFIG',
-        `DOCKER_CONTENT_TRUST_SERVER must be an https URL, got ${JSON.stringify(fromEnv)}`,
-      );
-    }
+    parseServerUrl(fromEnv, 'DOCKER_CONTENT_TRUST_SERVER');
     return fromEnv.replace(/\/+$/, '');
   }
   if (registry === DOCKER_HUB || registry === LEGACY_HUB) return DOCKER_HUB_NOTARY;

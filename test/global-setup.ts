@@ -3,7 +3,7 @@
 // them afterwards. CT_NO_LAB=1 starts nothing (unit tests only; interop tests then fail loudly).
 import { spawn, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { accessSync, constants, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { accessSync, constants, readFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import { delimiter, dirname, join } from 'node:path';
@@ -156,10 +156,8 @@ export default async function setup(project: TestProject): Promise<(() => Promis
   const results = await Promise.allSettled(
     SPECS.map((spec, i) => startLabWithRetry(spec, dirs[i]!, ports.slice(i * 4, i * 4 + 4))),
   );
-  const scratch = mkdtempSync(join(tmpdir(), `ct-run-${suffix}-`));
   const teardown = async () => {
     await Promise.all(dirs.map((d) => stopLab(d)));
-    rmSync(scratch, { recursive: true, force: true });
   };
   const failures = results.filter((r): r is PromiseRejectedResult => r.status === 'rejected');
   if (failures.length > 0) {
@@ -173,7 +171,6 @@ export default async function setup(project: TestProject): Promise<(() => Promis
     if (r.status === 'fulfilled') labs[SPECS[i]!.name] = r.value;
   });
   project.provide('labs', labs);
-  project.provide('ctScratch', scratch);
   if (process.env.CT_LAB_VERBOSE === '1') {
     process.stderr.write(`[global-setup] 3 labs up in ${Date.now() - t0} ms\n`);
   }

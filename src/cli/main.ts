@@ -6,6 +6,7 @@
  * 2 usage or configuration, 3 server unreachable.
  */
 
+import { escapeControl } from '../escape.js';
 import { reportError } from './output.js';
 
 type Command = () => Promise<{ run(argv: string[]): Promise<number> }>;
@@ -39,14 +40,16 @@ Commands:
   migrate IMAGE --to registry   move signed tags off a Notary server into the registry
   key generate NAME             create a signer key (NAME.pub + encrypted private key)
   key load FILE                 import a signer's private key
-  key rotate IMAGE ROLE         rotate the targets, snapshot or root key
+  key rotate IMAGE ROLE         rotate the root, targets, snapshot or timestamp key
   signer add --key PUB NAME IMAGE...   add a signer (targets/releases and targets/NAME)
   signer remove NAME IMAGE...   remove a signer
   demo                          local sign-and-verify walkthrough (no services)
 
 Common options: --server URL|registry|oci://HOST/REPO[:TAG]  --trust-dir DIR  --tlscacert FILE  --config FILE  --deadline SECONDS
+Other: trust --help | trust --version (-v) | trust help COMMAND
 Environment: DOCKER_CONTENT_TRUST_SERVER (default server), DOCKER_CONFIG (trust dir $DOCKER_CONFIG/trust),
   CONTENT_TRUST_CONFIG (notary-style config: trust_pinning, remote_server, trust_dir), NODE_EXTRA_CA_CERTS,
+  HTTPS_PROXY / HTTP_PROXY / NO_PROXY (as docker; loopback is never proxied),
   DOCKER_CONTENT_TRUST_ROOT_PASSPHRASE / _REPOSITORY_PASSPHRASE (never flags), CONTENT_TRUST_DEBUG=1.
 Run 'trust COMMAND --help' for details. Exit codes: 0 ok, 1 not trusted, 2 usage/config, 3 unreachable.
 `;
@@ -63,15 +66,16 @@ async function main(argv: string[]): Promise<number> {
   }
   if (cmd === '--version' || cmd === '-v' || cmd === 'version') {
     const { VERSION } = await import('./version.js');
-    process.stdout.write(`${VERSION}\n`);
+    process.stdout.write(`${VERSION}\n`); // terminal-safe: our own version string
     return 0;
   }
   // `trust help verify` is `trust verify --help`.
   const [name, args] = cmd === 'help' ? [rest[0]!, ['--help']] : [cmd, rest];
   const load = COMMANDS[name];
   if (!load) {
+    // terminal-safe: the user's word goes through escapeControl
     process.stderr.write(
-      `error USAGE: unknown command ${JSON.stringify(name)}\n` +
+      `error USAGE: unknown command ${escapeControl(JSON.stringify(name))}\n` +
         `Usage: trust COMMAND [OPTIONS]  (${Object.keys(COMMANDS).join(', ')})\n` +
         `Run 'trust --help' for more information.\n`,
     );

@@ -1,7 +1,8 @@
-import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
-import { homedir, tmpdir } from 'node:os';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { homedir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { tempDir } from '../../test/support/temp.js';
 import { LocalError } from '../errors.js';
 import { parseArgs } from './args.js';
 import { parseClientConfig, SERVER_FLAGS, trustOptionsFrom } from './options.js';
@@ -9,7 +10,7 @@ import { parseClientConfig, SERVER_FLAGS, trustOptionsFrom } from './options.js'
 const PEM = '-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n';
 
 function setup(config: unknown) {
-  const dir = mkdtempSync(join(tmpdir(), 'ct-cli-options-'));
+  const dir = tempDir('ct-cli-options-');
   mkdirSync(join(dir, 'certs'));
   writeFileSync(join(dir, 'certs', 'ca.pem'), PEM);
   const path = join(dir, 'config.json');
@@ -34,10 +35,9 @@ describe('trustOptionsFrom', () => {
   it('maps a notary client config: server, root_ca relative to the config, trust_pinning', () => {
     const gun = 'registry.example.com/team/app';
     const { dir, path } = setup({
-      remote_server: { url: 'https://notary.example.com', root_ca: 'certs/ca.pem', skipTLSVerify: true },
+      remote_server: { url: 'https://notary.example.com', root_ca: 'certs/ca.pem', skipTLSVerify: false },
       trust_dir: '~/.my-trust',
       trust_pinning: { certs: { [gun]: ['ab'.repeat(32)] }, disable_tofu: true },
-      storage: { ignored: true },
     });
     const o = opts(['--config', path]);
     expect(o.server).toBe('https://notary.example.com');
@@ -101,14 +101,23 @@ describe('parseClientConfig', () => {
     ['{"trust_pinning": {"certs": {"gun": [1]}}}', /trust_pinning.certs/],
     ['{"trust_pinning": {"ca": {"gun": ["f"]}}}', /trust_pinning.ca/],
     ['{"trust_pinning": {"disable_tofu": "yes"}}', /disable_tofu/],
+    ['{"trust_pinning": {"typo": true}}', /unknown key "trust_pinning.typo" \(known: trust_pinning.certs, /],
+    ['{"remote_server": {"URL": "https://x"}}', /unknown key "remote_server.URL"/],
+    ['{"storage": {}}', /unknown key "storage" \(known: trust_dir, remote_server, trust_pinning\)/],
+    ['{"trust_dir": "t", "__proto__": {}}', /unknown key "__proto__"/],
+    ['{"remote_server": {"tls_client_cert": "c.pem"}}', /remote_server.tls_client_cert is a notary setting/],
+    ['{"remote_server": {"skipTLSVerify": true}}', /remote_server.skipTLSVerify is a notary setting/],
   ])('%s is refused', (text, message) => {
     expect(() => parseClientConfig(text, 'c.json')).toThrow(message);
     expect(codeOf(() => parseClientConfig(text, 'c.json'))).toBe('CONFIG');
   });
 
-  it('keeps only the keys it knows', () => {
-    expect(parseClientConfig('{"storage": {}, "trust_pinning": {"disable_tofu": false}}', 'c')).toEqual({
-      trust_pinning: { disable_tofu: false },
-    });
+  it('reads the keys it knows; skipTLSVerify false is accepted (TLS is always verified)', () => {
+    expect(
+      parseClientConfig(
+        '{"remote_server": {"skipTLSVerify": false}, "trust_pinning": {"disable_tofu": false}}',
+        'c',
+      ),
+    ).toEqual({ remote_server: {}, trust_pinning: { disable_tofu: false } });
   });
 });

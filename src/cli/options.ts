@@ -18,6 +18,7 @@ import type { TrustOptions, TrustPinning } from '../context/repository.js';
 import { readPemFile } from '../context/repository.js';
 import { LocalError } from '../errors.js';
 import { isRegistryServer, parseOciLocation, REGISTRY_SERVER } from '../transport/oci/location.js';
+import { parseServerUrl } from '../transport/server-url.js';
 import { type FlagSpec, type ParsedArgs, str } from './args.js';
 
 export const SERVER_FLAGS: Record<string, FlagSpec> = {
@@ -39,7 +40,48 @@ export interface ClientConfig {
 const isObject = (v: unknown): v is Record<string, unknown> =>
   typeof v === 'object' && v !== null && !Array.isArray(v);
 
-/** Checks the types of the keys we use (unknown keys are ignored, as notary does). */
+/**
+ * The keys of notary's client config (cmd/notary: trust_dir, remote_server.*,
+ * trust_pinning.*). Those marked false are notary's but not implemented here.
+ */
+const CONFIG_KEYS: Readonly<Record<string, Readonly<Record<string, boolean>> | true>> = {
+  trust_dir: true,
+  remote_server: {
+    url: true,
+    root_ca: true,
+    tls_client_cert: false,
+    tls_client_key: false,
+    skipTLSVerify: false,
+  },
+  trust_pinning: { certs: true, ca: true, disable_tofu: true },
+};
+
+/** Refuses keys notary's client would not read (typos such as `trust_pinning.typo`), naming them. */
+function checkConfigKeys(c: Record<string, unknown>, bad: (what: string) => never): void {
+  for (const [key, value] of Object.entries(c)) {
+    const known = Object.hasOwn(CONFIG_KEYS, key) ? CONFIG_KEYS[key] : undefined;
+    if (known === undefined)
+      bad(`unknown key ${JSON.stringify(key)} (known: ${Object.keys(CONFIG_KEYS).join(', ')})`);
+    if (known === true || !isObject(value)) continue;
+    for (const [sub, v] of Object.entries(value)) {
+      const name = `${key}.${sub}`;
+      const supported = Object.hasOwn(known, sub) ? known[sub] : undefined;
+      if (supported === undefined) {
+        bad(
+          `unknown key ${JSON.stringify(name)} (known: ${Object.keys(known)
+            .map((k) => `${key}.${k}`)
+            .join(', ')})`,
+        );
+      }
+      // TLS is always verified here: skipTLSVerify false says nothing new; anything else is refused.
+      if (supported === false && !(sub === 'skipTLSVerify' && v === false)) {
+        bad(`${name} is a notary setting content-trust does not support; remove it`);
+      }
+    }
+  }
+}
+
+/** Checks the keys (unknown ones are refused, naming the key) and the types of the values. */
 export function parseClientConfig(text: string, path: string): ClientConfig {
   let c: unknown;
   try {
@@ -51,6 +93,7 @@ export function parseClientConfig(text: string, path: string): ClientConfig {
     throw new LocalError('CONFIG', `config ${path}: ${what}`);
   };
   if (!isObject(c)) return bad('not a JSON object');
+  checkConfigKeys(c, bad);
   const out: ClientConfig = {};
   if (c.trust_dir !== undefined) {
     if (typeof c.trust_dir !== 'string') bad('trust_dir must be a string');
@@ -108,28 +151,14 @@ function expandHome(p: string): string {
   return p === '~' || p.startsWith('~/') ? join(homedir(), p.slice(1)) : p;
 }
 
-/** A trust server must be an http(s) or file URL; anything else is a configuration error. */
+/** A trust server URL, checked by the library's one validator (transport/server-url.ts). */
 function checkServer(server: string, from: string): string {
   // Registry-hosted trust: `registry` or `oci://HOST[:PORT]/REPO[:TAG]` (validated by its parser).
   if (isRegistryServer(server)) {
     if (server !== REGISTRY_SERVER) parseOciLocation(server);
     return server;
   }
-  let url: URL;
-  try {
-    url = new URL(server);
-  } catch {
-    throw new LocalError(
-      'CONFIG',
-      `${from} ${JSON.stringify(server)} is not a URL (e.g. https://notary.example.com)`,
-    );
-  }
-  if (!['https:', 'http:', 'file:'].includes(url.protocol)) {
-    throw new LocalError(
-      'CONFIG',
-      `${from} must be an https:// (or http://, file://) URL, registry or oci://HOST/REPO[:TAG], not ${url.protocol}`,
-    );
-  }
+  parseServerUrl(server, from);
   return server;
 }
 

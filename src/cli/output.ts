@@ -3,19 +3,44 @@
  * newline, JSON with the library's stable key order), `error <CODE>: message`
  * on stderr, no stack trace unless CONTENT_TRUST_DEBUG=1, no colour at all (so
  * nothing to switch off for NO_COLOR or a pipe).
+ *
+ * Nothing reaches the terminal raw: human text goes through `escapeControl`
+ * (src/escape.ts), JSON has every control, C1 and bidi character as `\uXXXX`.
  */
 
 import { exitCodeFor, TrustError } from '../errors.js';
+import { escapeControl } from '../escape.js';
+import { isUntrustedServerCertificate } from '../transport/tls-errors.js';
+
+/** JSON.stringify escapes C0 controls; this also escapes DEL, C1 and bidi controls (same JSON value). */
+const JSON_UNSAFE = /[\u007f-\u009f\u061c\u200e\u200f\u2028-\u202e\u2066-\u2069]/g;
 
 export function printJson(value: unknown): void {
-  process.stdout.write(`${JSON.stringify(value, null, 2)}\n`);
+  const text = JSON.stringify(value, null, 2).replace(
+    JSON_UNSAFE,
+    (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`,
+  );
+  process.stdout.write(`${text}\n`);
+}
+
+/** Human text on stdout: the CLI's own `\n` and `\t` layout stays, every other control is escaped. */
+export function printText(text: string): void {
+  process.stdout.write(escapeControl(text, '\n\t'));
 }
 
 const debug = () => process.env.CONTENT_TRUST_DEBUG === '1';
 
-/** One line per message: trailing whitespace (e.g. OpenSSL's blank lines) trimmed. */
+/** One line per message: trailing whitespace (e.g. OpenSSL's blank lines) trimmed, every control escaped. */
 function oneMessage(text: string): string {
-  return text.trimEnd();
+  return escapeControl(text.trimEnd());
+}
+
+/** The CLI flag that fixes an error, where there is one (library messages never name flags). */
+function flagHint(err: TrustError): string {
+  if (err.code === 'NETWORK' && isUntrustedServerCertificate(err)) {
+    return '; pass its CA certificate with --tlscacert FILE';
+  }
+  return '';
 }
 
 /**
@@ -25,16 +50,16 @@ function oneMessage(text: string): string {
  */
 export function reportError(err: unknown, usage?: string): number {
   if (err instanceof TrustError) {
-    process.stderr.write(`error ${err.code}: ${oneMessage(err.message)}\n`);
+    process.stderr.write(`error ${err.code}: ${oneMessage(err.message)}${flagHint(err)}\n`);
     if (err.code === 'USAGE' && usage) {
       const cmd = usage.split(' ').slice(0, 2).join(' ');
       process.stderr.write(`Usage: ${usage}\nRun '${cmd} --help' for more information.\n`);
     }
-    if (debug() && err.stack) process.stderr.write(`${err.stack}\n`);
+    if (debug() && err.stack) process.stderr.write(`${escapeControl(err.stack, '\n')}\n`);
     return exitCodeFor(err);
   }
   const e = err as Error | undefined;
   process.stderr.write(`error INTERNAL: ${oneMessage(String(e?.message ?? err))}\n`);
-  if (debug() && e?.stack) process.stderr.write(`${e.stack}\n`);
+  if (debug() && e?.stack) process.stderr.write(`${escapeControl(e.stack, '\n')}\n`);
   return 1;
 }

@@ -60,6 +60,22 @@ describe('formatInspectPretty (docker trust inspect --pretty)', () => {
   });
 });
 
+describe('hostile names from signed metadata (issue 8 item 11)', () => {
+  it('escapes control characters in tags, signers, key ids and the name: no forged line', () => {
+    const r: InspectResult = {
+      Name: 'example.com/app\u001b]0;title\u0007',
+      SignedTags: [{ SignedTag: 'v1\r\u001b[2KTRUSTED OK', Digest: hex('a'), Signers: ['eve\nTRUSTED OK'] }],
+      Signers: [{ Name: 'eve\nTRUSTED OK', Keys: [{ ID: `${hex('9')}\u009b` }] }],
+      AdministrativeKeys: [{ Name: 'Root', Keys: [{ ID: `${hex('e')}\u202e` }] }],
+    };
+    const out = formatInspectPretty(r);
+    expect(out).not.toMatch(/[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u202e]/);
+    expect(out.split('\n')).not.toContain('TRUSTED OK');
+    expect(out).toContain('v1\\r\\x1b[2KTRUSTED OK');
+    expect(out).toContain('eve\\nTRUSTED OK');
+  });
+});
+
 describe('table (Go tabwriter, minwidth 10, padding 3)', () => {
   it('pads every column but the last to max(10, widest + 3)', () => {
     expect(

@@ -6,9 +6,12 @@
  */
 
 import type { InspectResult } from '../client/inspect.js';
+import { escapeControl } from '../escape.js';
 
 /** Go's text/tabwriter as docker configures it: minwidth 10, padding 3, last cell unpadded. */
-export function table(rows: readonly (readonly string[])[]): string {
+export function table(cells: readonly (readonly string[])[]): string {
+  // Cells come from signed metadata (tags, signer names): escaped one by one, so widths fit what is shown.
+  const rows = cells.map((r) => r.map((c) => escapeControl(c)));
   const cols = Math.max(0, ...rows.map((r) => r.length));
   const widths: number[] = [];
   for (let i = 0; i < cols - 1; i++) {
@@ -47,9 +50,10 @@ const byString = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
 
 /** The text `docker trust inspect --pretty` prints for one repository. */
 export function formatInspectPretty(r: InspectResult): string {
+  const name = escapeControl(r.Name);
   let out = '';
   if (r.SignedTags.length > 0) {
-    out += `\nSignatures for ${r.Name}\n\n`;
+    out += `\nSignatures for ${name}\n\n`;
     out += table([
       ['SIGNED TAG', 'DIGEST', 'SIGNERS'],
       ...r.SignedTags.map((t) => [
@@ -59,10 +63,10 @@ export function formatInspectPretty(r: InspectResult): string {
       ]),
     ]);
   } else {
-    out += `\nNo signatures for ${r.Name}\n\n`;
+    out += `\nNo signatures for ${name}\n\n`;
   }
   if (r.Signers.length > 0) {
-    out += `\nList of signers and their keys for ${r.Name}\n\n`;
+    out += `\nList of signers and their keys for ${name}\n\n`;
     const signers = [...r.Signers].sort((a, b) => naturalCompare(a.Name, b.Name));
     out += table([
       ['SIGNER', 'KEYS'],
@@ -75,7 +79,7 @@ export function formatInspectPretty(r: InspectResult): string {
       ]),
     ]);
   }
-  out += `\nAdministrative keys for ${r.Name}\n\n`;
+  out += `\nAdministrative keys for ${name}\n\n`;
   // docker sorts the roles by name, descending: targets ("Repository Key") before root.
   for (const [name, label] of [
     ['Repository', 'Repository Key'],
@@ -86,6 +90,7 @@ export function formatInspectPretty(r: InspectResult): string {
     out += `  ${label}:\t${keys
       .map((k) => k.ID)
       .sort(byString)
+      .map((id) => escapeControl(id))
       .join(', ')}\n`;
   }
   return out;

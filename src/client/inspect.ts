@@ -6,11 +6,12 @@
 
 import { repositoryContext, type TrustOptions, updateOptionsFor } from '../context/repository.js';
 import { pathsAllow, RELEASES_ROLE } from '../metadata/roles.js';
-import { type ImageReference, parseReference } from '../reference.js';
+import { type ImageReference, toReference } from '../reference.js';
 import { loadAllTargetsRoles, toSignedTarget } from '../trust/lookup.js';
 import { Updater } from '../trust/updater.js';
 import { registryServerFor } from './registry-source.js';
 
+/** A signed tag in `docker trust inspect` output (`Digest` is hex without `sha256:`). */
 export interface InspectSignedTag {
   SignedTag: string;
   /** Hex sha256 without `sha256:` (docker's format). */
@@ -18,15 +19,18 @@ export interface InspectSignedTag {
   Signers: string[];
 }
 
+/** A key in `docker trust inspect` output (`ID` is the key id). */
 export interface InspectKey {
   ID: string;
 }
 
+/** A signer (delegation) and its keys in `docker trust inspect` output. */
 export interface InspectSigner {
   Name: string;
   Keys: InspectKey[];
 }
 
+/** One repository in `docker trust inspect --json` shape. */
 export interface InspectResult {
   Name: string;
   SignedTags: InspectSignedTag[];
@@ -48,7 +52,7 @@ export async function inspect(
   reference: string | ImageReference,
   options: TrustOptions = {},
 ): Promise<InspectResult> {
-  const ref = typeof reference === 'string' ? parseReference(reference) : reference;
+  const ref = toReference(reference);
   // Registry-hosted trust data (`registry`/`oci://` server, or a GUN first trusted there).
   if ((await registryServerFor(ref, options)) !== undefined) {
     const { inspectRegistry } = await import('./registry-verify.js');

@@ -24,7 +24,7 @@ import type { Tuf1Root, Tuf1Targets } from '../metadata/tuf1.js';
 import { type ImageReference, parseReference } from '../reference.js';
 import { writeFileAtomic } from '../storage/atomic.js';
 import { resolveTrustDir } from '../storage/trust-dir.js';
-import { defaultCredentials } from '../transport/auth.js';
+import { defaultCredentials } from '../transport/credentials.js';
 import { OciBundle } from '../transport/oci/bundle.js';
 import { DirOciCache } from '../transport/oci/cache.js';
 import { OciRegistryClient } from '../transport/oci/distribution.js';

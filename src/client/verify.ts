@@ -3,11 +3,12 @@
 import { repositoryContext, type TrustOptions, updateOptionsFor } from '../context/repository.js';
 import { LocalError, NotSignedError } from '../errors.js';
 import { isDelegationName } from '../metadata/roles.js';
-import { type ImageReference, parseReference } from '../reference.js';
+import { type ImageReference, toReference } from '../reference.js';
 import { lookupTag, type SignedTarget } from '../trust/lookup.js';
 import { Updater } from '../trust/updater.js';
 import { registryServerFor } from './registry-source.js';
 
+/** Options of `verify`: `TrustOptions` plus the delegations to consult. */
 export interface VerifyOptions extends TrustOptions {
   /** Delegations consulted after `targets/releases` and `targets` (e.g. `targets/alice`). */
   roles?: string[];
@@ -15,6 +16,7 @@ export interface VerifyOptions extends TrustOptions {
   bundle?: string | Uint8Array;
 }
 
+/** A trusted tag: the pullable `NAME@sha256:...` reference, digest, size and the role that signed it. */
 export interface VerifyResult {
   /** `NAME@sha256:HEX`, NAME as written by the caller (no tag). */
   reference: string;
@@ -40,7 +42,7 @@ export async function verify(
   reference: string | ImageReference,
   options: VerifyOptions = {},
 ): Promise<VerifyResult> {
-  const ref = typeof reference === 'string' ? parseReference(reference) : reference;
+  const ref = toReference(reference);
   const tag = ref.tag;
   if (tag === undefined) {
     throw new LocalError(

@@ -12,6 +12,7 @@
 import { getCryptoBackend, sha256 } from '../crypto/backend.js';
 import type { TufPublicKey } from '../crypto/types.js';
 import { LocalError, NetworkError } from '../errors.js';
+import { TransportPool } from '../transport/pool.js';
 
 /** Bounds on what a server can make one operation do. Every field is settable per call. */
 export interface Limits {
@@ -35,6 +36,7 @@ export interface Limits {
   readonly deadlineMs: number;
 }
 
+/** The default limits of a `TrustContext`. */
 export const DEFAULT_LIMITS: Readonly<Limits> = Object.freeze({
   maxRootRotations: 256,
   maxRootBytes: 2 << 20,
@@ -119,15 +121,7 @@ export class DocumentCache<T = unknown> {
   }
 }
 
-/**
- * The transport state a context holds (authenticating HTTP clients, tokens, credential lookups),
- * keyed by whatever the transport layer decides. Owned by `transport/`; the context only carries it.
- */
-export interface TransportState {
-  /** Shared authenticating clients by (server, CA, registry, deadline, auth env). */
-  readonly clients: Map<string, unknown>;
-}
-
+/** Options of a `TrustContext`: limits (partial, over DEFAULT_LIMITS), clock, environment. */
 export interface TrustContextOptions {
   limits?: Partial<Limits>;
   /** Clock, ms since the epoch (default Date.now). */
@@ -137,13 +131,14 @@ export interface TrustContextOptions {
 }
 
 /** The caches of a context (shared by the contexts `derive()` makes). */
-interface SharedCaches {
+export interface SharedCaches {
   readonly verdicts: VerdictMemo;
   readonly keyIdentities: Map<string, string>;
   readonly documents: DocumentCache;
-  readonly transport: TransportState;
+  readonly transport: TransportPool;
 }
 
+/** Explicit client state: limits, clock, environment and the caches shared by operations that use it. */
 export class TrustContext {
   readonly limits: Readonly<Limits>;
   readonly now: () => number;
@@ -154,8 +149,8 @@ export class TrustContext {
   readonly keyIdentities: Map<string, string>;
   /** Parsed documents by role and exact bytes. */
   readonly documents: DocumentCache;
-  /** Transport state: authenticated HTTP clients (keep-alive connections, tokens). */
-  readonly transport: TransportState;
+  /** Authenticating HTTP clients, tokens and credential lookups (owned by transport/pool.ts). */
+  readonly transport: TransportPool;
 
   constructor(options: TrustContextOptions = {}, shared?: SharedCaches) {
     this.limits = resolveLimits(options.limits);
@@ -164,7 +159,7 @@ export class TrustContext {
     this.verdicts = shared?.verdicts ?? new VerdictMemo();
     this.keyIdentities = shared?.keyIdentities ?? new Map();
     this.documents = shared?.documents ?? new DocumentCache();
-    this.transport = shared?.transport ?? { clients: new Map() };
+    this.transport = shared?.transport ?? new TransportPool();
   }
 
   /** A context with other limits/clock/env that shares this one's caches. */

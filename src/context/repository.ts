@@ -7,15 +7,15 @@
  * `publish/`, which both use it and never import each other.
  */
 
-import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { LocalError } from '../errors.js';
-import { defaultTrustServer, type ImageReference, parseReference } from '../reference.js';
+import { defaultTrustServer, type ImageReference, toReference } from '../reference.js';
 import { MetadataCache, resolveTrustDir } from '../storage/trust-dir.js';
-import { type CredentialProvider, defaultCredentials, RegistryAuth } from '../transport/auth.js';
+import type { RegistryAuth } from '../transport/auth.js';
+import { type CredentialProvider, defaultCredentials } from '../transport/credentials.js';
 import { FileStore } from '../transport/file-store.js';
-import { createHttpClient, type HttpClient } from '../transport/http.js';
+import type { HttpClient } from '../transport/http.js';
 import { NotaryServerStore } from '../transport/notary-server.js';
 import type { MetadataStore } from '../transport/store.js';
 import { longestPrefixMatch } from '../trust/pinning.js';
@@ -33,6 +33,7 @@ export interface TrustPinning {
   disableTofu?: boolean;
 }
 
+/** Options of every operation that talks to a trust server (verify, inspect, and the publishing ones). */
 export interface TrustOptions {
   /** Trust server URL (`https://...`, or `file:///dir` for a local-only repository). */
   server?: string;
@@ -69,6 +70,7 @@ export interface TrustOptions {
   now?: () => number;
 }
 
+/** What an operation on one repository works with: reference, transport, local cache, root policy. */
 export interface RepositoryContext {
   readonly ref: ImageReference;
   readonly store: MetadataStore;
@@ -113,22 +115,13 @@ function sharedAuth(
   env: NodeJS.ProcessEnv,
   context: TrustContext,
 ): RegistryAuth {
-  const clients = context.transport.clients;
-  const deadlineMs = context.limits.deadlineMs;
-  const caKey = opts.tlsCaCert ? createHash('sha256').update(opts.tlsCaCert).digest('hex') : '';
-  const key = `${server}|${caKey}|${ref.registry}|${deadlineMs}|${env.NOTARY_AUTH ?? ''}`;
-  let auth = clients.get(key) as RegistryAuth | undefined;
-  if (!auth) {
-    const httpOpts: Parameters<typeof createHttpClient>[0] = { env, deadlineMs };
-    if (opts.tlsCaCert) httpOpts.ca = opts.tlsCaCert;
-    auth = new RegistryAuth({
-      http: createHttpClient(httpOpts),
-      credentials: defaultCredentials(ref.registry, env),
-    });
-    if (clients.size >= 64) clients.clear();
-    clients.set(key, auth);
-  }
-  return auth;
+  return context.transport.authFor({
+    server,
+    registry: ref.registry,
+    env,
+    deadlineMs: context.limits.deadlineMs,
+    ...(opts.tlsCaCert ? { tlsCaCert: opts.tlsCaCert } : {}),
+  });
 }
 
 export function createStore(
@@ -140,7 +133,7 @@ export function createStore(
   const env = context.env;
   const server = opts.server ?? defaultTrustServer(ref.registry, env);
   const dir = fileServerDir(server);
-  if (dir !== null) return new FileStore(dir, ref.gun);
+  if (dir !== null) return new FileStore(dir, ref.gun, { deadlineMs: context.limits.deadlineMs });
   const storeOpts: ConstructorParameters<typeof NotaryServerStore>[0] = { serverUrl: server, gun: ref.gun };
   if (opts.http === undefined && opts.credentials === undefined) {
     storeOpts.auth = sharedAuth(server, ref, opts, env, context);
@@ -170,7 +163,7 @@ export function policyFor(gun: string, opts: TrustOptions, context?: TrustContex
 export function repositoryContext(reference: string | ImageReference, opts: TrustOptions): RepositoryContext {
   const context = operationContext(opts);
   const deadline = new Deadline(context.limits.deadlineMs);
-  const ref = typeof reference === 'string' ? parseReference(reference) : reference;
+  const ref = toReference(reference);
   const trustDir = resolveTrustDir(opts.trustDir, context.env);
   return {
     ref,

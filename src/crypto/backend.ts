@@ -33,6 +33,7 @@ import {
 import * as ed from '@noble/ed25519';
 import { sha256 as nobleSha256, sha384 as nobleSha384, sha512 as nobleSha512 } from '@noble/hashes/sha2.js';
 
+/** Signature and hash implementation: `node` (node:crypto) or `noble` (@noble, pure JavaScript). */
 export type CryptoBackendName = 'node' | 'noble';
 
 let current: CryptoBackendName = 'node';
@@ -46,6 +47,7 @@ export function setCryptoBackend(name: CryptoBackendName): void {
   current = name;
 }
 
+/** The crypto backend in use (see `setCryptoBackend`). */
 export function getCryptoBackend(): CryptoBackendName {
   return current;
 }

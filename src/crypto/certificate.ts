@@ -177,8 +177,12 @@ function equal(a: Uint8Array, b: Uint8Array): boolean {
  * Parses a PEM certificate bundle as Notary's `LoadCertBundleFromPEM`: every
  * block must be a CERTIFICATE, at least one. The first is the leaf.
  */
-export function parseCertificateBundle(pem: string, code: ErrorCode = 'BAD_CERTIFICATE'): CertificateInfo[] {
-  const blocks = decodePemAll(pem, { code });
+export function parseCertificateBundle(
+  pem: string,
+  code: ErrorCode = 'BAD_CERTIFICATE',
+  options: { textOutsideBlocks?: 'refuse' | 'skip' } = {},
+): CertificateInfo[] {
+  const blocks = decodePemAll(pem, { code, ...options });
   if (blocks.length === 0) throw new FormatError(code, 'no certificate found in PEM data');
   return blocks.map((b) => {
     if (b.type !== 'CERTIFICATE') throw new FormatError(code, `invalid PEM block type ${b.type}`);

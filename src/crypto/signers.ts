@@ -20,6 +20,7 @@ import { MIN_RSA_BITS, preparedKey, publicKeyFromBytes, publicKeyFromKeyObject }
 import type { SignatureMethod, Signer, TufPublicKey } from './types.js';
 import { equalBytes } from './util.js';
 
+/** Algorithm of a new private key. */
 export type PrivateKeyAlgorithm = 'ed25519' | 'ecdsa' | 'rsa';
 
 /** A private key plus what key-file code needs to serialise it. */

@@ -72,6 +72,17 @@ describe('PEM', () => {
     ['after', `${NOTARY_FILE}# comment\n`],
   ])('refuses text %s blocks (Go skips it; a key or certificate file has none)', (_w, text) => {
     expect(() => decodePemAll(text)).toThrow(/unexpected text outside PEM blocks/);
+    // local CA bundles may skip it; the blocks stay as strictly checked
+    expect(
+      decodePemAll(text, { textOutsideBlocks: 'skip' }).every((b) => b.type === 'ENCRYPTED PRIVATE KEY'),
+    ).toBe(true);
+  });
+
+  it('skipping text outside blocks still refuses broken boundaries and blocks', () => {
+    const skip = { textOutsideBlocks: 'skip' } as const;
+    expect(() => decodePemAll(`# c\n-----BEGIN X\nAAAA\n-----END X-----\n`, skip)).toThrow(FormatError);
+    expect(() => decodePemAll(`# c\n-----BEGIN X-----\nAA=A\n-----END X-----\n`, skip)).toThrow(FormatError);
+    expect(() => decodePemAll(`# c\n-----END X-----\n`, skip)).toThrow(FormatError);
   });
 
   it('rejects malformed blocks with FormatError', () => {

@@ -18,6 +18,12 @@
  * Anything else is a FormatError (code chosen by the caller): text before,
  * between or after blocks (Go's decoder skips it; we refuse it), a missing END,
  * a boundary inside a block, bad base64, input over `maxLength` characters.
+ *
+ * One exception, `textOutsideBlocks: 'skip'`, exists for local CA bundle files an
+ * operator points us at (`trust_pinning.ca`), which often carry comments or
+ * `openssl x509 -text` output around the certificates, as Notary accepts them.
+ * Blocks themselves are checked as strictly; key files and anything from a
+ * server never use it.
  */
 import { type ErrorCode, FormatError } from '../errors.js';
 
@@ -80,6 +86,8 @@ export interface PemDecodeOptions {
   code?: ErrorCode;
   /** Refuse inputs longer than this many characters. Default 1 MiB. */
   maxLength?: number;
+  /** `refuse` (default) or `skip` lines outside blocks; `skip` only for local CA bundle files. */
+  textOutsideBlocks?: 'refuse' | 'skip';
 }
 
 const B64 = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/;
@@ -88,6 +96,7 @@ const B64 = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/;
 export function decodePemAll(text: string, options: PemDecodeOptions = {}): PemBlock[] {
   const code = options.code ?? 'BAD_KEY';
   const maxLength = options.maxLength ?? 1 << 20;
+  const skipText = options.textOutsideBlocks === 'skip';
   if (typeof text !== 'string') throw new FormatError(code, 'PEM input is not text');
   if (text.length > maxLength) throw new FormatError(code, `PEM input larger than ${maxLength} characters`);
   const lines = text.split('\n').map((l) => l.replace(/\r$/, '').replace(/[ \t]+$/, ''));
@@ -98,7 +107,10 @@ export function decodePemAll(text: string, options: PemDecodeOptions = {}): PemB
     i++;
     if (line === '') continue;
     const begin = /^-----BEGIN (.*)-----$/.exec(line);
-    if (!begin) throw new FormatError(code, 'unexpected text outside PEM blocks');
+    if (!begin) {
+      if (skipText && !line.startsWith('-----')) continue;
+      throw new FormatError(code, 'unexpected text outside PEM blocks');
+    }
     const type = begin[1] as string;
     if (!LABEL.test(type)) throw new FormatError(code, 'invalid PEM label');
     const headers: Record<string, string> = Object.create(null);

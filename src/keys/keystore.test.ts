@@ -1,23 +1,15 @@
-import {
-  copyFileSync,
-  mkdirSync,
-  mkdtempSync,
-  readFileSync,
-  statSync,
-  symlinkSync,
-  writeFileSync,
-} from 'node:fs';
-import { tmpdir } from 'node:os';
+import { copyFileSync, mkdirSync, readFileSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
+import { tempDir } from '../../test/support/temp.js';
 import { generateSigner } from '../crypto/signers.js';
 import { LocalError } from '../errors.js';
 import { KeyStore } from './keystore.js';
 import { envPassphraseProvider, type PassphraseRequest, staticPassphraseProvider } from './passphrase.js';
 
 const TESTDATA = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'vectors', 'key-files');
-const fresh = (): string => mkdtempSync(join(tmpdir(), 'ct-keystore-'));
+const fresh = (): string => tempDir('ct-keystore-');
 const FAST = 1000;
 
 const ROOT_ID = 'b78e36bcf43bd3cd292681b866106d3fd6ae506605e0842f3354d864029c07ff';

@@ -23,6 +23,7 @@ import {
   wrongPassphraseError,
 } from './passphrase.js';
 
+/** A key file found in a `KeyStore` (read from its headers; not decrypted). */
 export interface StoredKeyInfo {
   /** Key id of the bare public key (the file's base name). */
   readonly keyId: string;
@@ -37,12 +38,14 @@ export interface StoredKeyInfo {
   readonly encrypted: boolean;
 }
 
+/** Selects keys in a `KeyStore` by key id, role and/or GUN (all given fields must match). */
 export interface KeyFilter {
   keyId?: string;
   role?: string;
   gun?: string;
 }
 
+/** Options of a `KeyStore`: passphrases, PBKDF2 iterations for new files, decryption attempts. */
 export interface KeyStoreOptions {
   /** Where passphrases come from. Default: environment, then terminal prompt. */
   passphrase?: PassphraseProvider;
@@ -52,6 +55,7 @@ export interface KeyStoreOptions {
   maxAttempts?: number;
 }
 
+/** Options of `KeyStore.add`: the role (and GUN) recorded in the key file's headers. */
 export interface AddKeyOptions {
   role: string;
   /** Recorded for targets/snapshot/timestamp keys only (as Notary does). */
@@ -64,6 +68,7 @@ const KEY_ID = /^[0-9a-f]{64}$/;
 const KEY_FILE = /^[A-Za-z0-9][A-Za-z0-9_.-]*\.key$/;
 const MAX_DEPTH = 8;
 
+/** Private keys in docker's trust dir (`<trustDir>/private/<key id>.key`), encrypted like Notary's. */
 export class KeyStore {
   readonly privateDir: string;
   readonly #passphrase: PassphraseProvider;

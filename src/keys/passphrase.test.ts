@@ -1,11 +1,11 @@
 import { spawn } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { PassThrough } from 'node:stream';
 import { fileURLToPath } from 'node:url';
 import { buildSync } from 'esbuild';
 import { describe, expect, it } from 'vitest';
+import { tempDir } from '../../test/support/temp.js';
 import { LocalError } from '../errors.js';
 import {
   defaultPassphraseProvider,
@@ -83,7 +83,7 @@ describe('environment passphrases', () => {
 
 describe('terminal prompt (real pty via script(1))', () => {
   it('reads without echo, handles backspace, confirms new passphrases', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'ct-pass-'));
+    const dir = tempDir('ct-pass-');
     const bundle = join(dir, 'passphrase.mjs');
     buildSync({
       entryPoints: [join(here, 'passphrase.ts')],

@@ -15,6 +15,7 @@
 import type { Readable, Writable } from 'node:stream';
 import { LocalError } from '../errors.js';
 
+/** What a `PassphraseProvider` is asked for: which key (role, id, GUN), whether it is new, the attempt. */
 export interface PassphraseRequest {
   /** Role of the key (`root`, `targets`, `targets/releases`, a signer name...). */
   readonly role: string;
@@ -97,6 +98,7 @@ export interface TtyInput extends Readable {
   setRawMode?(mode: boolean): unknown;
 }
 
+/** Options of `defaultPassphraseProvider`'s terminal prompt: streams, retries, minimum length of a new passphrase. */
 export interface TtyProviderOptions {
   input?: TtyInput;
   output?: Writable;

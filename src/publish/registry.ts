@@ -27,7 +27,7 @@ import type { Tuf1Targets } from '../metadata/tuf1.js';
 import { type ImageReference, parseReference } from '../reference.js';
 import { writeFileAtomic } from '../storage/atomic.js';
 import { resolveTrustDir } from '../storage/trust-dir.js';
-import { defaultCredentials } from '../transport/auth.js';
+import { defaultCredentials } from '../transport/credentials.js';
 import { type BundleManifest, collectForBundle, writeBundle } from '../transport/oci/bundle.js';
 import type { OciCache } from '../transport/oci/cache.js';
 import { OciRegistryClient } from '../transport/oci/distribution.js';

@@ -40,6 +40,7 @@ import { loadAllTargetsRoles } from '../trust/lookup.js';
 import { Updater } from '../trust/updater.js';
 import { heldSigners, holdsAny } from './keys.js';
 
+/** Options of every operation that writes trust data: `TrustOptions` plus keys and passphrases. */
 export interface PublishOptions extends TrustOptions {
   /** Where passphrases come from (default: environment, then a terminal prompt). */
   passphrase?: PassphraseProvider;

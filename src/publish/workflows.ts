@@ -32,7 +32,7 @@ import { type ImageReference, parseReference } from '../reference.js';
 import { writeFileAtomic } from '../storage/atomic.js';
 import { pathOccupied } from '../storage/exists.js';
 import { resolveTrustDir } from '../storage/trust-dir.js';
-import { defaultCredentials } from '../transport/auth.js';
+import { defaultCredentials } from '../transport/credentials.js';
 import { RegistryClient } from '../transport/registry.js';
 import {
   certifiedRootSigner,
@@ -56,11 +56,13 @@ import {
 
 // ---------------------------------------------------------------- init
 
+/** Options of `initRepository`. */
 export interface InitOptions extends PublishOptions {
   /** Algorithm of the new tagging (targets) key (default ed25519). */
   targetsAlgorithm?: PrivateKeyAlgorithm;
 }
 
+/** What `initRepository` created: the repository, its key ids and who manages the snapshot key. */
 export interface InitResult {
   repository: string;
   rootKeyId: string;
@@ -154,6 +156,7 @@ export async function initRepository(
 
 // ---------------------------------------------------------------- sign / revoke
 
+/** A tag to sign: the reference, and optionally its digest and size (else asked from the registry). */
 export interface TagToSign {
   /** `IMAGE:TAG` */
   reference: string;
@@ -162,6 +165,7 @@ export interface TagToSign {
   size?: number;
 }
 
+/** Options of `signTags`. */
 export interface SignOptions extends PublishOptions {
   /** Called after each tag's digest is known (progress for bulk signing). */
   onProgress?: (done: number, total: number) => void;
@@ -169,6 +173,7 @@ export interface SignOptions extends PublishOptions {
   initIfMissing?: boolean;
 }
 
+/** A tag `signTags` signed: reference, digest, size and the roles it went into. */
 export interface SignedTag {
   reference: string;
   tag: string;
@@ -397,8 +402,10 @@ function checkSignerName(name: string): void {
 
 // ---------------------------------------------------------------- key rotation
 
+/** A top-level role whose key `rotateKey` can replace. */
 export type RotatableRole = 'root' | 'targets' | 'snapshot' | 'timestamp';
 
+/** Options of `rotateKey`. */
 export interface RotateOptions extends PublishOptions {
   /** snapshot/timestamp: let the trust server hold the new key. */
   serverManaged?: boolean;
@@ -470,6 +477,7 @@ async function newKeyFor(state: RepoState, role: RotatableRole, opts: RotateOpti
 
 // ---------------------------------------------------------------- signer keys
 
+/** What `generateKey` wrote: the signer name, key id and the public key file. */
 export interface GeneratedKey {
   name: string;
   keyId: string;

@@ -1,15 +1,15 @@
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { buildSync } from 'esbuild';
 import { describe, expect, it } from 'vitest';
+import { tempDir } from '../../test/support/temp.js';
 import { LocalError } from '../errors.js';
 import { writeFileAtomic, writeFileAtomicSync } from './atomic.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
-const fresh = (): string => mkdtempSync(join(tmpdir(), 'ct-atomic-'));
+const fresh = (): string => tempDir('ct-atomic-');
 
 describe('writeFileAtomic', () => {
   it('creates and replaces files with the exact mode regardless of umask', async () => {

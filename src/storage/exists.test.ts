@@ -1,14 +1,13 @@
-import { mkdir, mkdtemp, rm, symlink, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { mkdir, symlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { tempDir } from '../../test/support/temp.js';
 import { pathOccupied } from './exists.js';
 
 let dir = '';
-beforeAll(async () => {
-  dir = await mkdtemp(join(tmpdir(), 'ct-exists-'));
+beforeAll(() => {
+  dir = tempDir('ct-exists-');
 });
-afterAll(() => rm(dir, { recursive: true, force: true }));
 
 describe('pathOccupied', () => {
   it('is true for a file, a directory and a dangling symlink; false for nothing', async () => {

@@ -1,13 +1,24 @@
 /**
  * The docker trust dir: `$DOCKER_CONFIG/trust` or `~/.docker/trust`, with
  * `tuf/<gun>/metadata/<role>.json` (the metadata cache) and `private/` (keys).
+ *
+ * That layout (docker's and notary's, kept so both read what we cache and we read what they cached) nests
+ * repositories inside each other: the delegation `targets/metadata/root` of `reg/app` and the root of
+ * the repository `reg/app/metadata/targets` would both be `tuf/reg/app/metadata/targets/metadata/root.json`.
+ * A collision needs a GUN with a path segment `metadata` followed by more segments (a role path always
+ * starts with `targets`), so such GUNs are refused for the cache (BAD_REFERENCE, naming the repository
+ * whose cache they would overlap): no repository's cache can overwrite another's.
+ *
+ * Cached files are opened non-blocking and must be regular files: a FIFO or device planted in the cache
+ * is an error, never a hang.
  */
 
-import { readFileSync } from 'node:fs';
+import { closeSync, constants, fstatSync, openSync, readSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { LocalError } from '../errors.js';
+import { escapeControl } from '../escape.js';
 import { writeFileAtomic } from './atomic.js';
 
 /** Resolves the trust dir: explicit option, else `$DOCKER_CONFIG/trust`, else `~/.docker/trust`. */
@@ -17,16 +28,62 @@ export function resolveTrustDir(explicit?: string, env: NodeJS.ProcessEnv = proc
   return join(homedir(), '.docker', 'trust');
 }
 
-const SEGMENT = /^[A-Za-z0-9][A-Za-z0-9._:-]*$/;
+/** A GUN path segment: letters, digits, `._:-`, and `[` `]` for an IPv6 registry host (`[::1]:5000`). */
+export const GUN_PATH_SEGMENT = /^[A-Za-z0-9[][A-Za-z0-9._:[\]-]*$/;
 
-/** Refuses GUNs that could escape the trust dir (`..`, empty or odd segments). */
+/**
+ * Refuses GUNs that could escape the trust dir (`..`, empty or odd segments) or whose cache directory
+ * would overlap another repository's (`<gun>/metadata/...`, see the header).
+ */
 export function checkGunPath(gun: string): void {
-  const parts = gun.split('/');
-  if (gun.length > 255 || parts.some((p) => !SEGMENT.test(p) || p === '.' || p === '..')) {
+  const parts = typeof gun === 'string' ? gun.split('/') : [];
+  if (
+    typeof gun !== 'string' ||
+    gun.length > 255 ||
+    parts.some((p) => !GUN_PATH_SEGMENT.test(p) || p === '.' || p === '..')
+  ) {
     throw new LocalError(
       'BAD_REFERENCE',
-      `invalid repository name for the trust dir: ${JSON.stringify(gun)}`,
+      `invalid repository name for the trust dir: ${escapeControl(JSON.stringify(gun) ?? String(gun))}`,
     );
+  }
+  const m = parts.findIndex((p, i) => i > 0 && i < parts.length - 1 && p === 'metadata');
+  if (m > 0) {
+    const other = parts.slice(0, m).join('/');
+    throw new LocalError(
+      'BAD_REFERENCE',
+      `repository ${gun} cannot be cached in the trust dir: its cache (tuf/${gun}/metadata/) would lie ` +
+        `inside the metadata cache of ${other} (tuf/${other}/metadata/), where a delegation of ${other} ` +
+        'could overwrite it or it could overwrite one',
+    );
+  }
+}
+
+/** Bytes of a regular file, opened non-blocking (a FIFO never blocks us); null when it does not exist. */
+export function readRegularFile(path: string): Uint8Array | null {
+  let fd: number;
+  try {
+    fd = openSync(path, constants.O_RDONLY | constants.O_NONBLOCK);
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT' || code === 'ENOTDIR') return null;
+    throw e;
+  }
+  try {
+    const st = fstatSync(fd);
+    if (!st.isFile()) {
+      throw Object.assign(new Error(`${path} is not a regular file`), { code: 'ENOTREG' });
+    }
+    const buf = Buffer.allocUnsafe(st.size);
+    let total = 0;
+    while (total < st.size) {
+      const n = readSync(fd, buf, total, st.size - total, total);
+      if (n === 0) break;
+      total += n;
+    }
+    return new Uint8Array(buf.buffer, buf.byteOffset, total);
+  } finally {
+    closeSync(fd);
   }
 }
 
@@ -59,13 +116,17 @@ export class MetadataCache {
    * of a ~2 ms warm verify against ~0.03 ms for these.
    */
   async read(role: string): Promise<Uint8Array | null> {
+    const path = this.pathOf(role);
     try {
-      return readFileSync(this.pathOf(role));
+      return readRegularFile(path);
     } catch (e) {
-      if ((e as NodeJS.ErrnoException).code === 'ENOENT') return null;
-      throw new LocalError('IO', `cannot read cached ${role} for ${this.gun}: ${(e as Error).message}`, {
-        cause: e,
-      });
+      throw new LocalError(
+        'IO',
+        `cannot read the cached ${role} of ${this.gun} (${path}): ${(e as Error).message}`,
+        {
+          cause: e,
+        },
+      );
     }
   }
 

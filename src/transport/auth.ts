@@ -8,16 +8,16 @@
  * `Basic` challenge is answered with Basic credentials. Later requests to the same origin are
  * authorised up front from the remembered challenge.
  *
- * Credentials come from a lazy `CredentialProvider`, consulted only when a server asks: `NOTARY_AUTH`
- * (base64 `user:pass`, what the notary CLI reads), docker's config.json (`auths`, `credHelpers`,
- * `credsStore` via `docker-credential-<name> get`). Credentials and tokens never appear in errors.
+ * The realm is a URL the server chose: it must pass the one server-URL validator (https, or plain http
+ * only on a loopback host), or no credential and no token goes near it. Credentials come from a
+ * `CredentialProvider` (src/transport/credentials.ts); a failed lookup is not remembered, a successful
+ * one for `credentialTtlMs`. Tokens and challenges are bounded maps with expired entries pruned.
+ * Credentials and tokens never appear in errors.
  */
 
-import { spawn } from 'node:child_process';
-import { readFile } from 'node:fs/promises';
-import { homedir } from 'node:os';
-import { join } from 'node:path';
-import { LocalError, NetworkError } from '../errors.js';
+import { NetworkError } from '../errors.js';
+import { escapeControl } from '../escape.js';
+import type { CredentialProvider, Credentials } from './credentials.js';
 import {
   createHttpClient,
   displayUrl,
@@ -26,16 +26,7 @@ import {
   type HttpResponse,
   type PemInput,
 } from './http.js';
-
-export interface Credentials {
-  username?: string;
-  password?: string;
-  /** OAuth2 refresh token (`identitytoken` in config.json, or a helper's `<token>` user). */
-  identityToken?: string;
-}
-
-/** Looked up lazily, at most once per `RegistryAuth`, and only when a server demands authentication. */
-export type CredentialProvider = () => Promise<Credentials | null>;
+import { checkServerUrl } from './server-url.js';
 
 export interface Challenge {
   /** Lower-cased scheme: `bearer`, `basic`... */
@@ -101,239 +92,16 @@ export function parseWwwAuthenticate(header: string): Challenge[] {
   return out;
 }
 
-/** `user:pass` in base64 (NOTARY_AUTH, config.json `auth`) → credentials; null when malformed. */
-export function decodeBasicAuth(b64: string): Credentials | null {
-  const plain = Buffer.from(b64.trim(), 'base64').toString('utf8');
-  const i = plain.indexOf(':');
-  if (i <= 0) return null;
-  // notary trims the password (cmd/notary/tuf.go), which also drops a trailing newline from `base64`.
-  return { username: plain.slice(0, i), password: plain.slice(i + 1).trim() };
-}
-
-/** Credentials from `NOTARY_AUTH` (base64 `user:pass`), as the notary CLI reads them. */
-export function notaryAuthCredentials(env: NodeJS.ProcessEnv = process.env): CredentialProvider {
-  return async () => {
-    const v = env.NOTARY_AUTH;
-    if (!v) return null;
-    const c = decodeBasicAuth(v);
-    if (!c) throw new LocalError('CONFIG', 'NOTARY_AUTH must be base64 of <username>:<password>');
-    return c;
-  };
-}
-
-/** The first provider that has credentials wins. */
-export function firstCredentials(...providers: CredentialProvider[]): CredentialProvider {
-  return async () => {
-    for (const p of providers) {
-      const c = await p();
-      if (c) return c;
-    }
-    return null;
-  };
-}
-
-/** Fixed credentials (tests, library users). */
-export function staticCredentials(c: Credentials | null): CredentialProvider {
-  return async () => c;
-}
-
-/** The key docker stores a registry's credentials under: `https://index.docker.io/v1/` for Docker Hub. */
-export function dockerAuthKey(registryHost: string): string {
-  const h = registryHost.toLowerCase();
-  if (h === 'docker.io' || h === 'index.docker.io' || h === 'registry-1.docker.io') {
-    return 'https://index.docker.io/v1/';
-  }
-  return registryHost;
-}
-
-/** `https://host:port/v1/` → `host:port` (docker's ConvertToHostname). */
-function toHostname(key: string): string {
-  let s = key;
-  if (s.startsWith('http://')) s = s.slice(7);
-  else if (s.startsWith('https://')) s = s.slice(8);
-  const slash = s.indexOf('/');
-  return slash >= 0 ? s.slice(0, slash) : s;
-}
-
-interface DockerAuthEntry {
-  auth?: string;
-  username?: string;
-  password?: string;
-  identitytoken?: string;
-}
-
-interface DockerConfigFile {
-  auths?: Record<string, DockerAuthEntry>;
-  credHelpers?: Record<string, string>;
-  credsStore?: string;
-}
-
-export interface DockerConfigOptions {
-  env?: NodeJS.ProcessEnv;
-  /** Directory holding config.json (default `$DOCKER_CONFIG` or `~/.docker`). */
-  configDir?: string;
-  /** Timeout for a `docker-credential-<helper> get` (default 10 s). */
-  helperTimeoutMs?: number;
-}
-
-/** `$DOCKER_CONFIG` or `~/.docker`. */
-export function dockerConfigDir(env: NodeJS.ProcessEnv = process.env): string {
-  if (env.DOCKER_CONFIG) return env.DOCKER_CONFIG;
-  return join(env.HOME || homedir(), '.docker');
-}
-
-/** Runs `docker-credential-<helper> get` with the server URL on stdin. */
-export function runCredentialHelper(
-  helper: string,
-  serverUrl: string,
-  options: { env?: NodeJS.ProcessEnv; timeoutMs?: number } = {},
-): Promise<Credentials | null> {
-  if (!/^[A-Za-z0-9._-]+$/.test(helper)) {
-    return Promise.reject(
-      new LocalError('CONFIG', `invalid credential helper name ${JSON.stringify(helper)}`),
-    );
-  }
-  const exe = `docker-credential-${helper}`;
-  const timeoutMs = options.timeoutMs ?? 10_000;
-  return new Promise((resolve, reject) => {
-    let child: ReturnType<typeof spawn>;
-    try {
-      child = spawn(exe, ['get'], { env: options.env ?? process.env, stdio: ['pipe', 'pipe', 'pipe'] });
-    } catch (err) {
-      reject(new LocalError('CONFIG', `cannot run ${exe}`, { cause: err }));
-      return;
-    }
-    const out: Buffer[] = [];
-    let outLen = 0;
-    let done = false;
-    const finish = (err: Error | null, value?: Credentials | null) => {
-      if (done) return;
-      done = true;
-      clearTimeout(timer);
-      if (err) reject(err);
-      else resolve(value ?? null);
-    };
-    const timer = setTimeout(() => {
-      child.kill('SIGKILL');
-      finish(new LocalError('CONFIG', `${exe} get did not answer within ${timeoutMs} ms`));
-    }, timeoutMs);
-    child.stdout?.on('data', (d: Buffer) => {
-      outLen += d.length;
-      if (outLen > 1 << 20) {
-        child.kill('SIGKILL');
-        finish(new LocalError('CONFIG', `${exe} get wrote too much output`));
-        return;
-      }
-      out.push(d);
-    });
-    child.stderr?.resume();
-    child.on('error', (err: NodeJS.ErrnoException) => {
-      // No such helper installed: like "no credentials" (the server will say if it needs some).
-      if (err.code === 'ENOENT') finish(null, null);
-      else finish(new LocalError('CONFIG', `cannot run ${exe}: ${err.code ?? err.message}`));
-    });
-    child.on('close', (code) => {
-      const text = Buffer.concat(out).toString('utf8').trim();
-      if (code !== 0) {
-        if (/credentials not found/i.test(text)) finish(null, null);
-        else finish(new LocalError('CONFIG', `${exe} get failed (exit ${code})`));
-        return;
-      }
-      let parsed: { Username?: unknown; Secret?: unknown };
-      try {
-        parsed = JSON.parse(text) as { Username?: unknown; Secret?: unknown };
-      } catch {
-        finish(new LocalError('CONFIG', `${exe} get did not print JSON`));
-        return;
-      }
-      const user = typeof parsed.Username === 'string' ? parsed.Username : '';
-      const secret = typeof parsed.Secret === 'string' ? parsed.Secret : '';
-      if (secret === '') finish(null, null);
-      else if (user === '<token>') finish(null, { identityToken: secret });
-      else finish(null, { username: user, password: secret });
-    });
-    child.stdin?.on('error', () => {
-      /* helper exited before reading: reported by 'close' */
-    });
-    child.stdin?.end(serverUrl);
-  });
-}
-
-function fromAuthEntry(entry: DockerAuthEntry): Credentials | null {
-  const c: Credentials = {};
-  if (entry.auth) {
-    const decoded = decodeBasicAuth(entry.auth);
-    if (decoded) Object.assign(c, decoded);
-  }
-  if (entry.username && c.username === undefined) c.username = entry.username;
-  if (entry.password && c.password === undefined) c.password = entry.password;
-  if (entry.identitytoken) c.identityToken = entry.identitytoken;
-  return c.username !== undefined || c.identityToken !== undefined ? c : null;
-}
-
-/**
- * Docker's credentials for `registryHost` from config.json: `credHelpers[key]`, else `credsStore`,
- * else `auths[key]` (also matched by host name, like docker's legacy lookup).
- */
-export function dockerConfigCredentials(
-  registryHost: string,
-  options: DockerConfigOptions = {},
-): CredentialProvider {
-  return async () => {
-    const env = options.env ?? process.env;
-    const file = join(options.configDir ?? dockerConfigDir(env), 'config.json');
-    let text: string;
-    try {
-      text = await readFile(file, 'utf8');
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return null;
-      throw new LocalError('CONFIG', `cannot read ${file}`, { cause: err });
-    }
-    let cfg: DockerConfigFile;
-    try {
-      cfg = JSON.parse(text) as DockerConfigFile;
-    } catch {
-      throw new LocalError('CONFIG', `${file} is not valid JSON`);
-    }
-    if (cfg === null || typeof cfg !== 'object') return null;
-    const key = dockerAuthKey(registryHost);
-    const helper = cfg.credHelpers?.[key] ?? cfg.credHelpers?.[toHostname(key)] ?? cfg.credsStore;
-    if (typeof helper === 'string' && helper !== '') {
-      return runCredentialHelper(helper, key, {
-        env,
-        ...(options.helperTimeoutMs !== undefined ? { timeoutMs: options.helperTimeoutMs } : {}),
-      });
-    }
-    const auths = cfg.auths ?? {};
-    const exact = auths[key];
-    if (exact) return fromAuthEntry(exact);
-    const host = toHostname(key);
-    for (const [k, entry] of Object.entries(auths)) {
-      if (toHostname(k) === host && entry) return fromAuthEntry(entry);
-    }
-    return null;
-  };
-}
-
-/**
- * What docker and notary use for a trust server or registry: `NOTARY_AUTH`, else docker's stored
- * credentials for the image's registry (docker authenticates to the trust server with the registry's).
- */
-export function defaultCredentials(
-  registryHost: string,
-  env: NodeJS.ProcessEnv = process.env,
-): CredentialProvider {
-  return firstCredentials(notaryAuthCredentials(env), dockerConfigCredentials(registryHost, { env }));
-}
-
 // ---------------------------------------------------------------------------------------------
 // The authenticating client
 
+/** An HTTP request through `RegistryAuth`, with the token scope it needs. */
 export interface AuthRequest extends HttpRequest {
   /** Token scope(s) to ask for, e.g. `repository:<gun>:pull`; default: the challenge's own scope. */
   scope?: string | string[];
 }
 
+/** Options of `RegistryAuth`: the HTTP client it wraps and where credentials come from. */
 export interface RegistryAuthOptions {
   http: HttpClient;
   credentials?: CredentialProvider | null;
@@ -341,6 +109,8 @@ export interface RegistryAuthOptions {
   maxTokenBytes?: number;
   /** Clock, for tests of the token cache. */
   now?: () => number;
+  /** How long a successful credential lookup is reused, ms (default 5 min; a failed one never is). */
+  credentialTtlMs?: number;
 }
 
 interface CachedToken {
@@ -350,6 +120,17 @@ interface CachedToken {
 
 const MIN_TOKEN_LIFETIME_S = 60; // distribution's minimumTokenLifetimeSeconds
 const EXPIRY_MARGIN_MS = 5_000;
+const DEFAULT_CREDENTIAL_TTL_MS = 5 * 60_000;
+/** Most tokens and challenges remembered per client (oldest dropped first, expired ones at once). */
+export const MAX_CACHED_TOKENS = 64;
+const MAX_CHALLENGES = 64;
+
+/** Map insertion with a size bound: the oldest entries go first. */
+function boundedSet<K, V>(map: Map<K, V>, key: K, value: V, max: number): void {
+  map.delete(key);
+  map.set(key, value);
+  while (map.size > max) map.delete(map.keys().next().value as K);
+}
 
 function originOf(url: string): string {
   return new URL(url).origin;
@@ -363,7 +144,8 @@ function hasAuthorization(headers: Record<string, string> | undefined): boolean 
 export class RegistryAuth implements HttpClient {
   private readonly http: HttpClient;
   private readonly credentialProvider: CredentialProvider | null;
-  private credentials: Promise<Credentials | null> | undefined;
+  private credentials: { value: Promise<Credentials | null>; until: number } | undefined;
+  private readonly credentialTtlMs: number;
   private readonly challenges = new Map<string, Challenge>();
   private readonly tokens = new Map<string, CachedToken>();
   private readonly inflight = new Map<string, Promise<CachedToken>>();
@@ -375,12 +157,32 @@ export class RegistryAuth implements HttpClient {
     this.credentialProvider = options.credentials ?? null;
     this.maxTokenBytes = options.maxTokenBytes ?? 1 << 20;
     this.now = options.now ?? Date.now;
+    this.credentialTtlMs = options.credentialTtlMs ?? DEFAULT_CREDENTIAL_TTL_MS;
   }
 
+  /** Concurrent callers share one lookup; a failed lookup is forgotten at once, a good one after the TTL. */
   private getCredentials(): Promise<Credentials | null> {
-    if (!this.credentialProvider) return Promise.resolve(null);
-    this.credentials ??= this.credentialProvider();
-    return this.credentials;
+    const provider = this.credentialProvider;
+    if (!provider) return Promise.resolve(null);
+    const cached = this.credentials;
+    if (cached && cached.until > this.now()) return cached.value;
+    const value = provider();
+    const entry = { value, until: Number.POSITIVE_INFINITY };
+    this.credentials = entry;
+    value.then(
+      () => {
+        entry.until = this.now() + this.credentialTtlMs;
+      },
+      () => {
+        if (this.credentials === entry) this.credentials = undefined;
+      },
+    );
+    return value;
+  }
+
+  /** Number of cached tokens (bounded by MAX_CACHED_TOKENS; expired ones are pruned on every insert). */
+  get cachedTokenCount(): number {
+    return this.tokens.size;
   }
 
   async request(req: AuthRequest): Promise<HttpResponse> {
@@ -398,7 +200,8 @@ export class RegistryAuth implements HttpClient {
 
     const challenge = pickChallenge(res.headers['www-authenticate']);
     if (!challenge) throw this.denied(plain.url, res, false);
-    this.challenges.set(origin, challenge);
+    checkRealm(challenge, plain.url);
+    boundedSet(this.challenges, origin, challenge, MAX_CHALLENGES);
     const authz = await this.authorization(challenge, scopes, sent !== undefined);
     if (authz === undefined) throw this.denied(plain.url, res, false);
     res = await this.http.request(withAuth(plain, authz));
@@ -446,23 +249,18 @@ export class RegistryAuth implements HttpClient {
       this.inflight.set(key, pending);
     }
     const fetched = await pending;
-    this.tokens.set(key, fetched);
+    this.storeToken(key, fetched);
     return `Bearer ${fetched.token}`;
   }
 
+  private storeToken(key: string, token: CachedToken): void {
+    const now = this.now();
+    for (const [k, t] of this.tokens) if (t.expiresAt <= now) this.tokens.delete(k);
+    boundedSet(this.tokens, key, token, MAX_CACHED_TOKENS);
+  }
+
   private async fetchToken(realm: string, service: string, scopes: string[]): Promise<CachedToken> {
-    let realmUrl: URL;
-    try {
-      realmUrl = new URL(realm);
-    } catch {
-      throw new NetworkError(
-        'AUTH',
-        `the server sent an invalid token realm ${JSON.stringify(realm.slice(0, 200))}`,
-      );
-    }
-    if (realmUrl.protocol !== 'https:' && realmUrl.protocol !== 'http:') {
-      throw new NetworkError('AUTH', `unsupported token realm scheme ${realmUrl.protocol}`);
-    }
+    const realmUrl = new URL(realm); // checked by checkRealm when the challenge arrived
     const creds = await this.getCredentials();
     const started = this.now();
     let res: HttpResponse;
@@ -531,6 +329,25 @@ export class RegistryAuth implements HttpClient {
   }
 }
 
+/**
+ * A Bearer realm must pass the one server-URL validator: https, or plain http only on a loopback host.
+ * Credentials (and the token the realm returns) never go to a plain-http realm across a network, even
+ * when the trust server itself speaks https.
+ */
+function checkRealm(challenge: Challenge, serverUrl: string): void {
+  if (challenge.scheme !== 'bearer') return;
+  const realm = challenge.params.realm ?? '';
+  const r = checkServerUrl(realm, 'realm');
+  if (r.ok) return;
+  const shown = URL.canParse(realm) ? displayUrl(realm) : JSON.stringify(realm.slice(0, 200));
+  throw new NetworkError(
+    'AUTH',
+    `${displayUrl(serverUrl)} sent the token realm ${escapeControl(shown)}: a realm ${r.reason}; ` +
+      'refusing to send credentials there',
+    { actual: escapeControl(shown) },
+  );
+}
+
 function withAuth(req: HttpRequest, authorization: string | undefined): HttpRequest {
   if (authorization === undefined) return req;
   return { ...req, headers: { ...(req.headers ?? {}), authorization } };
@@ -553,7 +370,7 @@ export function serverErrorDetail(body: Uint8Array): string | undefined {
     const first = parsed.errors?.[0];
     if (!first) return undefined;
     const parts = [first.code, first.message].filter((x): x is string => typeof x === 'string' && x !== '');
-    return parts.length > 0 ? parts.join(': ').slice(0, 300) : undefined;
+    return parts.length > 0 ? escapeControl(parts.join(': ').slice(0, 300)) : undefined;
   } catch {
     return undefined;
   }

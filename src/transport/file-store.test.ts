@@ -1,16 +1,11 @@
-// FileStore: layout, atomic publish rules, size caps, and proof that the layout is notary-server's URL
-// space: the directory served as static files is read by the real notary client.
-import { execFile } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { existsSync, readdirSync, readFileSync, utimesSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:http';
-import type { AddressInfo } from 'node:net';
-import { join, normalize } from 'node:path';
+import { existsSync, mkdirSync, readdirSync, readFileSync, utimesSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { freshGun, getLab, runNotary, tempDir } from '../../test/harness/lab.js';
+import { tempDir } from '../../test/harness/lab.js';
 import { FormatError, PublishError, VerificationError } from '../errors.js';
 import { FileStore } from './file-store.js';
-import { NotaryServerStore } from './notary-server.js';
 
 const enc = (o: unknown) => new TextEncoder().encode(JSON.stringify(o));
 const meta = (type: string, version: number, extra: Record<string, unknown> = {}) =>
@@ -131,59 +126,30 @@ describe('FileStore', () => {
     await s.deleteRepository(); // idempotent
   });
 
-  it('is notary-server URL space: served statically, the real notary client reads it', async () => {
-    const lab = getLab('remote');
-    const gun = freshGun(lab, 'h4-file');
-    const trustDir = tempDir();
-    expect(runNotary(lab, ['init', gun, '-p'], { trustDir }).status).toBe(0);
-    const add = runNotary(lab, ['addhash', gun, 'v1', '42', '--sha256', 'cd'.repeat(32), '-p'], { trustDir });
-    expect(add.status, add.stderr).toBe(0);
-    const server = new NotaryServerStore({
-      serverUrl: lab.notaryUrl,
-      gun,
-      ca: readFileSync(lab.caCert, 'utf8'),
-    });
-    const files: Array<{ role: string; bytes: Uint8Array }> = [];
-    for (const role of ['root', 'targets', 'snapshot', 'timestamp']) {
-      files.push({ role, bytes: (await server.getMeta(role, 1 << 20)) as Uint8Array });
-    }
+  it('deleteRepository leaves repositories nested below the GUN alone', async () => {
     const dir = tempDir();
-    await new FileStore(dir, gun).publish(files);
-
-    const http = createServer((req, res) => {
-      const path = decodeURIComponent((req.url ?? '/').split('?')[0] ?? '/');
-      if (path === '/v2/' || path === '/v2') {
-        res.writeHead(200).end('{}');
-        return;
-      }
-      const rel = normalize(path.slice('/v2/'.length));
-      if (!path.startsWith('/v2/') || rel.startsWith('..')) {
-        res.writeHead(404).end();
-        return;
-      }
-      try {
-        res.writeHead(200, { 'content-type': 'application/json' }).end(readFileSync(join(dir, rel)));
-      } catch {
-        res.writeHead(404).end();
-      }
-    });
-    await new Promise<void>((resolve) => http.listen(0, '127.0.0.1', resolve));
-    try {
-      const port = (http.address() as AddressInfo).port;
-      const r = await new Promise<{ status: number | null; stdout: string; stderr: string }>((resolve) => {
-        // notary talks plain http to this static server; a fresh trust dir so nothing is cached
-        execFile(
-          'notary',
-          ['-d', tempDir(), '-s', `http://127.0.0.1:${port}`, 'lookup', gun, 'v1'],
-          { env: { ...process.env, ...lab.notaryEnv }, timeout: 30_000 },
-          (err, stdout, stderr) =>
-            resolve({ status: err ? ((err as { code?: number }).code ?? 1) : 0, stdout, stderr }),
-        );
-      });
-      expect(r.status, r.stderr).toBe(0);
-      expect(r.stdout).toContain(`sha256:${'cd'.repeat(32)} 42`);
-    } finally {
-      await new Promise<void>((resolve) => http.close(() => resolve()));
-    }
+    const outer = new FileStore(dir, 'reg.example/app');
+    const inner = new FileStore(dir, 'reg.example/app/sub');
+    await outer.publish([{ role: 'root', bytes: meta('Root', 1) }]);
+    await inner.publish([{ role: 'root', bytes: meta('Root', 1) }]);
+    await outer.deleteRepository();
+    expect(await outer.getMeta('root', 1024)).toBeNull();
+    expect(await inner.getMeta('root', 1024)).toEqual(meta('Root', 1));
   });
+
+  it('a FIFO or other non-regular file is refused at once, never a hang (issue 8 item 12)', async () => {
+    const dir = tempDir();
+    const s = new FileStore(dir, GUN, { deadlineMs: 5_000 });
+    await s.publish([{ role: 'root', bytes: meta('Root', 1) }]);
+    const fifo = join(s.metaDir, 'timestamp.json');
+    execFileSync('mkfifo', [fifo]);
+    mkdirSync(join(s.metaDir, 'snapshot.json'));
+    const started = Date.now();
+    await expect(s.getMeta('timestamp', 1024)).rejects.toMatchObject({
+      code: 'IO',
+      message: expect.stringMatching(/not a regular file/),
+    });
+    await expect(s.getMeta('snapshot', 1024)).rejects.toMatchObject({ code: 'IO' });
+    expect(Date.now() - started).toBeLessThan(1_000);
+  }, 10_000);
 });

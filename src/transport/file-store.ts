@@ -15,13 +15,14 @@
  */
 
 import { createHash } from 'node:crypto';
+import { constants } from 'node:fs';
 import { mkdir, open, rm, stat, unlink } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
-import { FormatError, LocalError, PublishError, VerificationError } from '../errors.js';
+import { FormatError, LocalError, NetworkError, PublishError, VerificationError } from '../errors.js';
 import { writeFileAtomic } from '../storage/atomic.js';
+import { GUN_PATH_SEGMENT } from '../storage/trust-dir.js';
 import { isValidMetaName, isValidRoleName, type MetadataStore } from './store.js';
 
-const GUN_SEGMENT = /^[A-Za-z0-9][A-Za-z0-9._:[\]-]*$/;
 /** A lock older than this is considered left behind by a crashed publisher. */
 const STALE_LOCK_MS = 10 * 60_000;
 
@@ -49,21 +50,32 @@ function versionOf(role: string, bytes: Uint8Array): number {
   return version;
 }
 
+/** Options of a `FileStore` (a `file://` repository). */
+export interface FileStoreOptions {
+  /** Overall deadline of one read, ms (a hung file system is a TIMEOUT, not a hang). Default: none. */
+  deadlineMs?: number;
+}
+
+/** A trust repository in a local directory (`file:///dir`), laid out as notary-server's URL space. */
 export class FileStore implements MetadataStore {
   readonly description: string;
   /** `<dir>/<gun>/_trust/tuf` */
   readonly metaDir: string;
   private readonly repoDir: string;
 
+  private readonly deadlineMs: number | undefined;
+
   constructor(
     dir: string,
     readonly gun: string,
+    options: FileStoreOptions = {},
   ) {
+    this.deadlineMs = options.deadlineMs;
     const segs = gun.split('/');
     if (
       gun.length === 0 ||
       gun.length > 255 ||
-      segs.some((s) => !GUN_SEGMENT.test(s) || s === '..' || s === '.')
+      segs.some((s) => !GUN_PATH_SEGMENT.test(s) || s === '..' || s === '.')
     ) {
       throw new LocalError('BAD_REFERENCE', `invalid GUN for a file store: ${JSON.stringify(gun)}`);
     }
@@ -79,10 +91,37 @@ export class FileStore implements MetadataStore {
   async getMeta(name: string, maxBytes: number): Promise<Uint8Array | null> {
     if (!isValidMetaName(name))
       throw new LocalError('USAGE', `invalid metadata name ${JSON.stringify(name)}`);
+    const read = this.readMeta(name, maxBytes);
+    if (this.deadlineMs === undefined) return read;
+    let timer: NodeJS.Timeout | undefined;
+    const deadline = new Promise<never>((_, reject) => {
+      timer = setTimeout(
+        () =>
+          reject(
+            new NetworkError(
+              'TIMEOUT',
+              `reading ${name}.json from ${this.description} did not complete within ${this.deadlineMs} ms`,
+            ),
+          ),
+        this.deadlineMs,
+      );
+    });
+    try {
+      return await Promise.race([read, deadline]);
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  /**
+   * Opens non-blocking (a FIFO planted in the repository never blocks the open) and reads only a
+   * regular file: anything else is refused before a byte is read.
+   */
+  private async readMeta(name: string, maxBytes: number): Promise<Uint8Array | null> {
     const path = this.pathOf(name);
     let fh: Awaited<ReturnType<typeof open>>;
     try {
-      fh = await open(path, 'r');
+      fh = await open(path, constants.O_RDONLY | constants.O_NONBLOCK);
     } catch (err) {
       const code = (err as NodeJS.ErrnoException).code;
       if (code === 'ENOENT' || code === 'ENOTDIR') return null;
@@ -90,7 +129,9 @@ export class FileStore implements MetadataStore {
     }
     try {
       const st = await fh.stat();
-      if (!st.isFile()) return null;
+      if (!st.isFile()) {
+        throw new LocalError('IO', `${path} in ${this.description} is not a regular file`);
+      }
       if (st.size > maxBytes) throw this.tooLarge(name, maxBytes, st.size);
       const buf = Buffer.alloc(Math.min(st.size, maxBytes) + 1);
       let total = 0;
@@ -200,7 +241,8 @@ export class FileStore implements MetadataStore {
     );
   }
 
+  /** Deletes this repository's `_trust` tree only: repositories nested below `<gun>/` are other GUNs. */
   async deleteRepository(): Promise<void> {
-    await rm(this.repoDir, { recursive: true, force: true });
+    await rm(join(this.repoDir, '_trust'), { recursive: true, force: true });
   }
 }

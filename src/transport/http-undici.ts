@@ -1,12 +1,12 @@
 /**
- * undici implementation of the HTTP seam, behind the same `HttpClient` interface and the same retry,
+ * undici implementation of the HTTP seam, behind the same `Transport` interface and the same retry,
  * deadline and size-cap policy as the default node:https client (src/transport/http.ts).
  *
- * undici is loaded lazily, on the first request: importing it costs ~70-190 ms and its first request
- * over TLS is slower than node:https, so it is NOT the default (measured in a fresh process against
- * notary-server over TLS on loopback: node:https import+first request ~40-60 ms, undici ~110-250 ms).
- * It is offered for library users who already run undici (connection pooling across many requests,
- * HTTP/1.1 pipelining).
+ * Its job: requests that go through a proxy (HTTPS_PROXY / HTTP_PROXY, chosen by src/transport/proxy.ts
+ * with docker's rules). `createHttpClient` routes a request here only when a proxy applies to it; undici
+ * and its `EnvHttpProxyAgent` (CONNECT tunnels for https, absolute-form requests for http) are then
+ * imported on the first such request. Importing undici costs ~70-190 ms and its first TLS request is
+ * slower than node:https, so the direct path never loads it.
  */
 
 import type { Dispatcher } from 'undici';
@@ -23,6 +23,7 @@ import {
   tooLarge,
   transportFailure,
 } from './http.js';
+import type { ProxyConfig } from './proxy.js';
 
 function joinHeaders(raw: Record<string, string | string[] | undefined>): Record<string, string> {
   const out: Record<string, string> = {};
@@ -33,13 +34,28 @@ function joinHeaders(raw: Record<string, string | string[] | undefined>): Record
   return out;
 }
 
-/** Creates an undici-backed client; undici itself is imported on the first request. */
-export function createUndiciHttpClient(options: HttpClientOptions = {}): HttpClient {
+/**
+ * The undici transport: through `proxy` (an EnvHttpProxyAgent given the proxy settings explicitly, never
+ * process.env) when one is given, else direct. undici itself is imported on the first request.
+ */
+export function undiciTransport(
+  options: HttpClientOptions = {},
+  proxy?: ProxyConfig,
+): { transport: Transport; close: () => Promise<void> } {
   const ca = buildCaList(options.ca, options.env);
   let loading: Promise<{ agent: Dispatcher; request: typeof import('undici').request }> | undefined;
   const load = () => {
     loading ??= import('undici').then((u) => ({
-      agent: new u.Agent({ connect: ca ? { ca } : {}, keepAliveTimeout: 10_000 }),
+      agent: proxy
+        ? new u.EnvHttpProxyAgent({
+            httpProxy: proxy.httpProxy,
+            httpsProxy: proxy.httpsProxy,
+            noProxy: proxy.noProxy,
+            connect: ca ? { ca } : {},
+            requestTls: ca ? { ca } : {},
+            keepAliveTimeout: 10_000,
+          })
+        : new u.Agent({ connect: ca ? { ca } : {}, keepAliveTimeout: 10_000 }),
       request: u.request,
     }));
     return loading;
@@ -109,5 +125,11 @@ export function createUndiciHttpClient(options: HttpClientOptions = {}): HttpCli
     await agent.destroy();
     loading = undefined;
   };
+  return { transport, close };
+}
+
+/** An undici-backed client (direct), with the same policy as `createHttpClient`. */
+export function createUndiciHttpClient(options: HttpClientOptions = {}): HttpClient {
+  const { transport, close } = undiciTransport(options);
   return new RetryingHttpClient(transport, options, close);
 }

@@ -1,11 +1,6 @@
-// The HTTP seam against misbehaving peers (local node servers that drip, flood, lie about their
-// length or reset) and against the real notary-server over TLS (lab).
-import { readFileSync } from 'node:fs';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
-import { rootCertificates } from 'node:tls';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { getLab } from '../../test/harness/lab.js';
 import { NetworkError, VerificationError } from '../errors.js';
 import { createHttpClient, displayUrl, type HttpClient, type HttpClientOptions } from './http.js';
 import { createUndiciHttpClient } from './http-undici.js';
@@ -307,30 +302,35 @@ describe.each(impls)('%s client', (_name, make) => {
     expect((err as NetworkError).message).toContain(`127.0.0.1:${port}`);
     await c.close?.();
   });
+});
 
-  it('TLS: the lab CA is added to the system roots; without it the server is not trusted', async () => {
-    const lab = getLab('remote');
-    const ca = readFileSync(lab.caCert, 'utf8');
-    const url = `${lab.notaryUrl}/_notary_server/health`;
-    const trusted = make({ ...opts, ca });
-    expect((await trusted.request({ method: 'GET', url, maxBytes: 1024 })).status).toBe(200);
-    await trusted.close?.();
-
-    const untrusted = make({ ...opts, retries: 0, env: {} });
-    const err = await failure(untrusted.request({ method: 'GET', url, maxBytes: 1024 }));
-    expect((err as NetworkError).code).toBe('NETWORK');
-    expect((err as NetworkError).message).toMatch(/certificate/i);
-    await untrusted.close?.();
-
-    // with an unrelated extra CA, NODE_EXTRA_CA_CERTS still counts
-    const viaEnv = make({
-      ...opts,
-      ca: rootCertificates[0] as string,
-      env: { NODE_EXTRA_CA_CERTS: lab.caCert },
-    });
-    expect((await viaEnv.request({ method: 'GET', url, maxBytes: 1024 })).status).toBe(200);
-    await viaEnv.close?.();
-  });
+describe('a plain-HTTP server behind an https:// URL (issue 9 item 5)', () => {
+  it.each(impls)(
+    '%s: says the server speaks plain HTTP and which URL to use, no OpenSSL text',
+    async (_n, make) => {
+      const plain = createServer((_req, res) => res.end('hello'));
+      await new Promise<void>((resolve) => plain.listen(0, '127.0.0.1', resolve));
+      const port = (plain.address() as AddressInfo).port;
+      try {
+        const c = make({ retries: 0 });
+        const err = await failure(
+          c.request({
+            method: 'GET',
+            url: `https://127.0.0.1:${port}/v2/reg/app/_trust/tuf/root.json`,
+            maxBytes: 99,
+          }),
+        );
+        expect(err).toMatchObject({ code: 'NETWORK' });
+        expect((err as Error).message).toMatch(
+          /speaks plain HTTP, not HTTPS; use http:\/\/127\.0\.0\.1:\d+$/,
+        );
+        expect((err as Error).message).not.toMatch(/wrong version number|SSL routines|ssl3_get_record/i);
+        await c.close?.();
+      } finally {
+        await new Promise<void>((resolve) => plain.close(() => resolve()));
+      }
+    },
+  );
 });
 
 describe('displayUrl', () => {

@@ -13,8 +13,9 @@
  * plus `NODE_EXTRA_CA_CERTS`), never substituted for them.
  *
  * The default implementation uses node:http/node:https: measured on this project's CLI warm path it
- * starts ~3x faster than undici (see src/transport/http-undici.ts for the alternative behind the same
- * interface). Headers and bodies are never logged, and error messages carry URLs without userinfo.
+ * starts ~3x faster than undici. Requests that go through an HTTPS_PROXY/HTTP_PROXY use undici
+ * (src/transport/http-undici.ts), loaded only then. Headers and bodies are never logged, error messages
+ * carry URLs without userinfo and no control characters, and never name CLI flags.
  */
 
 import { readFileSync } from 'node:fs';
@@ -22,7 +23,12 @@ import * as http from 'node:http';
 import * as https from 'node:https';
 import { rootCertificates } from 'node:tls';
 import { LocalError, NetworkError, TrustError, VerificationError } from '../errors.js';
+import { escapeControl } from '../escape.js';
+import { proxyConfigFromEnv, proxyFor } from './proxy.js';
+import { isLoopbackHost } from './server-url.js';
+import { isPlainHttpAnswer, isUntrustedServerCertificate, UNTRUSTED_CHAIN_CODES } from './tls-errors.js';
 
+/** One HTTP request: method, URL, headers, body, size cap and deadline. */
 export interface HttpRequest {
   method: string;
   url: string;
@@ -38,6 +44,7 @@ export interface HttpRequest {
   deadlineMs?: number;
 }
 
+/** One HTTP response: status, lower-cased headers and the body (capped by the request's `maxBytes`). */
 export interface HttpResponse {
   status: number;
   /** Response headers, names lower-cased; repeated headers joined with ', '. */
@@ -45,6 +52,7 @@ export interface HttpResponse {
   body: Uint8Array;
 }
 
+/** The HTTP seam every transport uses; `createHttpClient` makes the default one. */
 export interface HttpClient {
   request(req: HttpRequest): Promise<HttpResponse>;
   /** Closes idle keep-alive connections. Optional; idle sockets never keep the process alive. */
@@ -54,6 +62,7 @@ export interface HttpClient {
 /** PEM text of one or more certificates. */
 export type PemInput = string | Uint8Array | ReadonlyArray<string | Uint8Array>;
 
+/** Options of `createHttpClient`: extra CAs, deadlines, retries. */
 export interface HttpClientOptions {
   /** Extra CA certificate(s), PEM, added to the system roots. */
   ca?: PemInput;
@@ -129,16 +138,6 @@ export function buildCaList(
   return out;
 }
 
-/** TLS failures meaning "this chain does not end at a CA we were given" (not a network problem). */
-const UNTRUSTED_CHAIN_CODES = new Set([
-  'UNABLE_TO_VERIFY_LEAF_SIGNATURE',
-  'UNABLE_TO_GET_ISSUER_CERT',
-  'UNABLE_TO_GET_ISSUER_CERT_LOCALLY',
-  'SELF_SIGNED_CERT_IN_CHAIN',
-  'DEPTH_ZERO_SELF_SIGNED_CERT',
-  'CERT_UNTRUSTED',
-]);
-
 export function tooLarge(url: string, maxBytes: number, actual?: number): VerificationError {
   return new VerificationError(
     'TOO_LARGE',
@@ -158,14 +157,31 @@ export function timedOut(url: string, deadlineMs: number): NetworkError {
 export function connectionFailed(url: string, err: unknown): NetworkError {
   const code = (err as { code?: unknown } | null)?.code;
   const msg = err instanceof Error ? err.message : String(err);
+  if (isPlainHttpAnswer(err)) {
+    const u = new URL(url);
+    const fix = isLoopbackHost(u.hostname)
+      ? `use http://${u.host}${u.pathname === '/' ? '' : u.pathname.replace(/\/v2\/.*$/, '')}`
+      : 'plain http:// is accepted only for a loopback host; ask for its https:// address';
+    return new NetworkError(
+      'NETWORK',
+      `${displayUrl(url)}: the server speaks plain HTTP, not HTTPS; ${fix}`,
+      {
+        cause: err,
+      },
+    );
+  }
   let tls = '';
   if (code === 'ERR_TLS_CERT_ALTNAME_INVALID') tls = ' (TLS: the certificate does not name this host)';
-  else if (typeof code === 'string' && /CERT|SELF_SIGNED|UNABLE_TO_VERIFY/.test(code)) {
-    tls = ' (TLS: the server certificate is not trusted; pass its CA with --tlscacert)';
+  else if (isUntrustedServerCertificate(err)) {
+    tls = ' (TLS: the server certificate does not chain to a system root or the given extra CA)';
+  } else if (typeof code === 'string' && /CERT|SELF_SIGNED|UNABLE_TO_VERIFY/.test(code)) {
+    tls = ' (TLS: the server certificate is not valid)';
   }
   return new NetworkError(
     'NETWORK',
-    `cannot reach ${displayUrl(url)}: ${typeof code === 'string' && !msg.includes(code) ? `${code} ` : ''}${msg}${tls}`,
+    escapeControl(
+      `cannot reach ${displayUrl(url)}: ${typeof code === 'string' && !msg.includes(code) ? `${code} ` : ''}${msg.trim()}${tls}`,
+    ),
     { cause: err },
   );
 }
@@ -419,8 +435,27 @@ export function nodeTransport(options: HttpClientOptions = {}): {
   return { transport, close };
 }
 
-/** The default client: node:http/node:https with retries, deadlines and size caps. */
+/**
+ * The default client: node:http/node:https with retries, deadlines and size caps. With HTTPS_PROXY /
+ * HTTP_PROXY set (in `options.env`), requests that docker's rules send through the proxy go over undici's
+ * EnvHttpProxyAgent (src/transport/http-undici.ts, loaded on the first such request); the rest stay direct.
+ */
 export function createHttpClient(options: HttpClientOptions = {}): HttpClient {
-  const { transport, close } = nodeTransport(options);
+  const direct = nodeTransport(options);
+  const proxy = proxyConfigFromEnv(options.env ?? process.env);
+  if (!proxy) return new RetryingHttpClient(direct.transport, options, direct.close);
+  let proxied: Promise<{ transport: Transport; close: () => Promise<void> }> | undefined;
+  const viaProxy = () => {
+    proxied ??= import('./http-undici.js').then((m) => m.undiciTransport(options, proxy));
+    return proxied;
+  };
+  const transport: Transport = async (req, deadlineAt) => {
+    if (proxyFor(new URL(req.url), proxy) === undefined) return direct.transport(req, deadlineAt);
+    return (await viaProxy()).transport(req, deadlineAt);
+  };
+  const close = async () => {
+    await direct.close();
+    if (proxied) await (await proxied).close();
+  };
   return new RetryingHttpClient(transport, options, close);
 }

@@ -14,16 +14,14 @@
 
 import { randomBytes } from 'node:crypto';
 import { LocalError, NetworkError, PublishError, TrustError, VerificationError } from '../errors.js';
-import {
-  type AuthRequest,
-  authClientFor,
-  type CredentialProvider,
-  type RegistryAuth,
-  serverErrorDetail,
-} from './auth.js';
-import { displayUrl, type HttpClient, type HttpResponse, type PemInput } from './http.js';
+import { escapeControl } from '../escape.js';
+import { type AuthRequest, authClientFor, type RegistryAuth, serverErrorDetail } from './auth.js';
+import type { CredentialProvider } from './credentials.js';
+import type { HttpClient, HttpResponse, PemInput } from './http.js';
+import { parseServerUrl } from './server-url.js';
 import { type GetMetaOptions, isValidMetaName, isValidRoleName, type MetadataStore } from './store.js';
 
+/** Options of a `NotaryServerStore`: server URL, GUN, TLS, HTTP client, auth. */
 export interface NotaryServerStoreOptions {
   /** e.g. https://notary.docker.io */
   serverUrl: string;
@@ -58,6 +56,7 @@ function encodeGunPath(gun: string): string {
     .join('/');
 }
 
+/** The `MetadataStore` of a Notary server (notary-server's HTTP API, token auth). */
 export class NotaryServerStore implements MetadataStore {
   readonly description: string;
   readonly gun: string;
@@ -65,24 +64,23 @@ export class NotaryServerStore implements MetadataStore {
   private readonly client: RegistryAuth;
 
   constructor(options: NotaryServerStoreOptions) {
-    let server: URL;
-    try {
-      server = new URL(options.serverUrl);
-    } catch {
-      throw new LocalError('CONFIG', `invalid trust server URL ${JSON.stringify(options.serverUrl)}`);
-    }
-    if (server.protocol !== 'https:' && server.protocol !== 'http:') {
-      throw new LocalError('CONFIG', `trust server URL must be http(s): ${displayUrl(options.serverUrl)}`);
+    const server = parseServerUrl(options.serverUrl, 'trust server URL');
+    if (server.kind === 'file') {
+      throw new LocalError('CONFIG', 'a file:// repository is read with FileStore, not NotaryServerStore');
     }
     if (
-      !options.gun ||
+      typeof options.gun !== 'string' ||
+      options.gun === '' ||
       options.gun.length > 255 ||
       options.gun.split('/').some((s) => s === '' || s === '.' || s === '..')
     ) {
-      throw new LocalError('BAD_REFERENCE', `invalid GUN ${JSON.stringify(options.gun)}`);
+      throw new LocalError(
+        'BAD_REFERENCE',
+        `invalid GUN ${escapeControl(JSON.stringify(options.gun) ?? String(options.gun))}`,
+      );
     }
     this.gun = options.gun;
-    const root = `${server.origin}${server.pathname.replace(/\/+$/, '')}`;
+    const root = server.base;
     this.base = `${root}/v2/${encodeGunPath(options.gun)}/_trust/tuf/`;
     this.description = `${root}/v2/${options.gun}`;
     this.client = authClientFor(options);
@@ -291,7 +289,9 @@ function publishRejected(res: HttpResponse, description: string): PublishError {
     // not JSON: keep the status only
   }
   const label = [code, name].filter(Boolean).join('/') || `HTTP ${res.status}`;
-  const text = `${description} rejected the update: ${label}${msg ? `: ${msg.slice(0, 500)}` : ''}`;
+  const text = escapeControl(
+    `${description} rejected the update: ${label}${msg ? `: ${msg.slice(0, 500)}` : ''}`,
+  );
   // VERSION (storage.ErrOldVersion): someone published a newer version first.
   const conflict = code === 'VERSION' || res.status === 409;
   return new PublishError(conflict ? 'CONFLICT' : 'PUBLISH_REJECTED', text, {

@@ -11,8 +11,10 @@
 
 import { createHash } from 'node:crypto';
 import { LocalError, NetworkError, TrustError, VerificationError } from '../errors.js';
-import { authClientFor, type CredentialProvider, type RegistryAuth, serverErrorDetail } from './auth.js';
+import { authClientFor, type RegistryAuth, serverErrorDetail } from './auth.js';
+import type { CredentialProvider } from './credentials.js';
 import { displayUrl, type HttpClient, type HttpResponse, type PemInput } from './http.js';
+import { isLoopbackHost } from './server-url.js';
 
 export const MANIFEST_MEDIA_TYPES = [
   'application/vnd.oci.image.index.v1+json',
@@ -54,16 +56,7 @@ export interface RegistryClientOptions {
 
 const SHA256_DIGEST = /^sha256:[a-f0-9]{64}$/;
 
-/** localhost, 127.0.0.0/8, ::1 (with or without port / brackets). */
-export function isLoopbackHost(hostPort: string): boolean {
-  let host = hostPort.toLowerCase();
-  if (host.startsWith('[')) host = host.slice(1, host.indexOf(']'));
-  else if (host.split(':').length === 2) host = host.slice(0, host.indexOf(':'));
-  if (host === 'localhost' || host.endsWith('.localhost')) return true;
-  if (host === '::1' || host === '0:0:0:0:0:0:0:1') return true;
-  const m = /^127\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})$/.exec(host);
-  return m?.slice(1).every((o) => Number(o) <= 255) === true;
-}
+export { isLoopbackHost } from './server-url.js';
 
 /** Base URL for a registry host: Docker Hub's API host, http for loopback, https otherwise. */
 export function registryBaseUrl(registry: string, insecureLoopback = true): string {

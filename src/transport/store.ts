@@ -4,11 +4,13 @@
  * implement this. A store moves bytes; it never decides trust.
  */
 
+/** Options of one `MetadataStore.getMeta` call. */
 export interface GetMetaOptions {
   /** Most ms this request may take (what is left of the operation's deadline). */
   readonly deadlineMs?: number;
 }
 
+/** Where trust metadata comes from and goes to (a Notary server, a directory, ...): bytes only, never trust. */
 export interface MetadataStore {
   /**
    * Fetch `<name>.json` (e.g. 'timestamp', 'root', '2.root', 'snapshot.<sha256hex>',

@@ -1,14 +1,14 @@
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { tempDir } from '../../test/support/temp.js';
 import { publicKeyFromBytes } from '../crypto/keys.js';
 import { chainsToCa, longestPrefixMatch, parseCaBundle } from './pinning.js';
 
 /** A CA and a root-style leaf (CN = GUN) issued by it, made with the openssl CLI. */
 function makeChain(gun: string): { ca: string; otherCa: string; leaf: string } {
-  const dir = mkdtempSync(join(tmpdir(), 'ct-ca-'));
+  const dir = tempDir('ct-ca-');
   const ossl = (...args: string[]) => execFileSync('openssl', args, { cwd: dir, stdio: 'pipe' });
   const ext = join(dir, 'ext.cnf');
   writeFileSync(
@@ -87,6 +87,15 @@ describe('CA pinning', () => {
   it('refuses one issued by another CA, or checked outside the CA validity', () => {
     expect(chainsToCa(key, parseCaBundle(otherCa, 'ca'), now)).toBe(false);
     expect(chainsToCa(key, parseCaBundle(ca, 'ca'), now + 400 * 24 * 3600_000)).toBe(false);
+  });
+
+  it('reads CA bundles with comments around the certificates (as Notary does), blocks still strict', () => {
+    const commented = `# Issuer: CN=test CA\n${ca}\n## another\n${otherCa}`;
+    expect(parseCaBundle(commented, 'ca')).toHaveLength(2);
+    expect(chainsToCa(key, parseCaBundle(commented, 'ca'), now)).toBe(true);
+    expect(() => parseCaBundle(`# x\n${ca.replace(/\n[A-Za-z0-9+/]{4}/, '\n!!!!')}`, 'ca')).toThrowError(
+      expect.objectContaining({ code: 'CONFIG' }),
+    );
   });
 
   it('reports a bundle without certificates as a configuration error', () => {

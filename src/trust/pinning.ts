@@ -12,10 +12,13 @@ import { certificateChainOf } from '../crypto/keys.js';
 import type { TufPublicKey } from '../crypto/types.js';
 import { LocalError } from '../errors.js';
 
-/** Parses a PEM bundle of CA certificates (the one PEM codec and certificate parser; CONFIG errors naming `what`). */
+/**
+ * Parses a local PEM bundle of CA certificates (the one PEM codec and certificate parser; CONFIG
+ * errors naming `what`). Text around the blocks (comments, `openssl x509 -text`) is skipped, as Notary does.
+ */
 export function parseCaBundle(pem: string, what: string): X509Certificate[] {
   try {
-    return parseCertificateBundle(pem, 'CONFIG').map((c) => c.x509);
+    return parseCertificateBundle(pem, 'CONFIG', { textOutsideBlocks: 'skip' }).map((c) => c.x509);
   } catch (e) {
     throw new LocalError('CONFIG', `${what}: ${(e as Error).message}`, { cause: e });
   }

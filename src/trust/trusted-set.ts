@@ -50,6 +50,7 @@ import { checkThreshold, type RoleKeySet, type SignatureCaches } from './signatu
  */
 export type SnapshotRoleRemoval = 'never' | 'with-delegation';
 
+/** The root trust policy of one repository: GUN, clock, pins and trust on first use. */
 export interface TrustPolicy extends RootKeyPolicy {
   /** Clock (ms since the epoch); injectable for tests. */
   readonly now?: () => number;

@@ -287,10 +287,16 @@ export class Updater {
     }
     this.#set = result.set;
     this.#staged = result.staged;
-    await this.loadTargets('targets');
-    // A delegated role that vanished from the snapshot must have lost its delegation too: load the
-    // parents of such roles now, so that the check runs before the new snapshot is committed.
-    for (const role of result.set.vanishedRoles()) await this.loadChain(parentRole(role));
+    try {
+      await this.loadTargets('targets');
+      // A delegated role that vanished from the snapshot must have lost its delegation too: load the
+      // parents of such roles now, so that the check runs before the new snapshot is committed.
+      for (const role of result.set.vanishedRoles()) await this.loadChain(parentRole(role));
+    } catch (e) {
+      this.#set = undefined;
+      this.#staged = new Map();
+      throw e;
+    }
     return result.set;
   }
 

@@ -2,12 +2,10 @@
 // Every helper here talks to real peers (notary CLI, notary-server, docker-registry).
 import { spawnSync } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { request } from 'node:https';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
-import { afterAll, inject } from 'vitest';
+import { inject } from 'vitest';
 
 export type LabName = 'remote' | 'local' | 'auth';
 
@@ -43,8 +41,6 @@ export type Labs = Record<LabName, LabInfo>;
 declare module 'vitest' {
   export interface ProvidedContext {
     labs: Labs;
-    /** scratch dir of this test run, removed by the global teardown */
-    ctScratch: string;
   }
 }
 
@@ -99,25 +95,7 @@ export function freshGun(lab: LabInfo, prefix: string): string {
   return `${lab.registryHost}/library/${prefix}-${randomBytes(5).toString('hex')}`;
 }
 
-const tempDirs: string[] = [];
-let cleanupRegistered = false;
-
-/**
- * A new empty directory. Under the run's scratch dir from the global setup when there is one (removed at
- * teardown even if a worker dies), else under os.tmpdir(); either way removed after the current file.
- */
-export function tempDir(): string {
-  const root = (inject('ctScratch') as string | undefined) ?? tmpdir();
-  const d = mkdtempSync(join(root, 'ct-test-'));
-  tempDirs.push(d);
-  if (!cleanupRegistered) {
-    cleanupRegistered = true;
-    afterAll(() => {
-      for (const dir of tempDirs.splice(0)) rmSync(dir, { recursive: true, force: true });
-    });
-  }
-  return d;
-}
+export { tempDir } from '../support/temp.js';
 
 export interface PushedImage {
   /** `sha256:<hex>` of the manifest bytes, as the registry reports it */

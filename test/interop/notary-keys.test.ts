@@ -3,8 +3,7 @@
 // (`key passwd` decrypts and re-encrypts, `key import`/`key export` round-trip them).
 import { spawnSync } from 'node:child_process';
 import { constants, createPublicKey, generateKeyPairSync, verify } from 'node:crypto';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { generateSigner } from '../../src/crypto/signers.js';
@@ -13,6 +12,7 @@ import { inspectKeyFile, readKeyFile, writeKeyFile } from '../../src/keys/keyfil
 import { KeyStore } from '../../src/keys/keystore.js';
 import { envPassphraseProvider } from '../../src/keys/passphrase.js';
 import { DEFAULT_PBKDF2_ITERATIONS, parseEncryptedPkcs8 } from '../../src/keys/pkcs8.js';
+import { tempDir } from '../support/temp.js';
 
 const PASS = {
   NOTARY_ROOT_PASSPHRASE: 'root-pass-1',
@@ -22,7 +22,7 @@ const PASS = {
 };
 const FAST = 1000;
 
-const fresh = (): string => mkdtempSync(join(tmpdir(), 'ct-notary-keys-'));
+const fresh = (): string => tempDir('ct-notary-keys-');
 
 function notary(trustDir: string, args: string[]): string {
   const home = fresh();

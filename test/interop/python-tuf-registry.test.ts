@@ -15,7 +15,7 @@ import {
   registryContext,
   signRegistryTags,
 } from '../../src/publish/registry.js';
-import { decodeBasicAuth, staticCredentials } from '../../src/transport/auth.js';
+import { decodeBasicAuth, staticCredentials } from '../../src/transport/credentials.js';
 import { OciRegistryClient } from '../../src/transport/oci/distribution.js';
 import { OciMetadataStore } from '../../src/transport/oci/registry-store.js';
 import { freshGun, getLab, pushImage, tempDir } from '../harness/lab.js';

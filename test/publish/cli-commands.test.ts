@@ -45,7 +45,7 @@ describe('trust init / sign / key / signer / revoke (CLI, remote lab)', () => {
     expect(init.status, init.stderr).toBe(0);
     expect(JSON.parse(init.stdout)).toMatchObject({ repository: gun, serverManagedSnapshot: true });
     const again = trust(['init', gun, ...flags(lab, admin)], both);
-    expect(again.status).toBe(1);
+    expect(again.status).toBe(2);
     expect(again.stderr).toMatch(/^error CONFLICT: .*already has trust data/);
 
     // two tags from the registry in one call; the root passphrase is not needed to sign

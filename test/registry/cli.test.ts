@@ -65,6 +65,13 @@ describe('trust init/sign/refresh/revoke/export --server registry (token lab, do
     const verified = trust(['verify', `${gun}:v1`, '--trust-dir', trustDir], env);
     expect(verified.stderr).toBe('');
     expect(verified.stdout).toBe(`${gun}@${image.digest}\n`);
+    // DOCKER_CONTENT_TRUST_SERVER=registry selects registry-hosted trust for a fresh trust dir
+    const byEnv = trust(['verify', `${gun}:v1`, '--trust-dir', join(home, 'by-env')], {
+      ...env,
+      DOCKER_CONTENT_TRUST_SERVER: 'registry',
+    });
+    expect(byEnv.stderr).toBe('');
+    expect(byEnv.stdout).toBe(`${gun}@${image.digest}\n`);
     const config = join(home, 'pins.json');
     const rootKeyId = (JSON.parse(init.stdout) as { rootKeyId: string }).rootKeyId;
     writeFileSync(config, JSON.stringify({ trust_pinning: { certs: { [gun]: [rootKeyId] } } }));

@@ -3,7 +3,7 @@
 import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { TrustError } from '../../src/errors.js';
-import { decodeBasicAuth, staticCredentials } from '../../src/transport/auth.js';
+import { decodeBasicAuth, staticCredentials } from '../../src/transport/credentials.js';
 import { collectForBundle, OciBundle, writeBundle } from '../../src/transport/oci/bundle.js';
 import { DirOciCache, MemoryOciCache } from '../../src/transport/oci/cache.js';
 import { OciRegistryClient } from '../../src/transport/oci/distribution.js';

@@ -14,7 +14,7 @@ import {
   signRegistryTags,
 } from '../../src/publish/registry.js';
 import { Tuf1Writer } from '../../src/publish/tuf1/writer.js';
-import { decodeBasicAuth, staticCredentials } from '../../src/transport/auth.js';
+import { decodeBasicAuth, staticCredentials } from '../../src/transport/credentials.js';
 import { freshGun, getLab, type LabInfo, pushImage, tempDir } from '../harness/lab.js';
 
 function options(

@@ -15,7 +15,7 @@ import {
   registryContext,
   signRegistryTags,
 } from '../../src/publish/registry.js';
-import { decodeBasicAuth, staticCredentials } from '../../src/transport/auth.js';
+import { decodeBasicAuth, staticCredentials } from '../../src/transport/credentials.js';
 import { OciRegistryClient } from '../../src/transport/oci/distribution.js';
 import { OCI_MANIFEST_MEDIA_TYPE } from '../../src/transport/oci/layout.js';
 import { freshGun, getLab, type LabInfo, pushImage, tempDir } from '../harness/lab.js';

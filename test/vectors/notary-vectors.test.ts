@@ -5,14 +5,12 @@
  * gives the digests a fresh `notary lookup` reported.
  */
 
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { verify } from '../../src/client/verify.js';
 import { wireBytes } from '../../src/encoding/wire.js';
 import { parseMetadata } from '../../src/metadata/parse.js';
 import { TrustedMetadataSet } from '../../src/trust/trusted-set.js';
+import { tempDir } from '../support/temp.js';
 import {
   SCENARIOS,
   vectorFile,
@@ -58,7 +56,7 @@ describe.each(SCENARIOS)('Notary vectors: %s', (scenario) => {
   });
 
   it('looks every tag up like docker: targets/releases first, then targets; other delegations on request', async () => {
-    const trustDir = mkdtempSync(join(tmpdir(), 'ct-vec-'));
+    const trustDir = tempDir('ct-vec-');
     const opts = { store: vectorStore(scenario), trustDir, now: vectorNow(scenario) };
     const tags = vectorTags(scenario);
     const releases = vectorTagsByRole(scenario)['targets/releases'] ?? {};

@@ -1,12 +1,10 @@
 /** Trust pinning and TOFU rules on real Notary roots (vectors/). */
 
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { verify } from '../../src/client/verify.js';
 import type { RootBody } from '../../src/metadata/model.js';
 import { TrustedMetadataSet } from '../../src/trust/trusted-set.js';
+import { tempDir } from '../support/temp.js';
 import { vectorFile, vectorInfo, vectorNow, vectorStore } from '../support/vectors.js';
 
 const scenario = 'ecdsa-server';
@@ -64,7 +62,7 @@ describe('trust pinning', () => {
   });
 
   it('with TOFU disabled and no pin, a repository never seen before is refused (UNTRUSTED_ROOT)', async () => {
-    const trustDir = mkdtempSync(join(tmpdir(), 'ct-pin-'));
+    const trustDir = tempDir('ct-pin-');
     await expect(
       verify(`${info.gun}:latest`, {
         store: vectorStore(scenario),

@@ -15,7 +15,7 @@ import { staticPassphraseProvider } from '../../keys/passphrase.js';
 import { DEFAULT_PBKDF2_ITERATIONS } from '../../keys/pkcs8.js';
 import { initRepository, signTags } from '../../publish/workflows.js';
 import { bool, type ParsedArgs, parseArgs } from '../args.js';
-import { reportError } from '../output.js';
+import { printText, reportError } from '../output.js';
 
 /** PBKDF2 rounds for the demo's throw-away keys (real keys use DEFAULT_PBKDF2_ITERATIONS). */
 const DEMO_KDF_ITERATIONS = 10_000;
@@ -39,7 +39,7 @@ export async function run(argv: string[]): Promise<number> {
     process.stdout.write(HELP);
     return 0;
   }
-  const say = (s = '') => process.stdout.write(`${s}\n`);
+  const say = (s = '') => printText(`${s}\n`);
   const work = await mkdtemp(join(tmpdir(), 'content-trust-demo-'));
   try {
     const image = 'registry.example.com/acme/app';

@@ -4,7 +4,7 @@ import { LocalError } from '../../errors.js';
 import { exportBundle } from '../../publish/registry.js';
 import { bool, parseArgs, str } from '../args.js';
 import { SERVER_FLAGS } from '../options.js';
-import { printJson, reportError } from '../output.js';
+import { printJson, printText, reportError } from '../output.js';
 import { publishOptionsFrom } from '../publish-options.js';
 
 const USAGE = 'trust export IMAGE[:TAG]... --output FILE.tar [OPTIONS]';
@@ -29,7 +29,7 @@ export async function run(argv: string[]): Promise<number> {
       output: { type: 'string', short: 'o' },
     });
     if (bool(args, 'help')) {
-      process.stdout.write(HELP);
+      printText(HELP);
       return 0;
     }
     if (args.positionals.length === 0) throw new LocalError('USAGE', 'export needs at least one IMAGE');
@@ -37,9 +37,7 @@ export async function run(argv: string[]): Promise<number> {
     if (!output) throw new LocalError('USAGE', 'export needs --output FILE.tar');
     const res = await exportBundle(args.positionals, output, publishOptionsFrom(args));
     if (bool(args, 'json')) printJson(res);
-    else
-      for (const r of res.repositories)
-        process.stdout.write(`Exported ${r.gun} (${r.files} files, ${r.location})\n`);
+    else for (const r of res.repositories) printText(`Exported ${r.gun} (${r.files} files, ${r.location})\n`);
     return 0;
   } catch (e) {
     return reportError(e, USAGE);

@@ -5,7 +5,7 @@ import { initRegistryRepository, registryServerFor } from '../../publish/registr
 import { initRepository } from '../../publish/workflows.js';
 import { bool, parseArgs, str } from '../args.js';
 import { SERVER_FLAGS } from '../options.js';
-import { printJson, reportError } from '../output.js';
+import { printJson, printText, reportError } from '../output.js';
 import { publishOptionsFrom } from '../publish-options.js';
 
 const USAGE = 'trust init IMAGE [OPTIONS]';
@@ -33,7 +33,7 @@ export async function run(argv: string[]): Promise<number> {
       algorithm: { type: 'string' },
     });
     if (bool(args, 'help')) {
-      process.stdout.write(HELP);
+      printText(HELP);
       return 0;
     }
     if (args.positionals.length !== 1) throw new LocalError('USAGE', 'init takes exactly one IMAGE');
@@ -50,7 +50,7 @@ export async function run(argv: string[]): Promise<number> {
       });
       if (bool(args, 'json')) printJson(r);
       else {
-        process.stdout.write(
+        printText(
           `Initialised ${r.repository} at ${r.location}\n  root key:       ${r.rootKeyId} (pin this key id)\n` +
             `  repository key: ${r.targetsKeyId}\n  snapshot, timestamp: held by you (run trust refresh before they expire)\n`,
         );
@@ -60,7 +60,7 @@ export async function run(argv: string[]): Promise<number> {
     const res = await initRepository(args.positionals[0]!, { ...opts, targetsAlgorithm: alg });
     if (bool(args, 'json')) printJson(res);
     else {
-      process.stdout.write(
+      printText(
         `Initialised ${res.repository}\n  root key:       ${res.rootKeyId}\n  repository key: ${res.targetsKeyId}\n` +
           `  snapshot:       ${res.serverManagedSnapshot ? 'signed by the trust server' : 'signed by you'}\n`,
       );

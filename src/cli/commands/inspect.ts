@@ -4,7 +4,7 @@ import { type InspectResult, inspect } from '../../client/inspect.js';
 import { LocalError } from '../../errors.js';
 import { bool, parseArgs } from '../args.js';
 import { SERVER_FLAGS, trustOptionsFrom } from '../options.js';
-import { printJson, reportError } from '../output.js';
+import { printJson, printText, reportError } from '../output.js';
 import { formatInspectPretty } from '../pretty.js';
 
 const USAGE = 'trust inspect IMAGE[:TAG]... [OPTIONS]';
@@ -38,7 +38,7 @@ export async function run(argv: string[]): Promise<number> {
     const results: InspectResult[] = [];
     for (const ref of args.positionals) results.push(await inspect(ref, opts));
     if (bool(args, 'json')) printJson(results);
-    else process.stdout.write(results.map(formatInspectPretty).join(''));
+    else printText(results.map(formatInspectPretty).join(''));
     return 0;
   } catch (e) {
     return reportError(e, USAGE);

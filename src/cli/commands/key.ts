@@ -4,7 +4,7 @@ import { LocalError } from '../../errors.js';
 import { generateKey, loadKey, type RotatableRole, rotateKey } from '../../publish/workflows.js';
 import { bool, parseArgs, str } from '../args.js';
 import { SERVER_FLAGS } from '../options.js';
-import { printJson, reportError } from '../output.js';
+import { printJson, printText, reportError } from '../output.js';
 import { publishOptionsFrom } from '../publish-options.js';
 
 const USAGE = 'trust key generate NAME | load FILE | rotate IMAGE ROLE [OPTIONS]';
@@ -82,7 +82,7 @@ export async function run(argv: string[]): Promise<number> {
       throw new LocalError('USAGE', `unknown key command ${JSON.stringify(sub)} (generate, load, rotate)`);
     }
     if (bool(args, 'json')) printJson(result);
-    else process.stdout.write(text);
+    else printText(text);
     return 0;
   } catch (e) {
     return reportError(e, USAGE);

@@ -1,10 +1,11 @@
 /** `trust refresh IMAGE`: re-sign timestamp (and what expires soon) of registry-hosted trust data. */
 
 import { LocalError } from '../../errors.js';
+import { escapeControl } from '../../escape.js';
 import { refreshRegistryRepository, registryServerFor } from '../../publish/registry.js';
 import { bool, parseArgs, str } from '../args.js';
 import { SERVER_FLAGS } from '../options.js';
-import { printJson, reportError } from '../output.js';
+import { printJson, printText, reportError } from '../output.js';
 import { publishOptionsFrom } from '../publish-options.js';
 
 const USAGE = 'trust refresh IMAGE [OPTIONS]';
@@ -43,7 +44,7 @@ export async function run(argv: string[]): Promise<number> {
       'targets-expiry': { type: 'string' },
     });
     if (bool(args, 'help')) {
-      process.stdout.write(HELP);
+      printText(HELP);
       return 0;
     }
     if (args.positionals.length !== 1) throw new LocalError('USAGE', 'refresh takes exactly one IMAGE');
@@ -69,10 +70,14 @@ export async function run(argv: string[]): Promise<number> {
     if (bool(args, 'json')) printJson({ digest: r.digest, signed, expiring });
     else {
       const list = Object.entries(signed).map(([role, v]) => `${role} v${v}`);
-      process.stdout.write(`Refreshed ${list.join(', ')}\n`);
+      printText(`Refreshed ${list.join(', ')}\n`);
       for (const [role, when] of Object.entries(expiring)) {
+        // terminal-safe: escaped with escapeControl
         process.stderr.write(
-          `warning: ${role} expires ${when} and could not be re-signed (key not in the trust dir)\n`,
+          escapeControl(
+            `warning: ${role} expires ${when} and could not be re-signed (key not in the trust dir)\n`,
+            '\n',
+          ),
         );
       }
     }

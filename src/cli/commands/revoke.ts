@@ -5,7 +5,7 @@ import { registryServerFor, revokeRegistryTag } from '../../publish/registry.js'
 import { revokeTag } from '../../publish/workflows.js';
 import { bool, parseArgs } from '../args.js';
 import { SERVER_FLAGS } from '../options.js';
-import { printJson, reportError } from '../output.js';
+import { printJson, printText, reportError } from '../output.js';
 import { publishOptionsFrom } from '../publish-options.js';
 
 const USAGE = 'trust revoke IMAGE[:TAG] [OPTIONS]';
@@ -22,7 +22,7 @@ export async function run(argv: string[]): Promise<number> {
   try {
     const args = parseArgs(argv, { ...SERVER_FLAGS, json: { type: 'boolean' } });
     if (bool(args, 'help')) {
-      process.stdout.write(HELP);
+      printText(HELP);
       return 0;
     }
     if (args.positionals.length !== 1) throw new LocalError('USAGE', 'revoke takes exactly one IMAGE[:TAG]');
@@ -31,15 +31,12 @@ export async function run(argv: string[]): Promise<number> {
     if (registry !== undefined) {
       const r = await revokeRegistryTag(args.positionals[0]!, { ...opts, server: registry });
       if (bool(args, 'json')) printJson({ removed: r.result, digest: r.digest });
-      else
-        process.stdout.write(
-          r.result.length > 0 ? `Revoked ${r.result.join(', ')}\n` : 'Nothing to revoke\n',
-        );
+      else printText(r.result.length > 0 ? `Revoked ${r.result.join(', ')}\n` : 'Nothing to revoke\n');
       return 0;
     }
     const res = await revokeTag(args.positionals[0]!, opts);
     if (bool(args, 'json')) printJson(res);
-    else process.stdout.write(`Revoked ${res.removed.join(', ')}\n`);
+    else printText(`Revoked ${res.removed.join(', ')}\n`);
     return 0;
   } catch (e) {
     return reportError(e, USAGE);

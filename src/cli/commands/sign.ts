@@ -6,7 +6,7 @@ import { type SignedTag, signTags, type TagToSign } from '../../publish/workflow
 import { parseReference } from '../../reference.js';
 import { bool, parseArgs, str } from '../args.js';
 import { SERVER_FLAGS } from '../options.js';
-import { printJson, reportError } from '../output.js';
+import { printJson, printText, reportError } from '../output.js';
 import { publishOptionsFrom } from '../publish-options.js';
 
 const USAGE = 'trust sign IMAGE:TAG... [OPTIONS]';
@@ -39,7 +39,7 @@ export async function run(argv: string[]): Promise<number> {
       json: { type: 'boolean' },
     });
     if (bool(args, 'help')) {
-      process.stdout.write(HELP);
+      printText(HELP);
       return 0;
     }
     if (args.positionals.length === 0) throw new LocalError('USAGE', 'sign needs at least one IMAGE:TAG');
@@ -74,7 +74,7 @@ export async function run(argv: string[]): Promise<number> {
         );
       }
       if (bool(args, 'json')) printJson(out);
-      else for (const s of out) process.stdout.write(`Signed ${s.reference} ${s.digest} (${s.role})\n`);
+      else for (const s of out) printText(`Signed ${s.reference} ${s.digest} (${s.role})\n`);
       return 0;
     }
     const tty = process.stderr.isTTY === true;
@@ -85,16 +85,15 @@ export async function run(argv: string[]): Promise<number> {
         initIfMissing: true,
         onProgress:
           tty && tags.length > 1
-            ? (d, n) => process.stderr.write(`\rresolving digests ${d}/${n}`)
+            ? // terminal-safe: our own progress line, numbers only
+              (d, n) => process.stderr.write(`\rresolving digests ${d}/${n}`)
             : undefined,
       });
       if (tty && tags.length > 1) process.stderr.write('\n');
       all.push(...signed);
     }
     if (bool(args, 'json')) printJson(all);
-    else
-      for (const s of all)
-        process.stdout.write(`Signed ${s.reference} ${s.digest} (${s.roles.join(', ')})\n`);
+    else for (const s of all) printText(`Signed ${s.reference} ${s.digest} (${s.roles.join(', ')})\n`);
     return 0;
   } catch (e) {
     return reportError(e, USAGE);

@@ -5,7 +5,7 @@ import { LocalError } from '../../errors.js';
 import { addSigner, removeSigner } from '../../publish/workflows.js';
 import { bool, parseArgs, str } from '../args.js';
 import { SERVER_FLAGS } from '../options.js';
-import { printJson, reportError } from '../output.js';
+import { printJson, printText, reportError } from '../output.js';
 import { publishOptionsFrom } from '../publish-options.js';
 
 const USAGE = 'trust signer add --key PUB NAME IMAGE... | remove NAME IMAGE... [OPTIONS]';
@@ -38,13 +38,13 @@ export async function run(argv: string[]): Promise<number> {
       for (const image of images) {
         const r = await addSigner(name, pem, image, { ...opts, initIfMissing: true });
         out.push({ image, ...r });
-        if (!bool(args, 'json')) process.stdout.write(`Added signer ${name} (key ${r.keyId}) to ${image}\n`);
+        if (!bool(args, 'json')) printText(`Added signer ${name} (key ${r.keyId}) to ${image}\n`);
       }
     } else if (sub === 'remove') {
       for (const image of images) {
         const r = await removeSigner(name, image, opts);
         out.push({ image, ...r });
-        if (!bool(args, 'json')) process.stdout.write(`Removed signer ${name} from ${image}\n`);
+        if (!bool(args, 'json')) printText(`Removed signer ${name} from ${image}\n`);
       }
     } else {
       throw new LocalError('USAGE', `unknown signer command ${JSON.stringify(sub)} (add, remove)`);

@@ -5,7 +5,7 @@ import { LocalError } from '../../errors.js';
 import { isDelegationName } from '../../metadata/roles.js';
 import { bool, list, parseArgs, str } from '../args.js';
 import { SERVER_FLAGS, trustOptionsFrom } from '../options.js';
-import { printJson, reportError } from '../output.js';
+import { printJson, printText, reportError } from '../output.js';
 
 const USAGE = 'trust verify IMAGE[:TAG] [OPTIONS]';
 
@@ -61,7 +61,7 @@ export async function run(argv: string[]): Promise<number> {
     };
     const result = await verify(args.positionals[0]!, opts);
     if (bool(args, 'json')) printJson(result);
-    else process.stdout.write(`${result.reference}\n`);
+    else printText(`${result.reference}\n`);
     return 0;
   } catch (e) {
     return reportError(e, USAGE);

@@ -18,7 +18,8 @@ import {
   serverErrorDetail,
 } from '../auth.js';
 import { displayUrl, type HttpResponse } from '../http.js';
-import { isLoopbackHost, registryBaseUrl } from '../registry.js';
+import { registryBaseUrl } from '../registry.js';
+import { isLoopbackHost } from '../server-url.js';
 import {
   MAX_METADATA_MANIFEST_BYTES,
   OCI_INDEX_MEDIA_TYPE,

@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { freshGun, getLab, type LabInfo, runNotary, tempDir } from '../../test/harness/lab.js';
 import { NetworkError, PublishError, VerificationError } from '../errors.js';
-import { staticCredentials } from './auth.js';
+import { staticCredentials } from './credentials.js';
 import { multipartBody, NotaryServerStore } from './notary-server.js';
 
 const MiB = 1 << 20;

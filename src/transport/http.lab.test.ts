@@ -1,0 +1,53 @@
+// The HTTP seam against the real notary-server over TLS (lab).
+import { readFileSync } from 'node:fs';
+import { rootCertificates } from 'node:tls';
+import { describe, expect, it } from 'vitest';
+import { getLab } from '../../test/harness/lab.js';
+import type { NetworkError } from '../errors.js';
+import { createHttpClient, type HttpClient, type HttpClientOptions } from './http.js';
+import { createUndiciHttpClient } from './http-undici.js';
+import { isUntrustedServerCertificate } from './tls-errors.js';
+
+const impls: Array<[string, (o?: HttpClientOptions) => HttpClient]> = [
+  ['node:https', createHttpClient],
+  ['undici', createUndiciHttpClient],
+];
+
+async function failure(p: Promise<unknown>): Promise<unknown> {
+  try {
+    await p;
+  } catch (e) {
+    return e;
+  }
+  throw new Error('expected the request to fail');
+}
+
+describe.each(impls)('%s client', (_name, make) => {
+  const opts: HttpClientOptions = { retryDelayMs: 10 };
+
+  it('TLS: the lab CA is added to the system roots; without it the server is not trusted', async () => {
+    const lab = getLab('remote');
+    const ca = readFileSync(lab.caCert, 'utf8');
+    const url = `${lab.notaryUrl}/_notary_server/health`;
+    const trusted = make({ ...opts, ca });
+    expect((await trusted.request({ method: 'GET', url, maxBytes: 1024 })).status).toBe(200);
+    await trusted.close?.();
+
+    const untrusted = make({ ...opts, retries: 0, env: {} });
+    const err = await failure(untrusted.request({ method: 'GET', url, maxBytes: 1024 }));
+    expect((err as NetworkError).code).toBe('NETWORK');
+    expect((err as NetworkError).message).toMatch(/certificate/i);
+    expect((err as NetworkError).message).not.toMatch(/--tlscacert/); // library errors name no CLI flag
+    expect(isUntrustedServerCertificate(err)).toBe(true); // the CLI adds its flag hint from this
+    await untrusted.close?.();
+
+    // with an unrelated extra CA, NODE_EXTRA_CA_CERTS still counts
+    const viaEnv = make({
+      ...opts,
+      ca: rootCertificates[0] as string,
+      env: { NODE_EXTRA_CA_CERTS: lab.caCert },
+    });
+    expect((await viaEnv.request({ method: 'GET', url, maxBytes: 1024 })).status).toBe(200);
+    await viaEnv.close?.();
+  });
+});

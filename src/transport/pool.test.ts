@@ -1,0 +1,42 @@
+// TransportPool: the authenticating clients of one context, keyed by what changes the wire, bounded.
+import { describe, expect, it } from 'vitest';
+import { TrustContext } from '../context/context.js';
+import { TransportPool } from './pool.js';
+
+const base = { server: 'https://notary.example', registry: 'reg.example', env: {} };
+
+describe('TransportPool', () => {
+  it('one client per (server, CA, registry, deadline, NOTARY_AUTH, proxy env)', async () => {
+    const pool = new TransportPool();
+    const a = pool.authFor(base);
+    expect(pool.authFor({ ...base })).toBe(a);
+    expect(pool.authFor({ ...base, server: 'https://other.example' })).not.toBe(a);
+    expect(pool.authFor({ ...base, registry: 'reg2.example' })).not.toBe(a);
+    expect(pool.authFor({ ...base, deadlineMs: 5 })).not.toBe(a);
+    expect(pool.authFor({ ...base, env: { NOTARY_AUTH: 'dTpw' } })).not.toBe(a);
+    expect(pool.authFor({ ...base, env: { HTTPS_PROXY: 'http://127.0.0.1:1' } })).not.toBe(a);
+    expect(pool.size).toBe(6);
+    await pool.close();
+    expect(pool.size).toBe(0);
+    expect(pool.authFor(base)).not.toBe(a);
+  });
+
+  it('is bounded: the least recently used client goes first', () => {
+    const pool = new TransportPool(3);
+    const first = pool.authFor({ ...base, registry: 'r0' });
+    pool.authFor({ ...base, registry: 'r1' });
+    pool.authFor({ ...base, registry: 'r2' });
+    expect(pool.authFor({ ...base, registry: 'r0' })).toBe(first); // r0 now most recent
+    pool.authFor({ ...base, registry: 'r3' }); // evicts r1
+    expect(pool.size).toBe(3);
+    expect(pool.authFor({ ...base, registry: 'r0' })).toBe(first);
+  });
+
+  it("belongs to a context: two contexts share nothing, a derived context shares its parent's", () => {
+    const c1 = new TrustContext();
+    const c2 = new TrustContext();
+    expect(c1.transport).toBeInstanceOf(TransportPool);
+    expect(c1.transport).not.toBe(c2.transport);
+    expect(c1.derive({ limits: { deadlineMs: 5 } }).transport).toBe(c1.transport);
+  });
+});

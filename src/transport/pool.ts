@@ -1,0 +1,89 @@
+/**
+ * Transport state of one client context: the authenticating HTTP clients (their keep-alive
+ * connections, bearer tokens and credential lookups) shared by the calls made through that context.
+ * A deploy tool that verifies many images through one context pays one TLS handshake and one token
+ * fetch per server, not per image; two contexts share nothing.
+ *
+ * Clients are keyed by everything that changes what goes over the wire: server, extra CA, registry (the
+ * credentials docker would use), deadline, NOTARY_AUTH and the proxy environment. The pool is bounded
+ * (least recently used client closed first).
+ */
+
+import { createHash } from 'node:crypto';
+import { RegistryAuth } from './auth.js';
+import { defaultCredentials } from './credentials.js';
+import { createHttpClient, type HttpClientOptions } from './http.js';
+import { PROXY_ENV_VARS } from './proxy.js';
+
+/** What picks (or creates) a pooled authenticating client: every input that changes what goes over the wire. */
+export interface PooledClientOptions {
+  /** Trust server base URL. */
+  server: string;
+  /** Registry host of the image (whose docker credentials are used). */
+  registry: string;
+  /** Extra CA (PEM text). */
+  tlsCaCert?: string;
+  /** Per-request deadline, ms. */
+  deadlineMs?: number;
+  /** Environment (credentials, proxies, NODE_EXTRA_CA_CERTS). */
+  env: NodeJS.ProcessEnv;
+}
+
+const hash = (s: string) => createHash('sha256').update(s).digest('hex');
+
+/**
+ * The authenticating HTTP clients of one client context (keep-alive connections, bearer tokens,
+ * credential lookups), keyed by server, CA, registry, deadline and auth/proxy environment; bounded, least
+ * recently used closed first. Held in `TrustContext`'s transport slot; two contexts share nothing.
+ */
+export class TransportPool {
+  private readonly clients = new Map<string, RegistryAuth>();
+
+  constructor(private readonly maxClients = 64) {}
+
+  /** The authenticating client for these options, created on first use. */
+  authFor(o: PooledClientOptions): RegistryAuth {
+    const proxyEnv = PROXY_ENV_VARS.map((v) => o.env[v] ?? '').join('\n');
+    const key = [
+      o.server,
+      o.tlsCaCert ? hash(o.tlsCaCert) : '',
+      o.registry,
+      o.deadlineMs ?? '',
+      o.env.NOTARY_AUTH ? hash(o.env.NOTARY_AUTH) : '',
+      hash(proxyEnv),
+    ].join('|');
+    let auth = this.clients.get(key);
+    if (auth) {
+      // most recently used last
+      this.clients.delete(key);
+      this.clients.set(key, auth);
+      return auth;
+    }
+    const httpOpts: HttpClientOptions = { env: o.env };
+    if (o.tlsCaCert) httpOpts.ca = o.tlsCaCert;
+    if (o.deadlineMs !== undefined) httpOpts.deadlineMs = o.deadlineMs;
+    auth = new RegistryAuth({
+      http: createHttpClient(httpOpts),
+      credentials: defaultCredentials(o.registry, o.env),
+    });
+    this.clients.set(key, auth);
+    while (this.clients.size > this.maxClients) {
+      const [oldestKey, oldest] = this.clients.entries().next().value as [string, RegistryAuth];
+      this.clients.delete(oldestKey);
+      void oldest.close();
+    }
+    return auth;
+  }
+
+  /** Number of live clients (for tests and diagnostics). */
+  get size(): number {
+    return this.clients.size;
+  }
+
+  /** Closes every client's idle connections and forgets them (tokens included). */
+  async close(): Promise<void> {
+    const all = [...this.clients.values()];
+    this.clients.clear();
+    await Promise.all(all.map((a) => a.close()));
+  }
+}
