@@ -1,10 +1,11 @@
 /** `trust migrate IMAGE --server NOTARY_URL --to registry|oci://...`: move signed tags off a Notary server. */
 
 import { LocalError } from '../../errors.js';
+import { escapeControl } from '../../escape.js';
 import { describeAge, migrateRepository } from '../../publish/migrate.js';
 import { bool, parseArgs, str } from '../args.js';
 import { SERVER_FLAGS } from '../options.js';
-import { printJson, reportError } from '../output.js';
+import { printJson, printText, reportError } from '../output.js';
 import { publishOptionsFrom } from '../publish-options.js';
 
 const USAGE = 'trust migrate IMAGE --to registry|oci://HOST[:PORT]/REPO[:TAG] [OPTIONS]';
@@ -36,7 +37,7 @@ DOCKER_CONTENT_TRUST_REPOSITORY_PASSPHRASE, or a prompt on a terminal.
 `;
 
 /** Names come from (verified) metadata: never put control characters on a terminal. */
-const safe = (s: string) => s.replace(/[\u0000-\u001f\u007f-\u009f]/g, '?');
+const safe = (s: string) => escapeControl(s);
 
 export async function run(argv: string[]): Promise<number> {
   try {
@@ -49,7 +50,7 @@ export async function run(argv: string[]): Promise<number> {
       json: { type: 'boolean' },
     });
     if (bool(args, 'help')) {
-      process.stdout.write(HELP);
+      printText(HELP);
       return 0;
     }
     if (args.positionals.length !== 1) throw new LocalError('USAGE', 'migrate takes exactly one IMAGE');
@@ -70,7 +71,7 @@ export async function run(argv: string[]): Promise<number> {
       printJson(r);
       return 0;
     }
-    const out = process.stdout;
+    const out = { write: printText };
     if (r.source === 'cache') {
       out.write(
         `Source: the trust dir's verified Notary metadata, ${describeAge(r.sourceAgeMs)} old${r.sourceExpired ? ' (expired; accepted with --allow-expired)' : ''}\n`,
