@@ -298,9 +298,16 @@ export async function migrateRepository(
   }
   const targetsSet = set.keySetFor('targets');
   const targetsHandles = await heldHandles(keystore, targetsSet.keyids, targetsSet.keys);
-  if (targetsHandles.length === 0) {
-    throw new LocalError('KEY_NOT_FOUND', `the targets (tagging) key of ${gun} is not in the trust dir`);
+  if (targetsHandles.length < targetsSet.threshold) {
+    throw new LocalError(
+      'KEY_NOT_FOUND',
+      `the targets (tagging) key of ${gun} is not in the trust dir (it holds ${targetsHandles.length} of threshold ${targetsSet.threshold})`,
+    );
   }
+  // Every targets key and the threshold carry over (the trust dir signs with the ones it holds).
+  const targetsKeys = targetsSet.keyids
+    .filter((id) => targetsSet.keys.has(id))
+    .map((id) => tuf1PublicKeyOf(targetsSet.keys.get(id)!));
 
   // What `trust verify` resolves today: releases before targets; other delegations by name.
   const byRole = new Map(roles.map((md) => [md.role, md] as const));
@@ -404,10 +411,11 @@ export async function migrateRepository(
   const writer = Tuf1Writer.init({
     keys: {
       root: [rootKey],
-      targets: targetsHandles.map(tuf1KeyOf),
+      targets: targetsKeys,
       snapshot: [tuf1KeyOf(snapshot)],
       timestamp: [tuf1KeyOf(timestamp)],
     },
+    thresholds: { targets: targetsSet.threshold },
   });
   const top = byRole.get('targets');
   if (top) {
