@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { verify } from '../../src/client/verify.js';
 import { TrustError } from '../../src/errors.js';
+import { KeyStore } from '../../src/keys/keystore.js';
 import { staticPassphraseProvider } from '../../src/keys/passphrase.js';
 import { migrateRepository } from '../../src/publish/migrate.js';
 import { registryContext } from '../../src/publish/registry.js';
@@ -106,6 +107,15 @@ describe('trust migrate: Notary server -> registry-hosted trust (real notary-ser
     // The migrated trust dir switched its recorded source: no --server needed, Notary is not asked.
     const { server: _notary, ...noServer } = opts;
     expect((await verify(`${gun}:v2`, noServer)).digest).toBe(v2.digest);
+    // The Notary root key (ECDSA P-256 with a certificate) is listed as a bare TUF 1.0 ecdsa key.
+    const root1 = await registryContext(gun, { ...opts, server: 'registry' }).store.getMeta(
+      '1.root.json',
+      1 << 20,
+    );
+    const rootDoc = JSON.parse(new TextDecoder().decode(root1!)).signed;
+    expect(rootDoc.roles.root.keyids).toEqual([r.rootKeyId]);
+    expect(rootDoc.keys[r.rootKeyId]).toMatchObject({ keytype: 'ecdsa', scheme: 'ecdsa-sha2-nistp256' });
+    expect(rootDoc.keys[r.rootKeyId].keyval.public).toMatch(/^-----BEGIN PUBLIC KEY-----/);
     // Pinned to another root key: refused.
     const wrongPin = { pinning: { certs: { [gun]: ['0'.repeat(64)] } } };
     expect(
@@ -155,6 +165,26 @@ describe('trust migrate: Notary server -> registry-hosted trust (real notary-ser
     expect(noKeys.message).toMatch(/root key/);
     expect(await noLocation(lab, gun, 'registry')).toBeNull();
 
+    // The root key but not the tagging key.
+    const noTargets = tempDir();
+    cpSync(dir, noTargets, { recursive: true });
+    const ks = new KeyStore(noTargets, { passphrase: staticPassphraseProvider(PASSPHRASE) });
+    for (const k of await ks.find({ role: 'targets' })) rmSync(k.path);
+    const nt = await rejection(migrateRepository(gun, { ...optsFor(lab, noTargets), to: 'registry' }));
+    expect(nt.code).toBe('KEY_NOT_FOUND');
+    expect(nt.message).toMatch(/targets \(tagging\) key/);
+    // Unverifiable on the server: the root is not the pinned one (a fresh trust dir holding the keys).
+    const pinnedWrong = tempDir();
+    cpSync(join(dir, 'private'), join(pinnedWrong, 'private'), { recursive: true });
+    const pw = await rejection(
+      migrateRepository(gun, {
+        ...optsFor(lab, pinnedWrong),
+        to: 'registry',
+        pinning: { certs: { [gun]: ['0'.repeat(64)] } },
+      }),
+    );
+    expect(pw.code).toBe('PINNING');
+    expect(await noLocation(lab, gun, 'registry')).toBeNull();
     // The releaser's key is not in the trust dir: targets/releases cannot be re-signed; v2 would be dropped.
     const partial = tempDir();
     cpSync(dir, partial, { recursive: true });
