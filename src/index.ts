@@ -62,9 +62,17 @@ export {
   migrateRepository,
 } from './publish/migrate.js';
 export {
+  type ExportResult,
   exportBundle,
   initRegistryRepository,
+  type RegistryInitOptions,
+  type RegistryInitResult,
   type RegistryPublishOptions,
+  type RegistryPublishResult,
+  type RegistryRefreshOptions,
+  type RegistrySignedTag,
+  type RegistryStateFiles,
+  type RegistryTagToSign,
   refreshRegistryRepository,
   revokeRegistryTag,
   signRegistryTags,
@@ -122,7 +130,7 @@ export {
 export type { ImageReference } from './reference.js';
 export { defaultTrustServer, familiarName, parseReference } from './reference.js';
 export type { MetadataCache } from './storage/trust-dir.js';
-export type { AuthRequest, RegistryAuthOptions } from './transport/auth.js';
+export type { AuthClientOptions, AuthRequest, RegistryAuthOptions } from './transport/auth.js';
 export { RegistryAuth } from './transport/auth.js';
 export type { CredentialProvider, Credentials } from './transport/credentials.js';
 export type { FileStoreOptions } from './transport/file-store.js';
@@ -131,16 +139,37 @@ export type { HttpClient, HttpClientOptions, HttpRequest, HttpResponse, PemInput
 export { createHttpClient } from './transport/http.js';
 export type { NotaryServerStoreOptions } from './transport/notary-server.js';
 export { NotaryServerStore } from './transport/notary-server.js';
-export { collectForBundle, OciBundle, writeBundle } from './transport/oci/bundle.js';
-export { DirOciCache, MemoryOciCache, type OciCache } from './transport/oci/cache.js';
-export { OciRegistryClient } from './transport/oci/distribution.js';
+export {
+  type BundleManifest,
+  collectForBundle,
+  type IndexEntry,
+  OciBundle,
+  writeBundle,
+} from './transport/oci/bundle.js';
+export { type CachedManifest, DirOciCache, MemoryOciCache, type OciCache } from './transport/oci/cache.js';
+export {
+  type ConditionalManifest,
+  type ManifestResult,
+  type OciClientOptions,
+  OciRegistryClient,
+} from './transport/oci/distribution.js';
 export {
   DEFAULT_METADATA_TAG,
+  type Descriptor,
+  type MetadataFile,
+  type MetadataManifest,
   TUF_FILENAME_ANNOTATION,
   TUF_METADATA_MEDIA_TYPE,
 } from './transport/oci/layout.js';
 export { type MetadataLocation, metadataLocation, parseOciLocation } from './transport/oci/location.js';
-export { OciMetadataStore } from './transport/oci/registry-store.js';
+export {
+  OciMetadataStore,
+  type OciSource,
+  type OciStoreOptions,
+  type PushOptions,
+  type PushResult,
+} from './transport/oci/registry-store.js';
+export type { TarLimits } from './transport/oci/tar.js';
 export type { PooledClientOptions } from './transport/pool.js';
 export { TransportPool } from './transport/pool.js';
 export type { GetMetaOptions, MetadataStore } from './transport/store.js';

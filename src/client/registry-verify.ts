@@ -36,6 +36,7 @@ import { registryRecordPath, registryServerFor } from './registry-source.js';
 import { DEFAULT_TUF_LIMITS, type TufTargetInfo, TufUpdater } from './tuf-updater.js';
 import type { VerifyResult } from './verify.js';
 
+/** Options of verifyRegistry / inspectRegistry. */
 export interface RegistryVerifyOptions extends TrustOptions {
   /** Delegations consulted after `targets/releases` and `targets` (e.g. `targets/alice`). */
   roles?: string[];

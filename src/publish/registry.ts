@@ -44,6 +44,7 @@ import { type CommitResult, type ExpiryKind, Tuf1Writer } from './tuf1/writer.js
 const MAX_FILE_BYTES = 16 << 20;
 export const RELEASES = 'targets/releases';
 
+/** Options of the registry-hosted publishing workflows (init, sign, revoke, refresh, export). */
 export interface RegistryPublishOptions extends PublishOptions {
   /** Expiry lifetimes of what is signed (defaults: TUF1_DEFAULT_EXPIRY_MS). */
   expiresIn?: Partial<Record<ExpiryKind, number>>;
@@ -63,6 +64,7 @@ export interface RegistryPublishOptions extends PublishOptions {
   settleMs?: number;
 }
 
+/** A registry state: every metadata file of the manifest under the tag. */
 export interface RegistryStateFiles {
   gun: string;
   location: MetadataLocation;
@@ -71,6 +73,7 @@ export interface RegistryStateFiles {
   files: ReadonlyMap<string, Uint8Array>;
 }
 
+/** A repository's registry location, client, store, trust dir and key store. */
 export interface RegistryContext {
   readonly ref: ImageReference;
   readonly location: MetadataLocation;
@@ -229,6 +232,7 @@ const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 /** Default wait before re-checking the tag after a push (see `settleMs`). */
 export const DEFAULT_SETTLE_MS = 500;
 
+/** What a publishing workflow did. */
 export interface RegistryPublishResult<T> {
   /** Digest of the metadata manifest now under the tag (unchanged when nothing needed signing). */
   digest: string;
@@ -237,6 +241,7 @@ export interface RegistryPublishResult<T> {
   result: T;
 }
 
+/** An edit for mutateRegistry. */
 export interface RegistryEdit<T> {
   /**
    * Applies the change to the loaded state; returns what to report, or null when the state already
@@ -314,11 +319,13 @@ export async function mutateRegistry<T>(
 
 // ---------------------------------------------------------------- workflows
 
+/** Options of initRegistryRepository. */
 export interface RegistryInitOptions extends RegistryPublishOptions {
   /** Algorithm of the new tagging (targets) key (default ed25519, as the Notary path). */
   targetsAlgorithm?: PrivateKeyAlgorithm;
 }
 
+/** What initRegistryRepository created. */
 export interface RegistryInitResult {
   repository: string;
   location: string;
@@ -373,6 +380,7 @@ export async function initRegistryRepository(
   };
 }
 
+/** A tag to sign, with its manifest digest and size when known. */
 export interface RegistryTagToSign {
   /** `IMAGE:TAG` */
   reference: string;
@@ -382,6 +390,7 @@ export interface RegistryTagToSign {
   mediaType?: string;
 }
 
+/** A tag signRegistryTags signed. */
 export interface RegistrySignedTag {
   reference: string;
   tag: string;
@@ -514,6 +523,7 @@ export async function revokeRegistryTag(
   return { ...out, result: out.result ?? [] };
 }
 
+/** Options of refreshRegistryRepository. */
 export interface RegistryRefreshOptions extends RegistryPublishOptions {
   /** Re-sign a role expiring within this window (timestamp: always). */
   renewWithin?: Partial<Record<Exclude<ExpiryKind, 'timestamp'>, number>>;
@@ -548,6 +558,7 @@ export async function refreshRegistryRepository(
 
 // ---------------------------------------------------------------- offline bundles
 
+/** What exportBundle wrote. */
 export interface ExportResult {
   output: string;
   bytes: number;

@@ -28,6 +28,7 @@ const OCI_LAYOUT = { imageLayoutVersion: '1.0.0' };
 const BLOB_PATH = /^blobs\/sha256\/([a-f0-9]{64})$/;
 const SHA256_DIGEST = /^sha256:[a-f0-9]{64}$/;
 
+/** A metadata manifest to put in a bundle: the GUN it is about, the tag it came from, its bytes. */
 export interface BundleManifest {
   /** GUN of the repository the trust data is about (`localhost:5000/library/app`). */
   gun: string;
@@ -81,7 +82,8 @@ function parseJson(bytes: Uint8Array, what: string): unknown {
   }
 }
 
-interface IndexEntry {
+/** One trust-data manifest listed in a bundle's index.json. */
+export interface IndexEntry {
   gun: string;
   tag: string;
   digest: string;

@@ -12,11 +12,13 @@ import { join } from 'node:path';
 import { writeFileAtomicSync } from '../../storage/atomic.js';
 import { sha256Digest } from './layout.js';
 
+/** A cached manifest: its digest and exact bytes. */
 export interface CachedManifest {
   digest: string;
   bytes: Uint8Array;
 }
 
+/** A local copy of metadata manifests (by location) and blobs (by digest); never trusted by itself. */
 export interface OciCache {
   getManifest(key: string): CachedManifest | null;
   putManifest(key: string, manifest: CachedManifest): void;

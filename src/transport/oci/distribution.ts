@@ -32,6 +32,7 @@ const TAG = /^[A-Za-z0-9_][A-Za-z0-9._-]{0,127}$/;
 const REPOSITORY = /^[a-z0-9]+(?:(?:[._]|__|[-]+)[a-z0-9]+)*(?:\/[a-z0-9]+(?:(?:[._]|__|[-]+)[a-z0-9]+)*)*$/;
 const MAX_REDIRECTS = 3;
 
+/** Options of OciRegistryClient: the registry and how to authenticate to it. */
 export interface OciClientOptions extends AuthClientOptions {
   /** Registry host[:port] as in an image reference (`localhost:5000`, `docker.io`). */
   registry: string;
@@ -39,6 +40,7 @@ export interface OciClientOptions extends AuthClientOptions {
   baseUrl?: string;
 }
 
+/** A manifest as fetched: exact bytes, their digest, the media type the registry sent. */
 export interface ManifestResult {
   bytes: Uint8Array;
   /** `sha256:<hex>` of the bytes (checked against Docker-Content-Digest and a digest reference). */
@@ -46,6 +48,7 @@ export interface ManifestResult {
   mediaType: string;
 }
 
+/** The answer to a conditional manifest GET. */
 export type ConditionalManifest =
   | { status: 'ok'; manifest: ManifestResult }
   | { status: 'not-modified' }
@@ -81,6 +84,7 @@ function checkScheme(url: URL, what: string): void {
   );
 }
 
+/** An OCI distribution client (manifests, blobs, uploads) over the shared authenticating HTTP client. */
 export class OciRegistryClient {
   readonly baseUrl: string;
   readonly registry: string;

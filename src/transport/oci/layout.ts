@@ -43,6 +43,7 @@ export interface Descriptor {
   annotations?: Record<string, string>;
 }
 
+/** A parsed metadata manifest: digest, bytes, config descriptor and the files by name. */
 export interface MetadataManifest {
   /** `sha256:<hex>` of the manifest bytes. */
   digest: string;

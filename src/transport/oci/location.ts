@@ -7,6 +7,7 @@ import { LocalError } from '../../errors.js';
 import type { ImageReference } from '../../reference.js';
 import { DEFAULT_METADATA_TAG } from './layout.js';
 
+/** Where registry-hosted trust data lives: registry, repository and tag of the metadata manifest. */
 export interface MetadataLocation {
   /** Registry host[:port] (`localhost:5000`, `docker.io`). */
   registry: string;

@@ -50,6 +50,7 @@ export function registrySource(client: OciRegistryClient, repository: string): O
   };
 }
 
+/** Options of OciMetadataStore. */
 export interface OciStoreOptions {
   /** The registry (reads and writes). */
   client?: OciRegistryClient;
@@ -64,6 +65,7 @@ export interface OciStoreOptions {
   dockerRoleManifests?: boolean;
 }
 
+/** Options of OciMetadataStore.pushFiles. */
 export interface PushOptions {
   /**
    * Digest the tag must still point at before the push (the state the new files were built on);
@@ -74,6 +76,7 @@ export interface PushOptions {
   replaceAll?: boolean;
 }
 
+/** What OciMetadataStore.pushFiles pushed. */
 export interface PushResult {
   /** Digest of the manifest the tag now points at. */
   digest: string;
@@ -100,6 +103,7 @@ function signedVersion(bytes: Uint8Array, role: string): number {
   return v;
 }
 
+/** Registry-hosted trust data as a MetadataStore: files by name from one metadata manifest; `pushFiles` commits. */
 export class OciMetadataStore implements MetadataStore {
   readonly description: string;
   readonly location: MetadataLocation;

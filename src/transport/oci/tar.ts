@@ -12,11 +12,13 @@
 
 import { FormatError, VerificationError } from '../../errors.js';
 
+/** One regular file of a tar archive. */
 export interface TarEntry {
   name: string;
   bytes: Uint8Array;
 }
 
+/** Limits of the strict tar reader. */
 export interface TarLimits {
   /** Most bytes of the whole archive (default 256 MiB). */
   maxArchiveBytes?: number;
