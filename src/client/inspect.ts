@@ -9,7 +9,7 @@ import { pathsAllow, RELEASES_ROLE } from '../metadata/roles.js';
 import { type ImageReference, toReference } from '../reference.js';
 import { loadAllTargetsRoles, toSignedTarget } from '../trust/lookup.js';
 import { Updater } from '../trust/updater.js';
-import { registryServerFor } from './registry-source.js';
+import { probeRegistryTrust, registryServerFor } from './registry-source.js';
 
 /** A signed tag in `docker trust inspect` output (`Digest` is hex without `sha256:`). */
 export interface InspectSignedTag {
@@ -54,7 +54,14 @@ export async function inspect(
 ): Promise<InspectResult> {
   const ref = toReference(reference);
   // Registry-hosted trust data (`registry`/`oci://` server, or a GUN first trusted there).
-  if ((await registryServerFor(ref, options)) !== undefined) {
+  if (
+    options.store === undefined &&
+    (await registryServerFor(
+      ref,
+      options,
+      options.offline || options.http ? undefined : (r) => probeRegistryTrust(r, options),
+    )) !== undefined
+  ) {
     const { inspectRegistry } = await import('./registry-verify.js');
     return inspectRegistry(reference, options);
   }

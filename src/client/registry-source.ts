@@ -82,3 +82,29 @@ function isTuf1Cache(trustDir: string, gun: string): boolean {
     return false;
   }
 }
+
+/**
+ * Whether the image's own repository has a `tuf-metadata` tag (one HEAD request, bounded; any error
+ * reads as "no"): the last step of the lookup rule before the Notary server.
+ */
+export async function probeRegistryTrust(
+  ref: ImageReference,
+  opts: { env?: NodeJS.ProcessEnv; tlsCaCert?: string; deadlineMs?: number },
+): Promise<boolean> {
+  const [{ OciRegistryClient }, { defaultCredentials }, { DEFAULT_METADATA_TAG }] = await Promise.all([
+    import('../transport/oci/distribution.js'),
+    import('../transport/credentials.js'),
+    import('../transport/oci/layout.js'),
+  ]);
+  try {
+    const client = new OciRegistryClient({
+      registry: ref.registry,
+      credentials: defaultCredentials(ref.registry, opts.env ?? process.env),
+      deadlineMs: Math.min(opts.deadlineMs ?? 5_000, 5_000),
+      ...(opts.tlsCaCert ? { ca: opts.tlsCaCert } : {}),
+    });
+    return (await client.headManifest(ref.repository, DEFAULT_METADATA_TAG)) !== null;
+  } catch {
+    return false;
+  }
+}

@@ -6,7 +6,7 @@ import { isDelegationName } from '../metadata/roles.js';
 import { type ImageReference, toReference } from '../reference.js';
 import { lookupTag, type SignedTarget } from '../trust/lookup.js';
 import { Updater } from '../trust/updater.js';
-import { registryServerFor } from './registry-source.js';
+import { probeRegistryTrust, registryServerFor } from './registry-source.js';
 
 /** Options of `verify`: `TrustOptions` plus the delegations to consult. */
 export interface VerifyOptions extends TrustOptions {
@@ -59,7 +59,15 @@ export async function verify(
     }
   }
   // Registry-hosted trust data (bundle, `registry`/`oci://` server, or a GUN first trusted there).
-  if (options.bundle !== undefined || (await registryServerFor(ref, options)) !== undefined) {
+  if (
+    options.bundle !== undefined ||
+    (options.store === undefined &&
+      (await registryServerFor(
+        ref,
+        options,
+        options.offline || options.http ? undefined : (r) => probeRegistryTrust(r, options),
+      )) !== undefined)
+  ) {
     const { verifyRegistry } = await import('./registry-verify.js');
     return verifyRegistry(ref, options);
   }

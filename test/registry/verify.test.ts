@@ -107,6 +107,13 @@ describe('verify from registry-hosted trust data (real registry)', () => {
     expect(res.AdministrativeKeys.find((k) => k.Name === 'Root')!.Keys).toEqual([{ ID: rootKeyId }]);
   });
 
+  it("without --server, a record or DOCKER_CONTENT_TRUST_SERVER, the repository's tuf-metadata tag is found", async () => {
+    const lab = getLab('remote');
+    const { gun, v1 } = await signedRepo(lab, 'probe');
+    const r = await verify(`${gun}:v1`, { trustDir: tempDir(), env: { HOME: tempDir() } });
+    expect(r).toMatchObject({ digest: v1.digest, role: 'targets' });
+  });
+
   it('a pinned root key id is required to match; disableTofu without a pin refuses', async () => {
     const lab = getLab('remote');
     const { gun, rootKeyId, v1 } = await signedRepo(lab, 'verify-pin');
