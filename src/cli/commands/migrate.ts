@@ -79,9 +79,13 @@ export async function run(argv: string[]): Promise<number> {
     }
     out.write(`Migrated ${r.repository} to ${safe(r.location)} (${r.digest})\n`);
     for (const t of r.carried) out.write(`  carried  ${safe(t.tag)}  ${t.digest}  ${safe(t.role)}\n`);
-    for (const d of r.dropped) process.stderr.write(`warning: dropped ${safe(d.tag)} (${safe(d.reason)})\n`);
+    const warn = (text: string) => {
+      // terminal-safe: every interpolated name went through escapeControl (safe)
+      process.stderr.write(text);
+    };
+    for (const d of r.dropped) warn(`warning: dropped ${safe(d.tag)} (${safe(d.reason)})\n`);
     for (const s of r.skippedDelegations)
-      process.stderr.write(`warning: delegation ${safe(s.role)} not carried: ${safe(s.reason)}\n`);
+      warn(`warning: delegation ${safe(s.role)} not carried: ${safe(s.reason)}\n`);
     out.write(`Root key id (pin this in trust_pinning.certs for ${r.repository}): ${r.rootKeyId}\n`);
     out.write(
       `Keep the timestamp fresh: run "trust refresh ${args.positionals[0]}" well within 7 days (cron/CI).\n`,
