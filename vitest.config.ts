@@ -7,6 +7,7 @@ const unit: TestProjectInlineConfiguration = {
     include: ['src/**/*.test.ts'],
     exclude: ['src/**/*.lab.test.ts'],
     globalSetup: ['test/tmp-guard.ts'],
+    setupFiles: ['test/tmp-guard-worker.ts'],
   },
 };
 
@@ -15,8 +16,8 @@ const lab: TestProjectInlineConfiguration = {
   test: {
     name: 'lab',
     include: ['test/**/*.test.ts', 'src/**/*.lab.test.ts'],
-    // labs first, so their directories are outside the temp-dir guard
     globalSetup: ['test/global-setup.ts', 'test/tmp-guard.ts'],
+    setupFiles: ['test/tmp-guard-worker.ts'],
   },
 };
 

@@ -7,4 +7,5 @@ export { generateSigner } from '../src/crypto/signers.js';
 export { canonicalJson } from '../src/encoding/canonical.js';
 export { readKeyFile, writeKeyFile } from '../src/keys/keyfile.js';
 export { staticPassphraseProvider } from '../src/keys/passphrase.js';
+export { parseMetadata } from '../src/metadata/parse.js';
 export { initRepository, signTags } from '../src/publish/workflows.js';

@@ -522,9 +522,25 @@ const scenarios = [
           },
         );
         row.notes.push(
-          `${(c.bytes / 1e6).toFixed(1)} MB document parsed from its canonical bytes, as verification does${numeric ? "; integer-like keys ('1', '2', '10') are listed first by V8, so the native JSON.stringify fast path is abandoned and the general encoder runs" : ''}`,
+          `${(c.bytes / 1e6).toFixed(1)} MB document parsed from its canonical bytes, as verification does${numeric ? "; V8 lists integer-like keys ('1', '2', '10') first, so the targets map is written by one native pass without them and they are merged back in by byte order" : ''}`,
         );
       }
+      const h = inproc({ mode: 'hostile-json', runs: QUICK ? 3 : 5 });
+      addRow(
+        `hostile ${(h.bytes / 1e6).toFixed(1)} MB timestamp (500 levels around 400,000 numbers): refused`,
+        stats(h.refuse),
+        undefined,
+        { ms: 1000, text: '< 1 s' },
+      ).notes.push('BAD_METADATA from one pass over the bytes, before JSON.parse (0.1.0: over a minute)');
+      addRow(
+        'same with 28 levels (under the nesting limit): parsed and canonically encoded',
+        stats(h.encode),
+        undefined,
+        {
+          ms: 1000,
+          text: '< 1 s',
+        },
+      ).notes.push('linear encoder: one failed native pass, then the general encoder once');
     },
   },
   {

@@ -1,34 +1,39 @@
-// Vitest global setup (both projects): every test process gets a private temp dir (TMPDIR) for the
-// run, and the run fails when a test leaves anything in it. Labs are started before this guard (the
-// lab project lists it after test/global-setup.ts), so their own directories are not counted.
+// Vitest global setup (both projects): the run gets a private temp dir, which test/tmp-guard-worker.ts
+// makes every test process's TMPDIR (so it is inherited by every child they spawn), and the run fails
+// when a test leaves anything in it. The main process's own TMPDIR is not touched: the labs that
+// test/global-setup.ts starts live outside the guarded dir whatever order the projects set up in.
 import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import type { TestProject } from 'vitest/node';
+
+declare module 'vitest' {
+  export interface ProvidedContext {
+    /** The run's guarded temp dir (test/tmp-guard.ts). */
+    ctTmpDir: string;
+  }
+}
 
 interface GuardState {
   dir: string;
-  previous: string | undefined;
   users: number;
 }
 
 const KEY = Symbol.for('content-trust.tmp-guard');
 const shared = globalThis as { [KEY]?: GuardState };
 
-export default function setup(): () => void {
+export default function setup(project: TestProject): () => void {
   let state = shared[KEY];
   if (state === undefined) {
-    const dir = mkdtempSync(join(tmpdir(), 'ct-tmp-guard-'));
-    state = { dir, previous: process.env.TMPDIR, users: 0 };
+    state = { dir: mkdtempSync(join(tmpdir(), 'ct-tmp-guard-')), users: 0 };
     shared[KEY] = state;
-    process.env.TMPDIR = dir; // inherited by the test workers and every child they spawn
   }
   state.users++;
+  project.provide('ctTmpDir', state.dir);
   const s = state;
   return () => {
     if (--s.users > 0) return;
     shared[KEY] = undefined;
-    if (s.previous === undefined) delete process.env.TMPDIR;
-    else process.env.TMPDIR = s.previous;
     const left = readdirSync(s.dir);
     rmSync(s.dir, { recursive: true, force: true });
     if (left.length > 0) {

@@ -177,6 +177,33 @@ async function main() {
       }
       return { bytes: Buffer.byteLength(text), ours, theirs };
     }
+    case 'hostile-json': {
+      // issue 8 item 6: a 0.9 MB timestamp nesting `levels` objects around 400,000 numbers ending in
+      // 2^60 (the native encoder gives up only at the end); 0.1.0 spent over a minute on 500 levels
+      const canonicalJson = pick('canonicalJson');
+      const parseMetadata = pick('parseMetadata');
+      const doc = (levels) =>
+        `{"signed":{"_type":"Timestamp","expires":"2030-01-01T00:00:00Z","meta":{"snapshot":{"hashes":{},"length":1}},"version":1,"x":${'{"a":'.repeat(levels)}[${'0,'.repeat(400_000)}1152921504606846976]${',"b":0}'.repeat(levels)}},"signatures":[]}`;
+      const deep = Buffer.from(doc(500));
+      const wide = Buffer.from(doc(28));
+      const refuse = [];
+      const encode = [];
+      for (let i = 0; i < spec.runs; i++) {
+        refuse.push(
+          await measured(() => {
+            try {
+              parseMetadata(deep, 'timestamp');
+            } catch {
+              return;
+            }
+            throw new Error('the 500-level timestamp was accepted');
+          }),
+        );
+        // under the nesting limit: parsed, then encoded as the signature check does
+        encode.push(await measured(() => canonicalJson(parseMetadata(wide, 'timestamp').signed)));
+      }
+      return { bytes: deep.length, refuse, encode };
+    }
     default:
       throw new Error(`unknown mode ${spec.mode}`);
   }

@@ -12,6 +12,7 @@
 import { getCryptoBackend, sha256 } from '../crypto/backend.js';
 import type { TufPublicKey } from '../crypto/types.js';
 import { LocalError, NetworkError } from '../errors.js';
+import { DEFAULT_MAX_NESTING } from '../metadata/model.js';
 import { TransportPool } from '../transport/pool.js';
 
 /** Bounds on what a server can make one operation do. Every field is settable per call. */
@@ -34,6 +35,11 @@ export interface Limits {
    * (default 30 s). Also the per-request deadline of the default HTTP client.
    */
   readonly deadlineMs: number;
+  /**
+   * Deepest nesting of objects and arrays in a metadata document, checked on the bytes before
+   * JSON.parse (default 32: Notary's own structure is at most 6 deep).
+   */
+  readonly maxNesting: number;
 }
 
 /** The default limits of a `TrustContext`. */
@@ -44,6 +50,7 @@ export const DEFAULT_LIMITS: Readonly<Limits> = Object.freeze({
   maxMetadataBytes: 100 << 20,
   maxDelegations: 1000,
   deadlineMs: 30_000,
+  maxNesting: DEFAULT_MAX_NESTING,
 });
 
 /** Validates and completes user-given limits (positive safe integers). */

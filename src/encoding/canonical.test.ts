@@ -102,3 +102,156 @@ describe('canonical JSON (docker/go canonical/json)', () => {
     );
   });
 });
+
+describe('canonical JSON: integer-like keys and hostile shapes', () => {
+  const byteOrder = (a: string, b: string) => Buffer.compare(Buffer.from(a), Buffer.from(b));
+  /** Reference: Go's rules spelled out with no tricks. */
+  const ref = (v: unknown): string => {
+    if (v === null) return 'null';
+    if (typeof v === 'string') return `"${v.replace(/["\\]/g, '\\$&')}"`;
+    if (typeof v === 'number' || typeof v === 'boolean') return String(v === 0 ? 0 : v);
+    if (Array.isArray(v)) return `[${v.map(ref).join(',')}]`;
+    const o = v as Record<string, unknown>;
+    return `{${Object.keys(o)
+      .sort(byteOrder)
+      .map((k) => `${ref(k)}:${ref(o[k])}`)
+      .join(',')}}`;
+  };
+  const hex = (s: string) => Buffer.from(s).toString('hex');
+  const sortDeep = (v: unknown): unknown => {
+    if (typeof v !== 'object' || v === null) return v;
+    if (Array.isArray(v)) return v.map(sortDeep);
+    const o = v as Record<string, unknown>;
+    const out: Record<string, unknown> = {};
+    for (const k of Object.keys(o).sort(byteOrder))
+      Object.defineProperty(out, k, {
+        value: sortDeep(o[k]),
+        enumerable: true,
+        writable: true,
+        configurable: true,
+      });
+    return out;
+  };
+
+  it('merges integer-like keys into the native output in byte order', () => {
+    const doc = JSON.parse(
+      '{"1":"a","1.0":"b","10":{"9":1,"10":2,"x":3},"10-rc":4,"2":[{"3":0,"20":0}],"4294967295":5,"__proto__":6,"latest":{"k":7}}',
+    ) as Record<string, unknown>;
+    expect(Object.keys(doc).slice(0, 4)).toEqual(['1', '2', '10', '4294967295'].slice(0, 3).concat('1.0'));
+    expect(canonicalJson(doc)).toBe(ref(doc));
+    expect(canonicalJson(doc)).toBe(canonicalize(doc));
+    // integer-like keys only, and after every other key
+    expect(canonicalJson({ '2': [], '10': '' })).toBe('{"10":"","2":[]}');
+    expect(canonicalJson(JSON.parse('{"0":1,"!":2,"#":3}'))).toBe('{"!":2,"#":3,"0":1}');
+  });
+
+  it('equals the reference encoder on documents full of integer-like and digit-led keys', () => {
+    const key = fc.oneof(
+      fc.integer({ min: 0, max: 40 }).map(String),
+      fc.constantFrom(
+        '4294967294',
+        '4294967295',
+        '01',
+        '-1',
+        '1.0',
+        '1e3',
+        '10-rc',
+        '2a',
+        '__proto__',
+        '',
+        '!',
+      ),
+      fc.string({ maxLength: 4 }),
+    );
+    const leaf = fc.oneof(
+      fc.integer(),
+      fc.string({ maxLength: 4 }),
+      fc.constantFrom('\uDEAD', '"\\udead"', 'a\uDEAD', '\u{1F600}', 'x\ny'),
+      fc.constant(null),
+      fc.boolean(),
+    );
+    const json = fc.letrec((tie) => ({
+      value: fc.oneof(
+        { depthSize: 'small' },
+        leaf,
+        fc.array(tie('value'), { maxLength: 6 }),
+        fc.dictionary(key, tie('value'), { maxKeys: 8 }),
+      ),
+    })).value;
+    fc.assert(
+      fc.property(json, fc.boolean(), (v, reparse) => {
+        // reparse: keys inserted in canonical order, as in a document parsed from canonical bytes
+        const doc = reparse ? sortDeep(v) : v;
+        const expected = hex(ref(doc));
+        expect(hex(canonicalJson(doc))).toBe(expected);
+        expect(hex(canonicalJsonGeneral(doc))).toBe(expected);
+      }),
+      { numRuns: 1500 },
+    );
+  });
+
+  /** `levels` nested objects (each `{"9":0,"10":<next>,"a":0}`) around `inner`. */
+  function nest(levels: number, inner: unknown, intKeys: boolean): unknown {
+    let v = inner;
+    for (let i = 0; i < levels; i++) v = intKeys ? { '9': 0, '10': v, a: 0 } : { a: v, b: 0 };
+    return v;
+  }
+  const cpuMs = (f: () => void): number => {
+    const t = process.cpuUsage();
+    f();
+    const d = process.cpuUsage(t);
+    return (d.user + d.system) / 1000;
+  };
+
+  it('is linear: 500 levels around 400,000 numbers that defeat the native path cost well under 1 s', () => {
+    // 0.1.0 retried the native path at every level under a failure: O(depth x size), over a minute
+    const numbers = Array.from({ length: 400_000 }, (_, i) => i % 10);
+    numbers.push(2 ** 60); // an integer JSON.stringify may not write as Go does: the native path gives up at the end
+    for (const intKeys of [false, true]) {
+      const doc = nest(500, numbers, intKeys);
+      let out = '';
+      const ms = cpuMs(() => {
+        out = canonicalJson(doc);
+      });
+      expect(ms, `${ms} ms of CPU`).toBeLessThan(1000);
+      expect(out).toContain(',1152921504606846976]');
+      expect(out === canonicalJsonGeneral(doc)).toBe(true);
+    }
+  });
+
+  it('refuses nesting deeper than maxDepth before walking the rest', () => {
+    const numbers = Array.from({ length: 400_000 }, () => 1);
+    const doc = nest(500, numbers, false);
+    let err: unknown;
+    const ms = cpuMs(() => {
+      try {
+        canonicalJson(doc, { maxDepth: 32 });
+      } catch (e) {
+        err = e;
+      }
+    });
+    expect(err).toMatchObject({
+      code: 'CANONICAL',
+      message: expect.stringMatching(/nesting deeper than 32/),
+    });
+    expect(ms).toBeLessThan(1000);
+    expect(() => canonicalJsonGeneral(doc, { maxDepth: 32 })).toThrowError(/nesting deeper than 32/);
+    expect(() => canonicalJson(nest(3, [], true), { maxDepth: 3 })).toThrowError(/nesting deeper than 3/);
+    expect(canonicalJson(nest(3, [], true), { maxDepth: 4 })).toBe(ref(nest(3, [], true)));
+  });
+
+  it('stays linear when integer-like keys sit at every level of a wide document', () => {
+    const wide = (n: number) => {
+      const o: Record<string, unknown> = {};
+      for (let i = 0; i < n; i++) o[`k${i}`] = { '9': i, '10': [i], x: { '3': 0, '20': 1 } };
+      return nest(50, o, true);
+    };
+    const small = wide(2_000);
+    const big = wide(20_000);
+    expect(canonicalJson(small)).toBe(canonicalJsonGeneral(small));
+    const tSmall = cpuMs(() => canonicalJson(small));
+    const tBig = cpuMs(() => canonicalJson(big));
+    // 10x the input: well under 40x the time (a quadratic encoder takes ~100x)
+    expect(tBig, `${tSmall} ms -> ${tBig} ms`).toBeLessThan(Math.max(40 * tSmall, 200));
+  });
+});

@@ -155,3 +155,13 @@ export const DEFAULT_SIZE_LIMITS = {
   /** Anything else whose length is not given by a parent. */
   other: 100 << 20,
 } as const;
+
+/**
+ * Deepest nesting of objects and arrays accepted in a metadata document (the
+ * document object is level 1), checked on the bytes before JSON.parse. Notary's
+ * own structure is at most 6 deep (`signed.delegations.roles[i].paths`), a
+ * target's `custom` data starts at level 5: 32 leaves custom data 27 levels and
+ * refuses in one pass what would otherwise cost recursion (Go's decoder has no
+ * limit before Go 1.15, 10,000 after).
+ */
+export const DEFAULT_MAX_NESTING = 32;

@@ -2,13 +2,27 @@
  * Strict parsing of untrusted metadata bytes. Every field is type-checked and
  * every failure names the role, the field and the reason. Size limits are the
  * caller's (transport) job and are checked again here before parsing.
+ *
+ * Nothing Go (Notary, docker) would read differently is accepted: before
+ * JSON.parse, one pass over the bytes refuses a byte order mark, nesting
+ * deeper than the limit (default {@link DEFAULT_MAX_NESTING}), and numbers
+ * with a fraction or exponent (`encoding/json-scan.ts`); while parsing, every
+ * object Go decodes into a struct is checked for keys Go would match to a
+ * field case-insensitively (`"Targets"`, `"ſigned"`, `"expireſ"`:
+ * `encoding/go-fold.ts`), and the members of the whole document are counted
+ * so that a repeated key anywhere is refused (Go merges a repeated struct
+ * field's maps, JSON.parse keeps the last copy). Objects Go decodes into maps
+ * (targets, meta, keys, roles, hashes) may hold `latest` and `Latest`.
  */
 
 import { parsePublicKey } from '../crypto/keys.js';
 import type { TufPublicKey } from '../crypto/types.js';
+import { GoStruct } from '../encoding/go-fold.js';
+import { countMembers, hasLoneSurrogate, scanJson } from '../encoding/json-scan.js';
 import { FormatError, TrustError, VerificationError } from '../errors.js';
 import { parseGoTime } from './gotime.js';
 import {
+  DEFAULT_MAX_NESTING,
   type DelegationRoleJson,
   type FileMetaJson,
   Metadata,
@@ -42,10 +56,52 @@ export function setOwn<T>(obj: Record<string, T>, key: string, value: T): void {
   else obj[key] = value;
 }
 
+/** The Go structs Notary decodes metadata into (tuf/data), by their json tags. */
+const GO = {
+  envelope: new GoStruct('Signed', ['signed', 'signatures']),
+  signature: new GoStruct('Signature', ['keyid', 'method', 'sig']),
+  root: new GoStruct('Root', ['_type', 'expires', 'version', 'keys', 'roles', 'consistent_snapshot']),
+  targets: new GoStruct('Targets', ['_type', 'expires', 'version', 'targets', 'delegations']),
+  snapshot: new GoStruct('Snapshot', ['_type', 'expires', 'version', 'meta']),
+  timestamp: new GoStruct('Timestamp', ['_type', 'expires', 'version', 'meta']),
+  key: new GoStruct('TUFKey', ['keytype', 'keyval']),
+  keyPair: new GoStruct('KeyPair', ['public', 'private']),
+  rootRole: new GoStruct('RootRole', ['keyids', 'threshold']),
+  role: new GoStruct('Role', ['keyids', 'threshold', 'name', 'paths']),
+  delegations: new GoStruct('Delegations', ['keys', 'roles']),
+  fileMeta: new GoStruct('FileMeta', ['length', 'hashes', 'custom']),
+} as const;
+
 class Ctx {
+  /** Object members seen so far, to compare with the count of the raw text. */
+  members = 0;
   constructor(readonly role: string) {}
   fail(field: string, reason: string): never {
     throw new FormatError('BAD_METADATA', `${this.role}: ${field}: ${reason}`, { role: this.role });
+  }
+  /**
+   * An object Go decodes into struct `s`: refuses keys Go would store in a
+   * field under another spelling; counts members. The values of fields in
+   * `walked` are counted by the caller; every other value is counted here.
+   */
+  struct(o: Json, field: string, s: GoStruct, walked: readonly string[] = []): Json {
+    for (const k in o) {
+      this.members++;
+      const f = s.fieldFor(k);
+      if (f !== undefined && f !== k) {
+        this.fail(
+          `${field}.${JSON.stringify(k)}`,
+          `Go (Notary, docker) reads this key as field "${f}" of ${s.name}; refused`,
+        );
+      }
+      if (f === undefined || !walked.includes(f)) this.members += countMembers(o[k]);
+    }
+    return o;
+  }
+  /** An object Go decodes into a map: any keys; members counted by the caller's walk of the values. */
+  map(o: Json): Json {
+    for (const _ in o) this.members++;
+    return o;
   }
   obj(v: unknown, field: string): Json {
     if (typeof v !== 'object' || v === null || Array.isArray(v)) this.fail(field, 'must be an object');
@@ -73,26 +129,44 @@ class Ctx {
 
 /** Decodes UTF-8 and parses JSON, with errors that name the role. */
 export function parseJsonBytes(bytes: Uint8Array, role: string): unknown {
+  return parseCheckedJson(bytes, role, DEFAULT_MAX_NESTING).value;
+}
+
+/**
+ * parseJsonBytes plus the checks JSON.parse cannot make (`encoding/json-scan.ts`).
+ * `members` is the count to compare with the schema walk.
+ */
+function parseCheckedJson(
+  bytes: Uint8Array,
+  role: string,
+  maxDepth: number,
+): { value: unknown; members: number } {
+  const bad = (reason: string) => new FormatError('BAD_METADATA', `${role}: metadata ${reason}`, { role });
+  const scan = scanJson(bytes, maxDepth);
+  if ('problem' in scan) throw bad(scan.problem);
   let text: string;
   try {
     text = decoder.decode(bytes);
   } catch {
-    throw new FormatError('BAD_METADATA', `${role}: metadata is not valid UTF-8`, { role });
+    throw bad('is not valid UTF-8');
   }
+  let value: unknown;
   try {
-    return JSON.parse(text);
+    value = JSON.parse(text);
   } catch (e) {
-    throw new FormatError('BAD_METADATA', `${role}: metadata is not valid JSON (${(e as Error).message})`, {
-      role,
-    });
+    throw bad(`is not valid JSON (${(e as Error).message})`);
   }
+  if (scan.surrogateEscapes && hasLoneSurrogate(value)) {
+    throw bad('has an escaped lone surrogate (Go reads U+FFFD)');
+  }
+  return { value, members: scan.members };
 }
 
 function parseSignatures(ctx: Ctx, v: unknown): Signature[] {
   if (v === null) return [];
   const list = ctx.arr(v, 'signatures');
   return list.map((item, i) => {
-    const o = ctx.obj(item, `signatures[${i}]`);
+    const o = ctx.struct(ctx.obj(item, `signatures[${i}]`), `signatures[${i}]`, GO.signature);
     return {
       keyid: ctx.str(o.keyid, `signatures[${i}].keyid`),
       // Go lower-cases the method on unmarshal (tuf/data/types.go)
@@ -109,12 +183,16 @@ function parseSignatures(ctx: Ctx, v: unknown): Signature[] {
  * holds only usable keys, by id.
  */
 function parseKeys(ctx: Ctx, v: unknown, field: string): Map<string, TufPublicKey> {
-  const o = ctx.obj(v, field);
+  const o = ctx.map(ctx.obj(v, field));
   const out = new Map<string, TufPublicKey>();
   for (const [id, kv] of Object.entries(o)) {
-    const k = ctx.obj(kv, `${field}.${id}`);
+    const k = ctx.struct(ctx.obj(kv, `${field}.${id}`), `${field}.${id}`, GO.key, ['keyval']);
     ctx.str(k.keytype, `${field}.${id}.keytype`);
-    const keyval = ctx.obj(k.keyval, `${field}.${id}.keyval`);
+    const keyval = ctx.struct(
+      ctx.obj(k.keyval, `${field}.${id}.keyval`),
+      `${field}.${id}.keyval`,
+      GO.keyPair,
+    );
     ctx.str(keyval.public, `${field}.${id}.keyval.public`);
     let key: TufPublicKey;
     try {
@@ -128,17 +206,17 @@ function parseKeys(ctx: Ctx, v: unknown, field: string): Map<string, TufPublicKe
   return out;
 }
 
-function parseRoleKeys(ctx: Ctx, v: unknown, field: string): RoleKeysJson {
-  const o = ctx.obj(v, field);
+function parseRoleKeys(ctx: Ctx, v: unknown, field: string, s: GoStruct): RoleKeysJson {
+  const o = ctx.struct(ctx.obj(v, field), field, s);
   const keyids = ctx.arr(o.keyids, `${field}.keyids`).map((k, i) => ctx.str(k, `${field}.keyids[${i}]`));
   ctx.int(o.threshold, `${field}.threshold`, 1);
   return { ...o, keyids } as RoleKeysJson;
 }
 
 function parseFileMeta(ctx: Ctx, v: unknown, field: string): FileMetaJson {
-  const o = ctx.obj(v, field);
+  const o = ctx.struct(ctx.obj(v, field), field, GO.fileMeta, ['hashes']);
   ctx.int(o.length, `${field}.length`, 0);
-  const hashes = ctx.obj(o.hashes, `${field}.hashes`);
+  const hashes = ctx.map(ctx.obj(o.hashes, `${field}.hashes`));
   for (const [alg, h] of Object.entries(hashes)) ctx.b64(h, `${field}.hashes.${alg}`);
   if (o.custom === null) {
     // Go decodes `null` into a nil *RawMessage and omits it when writing
@@ -193,13 +271,13 @@ function parseBody(
   if (role === 'root') {
     if (typeof signed.consistent_snapshot !== 'boolean') ctx.fail('consistent_snapshot', 'must be a boolean');
     keys = parseKeys(ctx, signed.keys, 'keys');
-    const roles = ctx.obj(signed.roles, 'roles');
+    const roles = ctx.map(ctx.obj(signed.roles, 'roles'));
     const parsedRoles: Record<string, RoleKeysJson> = {};
     for (const name of ['root', 'targets', 'snapshot', 'timestamp']) {
       if (!(name in roles)) ctx.fail('roles', `missing role ${name}`);
     }
     for (const [name, rk] of Object.entries(roles)) {
-      const r = parseRoleKeys(ctx, rk, `roles.${name}`);
+      const r = parseRoleKeys(ctx, rk, `roles.${name}`, GO.rootRole);
       for (const id of r.keyids)
         if (!Object.hasOwn(signed.keys as object, id))
           ctx.fail(`roles.${name}.keyids`, `key ${id} is not in keys`);
@@ -208,7 +286,7 @@ function parseBody(
     return { body: { ...signed, roles: parsedRoles } as RootBody, keys };
   }
   if (role === 'snapshot' || role === 'timestamp') {
-    const meta = ctx.obj(signed.meta, 'meta');
+    const meta = ctx.map(ctx.obj(signed.meta, 'meta'));
     const parsed: Record<string, FileMetaJson> = {};
     for (const [name, fm] of Object.entries(meta))
       setOwn(parsed, name, parseFileMeta(ctx, fm, `meta.${name}`));
@@ -216,19 +294,19 @@ function parseBody(
     return { body: { ...signed, meta: parsed } as SignedBody, keys };
   }
   // targets and delegations
-  const targets = ctx.obj(signed.targets, 'targets');
+  const targets = ctx.map(ctx.obj(signed.targets, 'targets'));
   const parsedTargets: Record<string, FileMetaJson> = {};
   for (const name of Object.keys(targets)) {
     setOwn(parsedTargets, name, parseFileMeta(ctx, targets[name], `targets.${JSON.stringify(name)}`));
   }
   // Go treats a missing delegations object as empty and writes it back as {"keys":{},"roles":[]}
   const dIn = signed.delegations === undefined || signed.delegations === null ? {} : signed.delegations;
-  const d = ctx.obj(dIn, 'delegations');
+  const d = ctx.struct(ctx.obj(dIn, 'delegations'), 'delegations', GO.delegations, ['keys', 'roles']);
   keys = d.keys === undefined || d.keys === null ? new Map() : parseKeys(ctx, d.keys, 'delegations.keys');
   const rolesIn = d.roles === undefined || d.roles === null ? [] : ctx.arr(d.roles, 'delegations.roles');
   const roles = rolesIn.map((r, i) => {
     const field = `delegations.roles[${i}]`;
-    const base = parseRoleKeys(ctx, r, field) as DelegationRoleJson;
+    const base = parseRoleKeys(ctx, r, field, GO.role) as DelegationRoleJson;
     ctx.str(base.name, `${field}.name`);
     if (base.paths !== undefined && base.paths !== null) {
       base.paths = ctx.arr(base.paths, `${field}.paths`).map((p, j) => ctx.str(p, `${field}.paths[${j}]`));
@@ -246,6 +324,13 @@ function parseBody(
   return { body, keys };
 }
 
+const TOP_OF_TYPE = {
+  Root: 'root',
+  Targets: 'targets',
+  Snapshot: 'snapshot',
+  Timestamp: 'timestamp',
+} as const;
+
 /** Metadata type expected for a role name (`Targets` for delegations). */
 export function typeOfRole(role: string): MetadataType {
   if (role in TYPE_OF_ROLE) return TYPE_OF_ROLE[role as TopLevelRole];
@@ -257,7 +342,16 @@ export function typeOfRole(role: string): MetadataType {
  * Parses the wire bytes of one role's metadata. Does not check signatures,
  * expiry or versions: that is the trust state machine's job.
  */
-export function parseMetadata(bytes: Uint8Array, role: string, maxBytes?: number): Metadata {
+export interface ParseLimits {
+  /** Largest document accepted, in bytes (TOO_LARGE beyond). */
+  maxBytes?: number;
+  /** Deepest nesting of objects and arrays (default {@link DEFAULT_MAX_NESTING}). */
+  maxDepth?: number;
+}
+
+export function parseMetadata(bytes: Uint8Array, role: string, limits?: number | ParseLimits): Metadata {
+  const { maxBytes, maxDepth = DEFAULT_MAX_NESTING } =
+    typeof limits === 'number' ? { maxBytes: limits } : (limits ?? {});
   if (maxBytes !== undefined && bytes.length > maxBytes) {
     throw new VerificationError(
       'TOO_LARGE',
@@ -271,21 +365,40 @@ export function parseMetadata(bytes: Uint8Array, role: string, maxBytes?: number
   }
   const expected = typeOfRole(role);
   const ctx = new Ctx(role);
-  const doc = ctx.obj(parseJsonBytes(bytes, role), 'document');
+  const parsed = parseCheckedJson(bytes, role, maxDepth);
+  const doc = ctx.struct(ctx.obj(parsed.value, 'document'), 'document', GO.envelope, [
+    'signed',
+    'signatures',
+  ]);
   const signed = ctx.obj(doc.signed, 'signed');
+  ctx.struct(signed, 'signed', GO[TOP_OF_TYPE[expected]], [
+    'keys',
+    'roles',
+    'meta',
+    'targets',
+    'delegations',
+  ]);
   const signatures = parseSignatures(ctx, doc.signatures);
   const expiresMs = parseCommon(ctx, signed, expected);
   const { body, keys } = parseBody(ctx, signed, role);
+  if (ctx.members !== parsed.members) {
+    // JSON.parse keeps the last of two equal keys; Go's struct decoding merges or keeps the last
+    ctx.fail(
+      'document',
+      'an object has the same key twice; refused (Go and JavaScript may read different copies)',
+    );
+  }
   return new Metadata(role, body, signatures, keys, bytes, expiresMs);
 }
 
-export const parseRoot = (b: Uint8Array, max?: number) => parseMetadata(b, 'root', max) as RootMetadata;
-export const parseTimestamp = (b: Uint8Array, max?: number) =>
-  parseMetadata(b, 'timestamp', max) as TimestampMetadata;
-export const parseSnapshot = (b: Uint8Array, max?: number) =>
-  parseMetadata(b, 'snapshot', max) as SnapshotMetadata;
-export const parseTargets = (b: Uint8Array, role = 'targets', max?: number) =>
-  parseMetadata(b, role, max) as TargetsMetadata;
+export const parseRoot = (b: Uint8Array, limits?: number | ParseLimits) =>
+  parseMetadata(b, 'root', limits) as RootMetadata;
+export const parseTimestamp = (b: Uint8Array, limits?: number | ParseLimits) =>
+  parseMetadata(b, 'timestamp', limits) as TimestampMetadata;
+export const parseSnapshot = (b: Uint8Array, limits?: number | ParseLimits) =>
+  parseMetadata(b, 'snapshot', limits) as SnapshotMetadata;
+export const parseTargets = (b: Uint8Array, role = 'targets', limits?: number | ParseLimits) =>
+  parseMetadata(b, role, limits) as TargetsMetadata;
 
 /** Builds the parsed-key map of a signed body we created ourselves (no wire bytes yet). */
 export function keysOfBody(role: string, body: SignedBody): Map<string, TufPublicKey> {

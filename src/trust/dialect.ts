@@ -26,7 +26,13 @@ import type {
   TargetsMetadata,
   TimestampMetadata,
 } from '../metadata/model.js';
-import { parseRoot, parseSnapshot, parseTargets, parseTimestamp } from '../metadata/parse.js';
+import {
+  type ParseLimits,
+  parseRoot,
+  parseSnapshot,
+  parseTargets,
+  parseTimestamp,
+} from '../metadata/parse.js';
 import { parentRole } from '../metadata/roles.js';
 import { delegationFor, parseTuf1, type Tuf1Metadata, type Tuf1TargetsBody } from '../metadata/tuf1.js';
 import { checkFileMeta, checkTuf1FileMeta } from './filemeta.js';
@@ -45,10 +51,11 @@ export interface DelegationEntry {
 
 export interface TrustDialect {
   readonly name: DialectName;
-  parseRoot(bytes: Uint8Array): RootMetadata;
-  parseTimestamp(bytes: Uint8Array): TimestampMetadata;
-  parseSnapshot(bytes: Uint8Array): SnapshotMetadata;
-  parseTargets(bytes: Uint8Array, role: string): TargetsMetadata;
+  /** `limits`: the parser's nesting limit (Notary codec; the TUF 1.0 parser has its own). */
+  parseRoot(bytes: Uint8Array, limits?: ParseLimits): RootMetadata;
+  parseTimestamp(bytes: Uint8Array, limits?: ParseLimits): TimestampMetadata;
+  parseSnapshot(bytes: Uint8Array, limits?: ParseLimits): SnapshotMetadata;
+  parseTargets(bytes: Uint8Array, role: string, limits?: ParseLimits): TargetsMetadata;
   /** The key under which timestamp/snapshot `meta` lists a role. */
   metaName(role: string): string;
   /** Length and hashes of `bytes` against the parent's entry (LENGTH_MISMATCH / HASH_MISMATCH). */
@@ -71,10 +78,10 @@ export interface TrustDialect {
 
 export const NOTARY_DIALECT: TrustDialect = Object.freeze({
   name: 'notary',
-  parseRoot: (b: Uint8Array) => parseRoot(b),
-  parseTimestamp: (b: Uint8Array) => parseTimestamp(b),
-  parseSnapshot: (b: Uint8Array) => parseSnapshot(b),
-  parseTargets: (b: Uint8Array, role: string) => parseTargets(b, role),
+  parseRoot: (b: Uint8Array, l?: ParseLimits) => parseRoot(b, l),
+  parseTimestamp: (b: Uint8Array, l?: ParseLimits) => parseTimestamp(b, l),
+  parseSnapshot: (b: Uint8Array, l?: ParseLimits) => parseSnapshot(b, l),
+  parseTargets: (b: Uint8Array, role: string, l?: ParseLimits) => parseTargets(b, role, l),
   metaName: (role: string) => role,
   checkFileMeta,
   rootKeySet,

@@ -36,6 +36,7 @@ import type {
   TargetsMetadata,
   TimestampMetadata,
 } from '../metadata/model.js';
+import type { ParseLimits } from '../metadata/parse.js';
 import { NOTARY_DIALECT, type TrustDialect } from './dialect.js';
 import type { RootKeyPolicy } from './root-keys.js';
 import { checkThreshold, type RoleKeySet, type SignatureCaches } from './signatures.js';
@@ -60,6 +61,8 @@ export interface TrustPolicy extends RootKeyPolicy {
   readonly snapshotRoleRemoval?: SnapshotRoleRemoval;
   /** The wire dialect (codec, keys, layout); default Notary 0.7. See dialect.ts. */
   readonly dialect?: TrustDialect;
+  /** Deepest nesting accepted in a metadata document (default DEFAULT_MAX_NESTING, 32). */
+  readonly maxNesting?: number;
 }
 
 function expired(role: string, version: number, expires: string): VerificationError {
@@ -131,9 +134,10 @@ export class TrustedMetadataSet {
   }
 
   /** Parses through the context's document cache, when there is one. */
-  private parse<D>(role: string, bytes: Uint8Array, parse: (b: Uint8Array) => D): D {
+  private parse<D>(role: string, bytes: Uint8Array, parse: (b: Uint8Array, limits: ParseLimits) => D): D {
     const docs = this.#caches.documents;
-    return docs ? docs.get(role, bytes, () => parse(bytes)) : parse(bytes);
+    const limits = { maxDepth: this.policy.maxNesting };
+    return docs ? docs.get(role, bytes, () => parse(bytes, limits)) : parse(bytes, limits);
   }
 
   private nowMs(): number {
@@ -162,8 +166,8 @@ export class TrustedMetadataSet {
     }
     const dialect = policy.dialect ?? NOTARY_DIALECT;
     const root = caches.documents
-      ? caches.documents.get('root', bytes, () => dialect.parseRoot(bytes))
-      : dialect.parseRoot(bytes);
+      ? caches.documents.get('root', bytes, () => dialect.parseRoot(bytes, { maxDepth: policy.maxNesting }))
+      : dialect.parseRoot(bytes, { maxDepth: policy.maxNesting });
     const set = new TrustedMetadataSet(root, policy, caches);
     const now = set.nowMs();
     const firstUse = source === 'first-use';
@@ -472,7 +476,7 @@ export class TrustedMetadataSet {
    */
   loadLocalTargets(bytes: Uint8Array, role = 'targets', delegator?: string): TargetsMetadata {
     this.acceptedSnapshot();
-    const md = this.parse(role, bytes, (b) => this.#d.parseTargets(b, role));
+    const md = this.parse(role, bytes, (b, l) => this.#d.parseTargets(b, role, l));
     checkThreshold(md, this.keySetFor(role, delegator), role, this.#caches);
     const cur = this.#localTargets.get(role) ?? 0;
     if (md.version > cur) this.#localTargets.set(role, md.version);
@@ -511,7 +515,7 @@ export class TrustedMetadataSet {
     }
     this.#d.checkFileMeta(bytes, meta, role, 'snapshot');
     const keySet = this.keySetFor(role, delegator);
-    const md = this.parse(role, bytes, (b) => this.#d.parseTargets(b, role));
+    const md = this.parse(role, bytes, (b, l) => this.#d.parseTargets(b, role, l));
     const signers = checkThreshold(md, keySet, role, this.#caches);
     const floor = this.#localTargets.get(role) ?? 0;
     if (md.version < floor) throw rollback(role, floor, md.version);

@@ -81,9 +81,9 @@ export class Updater {
   constructor(store: MetadataStore, cache: MetadataCache, policy: TrustPolicy, opts: UpdateOptions = {}) {
     this.#store = store;
     this.#cache = cache;
-    this.#policy = policy;
     this.#opts = opts;
     const base = opts.context?.limits ?? DEFAULT_LIMITS;
+    this.#policy = policy.maxNesting === undefined ? { ...policy, maxNesting: base.maxNesting } : policy;
     this.#limits = {
       maxRootRotations: opts.maxRootRotations ?? base.maxRootRotations,
       maxRootBytes: opts.maxRootBytes ?? base.maxRootBytes,

@@ -1,0 +1,141 @@
+/**
+ * Checks on untrusted JSON that `JSON.parse` cannot make, because it throws the
+ * evidence away: how deep the text nests, how many object members it holds
+ * (JSON.parse keeps the last of two equal keys silently), the spelling of its
+ * numbers (`1.0` and `1e0` parse to 1) and escaped lone surrogates.
+ *
+ * `scanJson` is one linear pass over the bytes, run before JSON.parse so that
+ * a document nested too deeply is refused before any work is spent on it.
+ * Comparing `members` with {@link countMembers} of the parsed value (or with a
+ * count a schema walk makes) reveals a repeated key anywhere in the document.
+ *
+ * The rules are Go's `encoding/json` as Notary reads metadata (docker/go
+ * canonical/json, Go 1.19 in Debian's notary 0.7), made strict where Go and
+ * JavaScript would read the same bytes differently:
+ * - a UTF-8 byte order mark: Go refuses it (`invalid character 'ï'`), while
+ *   `TextDecoder` strips it silently;
+ * - a number with a fraction or exponent: Go refuses one where an integer
+ *   (`version`, `length`, `threshold`) is expected, and Notary writes integers
+ *   only (canonical JSON), so it is refused anywhere, as is `-0`;
+ * - a repeated key (see above): Go's struct decoding merges two `"targets"`
+ *   maps where JSON.parse keeps the last one only;
+ * - an escaped lone surrogate (`"\ud800"`): Go reads U+FFFD, JavaScript keeps
+ *   the surrogate, so two such keys are one key to Go and two to us.
+ * Invalid UTF-8 is refused by the caller's fatal `TextDecoder` (Go would
+ * substitute U+FFFD).
+ */
+
+export interface JsonScan {
+  /** Object members (`"key": value` pairs) in the whole text. */
+  readonly members: number;
+  /** Whether some string holds a `\uD800`-`\uDFFF` escape (a lone one is refused after parsing). */
+  readonly surrogateEscapes: boolean;
+}
+
+export interface JsonScanProblem {
+  readonly problem: string;
+}
+
+const QUOTE = 0x22;
+const BACKSLASH = 0x5c;
+
+function isHexSurrogateLead(b: number | undefined): boolean {
+  // the second hex digit of \uD800-\uDFFF: 8-9, a-f, A-F
+  return (
+    b !== undefined && ((b >= 0x38 && b <= 0x39) || (b >= 0x61 && b <= 0x66) || (b >= 0x41 && b <= 0x46))
+  );
+}
+
+/**
+ * One pass over JSON bytes. Returns a problem for a byte order mark, nesting
+ * deeper than `maxDepth` containers (the top-level one is level 1), a number
+ * with a fraction or exponent, or `-0`. The text is not otherwise validated
+ * (JSON.parse does that next): on invalid JSON the result may be anything but
+ * the pass still ends in time linear in its length.
+ */
+export function scanJson(bytes: Uint8Array, maxDepth: number): JsonScan | JsonScanProblem {
+  const n = bytes.length;
+  if (n >= 3 && bytes[0] === 0xef && bytes[1] === 0xbb && bytes[2] === 0xbf) {
+    return { problem: 'starts with a UTF-8 byte order mark (Go refuses it)' };
+  }
+  let depth = 0;
+  let members = 0;
+  let surrogateEscapes = false;
+  // next backslash at or after i (n when none): strings without one are skipped with a native search
+  let nextBackslash = bytes.indexOf(BACKSLASH);
+  if (nextBackslash < 0) nextBackslash = n;
+  let i = 0;
+  while (i < n) {
+    const c = bytes[i]!;
+    if (c === QUOTE) {
+      i++;
+      const close = bytes.indexOf(QUOTE, i);
+      if (close < 0) break;
+      if (nextBackslash >= close) {
+        i = close + 1;
+        continue;
+      }
+      // escapes inside: walk the string
+      while (i < n) {
+        const d = bytes[i]!;
+        if (d === QUOTE) break;
+        if (d === BACKSLASH) {
+          if (bytes[i + 1] === 0x75 && (bytes[i + 2]! | 0x20) === 0x64 && isHexSurrogateLead(bytes[i + 3])) {
+            surrogateEscapes = true;
+          }
+          i += 2;
+        } else {
+          i++;
+        }
+      }
+      i++;
+      nextBackslash = i < n ? bytes.indexOf(BACKSLASH, i) : -1;
+      if (nextBackslash < 0) nextBackslash = n;
+      continue;
+    }
+    if (c === 0x3a) {
+      members++;
+    } else if (c === 0x7b || c === 0x5b) {
+      if (++depth > maxDepth) return { problem: `nests deeper than ${maxDepth} levels` };
+    } else if (c === 0x7d || c === 0x5d) {
+      depth--;
+    } else if (c === 0x2e) {
+      return { problem: 'has a number with a fraction (Notary writes integers only)' };
+    } else if ((c | 0x20) === 0x65 && i > 0 && bytes[i - 1]! >= 0x30 && bytes[i - 1]! <= 0x39) {
+      // outside strings, `e` follows a digit only in an exponent (`true`/`false` have letters before it)
+      return { problem: 'has a number with an exponent (Notary writes integers only)' };
+    } else if (c === 0x2d && bytes[i + 1] === 0x30) {
+      return { problem: 'has a number starting with -0 (Notary writes integers only)' };
+    }
+    i++;
+  }
+  return { members, surrogateEscapes };
+}
+
+/** Object members in a parsed value (its own keys, recursively). Depth is bounded by the scan. */
+export function countMembers(v: unknown): number {
+  if (typeof v !== 'object' || v === null) return 0;
+  let n = 0;
+  if (Array.isArray(v)) {
+    for (let i = 0; i < v.length; i++) n += countMembers(v[i]);
+    return n;
+  }
+  const o = v as Record<string, unknown>;
+  for (const k in o) {
+    n++;
+    n += countMembers(o[k]);
+  }
+  return n;
+}
+
+const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
+
+/** Whether a key or string anywhere in a parsed value holds a lone surrogate. */
+export function hasLoneSurrogate(v: unknown): boolean {
+  if (typeof v === 'string') return LONE_SURROGATE.test(v);
+  if (typeof v !== 'object' || v === null) return false;
+  if (Array.isArray(v)) return v.some(hasLoneSurrogate);
+  const o = v as Record<string, unknown>;
+  for (const k in o) if (LONE_SURROGATE.test(k) || hasLoneSurrogate(o[k])) return true;
+  return false;
+}
