@@ -19,8 +19,6 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { TrustOptions } from '../context/repository.js';
 import { LocalError, NetworkError, NotSignedError, type TrustError, VerificationError } from '../errors.js';
-import type { RootMetadata, TargetsMetadata } from '../metadata/model.js';
-import type { Tuf1Root, Tuf1Targets } from '../metadata/tuf1.js';
 import { type ImageReference, parseReference } from '../reference.js';
 import { writeFileAtomic } from '../storage/atomic.js';
 import { resolveTrustDir } from '../storage/trust-dir.js';
@@ -215,9 +213,8 @@ export async function inspectRegistry(
   const ref = typeof reference === 'string' ? parseReference(reference) : reference;
   const explicitTag = typeof reference === 'string' && /:[\w][\w.-]*$/.test(reference.split('/').pop() ?? '');
   const { updater, finish } = await openRegistryTrust(ref, options);
-  const set = updater.trusted!;
-  const top = t1Targets(set.targets('targets'))!;
-  const delegations = top.body.delegations?.roles ?? [];
+  const top = updater.trustedRole('targets')!;
+  const delegations = top.delegations;
   const all: { name: string; hex: string; role: string }[] = [];
   const add = (role: string, targets: ReadonlyMap<string, { hashes: Readonly<Record<string, string>> }>) => {
     for (const [name, t] of targets) {
@@ -226,11 +223,11 @@ export async function inspectRegistry(
       if (typeof sha === 'string' && /^[a-f0-9]{64}$/.test(sha)) all.push({ name, hex: sha, role });
     }
   };
-  add('targets', top.body.targets);
+  add('targets', top.targets);
   for (const d of delegations) {
     await updater.getTargetInfoIn('\u0000', d.name, 'targets');
-    const md = t1Targets(set.targets(d.name));
-    if (md) add(d.name, md.body.targets);
+    const md = updater.trustedRole(d.name);
+    if (md) add(d.name, md.targets);
   }
   await finish();
   const admin = (role: string) =>
@@ -239,7 +236,10 @@ export async function inspectRegistry(
   for (const t of all) if (t.role === 'targets') released.set(t.name, t.hex);
   for (const t of all) if (t.role === RELEASES_ROLE) released.set(t.name, t.hex);
   const by = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
-  const root = t1Root(set.root).body.roles;
+  const root = {
+    targets: { keyids: updater.rootRoleKeyIds('targets') },
+    root: { keyids: updater.rootRoleKeyIds('root') },
+  };
   return {
     Name: typeof reference === 'string' ? reference : ref.name,
     SignedTags: [...released]
@@ -277,7 +277,7 @@ async function bootstrapRoot(
   options: RegistryVerifyOptions,
   bundle: boolean,
 ): Promise<void> {
-  const bytes = await store.getMeta('1.root.json', DEFAULT_TUF_LIMITS.rootMaxBytes);
+  const bytes = await store.getMeta('1.root.json', DEFAULT_TUF_LIMITS.maxRootBytes);
   if (bytes === null) {
     throw new VerificationError('NO_TRUST_DATA', `no trust data for ${gun} at ${store.description}`);
   }
@@ -312,13 +312,13 @@ async function lookup(
   tag: string,
   roles: readonly string[],
 ): Promise<{ info: TufTargetInfo; role: string } | undefined> {
-  const top = t1Targets(updater.trusted?.targets('targets'));
-  const delegated = new Set(top?.body.delegations?.roles?.map((r) => r.name) ?? []);
+  const top = updater.trustedRole('targets');
+  const delegated = new Set(top?.delegations.map((r) => r.name) ?? []);
   if (delegated.has(RELEASES_ROLE)) {
     const hit = await updater.getTargetInfoIn(tag, RELEASES_ROLE, 'targets');
     if (hit) return { info: hit, role: RELEASES_ROLE };
   }
-  const inTargets = top?.body.targets.get(tag);
+  const inTargets = top?.targets.get(tag);
   if (inTargets) return { info: { path: tag, ...inTargets }, role: 'targets' };
   for (const role of roles) {
     if (!delegated.has(role)) continue;
@@ -329,18 +329,7 @@ async function lookup(
 }
 
 function roleKeyIds(updater: TufUpdater, role: string): string[] {
-  const set = updater.trusted;
-  if (!set) return [];
-  if (role === 'targets') return [...(t1Root(set.root).body.roles.targets?.keyids ?? [])];
-  const d = t1Targets(set.targets('targets'))?.body.delegations?.roles?.find((r) => r.name === role);
+  if (role === 'targets') return updater.rootRoleKeyIds('targets');
+  const d = updater.trustedRole('targets')?.delegations.find((r) => r.name === role);
   return d ? [...d.keyids] : [];
-}
-
-/** The TUF 1.0 view of documents the TUF 1.0 dialect parsed (as the client's own `tuf1Targets`). */
-function t1Targets(md: TargetsMetadata | undefined): Tuf1Targets | undefined {
-  return md as unknown as Tuf1Targets | undefined;
-}
-
-function t1Root(md: RootMetadata): Tuf1Root {
-  return md as unknown as Tuf1Root;
 }

@@ -112,4 +112,25 @@ describe('TufUpdater over a file:// repository', () => {
     const u = new TufUpdater({ metadataDir, metadataBaseUrl: pathToFileURL(join(base, 'metadata')).href });
     await expect(u.refresh()).rejects.toMatchObject({ code: 'CONFIG' });
   });
+
+  it('bounds what the repository can make it do: size caps, root walk length, limits validated', async () => {
+    const { base, repo, root } = repository();
+    // ten newer roots, each signed by the same root key
+    for (let v = 2; v <= 11; v++)
+      put(base, `metadata/${v}.root.json`, repo.root({ version: v, consistent: true }));
+    const metadataDir = join(tmp(), 'md');
+    TufUpdater.init(metadataDir, root);
+    const metadataBaseUrl = pathToFileURL(join(base, 'metadata')).href;
+    const small = new TufUpdater({ metadataDir, metadataBaseUrl, limits: { maxTimestampBytes: 100 } });
+    await expect(small.refresh()).rejects.toMatchObject({ code: 'TOO_LARGE' });
+    expect(small.trustedVersions().root).toBe(11); // roots walked (and kept) before the timestamp
+    const fresh = join(tmp(), 'md2');
+    TufUpdater.init(fresh, root);
+    const few = new TufUpdater({ metadataDir: fresh, metadataBaseUrl, limits: { maxRootRotations: 3 } });
+    await few.refresh().catch(() => undefined); // the old snapshot no longer matches: irrelevant here
+    expect(few.trustedVersions().root).toBe(4);
+    expect(() => new TufUpdater({ metadataDir, metadataBaseUrl, limits: { maxFoo: 1 } as never })).toThrow(
+      /unknown limit/,
+    );
+  });
 });

@@ -18,9 +18,10 @@
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { DEFAULT_LIMITS, type Limits, type TrustContext } from '../context/context.js';
 import { LocalError, NetworkError, TrustError, VerificationError } from '../errors.js';
 import type { TargetsMetadata } from '../metadata/model.js';
-import { rolesForTarget, type Tuf1TargetFile, type Tuf1Targets } from '../metadata/tuf1.js';
+import { rolesForTarget, type Tuf1Targets } from '../metadata/tuf1.js';
 import { writeFileAtomic } from '../storage/atomic.js';
 import { createHttpClient, displayUrl, type HttpClient } from '../transport/http.js';
 import { fileFetcher, httpFetcher, type TufFetcher } from '../transport/tuf-repository.js';
@@ -28,32 +29,41 @@ import { TUF1_DIALECT } from '../trust/dialect.js';
 import { checkTuf1FileMeta } from '../trust/filemeta.js';
 import { TrustedMetadataSet, type TrustPolicy } from '../trust/trusted-set.js';
 
-/** Every limit of the TUF 1.0 client in one place (python-tuf's UpdaterConfig defaults). */
-export interface TufLimits {
-  /** Most root versions walked in one refresh (spec 5.3.3). */
-  readonly maxRootRotations: number;
-  /** Most targets roles visited in one target search (spec 5.6.7). */
-  readonly maxDelegations: number;
-  readonly rootMaxBytes: number;
-  readonly timestampMaxBytes: number;
-  /** Cap for snapshot.json when the timestamp gives no length. */
-  readonly snapshotMaxBytes: number;
-  /** Cap for a targets role when the snapshot gives no length. */
-  readonly targetsMaxBytes: number;
-  /** Overall deadline of one refresh, and of one target download, in ms. */
-  readonly deadlineMs: number;
+/**
+ * Every limit of the TUF 1.0 client: the library's `Limits` (the same names and meaning as on the
+ * Notary path) plus the caps python-tuf's UpdaterConfig has for files whose parent gives no length.
+ */
+export interface TufLimits extends Limits {
+  /** Cap for snapshot.json when the timestamp lists no length. */
+  readonly maxSnapshotBytes: number;
+  /** Cap for a targets role when the snapshot lists no length. */
+  readonly maxTargetsBytes: number;
 }
 
-export const DEFAULT_TUF_LIMITS: TufLimits = Object.freeze({
-  maxRootRotations: 256,
+/** python-tuf 5.1's defaults (root 512 kB, timestamp 16 KiB, 32 delegations...), deadline as on the Notary path. */
+export const DEFAULT_TUF_LIMITS: Readonly<TufLimits> = Object.freeze({
+  ...DEFAULT_LIMITS,
+  maxRootBytes: 512_000,
+  maxTimestampBytes: 16_384,
   maxDelegations: 32,
-  rootMaxBytes: 512_000,
-  timestampMaxBytes: 16_384,
-  snapshotMaxBytes: 2_000_000,
-  targetsMaxBytes: 5_000_000,
-  deadlineMs: 60_000,
+  maxSnapshotBytes: 2_000_000,
+  maxTargetsBytes: 5_000_000,
 });
 
+function resolveTufLimits(given: Partial<TufLimits> = {}): Readonly<TufLimits> {
+  const out: Record<string, number> = { ...DEFAULT_TUF_LIMITS };
+  for (const [k, v] of Object.entries(given)) {
+    if (v === undefined) continue;
+    if (!(k in DEFAULT_TUF_LIMITS)) throw new LocalError('USAGE', `unknown limit ${JSON.stringify(k)}`);
+    if (typeof v !== 'number' || !Number.isSafeInteger(v) || v < 1) {
+      throw new LocalError('USAGE', `limit ${k} must be a positive integer, got ${String(v)}`);
+    }
+    out[k] = v;
+  }
+  return Object.freeze(out as unknown as TufLimits);
+}
+
+/** Where a TufUpdater reads and keeps metadata and targets, and its limits, clock and transport. */
 export interface TufUpdaterOptions {
   /** Local directory of trusted metadata (must already hold root.json: see `TufUpdater.init`). */
   readonly metadataDir: string;
@@ -64,6 +74,8 @@ export interface TufUpdaterOptions {
   /** Where downloaded targets are stored (needed to download without an explicit path). */
   readonly targetDir?: string;
   readonly limits?: Partial<TufLimits>;
+  /** Caches shared across calls (signature verdicts, key identities, parsed documents). */
+  readonly context?: TrustContext;
   /** HTTP client (default: the library's node:http client with no retries beyond 5xx). */
   readonly http?: HttpClient;
   /** Byte mover (default: HTTP(S) through `http`, or `file://`). */
@@ -73,8 +85,13 @@ export interface TufUpdaterOptions {
 }
 
 /** What `getTargetInfo` returns: the target path and its trusted length and hashes. */
-export interface TufTargetInfo extends Tuf1TargetFile {
+export interface TufTargetInfo {
   readonly path: string;
+  readonly length: number;
+  /** Algorithm -> lowercase hex digest (every one is checked on download). */
+  readonly hashes: Readonly<Record<string, string>>;
+  /** The target's `custom` field as signed, when present. */
+  readonly custom?: unknown;
 }
 
 /** The typed TUF 1.0 view of a targets document the TUF 1.0 dialect parsed. */
@@ -117,12 +134,18 @@ function checkDialect(dir: string): void {
   }
 }
 
+/**
+ * A client of one TUF 1.0 repository (the specification's format, as python-tuf and tuf-js serve
+ * it): `refresh()` (spec 5.3-5.6), `getTargetInfo(path)` (5.7), `findCachedTarget` /
+ * `downloadTarget`. Every failure is a TrustError with the library's codes.
+ */
 export class TufUpdater {
   readonly #dir: string;
   readonly #metaUrl: string;
   readonly #targetUrl: string | undefined;
   readonly #targetDir: string | undefined;
-  readonly limits: TufLimits;
+  readonly limits: Readonly<TufLimits>;
+  readonly #context: TrustContext | undefined;
   readonly #fetcher: TufFetcher;
   readonly #now: () => number;
   readonly #policy: TrustPolicy;
@@ -136,7 +159,7 @@ export class TufUpdater {
    */
   static init(metadataDir: string, rootBytes: Uint8Array): void {
     // parse + self-signature (throws TrustError); expiry is checked on refresh
-    TrustedMetadataSet.fromRoot(rootBytes, { gun: metadataDir, dialect: TUF1_DIALECT }, 'cache');
+    TrustedMetadataSet.fromRoot(rootBytes, { gun: metadataDir }, 'cache', {}, TUF1_DIALECT);
     mkdirSync(metadataDir, { recursive: true });
     checkDialect(metadataDir);
     writeFileSync(join(metadataDir, DIALECT_FILE), `${DIALECT}\n`);
@@ -148,9 +171,10 @@ export class TufUpdater {
     this.#metaUrl = withSlash(options.metadataBaseUrl);
     this.#targetUrl = options.targetBaseUrl === undefined ? undefined : withSlash(options.targetBaseUrl);
     this.#targetDir = options.targetDir;
-    this.limits = Object.freeze({ ...DEFAULT_TUF_LIMITS, ...options.limits });
-    this.#now = options.now ?? Date.now;
-    this.#policy = { gun: displayUrl(this.#metaUrl), dialect: TUF1_DIALECT };
+    this.limits = resolveTufLimits(options.limits);
+    this.#context = options.context;
+    this.#now = options.now ?? options.context?.now ?? Date.now;
+    this.#policy = { gun: displayUrl(this.#metaUrl) };
     if (options.http) this.#http = options.http;
     this.#fetcher = options.fetcher ?? this.defaultFetcher();
   }
@@ -177,9 +201,18 @@ export class TufUpdater {
     await this.#http?.close?.();
   }
 
-  /** The trusted set of the last refresh (read-only use: inspection, tests). */
-  get trusted(): TrustedMetadataSet | undefined {
-    return this.#set;
+  /** Versions of the trusted top-level roles after the last refresh (root always; others once loaded). */
+  trustedVersions(): { root?: number; timestamp?: number; snapshot?: number; targets?: number } {
+    const set = this.#set;
+    if (!set) return {};
+    const out: { root?: number; timestamp?: number; snapshot?: number; targets?: number } = {
+      root: set.root.version,
+    };
+    if (set.timestamp) out.timestamp = set.timestamp.version;
+    if (set.snapshot) out.snapshot = set.snapshot.version;
+    const t = set.targets();
+    if (t) out.targets = t.version;
+    return out;
   }
 
   // -------------------------------------------------------------------------
@@ -236,7 +269,13 @@ export class TufUpdater {
     const rootBytes = await this.loadLocal('root');
     if (!rootBytes) throw new LocalError('CONFIG', `no trusted root.json in ${this.#dir}: initialise first`);
     const now = this.#now(); // spec 5.1: one reference time per refresh
-    const set = TrustedMetadataSet.fromRoot(rootBytes, { ...this.#policy, now: () => now }, 'cache');
+    const set = TrustedMetadataSet.fromRoot(
+      rootBytes,
+      { ...this.#policy, now: () => now },
+      'cache',
+      this.#context,
+      TUF1_DIALECT,
+    );
     this.#set = set;
     await this.loadRoot(set, deadlineAt);
     await this.loadTimestamp(set, deadlineAt);
@@ -248,7 +287,7 @@ export class TufUpdater {
   private async loadRoot(set: TrustedMetadataSet, deadlineAt: number): Promise<void> {
     const first = set.root.version + 1;
     for (let v = first; v < first + this.limits.maxRootRotations; v++) {
-      const bytes = await this.download('root', this.limits.rootMaxBytes, v, deadlineAt);
+      const bytes = await this.download('root', this.limits.maxRootBytes, v, deadlineAt);
       if (bytes === null) return;
       set.updateRoot(bytes);
       await this.persist('root', bytes);
@@ -266,7 +305,7 @@ export class TufUpdater {
         if (!(e instanceof TrustError)) throw e; // keys rotated away: no floor (fast-forward recovery)
       }
     }
-    const bytes = await this.mustDownload('timestamp', this.limits.timestampMaxBytes, undefined, deadlineAt);
+    const bytes = await this.mustDownload('timestamp', this.limits.maxTimestampBytes, undefined, deadlineAt);
     const prev = set.timestamp;
     if (set.updateTimestamp(bytes) !== prev) await this.persist('timestamp', bytes);
   }
@@ -287,7 +326,7 @@ export class TufUpdater {
     const version = this.consistent(set) ? meta.version : undefined;
     const bytes = await this.mustDownload(
       'snapshot',
-      meta.length ?? this.limits.snapshotMaxBytes,
+      this.cap(meta.length, this.limits.maxSnapshotBytes),
       version,
       deadlineAt,
     );
@@ -312,8 +351,10 @@ export class TufUpdater {
     }
     const local = await this.loadLocal(role);
     if (local) {
+      // Checked exactly like a download (the snapshot's version and hashes). It is no rollback
+      // floor of its own: in TUF 1.0 the snapshot vouches for targets versions, which is what lets
+      // a snapshot key rotation recover from a fast-forward attack on targets (spec 5.6.6 note).
       try {
-        set.loadLocalTargets(local, role, delegator);
         return tuf1Targets(set.updateTargets(local, role, delegator));
       } catch (e) {
         if (!(e instanceof TrustError)) throw e;
@@ -322,13 +363,18 @@ export class TufUpdater {
     const version = this.consistent(set) ? meta.version : undefined;
     const bytes = await this.mustDownload(
       role,
-      meta.length ?? this.limits.targetsMaxBytes,
+      this.cap(meta.length, this.limits.maxTargetsBytes),
       version,
       deadlineAt,
     );
     const md = set.updateTargets(bytes, role, delegator);
     await this.persist(role, bytes);
     return tuf1Targets(md);
+  }
+
+  /** The parent's length, never above `maxMetadataBytes`; the dialect's default cap when none is listed. */
+  private cap(listed: number | undefined, otherwise: number): number {
+    return Math.min(listed ?? otherwise, this.limits.maxMetadataBytes);
   }
 
   private consistent(set: TrustedMetadataSet): boolean {
@@ -383,6 +429,31 @@ export class TufUpdater {
     const md = await this.loadTargets(this.#set!, role, delegator, Date.now() + this.limits.deadlineMs);
     const hit = md.body.targets.get(targetPath);
     return hit ? { path: targetPath, ...hit } : undefined;
+  }
+
+  /**
+   * A targets role as trusted after `refresh`/`getTargetInfoIn` loaded it: its targets and the roles
+   * it delegates to (name and key ids); undefined when not loaded. For listings such as inspect.
+   */
+  trustedRole(role = 'targets'):
+    | {
+        targets: ReadonlyMap<string, { length: number; hashes: Readonly<Record<string, string>> }>;
+        delegations: ReadonlyArray<{ name: string; keyids: readonly string[] }>;
+      }
+    | undefined {
+    const md = this.#set?.targets(role);
+    if (!md) return undefined;
+    const body = tuf1Targets(md).body;
+    return {
+      targets: body.targets,
+      delegations: (body.delegations?.roles ?? []).map((r) => ({ name: r.name, keyids: [...r.keyids] })),
+    };
+  }
+
+  /** Key ids of a top-level role in the trusted root (after `refresh`). */
+  rootRoleKeyIds(role: 'root' | 'targets' | 'snapshot' | 'timestamp'): string[] {
+    const roles = this.#set?.root.signed.roles as Record<string, { keyids?: string[] }> | undefined;
+    return [...(roles?.[role]?.keyids ?? [])];
   }
 
   /** Where `downloadTarget` stores a target by default: its percent-encoded path in `targetDir`. */

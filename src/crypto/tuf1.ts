@@ -24,7 +24,7 @@ import { sha256 } from './backend.js';
 import { preparedKey, publicKeyFromBytes } from './keys.js';
 import type { TufPublicKey } from './types.js';
 import { toHex } from './util.js';
-import { TUF1_METHOD, verifySignature } from './verify.js';
+import { TUF1_ECDSA_CURVES, TUF1_METHOD, verifySignature } from './verify.js';
 
 export type Tuf1Scheme =
   | 'ed25519'
@@ -50,12 +50,6 @@ export interface Tuf1Key {
   readonly identity: string;
 }
 
-/** ECDSA scheme -> curve (the scheme's hash is SHA-256/384/512). */
-const ECDSA_SCHEMES: Readonly<Record<string, string>> = {
-  'ecdsa-sha2-nistp256': 'P-256',
-  'ecdsa-sha2-nistp384': 'P-384',
-  'ecdsa-sha2-nistp521': 'P-521',
-};
 const RSA_SCHEMES = new Set([
   'rsassa-pss-sha224',
   'rsa-pkcs1v15-sha224',
@@ -112,11 +106,11 @@ export function parseTuf1Key(json: unknown, what = 'key'): Tuf1Key {
   if (keytype === 'ed25519' && scheme === 'ed25519') {
     if (!HEX.test(pub) || pub.length !== 64) throw badKey(what, 'ed25519 public key must be 32 bytes hex');
     key = publicKeyFromBytes('ed25519', Buffer.from(pub, 'hex'));
-  } else if ((keytype === 'ecdsa' || keytype === scheme) && ECDSA_SCHEMES[scheme] !== undefined) {
+  } else if ((keytype === 'ecdsa' || keytype === scheme) && TUF1_ECDSA_CURVES[scheme] !== undefined) {
     // `ecdsa`, or the legacy keytype spelled like its scheme (securesystemslib accepts both)
     key = publicKeyFromBytes('ecdsa', ecdsaSpki(pub, what));
     const p = preparedKey(key);
-    const want = ECDSA_SCHEMES[scheme];
+    const want = TUF1_ECDSA_CURVES[scheme];
     if (p.kind !== 'ecdsa' || p.curve !== want) throw badKey(what, `scheme ${scheme} needs a ${want} key`);
   } else if (keytype === 'rsa' && RSA_SCHEMES.has(scheme)) {
     key = publicKeyFromBytes('rsa', spkiFromPem(pub, what));

@@ -93,7 +93,8 @@ export function verifySignature(
  */
 export const TUF1_METHOD = 'tuf1';
 
-const SCHEME_CURVES: Readonly<Record<string, string>> = {
+/** TUF 1.0 ECDSA scheme -> the curve its key must be on. */
+export const TUF1_ECDSA_CURVES: Readonly<Record<string, string>> = {
   'ecdsa-sha2-nistp256': 'P-256',
   'ecdsa-sha2-nistp384': 'P-384',
   'ecdsa-sha2-nistp521': 'P-521',
@@ -115,7 +116,7 @@ function verifySchemeSignature(key: TufPublicKey, sig: Uint8Array, message: Uint
     case 'ed25519':
       return scheme === 'ed25519' && sig.length === 64 && ed25519Verify(p.raw, message, sig, p.node());
     case 'ecdsa':
-      if (SCHEME_CURVES[scheme] !== p.curve) return false;
+      if (TUF1_ECDSA_CURVES[scheme] !== p.curve) return false;
       return nodeVerify(schemeHash(scheme), message, { key: p.node, dsaEncoding: 'der' }, sig);
     case 'rsa': {
       if (p.modulusBits < MIN_RSA_BITS || sig.length !== p.modulusBytes) return false;

@@ -23,6 +23,7 @@ import { TUF1_METHOD } from '../crypto/verify.js';
 import { type JsonObject, type JsonValue, olpcCanonicalJson, parseStrictJson } from '../encoding/olpc.js';
 import { FormatError, TrustError, VerificationError } from '../errors.js';
 import { Metadata, type SignedBody } from './model.js';
+import type { ParseLimits } from './parse.js';
 
 export type Tuf1Type = 'root' | 'timestamp' | 'snapshot' | 'targets';
 export const TUF1_TOP_ROLES: readonly Tuf1Type[] = ['root', 'timestamp', 'snapshot', 'targets'];
@@ -393,13 +394,38 @@ function parseSignatures(ctx: Ctx, v: unknown): Tuf1Signature[] {
  * Parses one TUF 1.0 document of `type` for `role`. Throws FormatError
  * BAD_METADATA (or VerificationError WRONG_TYPE) naming the role and field.
  */
-export function parseTuf1(bytes: Uint8Array, type: 'root', role?: string): Tuf1Root;
-export function parseTuf1(bytes: Uint8Array, type: 'timestamp', role?: string): Tuf1Timestamp;
-export function parseTuf1(bytes: Uint8Array, type: 'snapshot', role?: string): Tuf1Snapshot;
-export function parseTuf1(bytes: Uint8Array, type: 'targets', role?: string): Tuf1Targets;
-export function parseTuf1(bytes: Uint8Array, type: Tuf1Type, role: string = type): Tuf1Metadata {
+export function parseTuf1(bytes: Uint8Array, type: 'root', role?: string, limits?: ParseLimits): Tuf1Root;
+export function parseTuf1(
+  bytes: Uint8Array,
+  type: 'timestamp',
+  role?: string,
+  limits?: ParseLimits,
+): Tuf1Timestamp;
+export function parseTuf1(
+  bytes: Uint8Array,
+  type: 'snapshot',
+  role?: string,
+  limits?: ParseLimits,
+): Tuf1Snapshot;
+export function parseTuf1(
+  bytes: Uint8Array,
+  type: 'targets',
+  role?: string,
+  limits?: ParseLimits,
+): Tuf1Targets;
+export function parseTuf1(
+  bytes: Uint8Array,
+  type: Tuf1Type,
+  role: string = type,
+  limits: ParseLimits = {},
+): Tuf1Metadata {
   const ctx = new Ctx(role);
-  const doc = ctx.obj(parseStrictJson(bytes, role), 'metadata');
+  if (limits.maxBytes !== undefined && bytes.length > limits.maxBytes) {
+    throw new VerificationError('TOO_LARGE', `${role}: ${bytes.length} bytes, more than ${limits.maxBytes}`, {
+      role,
+    });
+  }
+  const doc = ctx.obj(parseStrictJson(bytes, role, limits.maxDepth), 'metadata');
   const signed = ctx.obj(doc.signed, 'signed');
   const signatures = parseSignatures(ctx, doc.signatures);
   let body: Tuf1Body;

@@ -23,7 +23,6 @@ import type { PrivateKeyAlgorithm } from '../crypto/signers.js';
 import { canonicalJson } from '../encoding/canonical.js';
 import { LocalError, PublishError, TrustError, VerificationError } from '../errors.js';
 import type { KeyStore } from '../keys/keystore.js';
-import type { Tuf1Targets } from '../metadata/tuf1.js';
 import { type ImageReference, parseReference } from '../reference.js';
 import { writeFileAtomic } from '../storage/atomic.js';
 import { resolveTrustDir } from '../storage/trust-dir.js';
@@ -193,8 +192,7 @@ async function defaultVerify(ctx: RegistryContext, state: RegistryStateFiles): P
     },
   });
   await updater.refresh();
-  const top = updater.trusted?.targets('targets') as unknown as Tuf1Targets | undefined;
-  for (const d of top?.body.delegations?.roles ?? []) {
+  for (const d of updater.trustedRole('targets')?.delegations ?? []) {
     await updater.getTargetInfoIn('\u0000', d.name, 'targets');
   }
 }
@@ -350,7 +348,7 @@ export async function initRegistryRepository(
     throw new PublishError('CONFLICT', `${formatLocation(ctx.location)} already has trust data (${current})`);
   }
   const gun = ctx.ref.gun;
-  const root = await rootKeyFor(ctx.keystore);
+  const root = (await rootKeyFor(ctx.keystore, opts.rootKeyId)).handle;
   const targets = await createKey(ctx.keystore, opts.targetsAlgorithm ?? 'ed25519', 'targets', gun);
   const snapshot = await createKey(ctx.keystore, 'ecdsa', 'snapshot', gun);
   const timestamp = await createKey(ctx.keystore, 'ecdsa', 'timestamp', gun);

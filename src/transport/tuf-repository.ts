@@ -10,6 +10,7 @@ import { open } from 'node:fs/promises';
 import { LocalError, NetworkError, TrustError } from '../errors.js';
 import { displayUrl, type HttpClient, tooLarge } from './http.js';
 
+/** Moves the bytes of a TUF 1.0 repository: metadata and targets by URL, capped and bounded. */
 export interface TufFetcher {
   /**
    * The bytes at `url` (at most `maxBytes`, else VerificationError TOO_LARGE),

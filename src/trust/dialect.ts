@@ -51,7 +51,6 @@ export interface DelegationEntry {
 
 export interface TrustDialect {
   readonly name: DialectName;
-  /** `limits`: the parser's nesting limit (Notary codec; the TUF 1.0 parser has its own). */
   parseRoot(bytes: Uint8Array, limits?: ParseLimits): RootMetadata;
   parseTimestamp(bytes: Uint8Array, limits?: ParseLimits): TimestampMetadata;
   parseSnapshot(bytes: Uint8Array, limits?: ParseLimits): SnapshotMetadata;
@@ -100,10 +99,13 @@ function tuf1(md: Metadata): Tuf1Metadata {
 
 export const TUF1_DIALECT: TrustDialect = Object.freeze({
   name: 'tuf-1.0',
-  parseRoot: (b: Uint8Array) => parseTuf1(b, 'root') as unknown as RootMetadata,
-  parseTimestamp: (b: Uint8Array) => parseTuf1(b, 'timestamp') as unknown as TimestampMetadata,
-  parseSnapshot: (b: Uint8Array) => parseTuf1(b, 'snapshot') as unknown as SnapshotMetadata,
-  parseTargets: (b: Uint8Array, role: string) => parseTuf1(b, 'targets', role) as unknown as TargetsMetadata,
+  parseRoot: (b: Uint8Array, l?: ParseLimits) => parseTuf1(b, 'root', 'root', l) as unknown as RootMetadata,
+  parseTimestamp: (b: Uint8Array, l?: ParseLimits) =>
+    parseTuf1(b, 'timestamp', 'timestamp', l) as unknown as TimestampMetadata,
+  parseSnapshot: (b: Uint8Array, l?: ParseLimits) =>
+    parseTuf1(b, 'snapshot', 'snapshot', l) as unknown as SnapshotMetadata,
+  parseTargets: (b: Uint8Array, role: string, l?: ParseLimits) =>
+    parseTuf1(b, 'targets', role, l) as unknown as TargetsMetadata,
   metaName: (role: string) => `${role}.json`,
   checkFileMeta: (bytes: Uint8Array, meta: FileMetaJson, role: string, parent: string) =>
     checkTuf1FileMeta(bytes, meta as { length?: number; hashes?: Record<string, string> }, role, parent),

@@ -5,7 +5,7 @@ import { TrustedMetadataSet } from './trusted-set.js';
 
 /** The one trust state machine, TUF 1.0 dialect. */
 const open = (root: Uint8Array) =>
-  TrustedMetadataSet.fromRoot(root, { gun: 'test', dialect: TUF1_DIALECT }, 'cache');
+  TrustedMetadataSet.fromRoot(root, { gun: 'test' }, 'cache', {}, TUF1_DIALECT);
 
 const code = (f: () => unknown) => {
   try {

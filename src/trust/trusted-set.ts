@@ -20,7 +20,7 @@
  *
  * Roles, keys, thresholds, file meta and versions are handled in
  * dialect-neutral terms. What differs between the wire formats comes from the
- * policy's `TrustDialect` (dialect.ts): the Notary 0.7 dialect (root keys are
+ * `TrustDialect` given to `fromRoot` (dialect.ts): the Notary 0.7 dialect (root keys are
  * certificates with pinning, root-keys.ts; delegations named by path) or the
  * TUF 1.0 specification dialect (plain keys; meta entries carry versions that
  * must match; delegations name their delegator; snapshot roles never vanish;
@@ -59,8 +59,6 @@ export interface TrustPolicy extends RootKeyPolicy {
   readonly disableTofu?: boolean;
   /** Default `with-delegation` (Notary); a dialect whose roles never vanish (TUF 1.0) forces `never`. */
   readonly snapshotRoleRemoval?: SnapshotRoleRemoval;
-  /** The wire dialect (codec, keys, layout); default Notary 0.7. See dialect.ts. */
-  readonly dialect?: TrustDialect;
   /** Deepest nesting accepted in a metadata document (default DEFAULT_MAX_NESTING, 32). */
   readonly maxNesting?: number;
 }
@@ -121,11 +119,16 @@ export class TrustedMetadataSet {
   /** Delegated roles the previously trusted snapshot listed and the new one does not. */
   #vanished = new Map<string, number>();
 
-  private constructor(root: RootMetadata, policy: TrustPolicy, caches: SignatureCaches) {
+  private constructor(
+    root: RootMetadata,
+    policy: TrustPolicy,
+    caches: SignatureCaches,
+    dialect: TrustDialect,
+  ) {
     this.#root = root;
     this.policy = policy;
     this.#caches = caches;
-    this.#d = policy.dialect ?? NOTARY_DIALECT;
+    this.#d = dialect;
   }
 
   /** The dialect of the metadata this set holds. */
@@ -156,6 +159,8 @@ export class TrustedMetadataSet {
     policy: TrustPolicy,
     source: 'cache' | 'first-use',
     caches: SignatureCaches = {},
+    /** The wire dialect (codec, key types, layout); default Notary 0.7. */
+    dialect: TrustDialect = NOTARY_DIALECT,
   ): TrustedMetadataSet {
     if (source === 'first-use' && policy.disableTofu && !policy.pinnedCertIds && !policy.pinnedCAs) {
       throw new VerificationError(
@@ -164,11 +169,10 @@ export class TrustedMetadataSet {
         { role: 'root' },
       );
     }
-    const dialect = policy.dialect ?? NOTARY_DIALECT;
     const root = caches.documents
       ? caches.documents.get('root', bytes, () => dialect.parseRoot(bytes, { maxDepth: policy.maxNesting }))
       : dialect.parseRoot(bytes, { maxDepth: policy.maxNesting });
-    const set = new TrustedMetadataSet(root, policy, caches);
+    const set = new TrustedMetadataSet(root, policy, caches, dialect);
     const now = set.nowMs();
     const firstUse = source === 'first-use';
     try {

@@ -108,7 +108,7 @@ try {
       if (problems.length) failures++;
     };
     try {
-      await sc.run(dir, check);
+      await sc.run(dir, check, { project });
     } catch (e) {
       failures++;
       console.log(`  FAIL  ${sc.name}: ${e?.stack ?? e}`);

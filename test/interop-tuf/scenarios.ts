@@ -8,12 +8,14 @@
  * result each must give. A check with `reject` expects ngclient to fail with
  * that error class: it proves the oracle really verifies what we write.
  */
-import { readFile, writeFile } from 'node:fs/promises';
+import { createPrivateKey } from 'node:crypto';
+import { cp, readdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { generateSigner } from '../../src/crypto/signers.js';
+import { generateSigner, signerFromKeyObject } from '../../src/crypto/signers.js';
 import {
   metadataFileName,
   openTuf1Repository,
+  readTuf1Files,
   type Tuf1Signer,
   type Tuf1TargetInfo,
   Tuf1Writer,
@@ -44,7 +46,7 @@ export interface Check {
 export interface Scenario {
   name: string;
   /** Writes the repository (possibly in steps, running `check` between them). */
-  run(dir: string, check: (c: Check) => Promise<void>): Promise<void>;
+  run(dir: string, check: (c: Check) => Promise<void>, ctx: { project: string }): Promise<void>;
 }
 
 const DAY = 24 * 3600_000;
@@ -61,6 +63,11 @@ function key(kind: 'ed25519' | 'p256' | 'p384' | 'rsa'): Tuf1Signer {
     case 'rsa':
       return tuf1Signer(generateSigner('rsa'));
   }
+}
+
+/** ngclient's recorded answer without its download record. */
+function strip(t: { length: number; hashes: Record<string, string>; custom: unknown }): ExpectedTarget {
+  return { length: t.length, hashes: t.hashes, custom: t.custom };
 }
 
 function expected(info: Tuf1TargetInfo): ExpectedTarget {
@@ -276,6 +283,55 @@ export const scenarios: Scenario[] = [
         targets: ['a'],
         expect: { a: expected(a) },
         versions: { timestamp: 2, snapshot: 2, targets: 1, root: 1 },
+      });
+    },
+  },
+  {
+    name: 'continuing a repository python-tuf wrote (vectors/tuf1/repository): python v4 -> our v5',
+    async run(dir, check, { project }) {
+      const source = join(project, 'vectors', 'tuf1', 'repository');
+      await cp(join(source, 'metadata'), join(dir, 'metadata'), { recursive: true });
+      await cp(join(source, 'targets'), join(dir, 'targets'), { recursive: true });
+      const expectedPy = JSON.parse(await readFile(join(source, 'expected.json'), 'utf8')).ngclient.targets;
+      await check({
+        label: "python-tuf's own state",
+        cache: 'py',
+        targets: ['file1.txt', 'files/a.bin'],
+        expect: {
+          'file1.txt': strip(expectedPy['file1.txt']),
+          'files/a.bin': strip(expectedPy['files/a.bin']),
+        },
+        versions: { root: 3, timestamp: 4, snapshot: 3, targets: 2 },
+      });
+      // its test-only private keys, as our signers (key ids must come out as python-tuf listed them)
+      const keysDir = join(source, 'private-keys-test-only');
+      const signers: Tuf1Signer[] = [];
+      for (const f of await readdir(keysDir)) {
+        const s = tuf1Signer(signerFromKeyObject(createPrivateKey(await readFile(join(keysDir, f)))));
+        if (`${s.key.keyid}.pem` === f) signers.push(s);
+      }
+      const w = Tuf1Writer.fromFiles(await readTuf1Files(dir)); // verifies python-tuf's signatures first
+      const ours = await writeTuf1TargetFile(
+        dir,
+        'added/by-us.txt',
+        enc.encode('written by content-trust\n'),
+      );
+      w.addTarget('added/by-us.txt', ours);
+      w.removeTarget('empty');
+      await writeTuf1Files(dir, w.commit(signers, { now: Date.now() }).files);
+      await check({
+        label: 'our new version, updated from the cached python-tuf state',
+        cache: 'py',
+        download: true,
+        targets: ['added/by-us.txt', 'empty', 'files/a.bin', 'term/x.txt', 'bins/one'],
+        expect: {
+          'added/by-us.txt': expected(ours),
+          empty: null,
+          'files/a.bin': strip(expectedPy['files/a.bin']),
+          'term/x.txt': strip(expectedPy['term/x.txt']),
+          'bins/one': strip(expectedPy['bins/one']),
+        },
+        versions: { root: 3, timestamp: 5, snapshot: 4, targets: 3 },
       });
     },
   },

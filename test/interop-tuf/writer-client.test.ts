@@ -48,12 +48,8 @@ describe.each(['repository', 'plain'])('our client on python-tuf vectors/tuf1/%s
     TufUpdater.init(meta, new Uint8Array(readFileSync(join(repo, 'metadata/1.root.json'))));
     const u = updater(repo, meta, dl);
     await u.refresh();
-    const set = u.trusted!;
-    expect({
-      root: set.root.version,
-      timestamp: set.timestamp?.version,
-      snapshot: set.snapshot?.version,
-    }).toEqual({
+    const v = u.trustedVersions();
+    expect({ root: v.root, timestamp: v.timestamp, snapshot: v.snapshot }).toEqual({
       root: expected.ngclient.versions.root,
       timestamp: expected.ngclient.versions.timestamp,
       snapshot: expected.ngclient.versions.snapshot,
@@ -108,7 +104,7 @@ describe('our client on repositories our writer wrote', () => {
     await writeTuf1Files(repo, w.files());
     const u2 = updater(repo, meta); // warm: the metadata dir of the first run
     await u2.refresh();
-    expect(u2.trusted?.root.version).toBe(2);
+    expect(u2.trustedVersions().root).toBe(2);
     expect(await u2.getTargetInfo('v1')).toMatchObject(info(3));
   });
 });

@@ -301,6 +301,15 @@ def gen_repository(out: str) -> None:
     write_md(timestamp, os.path.join(meta, "timestamp.json"))
     record_canonical(canon, "timestamp.json", timestamp)
 
+    # test-only private keys, so tests can continue this repository with our writer
+    keys_dir = os.path.join(out, "private-keys-test-only")
+    os.makedirs(keys_dir)
+    for signer in (r1, r2, r3, r4, t_key, s_key, ts1, ts2, d1, d2, d3, b_key):
+        priv = signer._priv if isinstance(signer, P384Signer) else signer._private_key
+        with open(os.path.join(keys_dir, f"{signer.public_key.keyid}.pem"), "wb") as f:
+            f.write(priv.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                                       serialization.NoEncryption()))
+
     keys = {}
     for md in (v1, v2, v3):
         for k in md.signed.keys.values():
