@@ -6,7 +6,7 @@ import { describeAge, migrateRepository } from '../../publish/migrate.js';
 import { bool, parseArgs, str } from '../args.js';
 import { SERVER_FLAGS } from '../options.js';
 import { printJson, printText, reportError } from '../output.js';
-import { publishOptionsFrom } from '../publish-options.js';
+import { printWarning, publishOptionsFrom } from '../publish-options.js';
 
 const USAGE = 'trust migrate IMAGE --to registry|oci://HOST[:PORT]/REPO[:TAG] [OPTIONS]';
 
@@ -79,10 +79,7 @@ export async function run(argv: string[]): Promise<number> {
     }
     out.write(`Migrated ${r.repository} to ${safe(r.location)} (${r.digest})\n`);
     for (const t of r.carried) out.write(`  carried  ${safe(t.tag)}  ${t.digest}  ${safe(t.role)}\n`);
-    const warn = (text: string) => {
-      // terminal-safe: every interpolated name went through escapeControl (safe)
-      process.stderr.write(text);
-    };
+    const warn = printWarning;
     for (const d of r.dropped) warn(`warning: dropped ${safe(d.tag)} (${safe(d.reason)})\n`);
     for (const s of r.skippedDelegations)
       warn(`warning: delegation ${safe(s.role)} not carried: ${safe(s.reason)}\n`);
