@@ -5,8 +5,8 @@ import { escapeControl } from '../../escape.js';
 import { describeAge, migrateRepository } from '../../publish/migrate.js';
 import { bool, parseArgs, str } from '../args.js';
 import { SERVER_FLAGS } from '../options.js';
-import { printJson, printText, reportError } from '../output.js';
-import { printWarning, publishOptionsFrom } from '../publish-options.js';
+import { printJson, printText, printWarning, reportError } from '../output.js';
+import { publishOptionsFrom } from '../publish-options.js';
 
 const USAGE = 'trust migrate IMAGE --to registry|oci://HOST[:PORT]/REPO[:TAG] [OPTIONS]';
 
