@@ -47,6 +47,7 @@ import { keystoreFor } from './repository.js';
 import { type Tuf1PublicKey, type Tuf1Scheme, tuf1KeyOf, tuf1Signer } from './tuf1/keys.js';
 import { Tuf1Writer } from './tuf1/writer.js';
 
+/** Options of `migrateRepository`: the registry destination, the Notary source (or the local cache), and what to accept. */
 export interface MigrateOptions extends RegistryPublishOptions {
   /** Where to publish: `registry` (the image's repository, tag `tuf-metadata`) or `oci://HOST[:PORT]/REPO[:TAG]`. */
   to: string;
@@ -63,6 +64,7 @@ export interface MigrateOptions extends RegistryPublishOptions {
   force?: boolean;
 }
 
+/** A tag carried from the Notary repository to the registry, with the role that signed it. */
 export interface MigratedTag {
   tag: string;
   /** `sha256:<hex>` */
@@ -72,6 +74,7 @@ export interface MigratedTag {
   role: string;
 }
 
+/** A tag that `migrateRepository` could not carry over, and why. */
 export interface DroppedTag {
   tag: string;
   digest: string;
@@ -80,6 +83,7 @@ export interface DroppedTag {
   reason: string;
 }
 
+/** What `migrateRepository` published: tags carried and dropped, the new root key id to pin, the registry location. */
 export interface MigrateResult {
   repository: string;
   /** The registry location published to (`oci://...`). */

@@ -35,9 +35,9 @@ import { OciMetadataStore } from '../transport/oci/registry-store.js';
 import { RegistryClient } from '../transport/registry.js';
 import { createKey, rootKeyFor } from './keys.js';
 import { keystoreFor, type PublishOptions } from './repository.js';
-import { allKeyEntries, signersFromKeyStore } from './tuf1/fs.js';
+import { tuf1KeyEntries, tuf1SignersFromKeyStore } from './tuf1/fs.js';
 import { type Tuf1KeyJson, type Tuf1Signer, tuf1KeyOf, tuf1Signer } from './tuf1/keys.js';
-import { type CommitResult, type ExpiryKind, Tuf1Writer } from './tuf1/writer.js';
+import { type Tuf1CommitResult, type Tuf1ExpiryKind, Tuf1Writer } from './tuf1/writer.js';
 
 /** Largest metadata file loaded back for editing (a 10 000-tag targets role is ~2 MiB). */
 const MAX_FILE_BYTES = 16 << 20;
@@ -46,7 +46,7 @@ export const RELEASES = 'targets/releases';
 /** Options of the registry-hosted publishing workflows (init, sign, revoke, refresh, export). */
 export interface RegistryPublishOptions extends PublishOptions {
   /** Expiry lifetimes of what is signed (defaults: TUF1_DEFAULT_EXPIRY_MS). */
-  expiresIn?: Partial<Record<ExpiryKind, number>>;
+  expiresIn?: Partial<Record<Tuf1ExpiryKind, number>>;
   /** Local copy of manifests and blobs (the warm path). */
   cache?: OciCache;
   /** Custom distribution client (tests: a proxy in front of the registry). */
@@ -214,7 +214,7 @@ async function loadWriter(
 
 /** Every key entry of the repository except the root role's own: the root key stays offline. */
 function onlineKeyEntries(writer: Tuf1Writer): Record<string, Tuf1KeyJson> {
-  const all = allKeyEntries(writer);
+  const all = tuf1KeyEntries(writer);
   const root = writer.root;
   const used = new Set<string>();
   for (const r of ['targets', 'snapshot', 'timestamp'] as const)
@@ -248,7 +248,7 @@ export interface RegistryEdit<T> {
    */
   apply(writer: Tuf1Writer): Promise<T | null>;
   /** Signs what changed (default: `commit`). */
-  sign?(writer: Tuf1Writer, signers: Tuf1Signer[]): CommitResult;
+  sign?(writer: Tuf1Writer, signers: Tuf1Signer[]): Tuf1CommitResult;
   /** Re-check after `settleMs` that the change survived concurrent publishers (default true). */
   confirm?: boolean;
 }
@@ -278,7 +278,7 @@ export async function mutateRegistry<T>(
       // Already there: either nothing to do, or a lost-looking update that survived after all.
       return outcome ? { ...outcome, digest } : { digest, signed: new Map(), result: null as T };
     }
-    const signers = await signersFromKeyStore(ctx.keystore, onlineKeyEntries(writer));
+    const signers = await tuf1SignersFromKeyStore(ctx.keystore, onlineKeyEntries(writer));
     const commit = edit.sign
       ? edit.sign(writer, signers)
       : writer.commit(signers, { now: now(), ...(opts.expiresIn ? { expiresIn: opts.expiresIn } : {}) });
@@ -440,13 +440,13 @@ async function signingRole(writer: Tuf1Writer, keystore: KeyStore, gun: string):
     const keys = Object.fromEntries(
       releases.keyids.filter((id) => top.delegations!.keys[id]).map((id) => [id, top.delegations!.keys[id]!]),
     );
-    if ((await signersFromKeyStore(keystore, keys)).length > 0) return RELEASES;
+    if ((await tuf1SignersFromKeyStore(keystore, keys)).length > 0) return RELEASES;
   }
   const root = writer.root;
   const tk = Object.fromEntries(
     root.roles.targets.keyids.filter((id) => root.keys[id]).map((id) => [id, root.keys[id]!]),
   );
-  if ((await signersFromKeyStore(keystore, tk)).length > 0) return 'targets';
+  if ((await tuf1SignersFromKeyStore(keystore, tk)).length > 0) return 'targets';
   throw new LocalError('KEY_NOT_FOUND', `no key in the trust dir can sign tags of ${gun}`);
 }
 
@@ -524,7 +524,7 @@ export async function revokeRegistryTag(
 /** Options of refreshRegistryRepository. */
 export interface RegistryRefreshOptions extends RegistryPublishOptions {
   /** Re-sign a role expiring within this window (timestamp: always). */
-  renewWithin?: Partial<Record<Exclude<ExpiryKind, 'timestamp'>, number>>;
+  renewWithin?: Partial<Record<Exclude<Tuf1ExpiryKind, 'timestamp'>, number>>;
 }
 
 /**

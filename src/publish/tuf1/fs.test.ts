@@ -7,10 +7,10 @@ import { generateSigner } from '../../crypto/signers.js';
 import { KeyStore } from '../../keys/keystore.js';
 import { staticPassphraseProvider } from '../../keys/passphrase.js';
 import {
-  allKeyEntries,
   openTuf1Repository,
   readTuf1Files,
-  signersFromKeyStore,
+  tuf1KeyEntries,
+  tuf1SignersFromKeyStore,
   writeTuf1Files,
   writeTuf1TargetFile,
 } from './fs.js';
@@ -100,10 +100,10 @@ describe('TUF 1.0 repository directory', () => {
       keys: { root: keys[0], targets: keys[1], snapshot: keys[2], timestamp: keys[3] },
     });
     const fresh = new KeyStore(join(dir, 'trust'), { passphrase: staticPassphraseProvider('pw') });
-    const signers = await signersFromKeyStore(fresh, allKeyEntries(w));
+    const signers = await tuf1SignersFromKeyStore(fresh, tuf1KeyEntries(w));
     expect(signers.map((s) => s.key.keyid).sort()).toEqual(handles.map((h) => tuf1KeyOf(h).keyid).sort());
     expect(w.commit(signers, { now: NOW }).signed.get('root')).toBe(1);
-    const other = await signersFromKeyStore(new KeyStore(join(dir, 'empty')), allKeyEntries(w));
+    const other = await tuf1SignersFromKeyStore(new KeyStore(join(dir, 'empty')), tuf1KeyEntries(w));
     expect(other).toEqual([]);
   });
 });

@@ -17,7 +17,7 @@
  * rollback): LocalError CONFLICT.
  *
  * Keys live in the trust dir's key store (`private/<id>.key`, encrypted), the
- * same store the Notary path uses; `signersFromKeyStore` finds the key files of
+ * same store the Notary path uses; `tuf1SignersFromKeyStore` finds the key files of
  * the keys a role lists.
  */
 import { lstat, mkdir, readdir, readFile } from 'node:fs/promises';
@@ -143,7 +143,7 @@ export async function writeTuf1TargetFile(
  * provider). Keys the store does not hold are skipped: `commit` reports a
  * missing threshold by role.
  */
-export async function signersFromKeyStore(
+export async function tuf1SignersFromKeyStore(
   store: KeyStore,
   keys: Readonly<Record<string, Tuf1KeyJson>>,
 ): Promise<Tuf1Signer[]> {
@@ -159,7 +159,7 @@ export async function signersFromKeyStore(
 }
 
 /** All key entries of a repository being edited: root's and every delegation's. */
-export function allKeyEntries(writer: Tuf1Writer): Record<string, Tuf1KeyJson> {
+export function tuf1KeyEntries(writer: Tuf1Writer): Record<string, Tuf1KeyJson> {
   const out: Record<string, Tuf1KeyJson> = { ...writer.root.keys };
   for (const role of writer.targetsRoles) {
     const d = writer.targetsOf(role).delegations;

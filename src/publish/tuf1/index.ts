@@ -1,10 +1,10 @@
 /** TUF 1.0 repositories, signing side: pure writer core, keys, file-system adapter. */
 
 export {
-  allKeyEntries,
   openTuf1Repository,
   readTuf1Files,
-  signersFromKeyStore,
+  tuf1KeyEntries,
+  tuf1SignersFromKeyStore,
   writeTuf1Files,
   writeTuf1TargetFile,
 } from './fs.js';
@@ -18,7 +18,21 @@ export {
   tuf1KeyOf,
   tuf1Signer,
 } from './keys.js';
-export { formatExpires, metadataFileName, quoteRole, SPEC_VERSION } from './model.js';
+export {
+  formatExpires,
+  metadataFileName,
+  quoteRole,
+  SPEC_VERSION,
+  TUF1_TOP_LEVEL,
+  type Tuf1CommonSigned,
+  type Tuf1DelegatedRoleJson,
+  type Tuf1DelegationsJson,
+  type Tuf1RoleJson,
+  type Tuf1RootSigned,
+  type Tuf1TargetFileJson,
+  type Tuf1TargetsSigned,
+  type Tuf1TopLevelRoleName,
+} from './model.js';
 export {
   generateTuf1Key,
   initTuf1Repository,
@@ -29,12 +43,14 @@ export {
   updateTuf1Repository,
 } from './repository.js';
 export {
-  type CommitResult,
   encodeEnvelope,
   TUF1_DEFAULT_EXPIRY_MS,
   TUF1_DEFAULT_RENEW_WITHIN_MS,
   type Tuf1CommitOptions,
+  type Tuf1CommitResult,
   type Tuf1DelegationSpec,
+  type Tuf1ExpiryKind,
+  type Tuf1FromFilesOptions,
   type Tuf1InitOptions,
   type Tuf1RefreshOptions,
   type Tuf1RefreshResult,

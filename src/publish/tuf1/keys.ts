@@ -26,6 +26,7 @@ import { olpcCanonicalBytes } from '../../encoding/olpc.js';
 import { decodePem, encodePem } from '../../encoding/pem.js';
 import { FormatError } from '../../errors.js';
 
+/** Signature schemes the TUF 1.0 writer signs with. */
 export type Tuf1Scheme = 'ed25519' | 'ecdsa-sha2-nistp256' | 'ecdsa-sha2-nistp384' | 'rsassa-pss-sha256';
 
 /** A public key as TUF 1.0 metadata lists it (plus its id). Unknown fields are not part of the id. */

@@ -9,53 +9,62 @@ import type { Tuf1KeyJson } from './keys.js';
 /** What python-tuf 5.1 writes (tuf/api/_payload.py SPECIFICATION_VERSION). */
 export const SPEC_VERSION = '1.0.31';
 
-export const TOP_LEVEL = ['root', 'targets', 'snapshot', 'timestamp'] as const;
-export type TopLevelRoleName = (typeof TOP_LEVEL)[number];
+/** The four top-level TUF 1.0 roles. */
+export const TUF1_TOP_LEVEL = ['root', 'targets', 'snapshot', 'timestamp'] as const;
+/** One of the four top-level TUF 1.0 roles. */
+export type Tuf1TopLevelRoleName = (typeof TUF1_TOP_LEVEL)[number];
 
-export interface RoleJson {
+/** A role's key ids and threshold (root's `roles` entries; base of delegated roles). */
+export interface Tuf1RoleJson {
   keyids: string[];
   threshold: number;
   [unknown: string]: unknown;
 }
 
-interface CommonSigned {
+/** Fields every TUF 1.0 `signed` body has; unknown fields are kept. */
+export interface Tuf1CommonSigned {
   spec_version: string;
   version: number;
   expires: string;
   [unknown: string]: unknown;
 }
 
-export interface RootSigned extends CommonSigned {
+/** The `signed` body of root.json as the writer keeps it. */
+export interface Tuf1RootSigned extends Tuf1CommonSigned {
   _type: 'root';
   consistent_snapshot: boolean;
   keys: Record<string, Tuf1KeyJson>;
-  roles: Record<TopLevelRoleName, RoleJson>;
+  roles: Record<Tuf1TopLevelRoleName, Tuf1RoleJson>;
 }
 
-export interface TargetFileJson {
+/** One target's file info: length, hashes and optional custom data. */
+export interface Tuf1TargetFileJson {
   length: number;
   hashes: Record<string, string>;
   custom?: unknown;
   [unknown: string]: unknown;
 }
 
-export interface DelegatedRoleJson extends RoleJson {
+/** A delegated role: name, keys, threshold, terminating, and paths or path hash prefixes. */
+export interface Tuf1DelegatedRoleJson extends Tuf1RoleJson {
   name: string;
   terminating: boolean;
   paths?: string[];
   path_hash_prefixes?: string[];
 }
 
-export interface DelegationsJson {
+/** A targets role's `delegations`: the delegation keys and the delegated roles in order. */
+export interface Tuf1DelegationsJson {
   keys: Record<string, Tuf1KeyJson>;
-  roles: DelegatedRoleJson[];
+  roles: Tuf1DelegatedRoleJson[];
   [unknown: string]: unknown;
 }
 
-export interface TargetsSigned extends CommonSigned {
+/** The `signed` body of a targets (or delegated targets) role as the writer keeps it. */
+export interface Tuf1TargetsSigned extends Tuf1CommonSigned {
   _type: 'targets';
-  targets: Record<string, TargetFileJson>;
-  delegations?: DelegationsJson;
+  targets: Record<string, Tuf1TargetFileJson>;
+  delegations?: Tuf1DelegationsJson;
 }
 
 export interface MetaFileJson {
@@ -65,17 +74,17 @@ export interface MetaFileJson {
   [unknown: string]: unknown;
 }
 
-export interface SnapshotSigned extends CommonSigned {
+export interface SnapshotSigned extends Tuf1CommonSigned {
   _type: 'snapshot';
   meta: Record<string, MetaFileJson>;
 }
 
-export interface TimestampSigned extends CommonSigned {
+export interface TimestampSigned extends Tuf1CommonSigned {
   _type: 'timestamp';
   meta: Record<string, MetaFileJson>;
 }
 
-export type AnySigned = RootSigned | TargetsSigned | SnapshotSigned | TimestampSigned;
+export type AnySigned = Tuf1RootSigned | Tuf1TargetsSigned | SnapshotSigned | TimestampSigned;
 
 export interface SignatureJson {
   keyid: string;

@@ -15,17 +15,18 @@ import { KeyStore } from '../../keys/keystore.js';
 import type { PassphraseProvider } from '../../keys/passphrase.js';
 import { resolveTrustDir } from '../../storage/trust-dir.js';
 import { createKey } from '../keys.js';
-import { openTuf1Repository, readTuf1Files, signersFromKeyStore, writeTuf1Files } from './fs.js';
+import { openTuf1Repository, readTuf1Files, tuf1SignersFromKeyStore, writeTuf1Files } from './fs.js';
 import { type Tuf1KeyJson, type Tuf1PublicKey, type Tuf1Signer, tuf1KeyOf, tuf1Signer } from './keys.js';
-import type { TopLevelRoleName } from './model.js';
+import type { Tuf1TopLevelRoleName } from './model.js';
 import {
-  type CommitResult,
-  type ExpiryKind,
+  type Tuf1CommitResult,
+  type Tuf1ExpiryKind,
   type Tuf1RefreshOptions,
   type Tuf1RefreshResult,
   Tuf1Writer,
 } from './writer.js';
 
+/** Where a TUF 1.0 repository lives on disk, which trust dir holds its keys, passphrases and clock. */
 export interface Tuf1RepositoryOptions {
   /** Repository directory (`metadata/`, `targets/`). */
   dir: string;
@@ -36,11 +37,12 @@ export interface Tuf1RepositoryOptions {
   iterations?: number;
   /** Clock in ms (default `Date.now`). */
   now?: () => number;
-  expiresIn?: Partial<Record<ExpiryKind, number>>;
+  expiresIn?: Partial<Record<Tuf1ExpiryKind, number>>;
   /** Signers held elsewhere (an offline root key, a key being rotated in), used besides the key store. */
   signers?: readonly Tuf1Signer[];
 }
 
+/** Options of `initTuf1Repository`: repository options plus the algorithm of the new keys and the GUN recorded in them. */
 export interface Tuf1InitRepositoryOptions extends Tuf1RepositoryOptions {
   /** Algorithm of new keys (default `ecdsa` P-256). */
   algorithm?: PrivateKeyAlgorithm;
@@ -48,9 +50,10 @@ export interface Tuf1InitRepositoryOptions extends Tuf1RepositoryOptions {
   gun?: string;
 }
 
+/** The key ids a new TUF 1.0 repository was created with (pin `root`), and the files written. */
 export interface Tuf1InitResult {
   /** TUF 1.0 key ids per role; pin `root`. */
-  readonly keyIds: Record<TopLevelRoleName, string>;
+  readonly keyIds: Record<Tuf1TopLevelRoleName, string>;
   readonly files: ReadonlyMap<string, Uint8Array>;
 }
 
@@ -68,7 +71,7 @@ async function signersFor(
 ): Promise<Tuf1Signer[]> {
   const given = new Set(extra.map((s) => s.key.keyid));
   const wanted = Object.fromEntries([...keys].filter(([id]) => !given.has(id)));
-  return [...extra, ...(await signersFromKeyStore(store, wanted))];
+  return [...extra, ...(await tuf1SignersFromKeyStore(store, wanted))];
 }
 
 /**
@@ -81,7 +84,7 @@ export async function initTuf1Repository(opts: Tuf1InitRepositoryOptions): Promi
   if (existing.size > 0) throw new LocalError('USAGE', `${opts.dir} already holds a TUF repository`);
   const store = keyStoreOf(opts);
   const algorithm = opts.algorithm ?? 'ecdsa';
-  const signers = {} as Record<TopLevelRoleName, Tuf1Signer>;
+  const signers = {} as Record<Tuf1TopLevelRoleName, Tuf1Signer>;
   for (const role of ['root', 'targets', 'snapshot', 'timestamp'] as const) {
     const gun = role === 'root' ? undefined : opts.gun;
     signers[role] = tuf1Signer(await createKey(store, algorithm, role, gun));
@@ -128,7 +131,7 @@ export async function generateTuf1Key(
 export async function updateTuf1Repository(
   opts: Tuf1RepositoryOptions,
   edit: (writer: Tuf1Writer) => void | Promise<void>,
-): Promise<CommitResult> {
+): Promise<Tuf1CommitResult> {
   const w = await openTuf1Repository(opts.dir);
   await edit(w);
   const signers = await signersFor(keyStoreOf(opts), w.keysNeeded(), opts.signers);

@@ -6,7 +6,7 @@ import { generateSigner } from '../../crypto/signers.js';
 import { olpcCanonicalBytes as canonicalBytes } from '../../encoding/olpc.js';
 import { LocalError } from '../../errors.js';
 import { type Tuf1KeyJson, type Tuf1Signer, tuf1Signer } from './keys.js';
-import type { RootSigned, SnapshotSigned, TargetsSigned, TimestampSigned } from './model.js';
+import type { SnapshotSigned, TimestampSigned, Tuf1RootSigned, Tuf1TargetsSigned } from './model.js';
 import { type Tuf1TargetInfo, Tuf1Writer } from './writer.js';
 
 const DAY = 24 * 3600_000;
@@ -113,7 +113,7 @@ describe('Tuf1Writer: first commit', () => {
       'timestamp.json',
     ]);
     expect(Object.fromEntries(signed)).toEqual({ root: 1, targets: 1, snapshot: 1, timestamp: 1 });
-    const root = parse<RootSigned>(files.get('1.root.json'));
+    const root = parse<Tuf1RootSigned>(files.get('1.root.json'));
     expect(root.signed).toMatchObject({
       _type: 'root',
       version: 1,
@@ -139,7 +139,7 @@ describe('Tuf1Writer: first commit', () => {
       length: snapBytes.length,
       hashes: { sha256: createHash('sha256').update(snapBytes).digest('hex') },
     });
-    expect(parse<TargetsSigned>(files.get('1.targets.json')).signed.targets.v1?.custom).toEqual({
+    expect(parse<Tuf1TargetsSigned>(files.get('1.targets.json')).signed.targets.v1?.custom).toEqual({
       mediaType: 'x',
       ctl: 'a\u0007\n"\\',
     });
@@ -190,7 +190,7 @@ describe('Tuf1Writer: later commits', () => {
     expect(w.removeTarget('a')).toBe(false);
     const c4 = w.commit(all, { now: NOW + 3000 });
     expect(Object.fromEntries(c4.signed)).toEqual({ targets: 3, snapshot: 3, timestamp: 4 });
-    const t = parse<TargetsSigned>(c4.files.get('3.targets.json'));
+    const t = parse<Tuf1TargetsSigned>(c4.files.get('3.targets.json'));
     expect(Object.keys(t.signed.targets)).toEqual(['b']);
     expect([...w.files().keys()].sort()).toEqual([
       '1.root.json',
@@ -210,8 +210,8 @@ describe('Tuf1Writer: later commits', () => {
     expect(() => w.commit([n1, n2, keys.timestamp], { now: NOW })).toThrow(/as the old root/);
     const c = w.commit([keys.root, n1, n2, keys.timestamp], { now: NOW });
     expect(Object.fromEntries(c.signed)).toEqual({ root: 2, timestamp: 2 });
-    const v1 = parse<RootSigned>(w.files().get('1.root.json'));
-    const v2 = parse<RootSigned>(c.files.get('2.root.json'));
+    const v1 = parse<Tuf1RootSigned>(w.files().get('1.root.json'));
+    const v2 = parse<Tuf1RootSigned>(c.files.get('2.root.json'));
     expect(validSigners(v2, v1.signed.keys)).toEqual([keys.root.key.keyid]);
     expect(validSigners(v2, v2.signed.keys).sort()).toEqual([n1.key.keyid, n2.key.keyid].sort());
     expect(Object.keys(v2.signed.keys)).not.toContain(keys.root.key.keyid); // unused keys are dropped
@@ -225,7 +225,7 @@ describe('Tuf1Writer: later commits', () => {
     w.setRoleKeys('snapshot', [s2.key]);
     const c = w.commit([keys.root, t2, s2, keys.timestamp], { now: NOW });
     expect(Object.fromEntries(c.signed)).toEqual({ root: 2, targets: 2, snapshot: 2, timestamp: 2 });
-    const root = parse<RootSigned>(c.files.get('2.root.json')).signed;
+    const root = parse<Tuf1RootSigned>(c.files.get('2.root.json')).signed;
     expect(validSigners(parse(c.files.get('2.targets.json')), root.keys)).toEqual([t2.key.keyid]);
     expect(validSigners(parse(c.files.get('2.snapshot.json')), root.keys)).toEqual([s2.key.keyid]);
   });
@@ -249,7 +249,7 @@ describe('Tuf1Writer: later commits', () => {
       '1.targets.json',
       'timestamp.json',
     ]);
-    const top = parse<TargetsSigned>(c.files.get('1.targets.json')).signed;
+    const top = parse<Tuf1TargetsSigned>(c.files.get('1.targets.json')).signed;
     expect(top.delegations?.roles).toEqual([
       {
         name: 'targets/releases',
@@ -292,7 +292,7 @@ describe('Tuf1Writer: later commits', () => {
     w.addDelegation({ name: 'team', keys: [d.key], paths: ['team-*'] });
     const c2 = w.commit([...all, d], { now: NOW });
     expect(c2.signed.get('team')).toBe(3);
-    expect(Object.keys(parse<TargetsSigned>(c2.files.get('3.team.json')).signed.targets)).toEqual([]);
+    expect(Object.keys(parse<Tuf1TargetsSigned>(c2.files.get('3.team.json')).signed.targets)).toEqual([]);
   });
 
   it('refuses bad targets', () => {
@@ -315,7 +315,7 @@ describe('Tuf1Writer.fromFiles', () => {
     w.commit(all, { now: NOW, metaHashes: false });
     // a field this writer does not know, as another TUF implementation may add
     const files = w.files();
-    const env = parse<TargetsSigned>(files.get('1.targets.json'));
+    const env = parse<Tuf1TargetsSigned>(files.get('1.targets.json'));
     (env.signed as Record<string, unknown>)['x-vendor'] = { keep: [1, 'two'] };
     (env.signed.targets.a as Record<string, unknown>)['x-file'] = true;
     const tampered = new TextEncoder().encode(JSON.stringify(env));
@@ -337,10 +337,10 @@ describe('Tuf1Writer.fromFiles', () => {
     expect(reopened.targetsOf().targets.a).toMatchObject({ 'x-file': true });
     reopened.addTarget('b', target(2));
     const c = reopened.commit([keys.targets, keys.snapshot, keys.timestamp], { now: NOW });
-    const t = parse<TargetsSigned>(c.files.get('2.targets.json'));
+    const t = parse<Tuf1TargetsSigned>(c.files.get('2.targets.json'));
     expect(t.signed['x-vendor']).toEqual({ keep: [1, 'two'] });
     expect(t.signed.targets.a).toMatchObject({ 'x-file': true });
-    const root = parse<RootSigned>(files.get('1.root.json')).signed;
+    const root = parse<Tuf1RootSigned>(files.get('1.root.json')).signed;
     expect(validSigners(t, root.keys)).toEqual([keys.targets.key.keyid]);
   });
 

@@ -45,31 +45,32 @@ import {
 import { type Tuf1KeyJson, type Tuf1PublicKey, type Tuf1Signer, tuf1KeyJson } from './keys.js';
 import {
   type AnySigned,
-  type DelegatedRoleJson,
-  type DelegationsJson,
   formatExpires,
   type MetaFileJson,
   metadataFileName,
   parseExpires,
-  type RoleJson,
-  type RootSigned,
   type SignatureJson,
   type SignedDoc,
   type SnapshotSigned,
   SPEC_VERSION,
-  type TargetFileJson,
-  type TargetsSigned,
   type TimestampSigned,
-  TOP_LEVEL,
-  type TopLevelRoleName,
+  TUF1_TOP_LEVEL,
+  type Tuf1DelegatedRoleJson,
+  type Tuf1DelegationsJson,
+  type Tuf1RoleJson,
+  type Tuf1RootSigned,
+  type Tuf1TargetFileJson,
+  type Tuf1TargetsSigned,
+  type Tuf1TopLevelRoleName,
 } from './model.js';
 
 const DAY_MS = 24 * 3600_000;
 
-export type ExpiryKind = TopLevelRoleName | 'delegation';
+/** Which lifetime an expiry applies to: a top-level role, or delegated targets roles. */
+export type Tuf1ExpiryKind = Tuf1TopLevelRoleName | 'delegation';
 
 /** Default lifetimes of what the writer signs. */
-export const TUF1_DEFAULT_EXPIRY_MS: Readonly<Record<ExpiryKind, number>> = {
+export const TUF1_DEFAULT_EXPIRY_MS: Readonly<Record<Tuf1ExpiryKind, number>> = {
   root: 365 * DAY_MS,
   targets: 365 * DAY_MS,
   delegation: 365 * DAY_MS,
@@ -78,7 +79,7 @@ export const TUF1_DEFAULT_EXPIRY_MS: Readonly<Record<ExpiryKind, number>> = {
 };
 
 /** `refresh()` re-signs a role when it expires within this window (timestamp: always). */
-export const TUF1_DEFAULT_RENEW_WITHIN_MS: Readonly<Record<Exclude<ExpiryKind, 'timestamp'>, number>> = {
+export const TUF1_DEFAULT_RENEW_WITHIN_MS: Readonly<Record<Exclude<Tuf1ExpiryKind, 'timestamp'>, number>> = {
   root: 30 * DAY_MS,
   targets: 30 * DAY_MS,
   delegation: 30 * DAY_MS,
@@ -96,12 +97,14 @@ export interface RoleKeys {
   threshold?: number;
 }
 
+/** Keys and settings of a new TUF 1.0 repository for `Tuf1Writer.init`. */
 export interface Tuf1InitOptions {
   /** Public keys of the four top-level roles (the root key stays offline; only its signer is needed to commit). */
-  keys: Record<TopLevelRoleName, readonly Tuf1PublicKey[]>;
-  thresholds?: Partial<Record<TopLevelRoleName, number>>;
+  keys: Record<Tuf1TopLevelRoleName, readonly Tuf1PublicKey[]>;
+  thresholds?: Partial<Record<Tuf1TopLevelRoleName, number>>;
 }
 
+/** A target to add: its length, hashes and optional custom data. */
 export interface Tuf1TargetInfo {
   length: number;
   /** Hex digests; at least `sha256`. */
@@ -109,6 +112,7 @@ export interface Tuf1TargetInfo {
   custom?: unknown;
 }
 
+/** A delegation to add to a targets role: name, keys, threshold, terminating, paths or hash prefixes. */
 export interface Tuf1DelegationSpec {
   name: string;
   keys: readonly Tuf1PublicKey[];
@@ -119,27 +123,31 @@ export interface Tuf1DelegationSpec {
   terminating?: boolean;
 }
 
+/** Options of one writer commit: the clock and expiry lifetimes of what is signed. */
 export interface Tuf1CommitOptions {
   /** Wall-clock time in ms (the core never reads the clock). */
   now: number;
   /** Lifetimes of what this commit signs (defaults: TUF1_DEFAULT_EXPIRY_MS). */
-  expiresIn?: Partial<Record<ExpiryKind, number>>;
+  expiresIn?: Partial<Record<Tuf1ExpiryKind, number>>;
   /** Snapshot/timestamp list `length` and `hashes.sha256` of the files they pin. Default true. */
   metaHashes?: boolean;
 }
 
+/** Options of a timestamp/snapshot refresh: commit options plus how close to expiry triggers a re-sign. */
 export interface Tuf1RefreshOptions extends Tuf1CommitOptions {
-  renewWithin?: Partial<Record<Exclude<ExpiryKind, 'timestamp'>, number>>;
+  renewWithin?: Partial<Record<Exclude<Tuf1ExpiryKind, 'timestamp'>, number>>;
 }
 
-export interface CommitResult {
+/** The files one writer commit produced (`name -> bytes`) and the roles it re-signed with their new versions. */
+export interface Tuf1CommitResult {
   /** Files written by this commit (new names only: consistent snapshots never overwrite, except timestamp.json). */
   readonly files: ReadonlyMap<string, Uint8Array>;
   /** Roles re-signed, with their new versions. */
   readonly signed: ReadonlyMap<string, number>;
 }
 
-export interface Tuf1RefreshResult extends CommitResult {
+/** What a refresh re-signed (if anything), and which roles near expiry it could not re-sign. */
+export interface Tuf1RefreshResult extends Tuf1CommitResult {
   /** Roles that expire within their renew window but could not be re-signed (no key), with their expiry. */
   readonly expiring: ReadonlyMap<string, string>;
 }
@@ -177,7 +185,7 @@ function uniqueKeys(keys: readonly Tuf1PublicKey[], what: string): Tuf1PublicKey
 function checkRoleName(name: string): void {
   if (typeof name !== 'string' || name.length === 0 || name.length > MAX_ROLE_NAME)
     throw usage(`delegated role name must be 1-${MAX_ROLE_NAME} characters`);
-  if ((TOP_LEVEL as readonly string[]).includes(name))
+  if ((TUF1_TOP_LEVEL as readonly string[]).includes(name))
     throw usage(`${name} is a top-level role, not a delegation`);
   if (/[\u0000-\u001f\u007f]/.test(name)) throw usage('delegated role name has control characters');
 }
@@ -190,7 +198,7 @@ function checkTargetPath(path: string): void {
     throw usage(`target path ${JSON.stringify(path)} must be relative without empty, '.' or '..' segments`);
 }
 
-function checkTargetInfo(info: Tuf1TargetInfo): TargetFileJson {
+function checkTargetInfo(info: Tuf1TargetInfo): Tuf1TargetFileJson {
   if (!Number.isSafeInteger(info.length) || info.length < 0)
     throw usage('target length must be a non-negative integer');
   const hashes: Record<string, string> = {};
@@ -202,7 +210,7 @@ function checkTargetInfo(info: Tuf1TargetInfo): TargetFileJson {
   }
   if (hashes.sha256 === undefined || hashes.sha256.length !== 64)
     throw usage('target needs a sha256 hash (64 hex)');
-  const out: TargetFileJson = { length: info.length, hashes };
+  const out: Tuf1TargetFileJson = { length: info.length, hashes };
   if (info.custom !== undefined) {
     olpcCanonicalBytes(info.custom); // must be canonical-JSON encodable (no floats)
     out.custom = clone(info.custom);
@@ -258,7 +266,7 @@ function signerMap(signers: Iterable<Tuf1Signer>): Map<string, Tuf1Signer> {
 
 function needThreshold(
   role: string,
-  role_: RoleJson,
+  role_: Tuf1RoleJson,
   signers: ReadonlyMap<string, Tuf1Signer>,
   what = '',
 ): void {
@@ -281,7 +289,8 @@ function badRepo(message: string, role?: string): FormatError {
   );
 }
 
-export interface FromFilesOptions {
+/** Options of `Tuf1Writer.fromFiles`: whether every signature threshold is checked on load (default yes). */
+export interface Tuf1FromFilesOptions {
   /**
    * Check every signature threshold on load (default true): root N by root
    * N-1 and itself, timestamp/snapshot/targets by root, delegated roles by
@@ -330,15 +339,15 @@ function checkThresholdOf(
  */
 export class Tuf1Writer {
   /** Committed root history, ascending by version; the last one is current. */
-  #roots: SignedDoc<RootSigned>[] = [];
+  #roots: SignedDoc<Tuf1RootSigned>[] = [];
   /** Committed targets roles (`targets` and delegated), by role name. */
-  #targets = new Map<string, SignedDoc<TargetsSigned>>();
+  #targets = new Map<string, SignedDoc<Tuf1TargetsSigned>>();
   #snapshot: SignedDoc<SnapshotSigned> | undefined;
   #timestamp: SignedDoc<TimestampSigned> | undefined;
 
   // Pending edits (copies of `signed`, made on first touch).
-  #draftRoot: RootSigned | undefined;
-  #draftTargets = new Map<string, TargetsSigned>();
+  #draftRoot: Tuf1RootSigned | undefined;
+  #draftTargets = new Map<string, Tuf1TargetsSigned>();
   #removedRoles = new Set<string>();
   #resignSnapshot = false;
 
@@ -348,8 +357,8 @@ export class Tuf1Writer {
   static init(options: Tuf1InitOptions): Tuf1Writer {
     const w = new Tuf1Writer();
     const keys: Record<string, Tuf1KeyJson> = {};
-    const roles = {} as Record<TopLevelRoleName, RoleJson>;
-    for (const r of TOP_LEVEL) {
+    const roles = {} as Record<Tuf1TopLevelRoleName, Tuf1RoleJson>;
+    for (const r of TUF1_TOP_LEVEL) {
       const list = uniqueKeys(options.keys[r] ?? [], r);
       const threshold = options.thresholds?.[r] ?? 1;
       checkThreshold(threshold, list.length, `${r} role`);
@@ -376,7 +385,7 @@ export class Tuf1Writer {
    */
   static fromFiles(
     files: ReadonlyMap<string, Uint8Array> | Iterable<readonly [string, Uint8Array]>,
-    options: FromFilesOptions = {},
+    options: Tuf1FromFilesOptions = {},
   ): Tuf1Writer {
     const verify = options.verify ?? true;
     const map = files instanceof Map ? (files as ReadonlyMap<string, Uint8Array>) : new Map(files);
@@ -389,7 +398,11 @@ export class Tuf1Writer {
     if (rootVersions.length === 0) throw badRepo('no N.root.json file', 'root');
     let root: Tuf1Root | undefined;
     for (const v of rootVersions) {
-      const { doc, parsed } = parseDoc<RootSigned>(map.get(`${v}.root.json`) as Uint8Array, 'root', 'root');
+      const { doc, parsed } = parseDoc<Tuf1RootSigned>(
+        map.get(`${v}.root.json`) as Uint8Array,
+        'root',
+        'root',
+      );
       const next = parsed as Tuf1Root;
       if (next.version !== v) throw badRepo(`${v}.root.json holds version ${next.version}`, 'root');
       if (root && v !== root.version + 1)
@@ -444,7 +457,7 @@ export class Tuf1Writer {
       const bytes = map.get(name);
       if (bytes === undefined) throw badRepo(`missing ${name}`, role);
       checkPinned(bytes, meta, name);
-      const t = parseDoc<TargetsSigned>(bytes, role, 'targets');
+      const t = parseDoc<Tuf1TargetsSigned>(bytes, role, 'targets');
       if (t.parsed.version !== meta.version) throw badRepo(`${name} holds version ${t.parsed.version}`, role);
       if (verify) checkThresholdOf(t.parsed, item.keys, item.entry, name);
       w.#targets.set(role, t.doc);
@@ -461,7 +474,7 @@ export class Tuf1Writer {
   // Reading
 
   /** The root as it will be signed next (pending edits included). */
-  get root(): Readonly<RootSigned> {
+  get root(): Readonly<Tuf1RootSigned> {
     return this.#draftRoot ?? this.#currentRoot().signed;
   }
 
@@ -474,7 +487,7 @@ export class Tuf1Writer {
   }
 
   /** A targets role as it will be signed next. */
-  targetsOf(role = 'targets'): Readonly<TargetsSigned> {
+  targetsOf(role = 'targets'): Readonly<Tuf1TargetsSigned> {
     const d =
       this.#draftTargets.get(role) ??
       (this.#removedRoles.has(role) ? undefined : this.#targets.get(role)?.signed);
@@ -580,12 +593,12 @@ export class Tuf1Writer {
     if (existingParent !== undefined && existingParent !== parent)
       throw usage(`role ${spec.name} is already delegated by ${existingParent}`);
     const p = this.#editTargets(parent);
-    const delegations: DelegationsJson = p.delegations ?? { keys: {}, roles: [] };
+    const delegations: Tuf1DelegationsJson = p.delegations ?? { keys: {}, roles: [] };
     if (!Array.isArray(delegations.roles))
       throw usage(`${parent} uses succinct hash-bin delegations; this writer cannot add roles next to them`);
     p.delegations = delegations;
     const prev = delegations.roles.find((r) => r.name === spec.name);
-    const entry: DelegatedRoleJson = prev ?? {
+    const entry: Tuf1DelegatedRoleJson = prev ?? {
       name: spec.name,
       keyids: [],
       threshold: 1,
@@ -616,7 +629,7 @@ export class Tuf1Writer {
     const d = this.targetsOf(parent).delegations;
     if (!d || !Array.isArray(d.roles) || !d.roles.some((r) => r.name === name)) return false;
     const p = this.#editTargets(parent);
-    const del = p.delegations as DelegationsJson;
+    const del = p.delegations as Tuf1DelegationsJson;
     del.roles = del.roles.filter((r) => r.name !== name);
     pruneKeys(del);
     const drop = (role: string): void => {
@@ -634,8 +647,8 @@ export class Tuf1Writer {
    * signed by the old and the new root keys; a new targets/snapshot/timestamp
    * key re-signs its role.
    */
-  setRoleKeys(role: TopLevelRoleName, keys: readonly Tuf1PublicKey[], threshold = 1): void {
-    if (!(TOP_LEVEL as readonly string[]).includes(role)) throw usage(`${role} is not a top-level role`);
+  setRoleKeys(role: Tuf1TopLevelRoleName, keys: readonly Tuf1PublicKey[], threshold = 1): void {
+    if (!(TUF1_TOP_LEVEL as readonly string[]).includes(role)) throw usage(`${role} is not a top-level role`);
     const list = uniqueKeys(keys, role);
     checkThreshold(threshold, list.length, `${role} role`);
     const root = this.#editRoot();
@@ -646,7 +659,7 @@ export class Tuf1Writer {
         throw usage(`key id ${k.keyid.slice(0, 7)} names another key`);
       if (!have) root.keys[k.keyid] = tuf1KeyJson(k);
     }
-    const used = new Set(TOP_LEVEL.flatMap((r) => root.roles[r].keyids));
+    const used = new Set(TUF1_TOP_LEVEL.flatMap((r) => root.roles[r].keyids));
     for (const id of Object.keys(root.keys)) if (!used.has(id)) delete root.keys[id];
     if (role === 'targets') this.#editTargets('targets');
     if (role === 'snapshot') this.#resignSnapshot = true;
@@ -665,7 +678,7 @@ export class Tuf1Writer {
    * timestamp) with `signers`, returns the new files and makes them the
    * committed state. On a missing key nothing changes (LocalError KEY_NOT_FOUND).
    */
-  commit(signers: Iterable<Tuf1Signer>, options: Tuf1CommitOptions): CommitResult {
+  commit(signers: Iterable<Tuf1Signer>, options: Tuf1CommitOptions): Tuf1CommitResult {
     const keys = signerMap(signers);
     const now = options.now;
     if (!Number.isFinite(now)) throw usage('commit needs the current time');
@@ -680,7 +693,7 @@ export class Tuf1Writer {
     let roots = this.#roots;
     if (this.#draftRoot) {
       const prev = this.#roots.at(-1);
-      const signed: RootSigned = { ...clone(this.#draftRoot), version: (prev?.signed.version ?? 0) + 1 };
+      const signed: Tuf1RootSigned = { ...clone(this.#draftRoot), version: (prev?.signed.version ?? 0) + 1 };
       signed.expires = formatExpires(now + expiry.root);
       needThreshold('root', signed.roles.root, keys);
       if (prev)
@@ -691,7 +704,7 @@ export class Tuf1Writer {
       files.set(metadataFileName('root', signed.version), doc.bytes);
       signedRoles.set('root', signed.version);
     }
-    const root = (roots.at(-1) as SignedDoc<RootSigned>).signed;
+    const root = (roots.at(-1) as SignedDoc<Tuf1RootSigned>).signed;
 
     // 2. targets roles: top-level first, then delegations (their role entries come from the new parents)
     const targets = new Map(this.#targets);
@@ -702,7 +715,7 @@ export class Tuf1Writer {
       ...drafts.values(),
       ...[...targets].filter(([n]) => !drafts.has(n)).map(([, d]) => d.signed),
     ];
-    const roleOf = (name: string): RoleJson => {
+    const roleOf = (name: string): Tuf1RoleJson => {
       if (name === 'targets') return root.roles.targets;
       for (const t of parents) {
         const e = Array.isArray(t.delegations?.roles)
@@ -718,7 +731,7 @@ export class Tuf1Writer {
         this.#targets.get(name)?.signed.version ?? 0,
         this.#snapshot?.signed.meta[`${name}.json`]?.version ?? 0,
       );
-      const signed: TargetsSigned = { ...clone(draft), version: prevVersion + 1 };
+      const signed: Tuf1TargetsSigned = { ...clone(draft), version: prevVersion + 1 };
       signed.expires = formatExpires(now + (name === 'targets' ? expiry.targets : expiry.delegation));
       const role = roleOf(name);
       needThreshold(name, role, keys);
@@ -793,7 +806,7 @@ export class Tuf1Writer {
     const within = { ...TUF1_DEFAULT_RENEW_WITHIN_MS, ...options.renewWithin };
     const expiring = new Map<string, string>();
     const soon = (expires: string, window: number) => !(parseExpires(expires) > options.now + window);
-    const canSign = (role: RoleJson) => role.keyids.filter((id) => keys.has(id)).length >= role.threshold;
+    const canSign = (role: Tuf1RoleJson) => role.keyids.filter((id) => keys.has(id)).length >= role.threshold;
     const root = this.root;
     if (soon(root.expires, within.root) && this.#roots.length > 0) {
       if (canSign(root.roles.root)) this.#editRoot();
@@ -802,7 +815,7 @@ export class Tuf1Writer {
     for (const name of this.targetsRoles) {
       const t = this.targetsOf(name);
       if (!soon(t.expires, name === 'targets' ? within.targets : within.delegation)) continue;
-      let role: RoleJson | undefined;
+      let role: Tuf1RoleJson | undefined;
       try {
         role = name === 'targets' ? this.root.roles.targets : this.#delegationEntry(name);
       } catch {
@@ -818,13 +831,13 @@ export class Tuf1Writer {
 
   // ---------------------------------------------------------------------------------------
 
-  #currentRoot(): SignedDoc<RootSigned> {
+  #currentRoot(): SignedDoc<Tuf1RootSigned> {
     const r = this.#roots.at(-1);
     if (!r) throw new LocalError('USAGE', 'the repository has no root yet');
     return r;
   }
 
-  #editRoot(): RootSigned {
+  #editRoot(): Tuf1RootSigned {
     if (!this.#draftRoot) this.#draftRoot = clone(this.#currentRoot().signed);
     return this.#draftRoot;
   }
@@ -833,7 +846,7 @@ export class Tuf1Writer {
     return !this.#removedRoles.has(role) && (this.#draftTargets.has(role) || this.#targets.has(role));
   }
 
-  #editTargets(role: string): TargetsSigned {
+  #editTargets(role: string): Tuf1TargetsSigned {
     let d = this.#draftTargets.get(role);
     if (!d) {
       const committed = this.#removedRoles.has(role) ? undefined : this.#targets.get(role);
@@ -853,7 +866,7 @@ export class Tuf1Writer {
     return undefined;
   }
 
-  #delegationEntry(name: string): DelegatedRoleJson {
+  #delegationEntry(name: string): Tuf1DelegatedRoleJson {
     const parent = this.#parentOf(name);
     const e =
       parent === undefined
@@ -868,7 +881,7 @@ export class Tuf1Writer {
   }
 }
 
-function emptyTargets(): TargetsSigned {
+function emptyTargets(): Tuf1TargetsSigned {
   return { _type: 'targets', spec_version: SPEC_VERSION, version: 0, expires: '', targets: {} };
 }
 
@@ -881,7 +894,7 @@ function emptyTimestamp(): TimestampSigned {
 }
 
 /** Names a delegations object delegates to (explicit roles, or TAP 15 hash bins). */
-function delegatedNames(d: DelegationsJson | undefined): string[] {
+function delegatedNames(d: Tuf1DelegationsJson | undefined): string[] {
   if (!d) return [];
   if (Array.isArray(d.roles)) return d.roles.map((r) => r.name).filter((n) => typeof n === 'string');
   const sr = d.succinct_roles as { bit_length?: unknown; name_prefix?: unknown } | undefined;
@@ -899,7 +912,7 @@ function delegatedNames(d: DelegationsJson | undefined): string[] {
 }
 
 /** Drops delegation keys no role uses any more. */
-function pruneKeys(d: DelegationsJson): void {
+function pruneKeys(d: Tuf1DelegationsJson): void {
   const used = new Set(d.roles.flatMap((r) => r.keyids));
   for (const id of Object.keys(d.keys)) if (!used.has(id)) delete d.keys[id];
 }
