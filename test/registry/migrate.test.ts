@@ -13,6 +13,7 @@ import { registryContext } from '../../src/publish/registry.js';
 import { addSigner, generateKey, initRepository, loadKey, signTags } from '../../src/publish/workflows.js';
 import { freshGun, getLab, type LabInfo, pushImage, runNotary, tempDir } from '../harness/lab.js';
 import { trust } from '../support/cli.js';
+import { rejection } from '../support/rejection.js';
 
 const PASSPHRASE = 'migrate-passphrase';
 
@@ -26,16 +27,6 @@ function optsFor(lab: LabInfo, trustDir: string) {
     deadlineMs: 15_000,
     credentials: null,
   };
-}
-
-async function rejection(p: Promise<unknown>): Promise<TrustError> {
-  try {
-    await p;
-  } catch (e) {
-    if (e instanceof TrustError) return e;
-    throw e;
-  }
-  throw new Error('expected a rejection');
 }
 
 /** A Notary repository made by our signer: v1 in targets, v2 in targets/releases (signer "releaser"). */

@@ -2,7 +2,6 @@
 // and hostile registries simulated by a tampering proxy in front of the real one.
 import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { TrustError } from '../../src/errors.js';
 import { decodeBasicAuth, staticCredentials } from '../../src/transport/credentials.js';
 import { collectForBundle, OciBundle, writeBundle } from '../../src/transport/oci/bundle.js';
 import { DirOciCache, MemoryOciCache } from '../../src/transport/oci/cache.js';
@@ -20,6 +19,7 @@ import type { MetadataLocation } from '../../src/transport/oci/location.js';
 import { OciMetadataStore } from '../../src/transport/oci/registry-store.js';
 import { getLab, type LabInfo, tempDir } from '../harness/lab.js';
 import { RegistryProxy } from '../support/registry-proxy.js';
+import { rejection } from '../support/rejection.js';
 
 const enc = new TextEncoder();
 const meta = (role: string, version: number, extra = '') =>
@@ -60,16 +60,6 @@ function storeFor(
     location,
     ...(extra.cache ? { cache: extra.cache } : {}),
   });
-}
-
-async function rejection(p: Promise<unknown>): Promise<TrustError> {
-  try {
-    await p;
-  } catch (e) {
-    if (e instanceof TrustError) return e;
-    throw e;
-  }
-  throw new Error('expected a rejection');
 }
 
 /** Pushes a hand-made manifest (e.g. a hostile one) with its blobs straight to the registry. */

@@ -2,7 +2,6 @@
 import { cpSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { TrustError } from '../../src/errors.js';
 import { staticPassphraseProvider } from '../../src/keys/passphrase.js';
 import {
   fetchState,
@@ -16,6 +15,7 @@ import {
 import { Tuf1Writer } from '../../src/publish/tuf1/writer.js';
 import { decodeBasicAuth, staticCredentials } from '../../src/transport/credentials.js';
 import { freshGun, getLab, type LabInfo, pushImage, tempDir } from '../harness/lab.js';
+import { rejection } from '../support/rejection.js';
 
 function options(
   lab: LabInfo,
@@ -32,16 +32,6 @@ function options(
     deadlineMs: 10_000,
     ...extra,
   };
-}
-
-async function rejection(p: Promise<unknown>): Promise<TrustError> {
-  try {
-    await p;
-  } catch (e) {
-    if (e instanceof TrustError) return e;
-    throw e;
-  }
-  throw new Error('expected a rejection');
 }
 
 async function stateOf(lab: LabInfo, gun: string, trustDir: string) {

@@ -5,7 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { inspect } from '../../src/client/inspect.js';
 import { verifyRegistry } from '../../src/client/registry-verify.js';
 import { verify } from '../../src/client/verify.js';
-import { exitCodeFor, TrustError } from '../../src/errors.js';
+import { exitCodeFor } from '../../src/errors.js';
 import { staticPassphraseProvider } from '../../src/keys/passphrase.js';
 import {
   exportBundle,
@@ -20,6 +20,7 @@ import { OciRegistryClient } from '../../src/transport/oci/distribution.js';
 import { OCI_MANIFEST_MEDIA_TYPE } from '../../src/transport/oci/layout.js';
 import { freshGun, getLab, type LabInfo, pushImage, tempDir } from '../harness/lab.js';
 import { RegistryProxy } from '../support/registry-proxy.js';
+import { rejection } from '../support/rejection.js';
 
 const DAY = 86_400_000;
 
@@ -33,16 +34,6 @@ function pubOpts(lab: LabInfo, trustDir: string): RegistryPublishOptions {
     credentials: basic ? staticCredentials(decodeBasicAuth(basic)) : null,
     settleMs: 0,
   };
-}
-
-async function rejection(p: Promise<unknown>): Promise<TrustError> {
-  try {
-    await p;
-  } catch (e) {
-    if (e instanceof TrustError) return e;
-    throw e;
-  }
-  throw new Error('expected a rejection');
 }
 
 /** A repository with v1 signed; returns what tests need. */
