@@ -20,7 +20,7 @@
 import type { TufPublicKey } from '../crypto/types.js';
 import { validateRootCertificate } from '../crypto/x509.js';
 import { TrustError, VerificationError } from '../errors.js';
-import type { RootMetadata } from '../metadata/model.js';
+import type { Metadata, RootMetadata } from '../metadata/model.js';
 import { chainsToCa, parseCaBundle } from './pinning.js';
 import type { RoleKeySet } from './signatures.js';
 
@@ -41,13 +41,21 @@ export interface RootKeyFilter {
   pinned: boolean;
 }
 
-/** Root-role key set limited to certificates valid for the GUN (and allowed by the pins, when asked). */
+/**
+ * Root-role key set limited to certificates valid for the GUN (and allowed by the pins, when asked).
+ * Only keys that carry a signature on `signedBy` (default: `root` itself; the successor when the
+ * previous root vouches for it) are examined: a key that signed nothing cannot count, and checking
+ * its certificate would let a hostile root make us parse thousands of them.
+ */
 export function rootKeySet(
   root: RootMetadata,
   policy: RootKeyPolicy,
   nowMs: number,
   filter: RootKeyFilter,
+  signedBy: Metadata = root,
 ): RoleKeySet {
+  const signers = new Set(signedBy.signatures.map((s) => s.keyid));
+  let unsigned = 0;
   const role = root.signed.roles.root!;
   const keys = new Map<string, TufPublicKey>();
   let firstError: TrustError | undefined;
@@ -60,6 +68,10 @@ export function rootKeySet(
   for (const id of role.keyids) {
     const key = root.keys.get(id);
     if (!key) continue;
+    if (!signers.has(id)) {
+      unsigned++;
+      continue;
+    }
     try {
       validateRootCertificate(key, policy.gun, new Date(nowMs), { checkExpiry: filter.checkExpiry });
     } catch (e) {
@@ -75,7 +87,7 @@ export function rootKeySet(
     }
     keys.set(id, key);
   }
-  if (keys.size === 0) {
+  if (keys.size === 0 && unsigned === 0) {
     if (pinnedOut > 0) {
       const what = ids ? `pinned certificate ids (${ids.join(', ')})` : 'pinned CA';
       throw new VerificationError(

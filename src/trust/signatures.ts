@@ -66,6 +66,9 @@ export function keyIdentity(key: TufPublicKey, caches: SignatureCaches = {}): st
 /**
  * Ids of the role's keys whose signature on `md` verifies, at most one per distinct key (the
  * first listed signature that verifies names it), and ids of listed keys whose signature failed.
+ * Only keys that are both listed for the role and carry a signature are prepared (parsed), and
+ * checking stops once `set.threshold` distinct keys verified: a valid document costs `threshold`
+ * verifications, whatever else its envelope or key map holds.
  */
 export function validSignerIds(
   md: Metadata,
@@ -80,6 +83,7 @@ export function validSignerIds(
   let message: Uint8Array | undefined;
   let messageHash = '';
   for (const s of md.signatures) {
+    if (set.threshold >= 1 && valid.length >= set.threshold) break;
     if (!allowed.has(s.keyid) || seenIds.has(s.keyid)) continue;
     const key = set.keys.get(s.keyid);
     if (!key) continue;
@@ -103,8 +107,15 @@ export function validSignerIds(
   return { valid, badListed };
 }
 
-/** Distinct keys among a role's listed key ids (for threshold sanity messages). */
-function distinctListed(set: RoleKeySet, caches: SignatureCaches): number {
+/** Most listed keys whose identities a failed check compares for its message (each may be parsed). */
+const DISTINCT_NOTE_MAX = 16;
+
+/**
+ * Distinct keys among a role's listed key ids (for threshold sanity messages), or undefined for
+ * a role listing more than DISTINCT_NOTE_MAX keys (the note would parse every listed key).
+ */
+function distinctListed(set: RoleKeySet, caches: SignatureCaches): number | undefined {
+  if (set.keyids.length > DISTINCT_NOTE_MAX) return undefined;
   const ids = new Set<string>();
   for (const id of set.keyids) {
     const key = set.keys.get(id);
@@ -137,7 +148,7 @@ export function checkThreshold(
     );
   }
   const note =
-    distinct < set.keyids.length
+    distinct !== undefined && distinct < set.keyids.length
       ? ` (the ${set.keyids.length} listed key ids hold ${distinct} distinct key(s))`
       : '';
   throw new VerificationError(

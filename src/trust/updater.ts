@@ -83,7 +83,12 @@ export class Updater {
     this.#cache = cache;
     this.#opts = opts;
     const base = opts.context?.limits ?? DEFAULT_LIMITS;
-    this.#policy = policy.maxNesting === undefined ? { ...policy, maxNesting: base.maxNesting } : policy;
+    this.#policy = {
+      ...policy,
+      maxNesting: policy.maxNesting ?? base.maxNesting,
+      maxKeys: policy.maxKeys ?? base.maxKeys,
+      maxSignatures: policy.maxSignatures ?? base.maxSignatures,
+    };
     this.#limits = {
       maxRootRotations: opts.maxRootRotations ?? base.maxRootRotations,
       maxRootBytes: opts.maxRootBytes ?? base.maxRootBytes,
