@@ -8,7 +8,7 @@ import { sha256 } from '../crypto/backend.js';
 import { preparedKey } from '../crypto/keys.js';
 import type { TufPublicKey } from '../crypto/types.js';
 import { verifySignature } from '../crypto/verify.js';
-import { VerificationError } from '../errors.js';
+import { type TrustError, VerificationError } from '../errors.js';
 import type { Metadata } from '../metadata/model.js';
 
 export interface RoleKeySet {
@@ -18,6 +18,11 @@ export interface RoleKeySet {
   readonly threshold: number;
   /** Where the role's keys are looked up (root.keys or a parent's delegations.keys). */
   readonly keys: ReadonlyMap<string, TufPublicKey>;
+  /**
+   * Why no key the check looked at could count, if so (root-keys.ts: certificates checked lazily);
+   * a failed check with no valid signature throws it.
+   */
+  readonly unusable?: () => TrustError | undefined;
 }
 
 /** Caches a signature check may use (the operation's context provides them). */
@@ -133,6 +138,10 @@ export function checkThreshold(
 ): string[] {
   const { valid, badListed } = validSignerIds(md, set, caches);
   if (valid.length >= set.threshold && set.threshold >= 1) return valid;
+  if (valid.length === 0) {
+    const why = set.unusable?.();
+    if (why) throw why;
+  }
   const distinct = distinctListed(set, caches);
   const details = {
     role: md.role,

@@ -229,7 +229,7 @@ export class TrustedMetadataSet {
     const now = this.nowMs();
     checkThreshold(
       next,
-      rootKeySet(cur, this.policy, now, { checkExpiry: false, pinned: false }, next),
+      rootKeySet(cur, this.policy, now, { checkExpiry: false, pinned: false }),
       'previous root',
       this.#caches,
     );
