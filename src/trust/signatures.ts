@@ -43,6 +43,9 @@ export interface SignatureCaches {
   readonly documents?: { get<D>(role: string, bytes: Uint8Array, parse: () => D): D };
 }
 
+/** Identity prefix of a key whose preparation failed. */
+const UNUSABLE = 'unusable:';
+
 /**
  * The canonical identity of a key: its algorithm and the public key re-encoded (SPKI DER as
  * OpenSSL writes it, or the raw ed25519 point). A certificate and the bare key it holds, or two
@@ -59,7 +62,7 @@ export function keyIdentity(key: TufPublicKey, caches: SignatureCaches = {}): st
     if (p.kind === 'ed25519') id = `ed25519:${Buffer.from(p.raw).toString('base64')}`;
     else id = `${p.kind}:${p.node.export({ type: 'spki', format: 'der' }).toString('base64')}`;
   } catch {
-    id = `unusable:${key.id}`;
+    id = `${UNUSABLE}${key.id}`;
   }
   if (caches.keyIdentities) {
     if (caches.keyIdentities.size >= 4096) caches.keyIdentities.clear();
@@ -93,7 +96,8 @@ export function validSignerIds(
     const key = set.keys.get(s.keyid);
     if (!key) continue;
     const identity = keyIdentity(key, caches);
-    if (seenKeys.has(identity)) continue;
+    // an unusable key (its deferred preparation failed) is as good as unlisted: it never counts
+    if (seenKeys.has(identity) || identity.startsWith(UNUSABLE)) continue;
     if (!message) {
       message = md.canonicalBytes();
       messageHash = Buffer.from(sha256(message)).toString('base64');
