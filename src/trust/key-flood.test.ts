@@ -9,6 +9,7 @@
 import { randomBytes } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { envelope, Forge, type JsonObject, keyIdOf, type TestKey } from '../../test/support/forge.js';
+import { Deadline } from '../context/context.js';
 import { parsePublicKeyDeferred, preparedKey } from '../crypto/keys.js';
 import { generateSigner } from '../crypto/signers.js';
 import { createRootCertificate } from '../crypto/x509.js';
@@ -104,6 +105,15 @@ describe('hostile keys maps (issue 8)', () => {
     const r = cpu(() => TrustedMetadataSet.fromRoot(files.root!, policy, 'first-use'));
     expect(r.error).toBeUndefined();
     expect(r.ms).toBeLessThan(500); // 0.1.0: ~0.8 s + 1,020 bogus verifications
+  });
+
+  it('1,020 listed certificates that all signed (worst case under the caps): the deadline stops the checks', () => {
+    // each signed key is parsed, its certificate checked and its signature verified (~2 ms each)
+    const { files, policy } = floodedRoot(1020, { valid: false, bogusFrom: 1020 });
+    const deadline = new Deadline(100);
+    const r = cpu(() => TrustedMetadataSet.fromRoot(files.root!, policy, 'first-use', { deadline }));
+    expect((r.error as TrustError).code).toBe('TIMEOUT');
+    expect(r.ms).toBeLessThan(1000); // 0.1.0: no deadline inside the check, ~2 s
   });
 
   it('an unusable listed key that signed does not void the document nor throw out of the check', () => {

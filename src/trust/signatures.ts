@@ -41,6 +41,8 @@ export interface SignatureCaches {
   readonly keyIdentities?: Map<string, string>;
   /** Parsed documents by role and exact bytes (see context/context.ts DocumentCache). */
   readonly documents?: { get<D>(role: string, bytes: Uint8Array, parse: () => D): D };
+  /** The operation's deadline, checked between signature checks (TIMEOUT). */
+  readonly deadline?: { check(what: string): void };
 }
 
 /** Identity prefix of a key whose preparation failed. */
@@ -93,6 +95,7 @@ export function validSignerIds(
   for (const s of md.signatures) {
     if (set.threshold >= 1 && valid.length >= set.threshold) break;
     if (!allowed.has(s.keyid) || seenIds.has(s.keyid)) continue;
+    caches.deadline?.check(`checking the signatures of ${md.role}`);
     const key = set.keys.get(s.keyid);
     if (!key) continue;
     const identity = keyIdentity(key, caches);

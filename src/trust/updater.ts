@@ -133,7 +133,11 @@ export class Updater {
 
   private newSet(bytes: Uint8Array, source: 'cache' | 'first-use'): TrustedMetadataSet {
     const ctx = this.#opts.context;
-    return TrustedMetadataSet.fromRoot(bytes, this.#policy, source, ctx ?? {});
+    const deadline = this.#opts.deadline;
+    const caches = deadline
+      ? { verdicts: ctx?.verdicts, keyIdentities: ctx?.keyIdentities, documents: ctx?.documents, deadline }
+      : (ctx ?? {});
+    return TrustedMetadataSet.fromRoot(bytes, this.#policy, source, caches);
   }
 
   /** Bytes of the trusted root: the cached one, else the server's on first use. */
