@@ -9,7 +9,7 @@ import { defineConfig } from 'tsup';
 export default defineConfig((cli) => {
   const quick = cli.dts === false;
   return {
-    entry: { index: 'src/index.ts', cli: 'src/cli/main.ts' },
+    entry: { index: 'src/index.ts', cli: 'src/cli/main.ts', 'tuf-conformance': 'src/cli/tuf-conformance.ts' },
     format: ['esm'],
     target: 'node20',
     platform: 'node',

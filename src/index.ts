@@ -10,6 +10,8 @@
 
 export type { InspectKey, InspectResult, InspectSignedTag, InspectSigner } from './client/inspect.js';
 export { inspect } from './client/inspect.js';
+export type { TufLimits, TufTargetInfo, TufUpdaterOptions } from './client/tuf-updater.js';
+export { DEFAULT_TUF_LIMITS, TufUpdater } from './client/tuf-updater.js';
 export type { VerifyOptions, VerifyResult } from './client/verify.js';
 export { verify } from './client/verify.js';
 export type {
@@ -87,5 +89,6 @@ export { NotaryServerStore } from './transport/notary-server.js';
 export type { PooledClientOptions } from './transport/pool.js';
 export { TransportPool } from './transport/pool.js';
 export type { GetMetaOptions, MetadataStore } from './transport/store.js';
+export type { TufFetcher } from './transport/tuf-repository.js';
 export type { RootKeyPolicy } from './trust/root-keys.js';
 export type { SnapshotRoleRemoval, TrustPolicy } from './trust/trusted-set.js';

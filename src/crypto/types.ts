@@ -19,6 +19,12 @@ export interface TufPublicKey {
   readonly publicB64: string;
   /** hex sha256 of canonical `{"keytype":T,"keyval":{"private":null,"public":B64}}`. */
   readonly id: string;
+  /**
+   * TUF 1.0 keys only: the key's signing scheme (`ed25519`, `ecdsa-sha2-nistp256`,
+   * `rsassa-pss-sha256`...), which fixes the algorithm of its signatures (method `TUF1_METHOD`).
+   * Notary keys have none: there each signature names its method.
+   */
+  readonly scheme?: string;
 }
 
 /** Something that can produce signatures for one key. Private material stays inside. */

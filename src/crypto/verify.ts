@@ -53,6 +53,8 @@ export function verifySignature(
 ): boolean {
   try {
     if (!(sig instanceof Uint8Array) || !(message instanceof Uint8Array)) return false;
+    if (method === TUF1_METHOD) return verifySchemeSignature(key, sig, message);
+    if (key.scheme !== undefined) return false; // a TUF 1.0 key signs with its scheme only
     if (!methodAcceptsKeyType(method, key.keytype)) return false;
     const p = preparedKey(key);
     switch (p.kind) {
@@ -75,5 +77,65 @@ export function verifySignature(
     }
   } catch {
     return false;
+  }
+}
+
+/**
+ * The method of every TUF 1.0 signature (`{keyid, sig}` carries none): the algorithm is the key's
+ * `scheme`, as securesystemslib pairs them.
+ *
+ * | scheme                                    | algorithm                                          |
+ * |-------------------------------------------|----------------------------------------------------|
+ * | `ed25519`                                 | Ed25519, 64-byte signature                         |
+ * | `ecdsa-sha2-nistp256` / `384` / `521`     | ECDSA, DER signature, SHA-256/384/512, curve fixed |
+ * | `rsassa-pss-sha224..512`                  | RSASSA-PSS, MGF1 same hash, any salt length        |
+ * | `rsa-pkcs1v15-sha224..512`                | RSASSA-PKCS1-v1_5                                  |
+ */
+export const TUF1_METHOD = 'tuf1';
+
+/** TUF 1.0 ECDSA scheme -> the curve its key must be on. */
+export const TUF1_ECDSA_CURVES: Readonly<Record<string, string>> = {
+  'ecdsa-sha2-nistp256': 'P-256',
+  'ecdsa-sha2-nistp384': 'P-384',
+  'ecdsa-sha2-nistp521': 'P-521',
+};
+
+function schemeHash(scheme: string): string {
+  if (scheme.endsWith('224')) return 'sha224';
+  if (scheme.endsWith('384')) return 'sha384';
+  if (scheme.endsWith('512') || scheme.endsWith('521')) return 'sha512';
+  return 'sha256';
+}
+
+/** TUF 1.0: verifies with the key's scheme. Never throws. */
+function verifySchemeSignature(key: TufPublicKey, sig: Uint8Array, message: Uint8Array): boolean {
+  const scheme = key.scheme;
+  if (scheme === undefined) return false;
+  const p = preparedKey(key);
+  switch (p.kind) {
+    case 'ed25519':
+      return scheme === 'ed25519' && sig.length === 64 && ed25519Verify(p.raw, message, sig, p.node());
+    case 'ecdsa':
+      if (TUF1_ECDSA_CURVES[scheme] !== p.curve) return false;
+      return nodeVerify(schemeHash(scheme), message, { key: p.node, dsaEncoding: 'der' }, sig);
+    case 'rsa': {
+      if (p.modulusBits < MIN_RSA_BITS || sig.length !== p.modulusBytes) return false;
+      if (scheme.startsWith('rsassa-pss-')) {
+        const padding = {
+          padding: constants.RSA_PKCS1_PSS_PADDING,
+          saltLength: constants.RSA_PSS_SALTLEN_AUTO,
+        };
+        return nodeVerify(schemeHash(scheme), message, { key: p.node, ...padding }, sig);
+      }
+      if (scheme.startsWith('rsa-pkcs1v15-')) {
+        return nodeVerify(
+          schemeHash(scheme),
+          message,
+          { key: p.node, padding: constants.RSA_PKCS1_PADDING },
+          sig,
+        );
+      }
+      return false;
+    }
   }
 }

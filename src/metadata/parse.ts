@@ -84,17 +84,7 @@ class Ctx {
   ) {}
   /** TOO_LARGE when `field` holds more than `max` entries (checked before any key is looked at). */
   cap(n: number, max: number, field: string, what: string): void {
-    if (n > max) {
-      throw new VerificationError(
-        'TOO_LARGE',
-        `${this.role}: ${field}: ${n} ${what} exceeds the limit of ${max}`,
-        {
-          role: this.role,
-          expected: `<= ${max} ${what}`,
-          actual: String(n),
-        },
-      );
-    }
+    capCount(this.role, n, max, field, what);
   }
   fail(field: string, reason: string): never {
     throw new FormatError('BAD_METADATA', `${this.role}: ${field}: ${reason}`, { role: this.role });
@@ -144,6 +134,17 @@ class Ctx {
     const s = this.str(v, field);
     if (!B64.test(s)) this.fail(field, 'must be standard base64');
     return s;
+  }
+}
+
+/** TOO_LARGE when `field` of `role` holds `n` > `max` entries (keys, key ids, signatures). */
+export function capCount(role: string, n: number, max: number, field: string, what: string): void {
+  if (n > max) {
+    throw new VerificationError('TOO_LARGE', `${role}: ${field}: ${n} ${what} exceeds the limit of ${max}`, {
+      role,
+      expected: `<= ${max} ${what}`,
+      actual: String(n),
+    });
   }
 }
 

@@ -1,5 +1,6 @@
 /** Length and hash checks of a file against the meta its parent signed (mix-and-match defence). */
 
+import { createHash } from 'node:crypto';
 import { sha256, sha512 } from '../crypto/backend.js';
 import { VerificationError } from '../errors.js';
 import type { FileMetaJson } from '../metadata/model.js';
@@ -48,4 +49,62 @@ export function checkFileMeta(bytes: Uint8Array, meta: FileMetaJson, role: strin
 export function listedSha256Hex(meta: FileMetaJson): string | null {
   const h = meta.hashes.sha256;
   return h === undefined ? null : Buffer.from(h, 'base64').toString('hex');
+}
+
+/** Hash algorithms a TUF 1.0 meta or target entry may use (node:crypto names). */
+const TUF1_HASHES: Record<string, string> = {
+  sha224: 'sha224',
+  sha256: 'sha256',
+  sha384: 'sha384',
+  sha512: 'sha512',
+  'sha512-224': 'sha512-224',
+  'sha512-256': 'sha512-256',
+  'blake2b-512': 'blake2b512',
+  blake2b: 'blake2b512',
+  'blake2s-256': 'blake2s256',
+  blake2s: 'blake2s256',
+};
+
+/**
+ * TUF 1.0 length/hash check (hex digests; `length` and `hashes` optional in
+ * meta entries). Every listed hash must be one we know and must match: an
+ * unknown algorithm fails (as in python-tuf), it is never skipped.
+ */
+export function checkTuf1FileMeta(
+  bytes: Uint8Array,
+  meta: { length?: number; hashes?: Readonly<Record<string, string>> },
+  role: string,
+  parent: string,
+): void {
+  if (meta.length !== undefined && bytes.length !== meta.length) {
+    throw new VerificationError(
+      'LENGTH_MISMATCH',
+      `${role}: ${bytes.length} bytes, but ${parent} says ${meta.length}`,
+      { role, expected: String(meta.length), actual: String(bytes.length) },
+    );
+  }
+  for (const [alg, expected] of Object.entries(meta.hashes ?? {})) {
+    const name = TUF1_HASHES[alg];
+    if (name === undefined) {
+      throw new VerificationError(
+        'HASH_MISMATCH',
+        `${role}: ${parent} lists unsupported hash algorithm ${JSON.stringify(alg)}`,
+        {
+          role,
+        },
+      );
+    }
+    const actual = createHash(name).update(bytes).digest('hex');
+    if (actual !== expected.toLowerCase()) {
+      throw new VerificationError(
+        'HASH_MISMATCH',
+        `${role}: ${alg} is ${actual}, but ${parent} says ${expected}`,
+        {
+          role,
+          expected,
+          actual,
+        },
+      );
+    }
+  }
 }

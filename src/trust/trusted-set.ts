@@ -19,8 +19,13 @@
  * `SnapshotRoleRemoval`.
  *
  * Roles, keys, thresholds, file meta and versions are handled in
- * dialect-neutral terms; the Notary-specific rules (root keys are
- * certificates, pinning) live in root-keys.ts.
+ * dialect-neutral terms. What differs between the wire formats comes from the
+ * `TrustDialect` given to `fromRoot` (dialect.ts): the Notary 0.7 dialect (root keys are
+ * certificates with pinning, root-keys.ts; delegations named by path) or the
+ * TUF 1.0 specification dialect (plain keys; meta entries carry versions that
+ * must match; delegations name their delegator; snapshot roles never vanish;
+ * an equal-version timestamp keeps the trusted copy). A role reached through
+ * a second delegator is checked against that delegation too (`trustedTargets`).
  */
 
 import { TrustError, VerificationError } from '../errors.js';
@@ -31,16 +36,9 @@ import type {
   TargetsMetadata,
   TimestampMetadata,
 } from '../metadata/model.js';
-import {
-  type ParseLimits,
-  parseRoot,
-  parseSnapshot,
-  parseTargets,
-  parseTimestamp,
-} from '../metadata/parse.js';
-import { parentRole } from '../metadata/roles.js';
-import { checkFileMeta } from './filemeta.js';
-import { type RootKeyPolicy, rootKeySet } from './root-keys.js';
+import type { ParseLimits } from '../metadata/parse.js';
+import { NOTARY_DIALECT, type TrustDialect } from './dialect.js';
+import type { RootKeyPolicy } from './root-keys.js';
 import { checkThreshold, type RoleKeySet, type SignatureCaches } from './signatures.js';
 
 /**
@@ -59,7 +57,7 @@ export interface TrustPolicy extends RootKeyPolicy {
   readonly now?: () => number;
   /** Refuse a first-seen root that no pin vouches for (no trust on first use). */
   readonly disableTofu?: boolean;
-  /** Default `with-delegation` (Notary). */
+  /** Default `with-delegation` (Notary); a dialect whose roles never vanish (TUF 1.0) forces `never`. */
   readonly snapshotRoleRemoval?: SnapshotRoleRemoval;
   /** Deepest nesting accepted in a metadata document (default DEFAULT_MAX_NESTING, 32). */
   readonly maxNesting?: number;
@@ -113,12 +111,15 @@ function metaVersion(meta: FileMetaJson | undefined): number | undefined {
 export class TrustedMetadataSet {
   readonly policy: TrustPolicy;
   readonly #caches: SignatureCaches;
+  readonly #d: TrustDialect;
   #root: RootMetadata;
   #timestamp: TimestampMetadata | undefined;
   #snapshot: SnapshotMetadata | undefined;
   /** True while the trusted snapshot is the cached one, not yet confirmed by the timestamp. */
   #snapshotLocal = false;
   #targets = new Map<string, TargetsMetadata>();
+  /** The delegator each accepted targets role was verified through. */
+  #delegators = new Map<string, string>();
   /** Key ids whose signatures verified, per accepted targets role. */
   #signers = new Map<string, string[]>();
   /** Versions of previously trusted (cached) targets roles: their rollback floor. */
@@ -126,10 +127,21 @@ export class TrustedMetadataSet {
   /** Delegated roles the previously trusted snapshot listed and the new one does not. */
   #vanished = new Map<string, number>();
 
-  private constructor(root: RootMetadata, policy: TrustPolicy, caches: SignatureCaches) {
+  private constructor(
+    root: RootMetadata,
+    policy: TrustPolicy,
+    caches: SignatureCaches,
+    dialect: TrustDialect,
+  ) {
     this.#root = root;
     this.policy = policy;
     this.#caches = caches;
+    this.#d = dialect;
+  }
+
+  /** The dialect of the metadata this set holds. */
+  get dialect(): TrustDialect {
+    return this.#d;
   }
 
   /** Parses through the context's document cache, when there is one. */
@@ -155,6 +167,8 @@ export class TrustedMetadataSet {
     policy: TrustPolicy,
     source: 'cache' | 'first-use',
     caches: SignatureCaches = {},
+    /** The wire dialect (codec, key types, layout); default Notary 0.7. */
+    dialect: TrustDialect = NOTARY_DIALECT,
   ): TrustedMetadataSet {
     if (source === 'first-use' && policy.disableTofu && !policy.pinnedCertIds && !policy.pinnedCAs) {
       throw new VerificationError(
@@ -164,15 +178,15 @@ export class TrustedMetadataSet {
       );
     }
     const root = caches.documents
-      ? caches.documents.get('root', bytes, () => parseRoot(bytes, parseLimitsOf(policy)))
-      : parseRoot(bytes, parseLimitsOf(policy));
-    const set = new TrustedMetadataSet(root, policy, caches);
+      ? caches.documents.get('root', bytes, () => dialect.parseRoot(bytes, parseLimitsOf(policy)))
+      : dialect.parseRoot(bytes, parseLimitsOf(policy));
+    const set = new TrustedMetadataSet(root, policy, caches, dialect);
     const now = set.nowMs();
     const firstUse = source === 'first-use';
     try {
       checkThreshold(
         root,
-        rootKeySet(root, policy, now, { checkExpiry: firstUse, pinned: firstUse }),
+        dialect.rootKeySet(root, policy, now, { checkExpiry: firstUse, pinned: firstUse }),
         'root',
         caches,
       );
@@ -216,7 +230,7 @@ export class TrustedMetadataSet {
     if (this.#timestamp || this.#snapshot) {
       throw new Error('updateRoot after timestamp/snapshot: restart from the new root');
     }
-    const next = this.parse('root', bytes, parseRoot);
+    const next = this.parse('root', bytes, this.#d.parseRoot);
     const cur = this.#root;
     if (next.version !== cur.version + 1) {
       if (next.version <= cur.version) throw rollback('root', cur.version + 1, next.version);
@@ -229,13 +243,13 @@ export class TrustedMetadataSet {
     const now = this.nowMs();
     checkThreshold(
       next,
-      rootKeySet(cur, this.policy, now, { checkExpiry: false, pinned: false }),
+      this.#d.rootKeySet(cur, this.policy, now, { checkExpiry: false, pinned: false }),
       'previous root',
       this.#caches,
     );
     checkThreshold(
       next,
-      rootKeySet(next, this.policy, now, { checkExpiry: true, pinned: true }),
+      this.#d.rootKeySet(next, this.policy, now, { checkExpiry: true, pinned: true }),
       'new root',
       this.#caches,
     );
@@ -258,7 +272,7 @@ export class TrustedMetadataSet {
     const r = this.#root;
     checkThreshold(
       r,
-      rootKeySet(r, this.policy, this.nowMs(), { checkExpiry: true, pinned: false }),
+      this.#d.rootKeySet(r, this.policy, this.nowMs(), { checkExpiry: true, pinned: false }),
       'root',
       this.#caches,
     );
@@ -281,7 +295,7 @@ export class TrustedMetadataSet {
    */
   loadLocalTimestamp(bytes: Uint8Array): TimestampMetadata {
     if (this.#timestamp) throw new Error('local timestamp after a timestamp');
-    const ts = this.parse('timestamp', bytes, parseTimestamp);
+    const ts = this.parse('timestamp', bytes, this.#d.parseTimestamp);
     checkThreshold(ts, topRoleKeys(this.#root, 'timestamp'), 'timestamp', this.#caches);
     this.#timestamp = ts;
     return ts;
@@ -290,15 +304,21 @@ export class TrustedMetadataSet {
   /** Accepts a new timestamp (not older than the trusted one, unexpired, signed). */
   updateTimestamp(bytes: Uint8Array): TimestampMetadata {
     const prev = this.#timestamp;
-    const ts = sameBytes(prev?.raw, bytes) ? prev! : this.parse('timestamp', bytes, parseTimestamp);
+    const ts = sameBytes(prev?.raw, bytes) ? prev! : this.parse('timestamp', bytes, this.#d.parseTimestamp);
     if (ts !== prev) checkThreshold(ts, topRoleKeys(this.#root, 'timestamp'), 'timestamp', this.#caches);
     if (prev && ts.version < prev.version) throw rollback('timestamp', prev.version, ts.version);
-    const prevSn = metaVersion(prev?.signed.meta.snapshot);
-    const newSn = metaVersion(ts.signed.meta.snapshot);
+    if (prev && ts !== prev && ts.version === prev.version && this.#d.equalTimestamp === 'keep') {
+      // spec 5.4.3.2: same version, the repository is up to date: keep the trusted copy
+      if (prev.isExpired(this.nowMs())) throw expired('timestamp', prev.version, prev.signed.expires);
+      return prev;
+    }
+    const sname = this.#d.metaName('snapshot');
+    const prevSn = metaVersion(prev?.signed.meta[sname]);
+    const newSn = metaVersion(ts.signed.meta[sname]);
     if (prevSn !== undefined && newSn !== undefined && newSn < prevSn) {
       throw rollback('snapshot', prevSn, newSn);
     }
-    if (!ts.signed.meta.snapshot) {
+    if (!ts.signed.meta[sname]) {
       throw new VerificationError('BAD_METADATA', `timestamp v${ts.version} does not list snapshot`, {
         role: 'timestamp',
         version: ts.version,
@@ -312,7 +332,7 @@ export class TrustedMetadataSet {
   /** Meta the trusted timestamp lists for the snapshot. */
   snapshotMeta(): FileMetaJson {
     if (!this.#timestamp) throw new Error('snapshot before timestamp');
-    return this.#timestamp.signed.meta.snapshot!;
+    return this.#timestamp.signed.meta[this.#d.metaName('snapshot')]!;
   }
 
   /**
@@ -322,7 +342,7 @@ export class TrustedMetadataSet {
    */
   loadLocalSnapshot(bytes: Uint8Array): SnapshotMetadata {
     if (this.#snapshot) throw new Error('local snapshot after a snapshot');
-    const sn = this.parse('snapshot', bytes, parseSnapshot);
+    const sn = this.parse('snapshot', bytes, this.#d.parseSnapshot);
     checkThreshold(sn, topRoleKeys(this.#root, 'snapshot'), 'snapshot', this.#caches);
     this.#snapshot = sn;
     this.#snapshotLocal = true;
@@ -336,9 +356,9 @@ export class TrustedMetadataSet {
    */
   updateSnapshot(bytes: Uint8Array): SnapshotMetadata {
     const meta = this.snapshotMeta();
-    checkFileMeta(bytes, meta, 'snapshot', 'timestamp');
+    this.#d.checkFileMeta(bytes, meta, 'snapshot', 'timestamp');
     const prev = this.#snapshot;
-    const sn = sameBytes(prev?.raw, bytes) ? prev! : this.parse('snapshot', bytes, parseSnapshot);
+    const sn = sameBytes(prev?.raw, bytes) ? prev! : this.parse('snapshot', bytes, this.#d.parseSnapshot);
     if (sn !== prev) checkThreshold(sn, topRoleKeys(this.#root, 'snapshot'), 'snapshot', this.#caches);
     const listed = metaVersion(meta);
     if (listed !== undefined && sn.version !== listed) {
@@ -351,7 +371,9 @@ export class TrustedMetadataSet {
     const vanished = new Map<string, number>();
     if (prev && prev !== sn) {
       if (sn.version < prev.version) throw rollback('snapshot', prev.version, sn.version);
-      const removal = this.policy.snapshotRoleRemoval ?? 'with-delegation';
+      const removal = this.#d.vanishWithDelegation
+        ? (this.policy.snapshotRoleRemoval ?? 'with-delegation')
+        : 'never';
       for (const [role, old] of Object.entries(prev.signed.meta)) {
         const cur = Object.hasOwn(sn.signed.meta, role) ? sn.signed.meta[role] : undefined;
         if (!cur) {
@@ -377,7 +399,7 @@ export class TrustedMetadataSet {
       }
     }
     if (sn.isExpired(this.nowMs())) throw expired('snapshot', sn.version, sn.signed.expires);
-    if (!sn.signed.meta.targets) {
+    if (!sn.signed.meta[this.#d.metaName('targets')]) {
       throw new VerificationError('BAD_METADATA', `snapshot v${sn.version} does not list targets`, {
         role: 'snapshot',
         version: sn.version,
@@ -388,6 +410,7 @@ export class TrustedMetadataSet {
     this.#snapshotLocal = false;
     this.#targets.clear();
     this.#signers.clear();
+    this.#delegators.clear();
     return sn;
   }
 
@@ -407,7 +430,8 @@ export class TrustedMetadataSet {
    */
   metaFor(role: string): FileMetaJson | null {
     const meta = this.acceptedSnapshot().signed.meta;
-    return Object.hasOwn(meta, role) ? meta[role]! : null;
+    const name = this.#d.metaName(role);
+    return Object.hasOwn(meta, name) ? meta[name]! : null;
   }
 
   /**
@@ -419,7 +443,7 @@ export class TrustedMetadataSet {
     const meta = this.metaFor('root');
     if (!meta || !this.#root.raw) return true;
     try {
-      checkFileMeta(this.#root.raw, meta, 'root', 'snapshot');
+      this.#d.checkFileMeta(this.#root.raw, meta, 'root', 'snapshot');
       return true;
     } catch {
       return false;
@@ -427,12 +451,15 @@ export class TrustedMetadataSet {
   }
 
   /** Key set that signs a targets role: root's for `targets`, the parent's delegation otherwise. */
-  keySetFor(role: string): RoleKeySet & { paths?: readonly string[] } {
-    if (role === 'targets') return topRoleKeys(this.#root, 'targets');
-    const parentName = parentRole(role);
+  keySetFor(role: string, delegator?: string): RoleKeySet & { paths?: readonly string[] } {
+    if (role === 'targets' && (delegator === undefined || delegator === 'root')) {
+      return topRoleKeys(this.#root, 'targets');
+    }
+    const parentName = delegator ?? this.#d.parentOf(role);
+    if (parentName === undefined) throw new Error(`delegation ${role} needs its delegator`);
     const parent = this.#targets.get(parentName);
     if (!parent) throw new Error(`delegation ${role} before its parent ${parentName}`);
-    const d = parent.signed.delegations.roles.find((r) => r.name === role);
+    const d = this.#d.delegation(parent, role);
     if (!d) {
       throw new VerificationError('NOT_SIGNED', `${parentName} does not delegate to ${role}`, { role });
     }
@@ -444,7 +471,10 @@ export class TrustedMetadataSet {
     };
     // Notary (data.DelegationRole.Restrict): a nested delegation keeps only the paths that one of
     // its parent's (already restricted) paths is a prefix of; direct children of targets keep theirs.
-    const parentPaths = parentName === 'targets' ? undefined : (this.keySetFor(parentName).paths ?? []);
+    const parentPaths =
+      parentName === 'targets' || !this.#d.restrictPathsByPrefix
+        ? undefined
+        : (this.keySetFor(parentName).paths ?? []);
     const paths =
       parentPaths && d.paths ? d.paths.filter((p) => parentPaths.some((pp) => p.startsWith(pp))) : d.paths;
     if (paths) set.paths = paths;
@@ -456,25 +486,48 @@ export class TrustedMetadataSet {
    * under the role's current keys (its parent must be accepted); expiry and hashes are not checked.
    * The role's next accepted version must not be older.
    */
-  loadLocalTargets(bytes: Uint8Array, role = 'targets'): TargetsMetadata {
+  loadLocalTargets(bytes: Uint8Array, role = 'targets', delegator?: string): TargetsMetadata {
     this.acceptedSnapshot();
-    const md = this.parse(role, bytes, (b, l) => parseTargets(b, role, l));
-    checkThreshold(md, this.keySetFor(role), role, this.#caches);
+    const md = this.parse(role, bytes, (b, l) => this.#d.parseTargets(b, role, l));
+    checkThreshold(md, this.keySetFor(role, delegator), role, this.#caches);
     const cur = this.#localTargets.get(role) ?? 0;
     if (md.version > cur) this.#localTargets.set(role, md.version);
     return md;
   }
 
-  /** Accepts `targets` or a delegated targets role whose parent is already trusted. */
-  updateTargets(bytes: Uint8Array, role = 'targets'): TargetsMetadata {
+  /**
+   * A targets role accepted earlier in this session, reached again through `delegator`: its
+   * signatures must also satisfy that delegator's delegation (a role delegated by two parents does
+   * not inherit the authority of the first path). Undefined when not accepted yet.
+   */
+  trustedTargets(role: string, delegator?: string): TargetsMetadata | undefined {
+    const md = this.#targets.get(role);
+    if (!md) return undefined;
+    const via = this.#delegators.get(role);
+    if (delegator !== undefined && via !== delegator) {
+      checkThreshold(
+        md,
+        this.keySetFor(role, delegator),
+        `${delegator}'s delegation to ${role}`,
+        this.#caches,
+      );
+    }
+    return md;
+  }
+
+  /**
+   * Accepts `targets` or a delegated targets role whose delegator (`delegator`, or the parent its
+   * name gives in the Notary dialect) is already trusted.
+   */
+  updateTargets(bytes: Uint8Array, role = 'targets', delegator?: string): TargetsMetadata {
     const sn = this.acceptedSnapshot();
     const meta = this.metaFor(role);
     if (!meta) {
       throw new VerificationError('BAD_METADATA', `snapshot v${sn.version} does not list ${role}`, { role });
     }
-    checkFileMeta(bytes, meta, role, 'snapshot');
-    const keySet = this.keySetFor(role);
-    const md = this.parse(role, bytes, (b, l) => parseTargets(b, role, l));
+    this.#d.checkFileMeta(bytes, meta, role, 'snapshot');
+    const keySet = this.keySetFor(role, delegator);
+    const md = this.parse(role, bytes, (b, l) => this.#d.parseTargets(b, role, l));
     const signers = checkThreshold(md, keySet, role, this.#caches);
     const floor = this.#localTargets.get(role) ?? 0;
     if (md.version < floor) throw rollback(role, floor, md.version);
@@ -491,17 +544,18 @@ export class TrustedMetadataSet {
       );
     }
     if (md.isExpired(this.nowMs())) throw expired(role, md.version, md.signed.expires);
-    for (const d of md.signed.delegations.roles) {
-      if (this.#vanished.has(d.name)) {
+    for (const name of this.#d.delegatedRoles(md)) {
+      if (this.#vanished.has(name)) {
         throw new VerificationError(
           'ROLLBACK',
-          `snapshot v${sn.version} no longer lists ${d.name}, which the trusted snapshot ` +
-            `v${this.#vanished.get(d.name)} lists and ${role} v${md.version} still delegates`,
-          { role: d.name, expected: `${d.name} listed`, actual: 'missing' },
+          `snapshot v${sn.version} no longer lists ${name}, which the trusted snapshot ` +
+            `v${this.#vanished.get(name)} lists and ${role} v${md.version} still delegates`,
+          { role: name, expected: `${name} listed`, actual: 'missing' },
         );
       }
     }
     this.#targets.set(role, md);
+    this.#delegators.set(role, delegator ?? this.#d.parentOf(role) ?? 'root');
     this.#signers.set(role, signers);
     return md;
   }
