@@ -15,6 +15,7 @@ import { generateSigner } from '../crypto/signers.js';
 import { createRootCertificate } from '../crypto/x509.js';
 import { TrustError } from '../errors.js';
 import { parseRoot } from '../metadata/parse.js';
+import { parseTuf1 } from '../metadata/tuf1.js';
 import { TrustedMetadataSet, type TrustPolicy } from './trusted-set.js';
 
 /** `n` distinct ecdsa-x509 keys (certificates with distinct serials over one P-256 key). */
@@ -174,6 +175,18 @@ describe('hostile keys maps (issue 8)', () => {
     const dup = envelope(body, []);
     expect(code(() => parseRoot(dup, { maxKeys: ids.length }))).toBe('TOO_LARGE');
     expect(code(() => parseRoot(dup, { maxKeys: 2 * ids.length }))).toBe('accepted');
+  });
+
+  it('the TUF 1.0 dialect caps signatures per envelope too (TOO_LARGE before the body is read)', () => {
+    const sigs = Array.from({ length: 3 }, (_, i) => ({ keyid: `${i}`, sig: '00' }));
+    const bytes = Buffer.from(JSON.stringify({ signed: {}, signatures: sigs }));
+    let err: unknown;
+    try {
+      parseTuf1(bytes, 'timestamp', 'timestamp', { maxSignatures: 2 });
+    } catch (e) {
+      err = e;
+    }
+    expect((err as TrustError).code).toBe('TOO_LARGE');
   });
 
   it('defers preparing a key: parsing is cheap, first use throws BAD_KEY naming the role and key', () => {
