@@ -13,7 +13,7 @@
 // scenario is run once more under the V8 CPU profiler and the output says where the time goes.
 // Time-bounded: scenarios that no longer fit in the 5-minute budget are skipped and listed as such.
 
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import {
   cpSync,
@@ -48,6 +48,8 @@ const argv = process.argv.slice(2);
 const QUICK = argv.includes('--quick') || process.env.BENCH_QUICK === '1';
 const SAVE = argv.includes('--save');
 const PROFILE = !argv.includes('--no-profile');
+// --only TEXT: run only the scenarios whose name contains TEXT (e.g. --only 'TUF 1.0')
+const ONLY = argv.includes('--only') ? argv[argv.indexOf('--only') + 1] : undefined;
 const started = now();
 // 5 minutes in all; the last 20 s are kept for the report and stopping the lab
 setDeadline(started + 5 * 60_000 - 20_000);
@@ -91,8 +93,22 @@ function snapshotDist() {
   if (!distComplete(distDir)) throw new Error('could not obtain a complete build of dist/');
 }
 
+// python-tuf (the conformance kit's venv) for the TUF 1.0 row; the row is skipped without it
+const tufKit = join(
+  process.env.TUF_CONFORMANCE_KIT ?? join(root, '..', 'shared', 'tuf-conformance'),
+  'run.sh',
+);
+const tufPython =
+  process.env.TUF_INTEROP_PYTHON ||
+  (existsSync(tufKit)
+    ? spawnSync(tufKit, ['--python'], { encoding: 'utf8' }).stdout?.trim().split('\n').at(-1) || undefined
+    : undefined);
+let tufServer;
+
 let lab;
 const cleanup = () => {
+  tufServer?.stdin.end();
+  tufServer?.kill();
   lab?.stop();
   rmSync(work, { recursive: true, force: true });
   rmSync(distDir, { recursive: true, force: true });
@@ -313,6 +329,111 @@ const scenarios = [
     },
   },
   {
+    name: 'TUF 1.0 cold refresh, 10,000 targets (vs python-tuf ngclient)',
+    needs: 25,
+    skip: tufPython ? undefined : `no python-tuf venv (${tufKit} not found; set TUF_INTEROP_PYTHON)`,
+    run: async () => {
+      // a repository written by our TUF 1.0 writer: 10,000 targets in targets.json, ECDSA P-256 keys
+      const n = 10_000;
+      const { Tuf1Writer, tuf1Signer, writeTuf1Files } = await import(libUrls.dist);
+      const { generateSigner } = await import(libUrls.internal);
+      const keys = [0, 1, 2, 3].map(() => tuf1Signer(generateSigner('ecdsa')));
+      const [rootK, targetsK, snapshotK, timestampK] = keys.map((k) => [k.key]);
+      const w = Tuf1Writer.init({
+        keys: { root: rootK, targets: targetsK, snapshot: snapshotK, timestamp: timestampK },
+      });
+      for (let i = 0; i < n; i++) {
+        w.addTarget(`t${i}`, {
+          length: 1000 + i,
+          hashes: { sha256: hex(`t${i}`) },
+          custom: { mediaType: 'application/vnd.oci.image.manifest.v1+json' },
+        });
+      }
+      const repo = fresh('tuf1-repo');
+      await writeTuf1Files(repo, w.commit(keys, { now: Date.now() }).files);
+      const rootFile = join(repo, 'metadata', '1.root.json');
+      // one loopback HTTP server (python's http.server, a separate process) for both clients
+      const verifier = join(root, 'test', 'interop-tuf', 'ngclient_verify.py');
+      const server = spawn(tufPython, [verifier, '--repo', repo, '--serve'], {
+        stdio: ['pipe', 'pipe', 'inherit'],
+      });
+      tufServer = server;
+      const baseUrl = await new Promise((resolve, reject) => {
+        server.stdout.setEncoding('utf8');
+        server.stdout.once('data', (d) => resolve(String(d).trim()));
+        server.once('exit', (c) => reject(new Error(`repository server exited (${c})`)));
+      });
+      {
+        const target = `t${n - 1}`;
+        const oursSpec = (dir) =>
+          JSON.stringify({
+            dist: libUrls.dist,
+            metadataUrl: `${baseUrl}/metadata/`,
+            root: rootFile,
+            target,
+            dir,
+          });
+        const ourScript = join(root, 'bench', 'lib', 'tuf1-client.mjs');
+        const theirsArgs = [
+          verifier,
+          '--repo',
+          repo,
+          '--base-url',
+          baseUrl,
+          '--root',
+          rootFile,
+          '--target',
+          target,
+        ];
+        const inOurs = [];
+        const inTheirs = [];
+        const ours = () => {
+          const t = now();
+          const r = JSON.parse(run(node, [ourScript, oursSpec(fresh('tuf1-ours'))]));
+          const wall = now() - t;
+          if (r.sha256 !== hex(target)) throw new Error(`our client found ${r.sha256}`);
+          inOurs.push(r.ms);
+          return wall;
+        };
+        const theirs = () => {
+          const t = now();
+          const r = JSON.parse(run(tufPython, theirsArgs));
+          const wall = now() - t;
+          if (r.targets?.[target]?.hashes?.sha256 !== hex(target))
+            throw new Error(`ngclient: ${JSON.stringify(r)}`);
+          inTheirs.push(r.ms.refresh_and_lookup);
+          return wall;
+        };
+        const pair = await interleave(COLD_RUNS, ours, theirs);
+        const targetsBytes = w.files().get('1.targets.json').length;
+        const extra = (profile) => ({
+          baseline: 'python-tuf ngclient',
+          notes: [
+            `repository written by our TUF 1.0 writer: ${n.toLocaleString('en')} targets, targets.json ${(targetsBytes / 1e6).toFixed(1)} MB, ECDSA P-256; served by python's http.server on loopback; fresh metadata dir each run, then the lookup of t${n - 1}`,
+          ],
+          profileWith: profile,
+        });
+        addRow(
+          'TUF 1.0 cold refresh, 10,000 targets, process wall (vs python-tuf ngclient)',
+          pair.ours,
+          pair.theirs,
+          { ratio: 0.5, text: '<= 0.5x ngclient' },
+          extra((dir) =>
+            run(node, ['--cpu-prof', `--cpu-prof-dir=${dir}`, ourScript, oursSpec(fresh('tuf1-prof'))]),
+          ),
+        );
+        addRow(
+          'TUF 1.0 cold refresh, 10,000 targets, in-process (vs python-tuf ngclient)',
+          stats(inOurs),
+          stats(inTheirs),
+          undefined,
+          { baseline: 'python-tuf ngclient' },
+        );
+      }
+      // the server stays up until the bench exits (a missed goal is profiled against it): see cleanup
+    },
+  },
+  {
     name: 'cold verify, 100,000 tags in-process',
     needs: 30,
     skip: QUICK ? '--quick' : undefined,
@@ -523,6 +644,7 @@ async function coldInProcess(n, ref, tag, notaryCold, goal) {
 const skipped = [];
 const failed = [];
 for (const s of scenarios) {
+  if (ONLY !== undefined && !s.name.includes(ONLY)) continue;
   if (s.skip) {
     skipped.push(`${s.name} (${s.skip})`);
     continue;

@@ -10,6 +10,7 @@
 
 export type { InspectKey, InspectResult, InspectSignedTag, InspectSigner } from './client/inspect.js';
 export { inspect } from './client/inspect.js';
+export { inspectRegistry, type RegistryVerifyOptions, verifyRegistry } from './client/registry-verify.js';
 export type { TufLimits, TufTargetInfo, TufUpdaterOptions } from './client/tuf-updater.js';
 export { DEFAULT_TUF_LIMITS, TufUpdater } from './client/tuf-updater.js';
 export type { VerifyOptions, VerifyResult } from './client/verify.js';
@@ -53,7 +54,52 @@ export {
   envPassphraseProvider,
   staticPassphraseProvider,
 } from './keys/passphrase.js';
+export {
+  type ExportResult,
+  exportBundle,
+  initRegistryRepository,
+  type RegistryInitOptions,
+  type RegistryInitResult,
+  type RegistryPublishOptions,
+  type RegistryPublishResult,
+  type RegistryRefreshOptions,
+  type RegistrySignedTag,
+  type RegistryStateFiles,
+  type RegistryTagToSign,
+  refreshRegistryRepository,
+  revokeRegistryTag,
+  signRegistryTags,
+} from './publish/registry.js';
 export type { PublishOptions } from './publish/repository.js';
+export type {
+  CommitResult as Tuf1CommitResult,
+  Tuf1CommitOptions,
+  Tuf1DelegationSpec,
+  Tuf1InitOptions,
+  Tuf1InitRepositoryOptions,
+  Tuf1InitResult,
+  Tuf1PublicKey,
+  Tuf1RefreshOptions,
+  Tuf1RefreshResult,
+  Tuf1RepositoryOptions,
+  Tuf1Signer,
+  Tuf1TargetInfo,
+} from './publish/tuf1/index.js';
+export {
+  allKeyEntries as tuf1KeyEntries,
+  generateTuf1Key,
+  initTuf1Repository,
+  openTuf1Repository,
+  refreshTuf1Repository,
+  signersFromKeyStore as tuf1SignersFromKeyStore,
+  TUF1_DEFAULT_EXPIRY_MS,
+  Tuf1Writer,
+  tuf1KeyOf,
+  tuf1Signer,
+  updateTuf1Repository,
+  writeTuf1Files,
+  writeTuf1TargetFile,
+} from './publish/tuf1/index.js';
 export type {
   GeneratedKey,
   InitOptions,
@@ -77,7 +123,7 @@ export {
 export type { ImageReference } from './reference.js';
 export { defaultTrustServer, familiarName, parseReference } from './reference.js';
 export type { MetadataCache } from './storage/trust-dir.js';
-export type { AuthRequest, RegistryAuthOptions } from './transport/auth.js';
+export type { AuthClientOptions, AuthRequest, RegistryAuthOptions } from './transport/auth.js';
 export { RegistryAuth } from './transport/auth.js';
 export type { CredentialProvider, Credentials } from './transport/credentials.js';
 export type { FileStoreOptions } from './transport/file-store.js';
@@ -86,6 +132,37 @@ export type { HttpClient, HttpClientOptions, HttpRequest, HttpResponse, PemInput
 export { createHttpClient } from './transport/http.js';
 export type { NotaryServerStoreOptions } from './transport/notary-server.js';
 export { NotaryServerStore } from './transport/notary-server.js';
+export {
+  type BundleManifest,
+  collectForBundle,
+  type IndexEntry,
+  OciBundle,
+  writeBundle,
+} from './transport/oci/bundle.js';
+export { type CachedManifest, DirOciCache, MemoryOciCache, type OciCache } from './transport/oci/cache.js';
+export {
+  type ConditionalManifest,
+  type ManifestResult,
+  type OciClientOptions,
+  OciRegistryClient,
+} from './transport/oci/distribution.js';
+export {
+  DEFAULT_METADATA_TAG,
+  type Descriptor,
+  type MetadataFile,
+  type MetadataManifest,
+  TUF_FILENAME_ANNOTATION,
+  TUF_METADATA_MEDIA_TYPE,
+} from './transport/oci/layout.js';
+export { type MetadataLocation, metadataLocation, parseOciLocation } from './transport/oci/location.js';
+export {
+  OciMetadataStore,
+  type OciSource,
+  type OciStoreOptions,
+  type PushOptions,
+  type PushResult,
+} from './transport/oci/registry-store.js';
+export type { TarLimits } from './transport/oci/tar.js';
 export type { PooledClientOptions } from './transport/pool.js';
 export { TransportPool } from './transport/pool.js';
 export type { GetMetaOptions, MetadataStore } from './transport/store.js';

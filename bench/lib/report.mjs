@@ -25,7 +25,7 @@ export function textTable(rows) {
     line(head),
     widths.map((w) => '-'.repeat(w)).join('  '),
     ...body.map(line),
-    '* the Notary client, or the baseline the scenario names (JSON.stringify)',
+    '* the Notary client, or the baseline the scenario names (JSON.stringify, python-tuf ngclient)',
   ].join('\n');
 }
 

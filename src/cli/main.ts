@@ -17,6 +17,8 @@ const COMMANDS: Record<string, Command> = {
   sign: () => import('./commands/sign.js'),
   revoke: () => import('./commands/revoke.js'),
   init: () => import('./commands/init.js'),
+  refresh: () => import('./commands/refresh.js'),
+  export: () => import('./commands/export.js'),
   key: () => import('./commands/key.js'),
   signer: () => import('./commands/signer.js'),
   demo: () => import('./commands/demo.js'),
@@ -32,6 +34,8 @@ Commands:
   sign IMAGE:TAG...             sign tags (manifest digest from the registry or --digest/--size)
   revoke IMAGE[:TAG]            remove trust for a tag (or every tag)
   init IMAGE                    create trust data for a repository
+  refresh IMAGE                 re-sign the timestamp of registry-hosted trust data (cron/CI)
+  export IMAGE... --output FILE write registry-hosted trust data as an OCI layout tarball
   key generate NAME             create a signer key (NAME.pub + encrypted private key)
   key load FILE                 import a signer's private key
   key rotate IMAGE ROLE         rotate the root, targets, snapshot or timestamp key
@@ -39,7 +43,7 @@ Commands:
   signer remove NAME IMAGE...   remove a signer
   demo                          local sign-and-verify walkthrough (no services)
 
-Common options: --server URL  --trust-dir DIR  --tlscacert FILE  --config FILE  --deadline SECONDS
+Common options: --server URL|registry|oci://HOST/REPO[:TAG]  --trust-dir DIR  --tlscacert FILE  --config FILE  --deadline SECONDS
 Other: trust --help | trust --version (-v) | trust help COMMAND
 Environment: DOCKER_CONTENT_TRUST_SERVER (default server), DOCKER_CONFIG (trust dir $DOCKER_CONFIG/trust),
   CONTENT_TRUST_CONFIG (notary-style config: trust_pinning, remote_server, trust_dir), NODE_EXTRA_CA_CERTS,

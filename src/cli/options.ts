@@ -17,6 +17,7 @@ import { dirname, isAbsolute, join, resolve } from 'node:path';
 import type { TrustOptions, TrustPinning } from '../context/repository.js';
 import { readPemFile } from '../context/repository.js';
 import { LocalError } from '../errors.js';
+import { isRegistryServer, parseOciLocation, REGISTRY_SERVER } from '../transport/oci/location.js';
 import { parseServerUrl } from '../transport/server-url.js';
 import { type FlagSpec, type ParsedArgs, str } from './args.js';
 
@@ -152,6 +153,11 @@ function expandHome(p: string): string {
 
 /** A trust server URL, checked by the library's one validator (transport/server-url.ts). */
 function checkServer(server: string, from: string): string {
+  // Registry-hosted trust: `registry` or `oci://HOST[:PORT]/REPO[:TAG]` (validated by its parser).
+  if (isRegistryServer(server)) {
+    if (server !== REGISTRY_SERVER) parseOciLocation(server);
+    return server;
+  }
   parseServerUrl(server, from);
   return server;
 }

@@ -17,6 +17,7 @@
 import { readFileSync } from 'node:fs';
 import { TufUpdater } from '../client/tuf-updater.js';
 import { NotSignedError, TrustError } from '../errors.js';
+import { escapeControl } from '../escape.js';
 
 interface Args {
   command?: string;
@@ -69,16 +70,9 @@ function need<T>(v: T | undefined, what: string): T {
   return v;
 }
 
-/** Control characters and non-ASCII escaped: server text never reaches the terminal raw. */
-function safe(text: string): string {
-  return text.replace(
-    /[\u0000-\u001f\u007f-\u009f\u2028\u2029]/g,
-    (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`,
-  );
-}
-
 function log(message: string): void {
-  process.stderr.write(`tuf-conformance-client: ${safe(message)}\n`);
+  // terminal-safe: the message passes through the one escaping function
+  process.stderr.write(`tuf-conformance-client: ${escapeControl(message)}\n`);
 }
 
 async function run(argv: readonly string[]): Promise<void> {

@@ -9,6 +9,7 @@ import { pathsAllow, RELEASES_ROLE } from '../metadata/roles.js';
 import { type ImageReference, toReference } from '../reference.js';
 import { loadAllTargetsRoles, toSignedTarget } from '../trust/lookup.js';
 import { Updater } from '../trust/updater.js';
+import { probeRegistryTrust, registryServerFor } from './registry-source.js';
 
 /** A signed tag in `docker trust inspect` output (`Digest` is hex without `sha256:`). */
 export interface InspectSignedTag {
@@ -52,6 +53,18 @@ export async function inspect(
   options: TrustOptions = {},
 ): Promise<InspectResult> {
   const ref = toReference(reference);
+  // Registry-hosted trust data (`registry`/`oci://` server, or a GUN first trusted there).
+  if (
+    options.store === undefined &&
+    (await registryServerFor(
+      ref,
+      options,
+      options.offline || options.http ? undefined : (r) => probeRegistryTrust(r, options),
+    )) !== undefined
+  ) {
+    const { inspectRegistry } = await import('./registry-verify.js');
+    return inspectRegistry(reference, options);
+  }
   const explicitTag = typeof reference === 'string' && /:[\w][\w.-]*$/.test(reference.split('/').pop() ?? '');
   const ctx = repositoryContext(ref, options);
   const updater = new Updater(ctx.store, ctx.cache, ctx.policy, updateOptionsFor(ctx, options));

@@ -415,6 +415,47 @@ export class TufUpdater {
     return undefined;
   }
 
+  /**
+   * The trusted info of a target in one targets role reached from `delegator` (loaded and checked
+   * like in a search), or undefined when that role does not list it. For lookups with a fixed role
+   * order, e.g. docker's rule that `targets/releases` wins over `targets`.
+   */
+  async getTargetInfoIn(
+    targetPath: string,
+    role: string,
+    delegator: string,
+  ): Promise<TufTargetInfo | undefined> {
+    if (!this.#set?.snapshot) await this.refresh();
+    const md = await this.loadTargets(this.#set!, role, delegator, Date.now() + this.limits.deadlineMs);
+    const hit = md.body.targets.get(targetPath);
+    return hit ? { path: targetPath, ...hit } : undefined;
+  }
+
+  /**
+   * A targets role as trusted after `refresh`/`getTargetInfoIn` loaded it: its targets and the roles
+   * it delegates to (name and key ids); undefined when not loaded. For listings such as inspect.
+   */
+  trustedRole(role = 'targets'):
+    | {
+        targets: ReadonlyMap<string, { length: number; hashes: Readonly<Record<string, string>> }>;
+        delegations: ReadonlyArray<{ name: string; keyids: readonly string[] }>;
+      }
+    | undefined {
+    const md = this.#set?.targets(role);
+    if (!md) return undefined;
+    const body = tuf1Targets(md).body;
+    return {
+      targets: body.targets,
+      delegations: (body.delegations?.roles ?? []).map((r) => ({ name: r.name, keyids: [...r.keyids] })),
+    };
+  }
+
+  /** Key ids of a top-level role in the trusted root (after `refresh`). */
+  rootRoleKeyIds(role: 'root' | 'targets' | 'snapshot' | 'timestamp'): string[] {
+    const roles = this.#set?.root.signed.roles as Record<string, { keyids?: string[] }> | undefined;
+    return [...(roles?.[role]?.keyids ?? [])];
+  }
+
   /** Where `downloadTarget` stores a target by default: its percent-encoded path in `targetDir`. */
   targetFilePath(info: TufTargetInfo): string {
     if (!this.#targetDir) throw new LocalError('USAGE', 'no target directory: pass targetDir or a file path');

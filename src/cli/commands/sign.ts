@@ -1,6 +1,7 @@
 /** `trust sign IMAGE:TAG...`: sign tags (one publish per repository). */
 
 import { LocalError } from '../../errors.js';
+import { type RegistrySignedTag, registryServerFor, signRegistryTags } from '../../publish/registry.js';
 import { type SignedTag, signTags, type TagToSign } from '../../publish/workflows.js';
 import { parseReference } from '../../reference.js';
 import { bool, parseArgs, str } from '../args.js';
@@ -17,6 +18,9 @@ Signs each tag's manifest digest (looked up in the registry, or given with
 (docker's rule: every delegation you can sign), else into targets. Tags of one
 repository are published together. A repository without trust data is
 initialised first (root key reused from the trust dir or created).
+With --server registry or oci://HOST[:PORT]/REPO[:TAG] (or a repository first
+published there), signs into the TUF 1.0 repository stored in the registry
+(created first when missing, as trust init does).
 
 Options:
   --digest sha256:HEX --size N   sign this digest instead of asking the registry (one tag only)
@@ -35,7 +39,7 @@ export async function run(argv: string[]): Promise<number> {
       json: { type: 'boolean' },
     });
     if (bool(args, 'help')) {
-      process.stdout.write(HELP);
+      printText(HELP);
       return 0;
     }
     if (args.positionals.length === 0) throw new LocalError('USAGE', 'sign needs at least one IMAGE:TAG');
@@ -59,6 +63,19 @@ export async function run(argv: string[]): Promise<number> {
         t.size = Number(sizeText);
       }
       byRepo.set(gun, [...(byRepo.get(gun) ?? []), t]);
+    }
+    const registry = await registryServerFor(args.positionals[0]!, opts);
+    if (registry !== undefined) {
+      const out: RegistrySignedTag[] = [];
+      for (const tags of byRepo.values()) {
+        const repoServer = (await registryServerFor(tags[0]!.reference, opts)) ?? registry;
+        out.push(
+          ...(await signRegistryTags(tags, { ...opts, server: repoServer, initIfMissing: true })).result,
+        );
+      }
+      if (bool(args, 'json')) printJson(out);
+      else for (const s of out) printText(`Signed ${s.reference} ${s.digest} (${s.role})\n`);
+      return 0;
     }
     const tty = process.stderr.isTTY === true;
     const all: SignedTag[] = [];

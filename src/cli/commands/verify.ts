@@ -3,7 +3,7 @@
 import { verify } from '../../client/verify.js';
 import { LocalError } from '../../errors.js';
 import { isDelegationName } from '../../metadata/roles.js';
-import { bool, list, parseArgs } from '../args.js';
+import { bool, list, parseArgs, str } from '../args.js';
 import { SERVER_FLAGS, trustOptionsFrom } from '../options.js';
 import { printJson, printText, reportError } from '../output.js';
 
@@ -18,7 +18,11 @@ data fails verification, 2 on usage errors, 3 if the trust server is unreachable
   docker pull "$(trust verify registry.example.com/team/app:1.2)"
 
 Options:
-  --server URL       trust server (default: DOCKER_CONTENT_TRUST_SERVER or https://<registry>)
+  --server URL       trust server (default: DOCKER_CONTENT_TRUST_SERVER or https://<registry>);
+                     registry: the image's own repository, tag tuf-metadata (TUF 1.0 in the
+                     registry); oci://HOST[:PORT]/REPO[:TAG]: any other location
+  --bundle FILE      verify from an offline bundle (trust export), no network; the root must be
+                     pinned (trust_pinning.certs) or already trusted in the trust dir
   --trust-dir DIR    docker trust dir (default: $DOCKER_CONFIG/trust or ~/.docker/trust)
   --tlscacert FILE   extra CA certificate for the trust server
   --offline          answer from the local cache only (must be unexpired)
@@ -35,6 +39,7 @@ export async function run(argv: string[]): Promise<number> {
       offline: { type: 'boolean' },
       json: { type: 'boolean' },
       role: { type: 'string', multiple: true },
+      bundle: { type: 'string' },
     });
     if (bool(args, 'help')) {
       process.stdout.write(HELP);
@@ -47,7 +52,13 @@ export async function run(argv: string[]): Promise<number> {
         throw new LocalError('USAGE', `--role ${JSON.stringify(r)}: a delegation is named targets/<name>`);
       }
     }
-    const opts = { ...trustOptionsFrom(args), offline: bool(args, 'offline'), roles };
+    const bundle = str(args, 'bundle');
+    const opts = {
+      ...trustOptionsFrom(args),
+      offline: bool(args, 'offline'),
+      roles,
+      ...(bundle ? { bundle } : {}),
+    };
     const result = await verify(args.positionals[0]!, opts);
     if (bool(args, 'json')) printJson(result);
     else printText(`${result.reference}\n`);

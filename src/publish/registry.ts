@@ -1,0 +1,608 @@
+/**
+ * Publishing registry-hosted trust data (issue 11): TUF 1.0 repositories written by the TUF 1.0
+ * writer (src/publish/tuf1) and stored in the registry in Docker's layout (src/transport/oci).
+ *
+ * There is no server to hold snapshot and timestamp keys: the publisher holds every key, encrypted in
+ * the trust dir's key store like the tagging key. Every change is one state pushed as one manifest;
+ * registries have no compare-and-swap, so a publish that loses a race (the tag moved before or after
+ * our push, see OciMetadataStore.pushFiles) refetches the state, re-applies the edit and retries.
+ *
+ * Loading the state to edit: the writer re-signs what it loads, so it must only load a state it can
+ * trust. Until the TUF 1.0 client is wired in (`verifyState`), the state must be exactly the one this
+ * trust dir last published or verified (pinned by manifest digest in
+ * `<trustDir>/tuf/<gun>/registry.json`); anything else is refused rather than re-signed.
+ */
+
+import { randomInt } from 'node:crypto';
+import { existsSync } from 'node:fs';
+import { mkdir, readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { registryRecordPath, registryServerFor } from '../client/registry-source.js';
+import { TufUpdater } from '../client/tuf-updater.js';
+import type { PrivateKeyAlgorithm } from '../crypto/signers.js';
+import { canonicalJson } from '../encoding/canonical.js';
+import { LocalError, PublishError, TrustError, VerificationError } from '../errors.js';
+import type { KeyStore } from '../keys/keystore.js';
+import { type ImageReference, parseReference } from '../reference.js';
+import { writeFileAtomic } from '../storage/atomic.js';
+import { resolveTrustDir } from '../storage/trust-dir.js';
+import { defaultCredentials } from '../transport/credentials.js';
+import { type BundleManifest, collectForBundle, writeBundle } from '../transport/oci/bundle.js';
+import type { OciCache } from '../transport/oci/cache.js';
+import { OciRegistryClient } from '../transport/oci/distribution.js';
+import { formatLocation, type MetadataLocation, metadataLocation } from '../transport/oci/location.js';
+import { OciMetadataStore } from '../transport/oci/registry-store.js';
+import { RegistryClient } from '../transport/registry.js';
+import { createKey, rootKeyFor } from './keys.js';
+import { keystoreFor, type PublishOptions } from './repository.js';
+import { allKeyEntries, signersFromKeyStore } from './tuf1/fs.js';
+import { type Tuf1KeyJson, type Tuf1Signer, tuf1KeyOf, tuf1Signer } from './tuf1/keys.js';
+import { type CommitResult, type ExpiryKind, Tuf1Writer } from './tuf1/writer.js';
+
+/** Largest metadata file loaded back for editing (a 10 000-tag targets role is ~2 MiB). */
+const MAX_FILE_BYTES = 16 << 20;
+export const RELEASES = 'targets/releases';
+
+/** Options of the registry-hosted publishing workflows (init, sign, revoke, refresh, export). */
+export interface RegistryPublishOptions extends PublishOptions {
+  /** Expiry lifetimes of what is signed (defaults: TUF1_DEFAULT_EXPIRY_MS). */
+  expiresIn?: Partial<Record<ExpiryKind, number>>;
+  /** Local copy of manifests and blobs (the warm path). */
+  cache?: OciCache;
+  /** Custom distribution client (tests: a proxy in front of the registry). */
+  client?: OciRegistryClient;
+  /**
+   * Verifies a registry state before it is edited and re-signed (the TUF 1.0 client, once wired).
+   * Default: only the state this trust dir last published or verified (pinned by digest) is accepted.
+   */
+  verifyState?: (state: RegistryStateFiles) => Promise<void>;
+  /**
+   * After a push, wait this long and check the tag again (lost updates by concurrent publishers that
+   * push after our read-back); it must exceed a concurrent publisher's load-to-push time. Default 500.
+   */
+  settleMs?: number;
+}
+
+/** A registry state: every metadata file of the manifest under the tag. */
+export interface RegistryStateFiles {
+  gun: string;
+  location: MetadataLocation;
+  /** Digest of the metadata manifest. */
+  digest: string;
+  files: ReadonlyMap<string, Uint8Array>;
+}
+
+/** A repository's registry location, client, store, trust dir and key store. */
+export interface RegistryContext {
+  readonly ref: ImageReference;
+  readonly location: MetadataLocation;
+  readonly client: OciRegistryClient;
+  readonly store: OciMetadataStore;
+  readonly trustDir: string;
+  readonly keystore: KeyStore;
+}
+
+/** Resolves a reference and options (`server`: `registry` or `oci://...`) into a registry context. */
+export function registryContext(
+  reference: string | ImageReference,
+  opts: RegistryPublishOptions,
+): RegistryContext {
+  const ref = typeof reference === 'string' ? parseReference(reference) : reference;
+  const env = opts.env ?? process.env;
+  const location = metadataLocation(opts.server ?? 'registry', ref);
+  const client =
+    opts.client ??
+    new OciRegistryClient({
+      registry: location.registry,
+      credentials:
+        opts.credentials === undefined ? defaultCredentials(location.registry, env) : opts.credentials,
+      ...(opts.http ? { http: opts.http } : {}),
+      ...(opts.tlsCaCert ? { ca: opts.tlsCaCert } : {}),
+      ...(opts.deadlineMs !== undefined ? { deadlineMs: opts.deadlineMs } : {}),
+    });
+  const store = new OciMetadataStore({ client, location, ...(opts.cache ? { cache: opts.cache } : {}) });
+  const trustDir = resolveTrustDir(opts.trustDir, env);
+  return { ref, location, client, store, trustDir, keystore: keystoreFor({ trustDir }, opts) };
+}
+
+// ---------------------------------------------------------------- the published-state pin
+
+interface Pin {
+  location: string;
+  digest: string;
+}
+
+function pinPath(ctx: RegistryContext): string {
+  return registryRecordPath(ctx.trustDir, ctx.ref.gun);
+}
+
+/** The state this trust dir last published or verified at the context's location, if any. */
+export async function readPin(ctx: RegistryContext): Promise<Pin | null> {
+  let text: string;
+  try {
+    text = await readFile(pinPath(ctx), 'utf8');
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return null;
+    throw new LocalError('IO', `cannot read ${pinPath(ctx)}`, { cause: e });
+  }
+  try {
+    const p = JSON.parse(text) as Partial<Pin>;
+    if (typeof p.location === 'string' && typeof p.digest === 'string')
+      return { location: p.location, digest: p.digest };
+  } catch {
+    // fall through
+  }
+  throw new LocalError('CONFIG', `${pinPath(ctx)} is not a registry state record`);
+}
+
+async function writePin(ctx: RegistryContext, digest: string): Promise<void> {
+  const path = pinPath(ctx);
+  await mkdir(join(path, '..'), { recursive: true, mode: 0o700 });
+  await writeFileAtomic(path, `${JSON.stringify({ location: formatLocation(ctx.location), digest })}\n`, {
+    mode: 0o600,
+  });
+}
+
+export { registryServerFor } from '../client/registry-source.js';
+
+// ---------------------------------------------------------------- loading and the retry loop
+
+/** Every file of the current state (null when the location has no trust data). */
+export async function fetchState(ctx: RegistryContext): Promise<RegistryStateFiles | null> {
+  ctx.store.refresh();
+  const m = await ctx.store.manifest();
+  if (m === null) return null;
+  const files = new Map<string, Uint8Array>();
+  for (const name of m.files.keys()) {
+    const bytes = await ctx.store.getMeta(name, MAX_FILE_BYTES);
+    if (bytes !== null) files.set(name, bytes);
+  }
+  return { gun: ctx.ref.gun, location: ctx.location, digest: m.digest, files };
+}
+
+/**
+ * Accepts a state to edit: the one this trust dir last published or verified (pinned by digest), or
+ * one the TUF 1.0 client verifies from the trust dir's trusted root (trust on first use of
+ * `1.root.json` when the trust dir has none), top-level roles and every delegation of `targets`.
+ */
+async function defaultVerify(ctx: RegistryContext, state: RegistryStateFiles): Promise<void> {
+  const pin = await readPin(ctx);
+  if (pin !== null && pin.location === formatLocation(ctx.location) && pin.digest === state.digest) return;
+  const metaDir = join(registryRecordPath(ctx.trustDir, ctx.ref.gun), '..', 'metadata');
+  if (!existsSync(join(metaDir, 'root.json'))) {
+    const root = state.files.get('1.root.json');
+    if (!root)
+      throw new VerificationError('BAD_METADATA', `${formatLocation(ctx.location)} has no 1.root.json`);
+    TufUpdater.init(metaDir, root);
+  }
+  const updater = new TufUpdater({
+    metadataDir: metaDir,
+    metadataBaseUrl: 'https://registry.invalid/metadata/',
+    fetcher: {
+      fetch: async (url, maxBytes) => {
+        const bytes = state.files.get(url.slice(url.lastIndexOf('/') + 1));
+        if (bytes && bytes.byteLength > maxBytes) {
+          throw new VerificationError(
+            'TOO_LARGE',
+            `${url.slice(url.lastIndexOf('/') + 1)} is over ${maxBytes} bytes`,
+          );
+        }
+        return bytes ?? null;
+      },
+    },
+  });
+  await updater.refresh();
+  for (const d of updater.trustedRole('targets')?.delegations ?? []) {
+    await updater.getTargetInfoIn('\u0000', d.name, 'targets');
+  }
+}
+
+async function loadWriter(
+  ctx: RegistryContext,
+  opts: RegistryPublishOptions,
+): Promise<{ writer: Tuf1Writer; digest: string }> {
+  const state = await fetchState(ctx);
+  if (state === null) {
+    throw new VerificationError(
+      'NO_TRUST_DATA',
+      `no trust data for ${ctx.ref.gun} at ${formatLocation(ctx.location)} (create it with trust init)`,
+    );
+  }
+  await (opts.verifyState ? opts.verifyState(state) : defaultVerify(ctx, state));
+  return { writer: Tuf1Writer.fromFiles(state.files), digest: state.digest };
+}
+
+/** Every key entry of the repository except the root role's own: the root key stays offline. */
+function onlineKeyEntries(writer: Tuf1Writer): Record<string, Tuf1KeyJson> {
+  const all = allKeyEntries(writer);
+  const root = writer.root;
+  const used = new Set<string>();
+  for (const r of ['targets', 'snapshot', 'timestamp'] as const)
+    for (const id of root.roles[r].keyids) used.add(id);
+  for (const role of writer.targetsRoles) {
+    for (const d of writer.targetsOf(role).delegations?.roles ?? []) for (const id of d.keyids) used.add(id);
+  }
+  return Object.fromEntries(Object.entries(all).filter(([id]) => used.has(id)));
+}
+
+const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
+
+/** Default wait before re-checking the tag after a push (see `settleMs`). */
+export const DEFAULT_SETTLE_MS = 500;
+
+/** What a publishing workflow did. */
+export interface RegistryPublishResult<T> {
+  /** Digest of the metadata manifest now under the tag (unchanged when nothing needed signing). */
+  digest: string;
+  /** Roles re-signed, with their new versions (empty when nothing changed). */
+  signed: ReadonlyMap<string, number>;
+  result: T;
+}
+
+/** An edit for mutateRegistry. */
+export interface RegistryEdit<T> {
+  /**
+   * Applies the change to the loaded state; returns what to report, or null when the state already
+   * has the change (nothing to publish). Must be idempotent: it is also how a publisher checks, after
+   * a lost race, whether its change survived.
+   */
+  apply(writer: Tuf1Writer): Promise<T | null>;
+  /** Signs what changed (default: `commit`). */
+  sign?(writer: Tuf1Writer, signers: Tuf1Signer[]): CommitResult;
+  /** Re-check after `settleMs` that the change survived concurrent publishers (default true). */
+  confirm?: boolean;
+}
+
+/**
+ * Loads the state, applies the edit, signs, and pushes the new files on top of the loaded state. A
+ * lost update is retried up to `maxAttempts` (refetch, re-apply): one detected by the push itself
+ * (the tag moved before the PUT or is not ours right after it), and one that happens later, while
+ * another publisher that loaded the same state pushes after our read-back: after `settleMs` the tag
+ * is checked again and, when it moved, the new state is loaded and the edit re-applied to it; when
+ * it still needs the change, the change was lost and is published again.
+ */
+export async function mutateRegistry<T>(
+  ctx: RegistryContext,
+  opts: RegistryPublishOptions,
+  edit: RegistryEdit<T>,
+): Promise<RegistryPublishResult<T>> {
+  const max = Math.max(1, opts.maxAttempts ?? 3);
+  const settle = opts.settleMs ?? DEFAULT_SETTLE_MS;
+  const now = () => (opts.now ?? Date.now)();
+  let outcome: RegistryPublishResult<T> | undefined;
+  for (let attempt = 1; ; attempt++) {
+    const { writer, digest } = await loadWriter(ctx, opts);
+    const result = await edit.apply(writer);
+    if (result === null) {
+      await writePin(ctx, digest);
+      // Already there: either nothing to do, or a lost-looking update that survived after all.
+      return outcome ? { ...outcome, digest } : { digest, signed: new Map(), result: null as T };
+    }
+    const signers = await signersFromKeyStore(ctx.keystore, onlineKeyEntries(writer));
+    const commit = edit.sign
+      ? edit.sign(writer, signers)
+      : writer.commit(signers, { now: now(), ...(opts.expiresIn ? { expiresIn: opts.expiresIn } : {}) });
+    if (commit.files.size === 0) {
+      await writePin(ctx, digest);
+      return { digest, signed: commit.signed, result };
+    }
+    try {
+      const pushed = await ctx.store.pushFiles(
+        [...commit.files].map(([name, bytes]) => ({ name, bytes })),
+        { base: digest },
+      );
+      await writePin(ctx, pushed.digest);
+      outcome = { digest: pushed.digest, signed: commit.signed, result };
+    } catch (e) {
+      if (e instanceof TrustError && e.code === 'CONFLICT' && attempt < max) {
+        await sleep(50 * attempt + randomInt(0, 150));
+        continue;
+      }
+      throw e;
+    }
+    if (edit.confirm === false || settle <= 0) return outcome;
+    await sleep(settle);
+    const current = await ctx.client.headManifest(ctx.location.repository, ctx.location.tag);
+    if (current === outcome.digest) return outcome;
+    if (attempt >= max) {
+      throw new PublishError(
+        'CONFLICT',
+        `${formatLocation(ctx.location)} was changed by another publisher right after this publish; ` +
+          'run the command again to check that the change is still there',
+      );
+    }
+    // Loop: reload the newer state; `apply` returns null when our change is in it.
+  }
+}
+
+// ---------------------------------------------------------------- workflows
+
+/** Options of initRegistryRepository. */
+export interface RegistryInitOptions extends RegistryPublishOptions {
+  /** Algorithm of the new tagging (targets) key (default ed25519, as the Notary path). */
+  targetsAlgorithm?: PrivateKeyAlgorithm;
+}
+
+/** What initRegistryRepository created. */
+export interface RegistryInitResult {
+  repository: string;
+  location: string;
+  /** TUF 1.0 key id of the root key (pin this). */
+  rootKeyId: string;
+  targetsKeyId: string;
+  digest: string;
+}
+
+/**
+ * Creates registry-hosted trust data: the root key (reused from the trust dir, else new ECDSA P-256),
+ * a new tagging key, and publisher-held snapshot and timestamp keys (ECDSA P-256), all in the trust
+ * dir's key store; root v1, empty targets, snapshot and timestamp pushed as one manifest.
+ */
+export async function initRegistryRepository(
+  reference: string | ImageReference,
+  opts: RegistryInitOptions = {},
+): Promise<RegistryInitResult> {
+  const ctx = registryContext(reference, opts);
+  const current = await ctx.client.headManifest(ctx.location.repository, ctx.location.tag);
+  if (current !== null) {
+    throw new PublishError('CONFLICT', `${formatLocation(ctx.location)} already has trust data (${current})`);
+  }
+  const gun = ctx.ref.gun;
+  const root = await rootKeyFor(ctx.keystore);
+  const targets = await createKey(ctx.keystore, opts.targetsAlgorithm ?? 'ed25519', 'targets', gun);
+  const snapshot = await createKey(ctx.keystore, 'ecdsa', 'snapshot', gun);
+  const timestamp = await createKey(ctx.keystore, 'ecdsa', 'timestamp', gun);
+  const writer = Tuf1Writer.init({
+    keys: {
+      root: [tuf1KeyOf(root)],
+      targets: [tuf1KeyOf(targets)],
+      snapshot: [tuf1KeyOf(snapshot)],
+      timestamp: [tuf1KeyOf(timestamp)],
+    },
+  });
+  const commit = writer.commit([root, targets, snapshot, timestamp].map(tuf1Signer), {
+    now: (opts.now ?? Date.now)(),
+    ...(opts.expiresIn ? { expiresIn: opts.expiresIn } : {}),
+  });
+  const pushed = await ctx.store.pushFiles(
+    [...commit.files].map(([name, bytes]) => ({ name, bytes })),
+    { base: null },
+  );
+  await writePin(ctx, pushed.digest);
+  return {
+    repository: gun,
+    location: formatLocation(ctx.location),
+    rootKeyId: tuf1KeyOf(root).keyid,
+    targetsKeyId: tuf1KeyOf(targets).keyid,
+    digest: pushed.digest,
+  };
+}
+
+/** A tag to sign, with its manifest digest and size when known. */
+export interface RegistryTagToSign {
+  /** `IMAGE:TAG` */
+  reference: string;
+  /** `sha256:<hex>`; resolved from the registry with `size` and the media type when absent. */
+  digest?: string;
+  size?: number;
+  mediaType?: string;
+}
+
+/** A tag signRegistryTags signed. */
+export interface RegistrySignedTag {
+  reference: string;
+  tag: string;
+  digest: string;
+  size: number;
+  role: string;
+}
+
+async function resolveTags(tags: readonly RegistryTagToSign[], opts: RegistryPublishOptions) {
+  const out: Array<Required<Omit<RegistryTagToSign, 'reference'>> & { reference: string; tag: string }> = [];
+  const clients = new Map<string, RegistryClient>();
+  for (const t of tags) {
+    const r = parseReference(t.reference);
+    if (!r.tag || r.digest) throw new LocalError('USAGE', `${t.reference}: sign needs IMAGE:TAG`);
+    let { digest, size, mediaType } = t;
+    if (digest === undefined || size === undefined) {
+      let client = clients.get(r.registry);
+      if (!client) {
+        client = new RegistryClient({
+          registry: r.registry,
+          credentials:
+            opts.credentials === undefined
+              ? defaultCredentials(r.registry, opts.env ?? process.env)
+              : opts.credentials,
+          ...(opts.tlsCaCert ? { ca: opts.tlsCaCert } : {}),
+          ...(opts.deadlineMs !== undefined ? { deadlineMs: opts.deadlineMs } : {}),
+        });
+        clients.set(r.registry, client);
+      }
+      const m = await client.resolveManifest(r.repository, r.tag);
+      if (!m) throw new LocalError('USAGE', `${r.name}:${r.tag} is not in the registry (no manifest)`);
+      digest = m.digest;
+      size = m.size;
+      mediaType ??= m.mediaType;
+    }
+    if (!/^sha256:[a-f0-9]{64}$/.test(digest) || !Number.isSafeInteger(size) || size < 0) {
+      throw new LocalError('USAGE', `${t.reference}: invalid digest or size`);
+    }
+    out.push({ reference: `${r.name}:${r.tag}`, tag: r.tag, digest, size, mediaType: mediaType ?? '' });
+  }
+  return out;
+}
+
+/** The role a tag is signed into: `targets/releases` when the trust dir holds its key, else `targets`. */
+async function signingRole(writer: Tuf1Writer, keystore: KeyStore, gun: string): Promise<string> {
+  const top = writer.targetsOf('targets');
+  const releases = top.delegations?.roles.find((r) => r.name === RELEASES);
+  if (releases && top.delegations) {
+    const keys = Object.fromEntries(
+      releases.keyids.filter((id) => top.delegations!.keys[id]).map((id) => [id, top.delegations!.keys[id]!]),
+    );
+    if ((await signersFromKeyStore(keystore, keys)).length > 0) return RELEASES;
+  }
+  const root = writer.root;
+  const tk = Object.fromEntries(
+    root.roles.targets.keyids.filter((id) => root.keys[id]).map((id) => [id, root.keys[id]!]),
+  );
+  if ((await signersFromKeyStore(keystore, tk)).length > 0) return 'targets';
+  throw new LocalError('KEY_NOT_FOUND', `no key in the trust dir can sign tags of ${gun}`);
+}
+
+/** Signs tags of ONE repository in one publish (target = tag, length and sha256 of the image manifest). */
+export async function signRegistryTags(
+  tags: readonly RegistryTagToSign[],
+  opts: RegistryPublishOptions & { initIfMissing?: boolean } = {},
+): Promise<RegistryPublishResult<RegistrySignedTag[]>> {
+  if (tags.length === 0) throw new LocalError('USAGE', 'no tags to sign');
+  const first = parseReference(tags[0]!.reference);
+  for (const t of tags) {
+    if (parseReference(t.reference).gun !== first.gun) {
+      throw new LocalError('USAGE', 'all tags signed in one call must belong to one repository');
+    }
+  }
+  const resolved = await resolveTags(tags, opts);
+  const ctx = registryContext(first, opts);
+  if (
+    opts.initIfMissing &&
+    (await ctx.client.headManifest(ctx.location.repository, ctx.location.tag)) === null
+  ) {
+    await initRegistryRepository(first, opts);
+  }
+  let role = 'targets';
+  const out = await mutateRegistry(ctx, opts, {
+    apply: async (writer) => {
+      role = await signingRole(writer, ctx.keystore, ctx.ref.gun);
+      let changed = false;
+      for (const t of resolved) {
+        const info = {
+          length: t.size,
+          hashes: { sha256: t.digest.slice('sha256:'.length) },
+          ...(t.mediaType ? { custom: { mediaType: t.mediaType } } : {}),
+        };
+        const have = writer.targetsOf(role).targets[t.tag];
+        if (have && canonicalJson(have) === canonicalJson(info)) continue;
+        writer.addTarget(t.tag, info, role);
+        changed = true;
+      }
+      return changed ? true : null;
+    },
+  });
+  return {
+    ...out,
+    result: resolved.map((t) => ({
+      reference: t.reference,
+      tag: t.tag,
+      digest: t.digest,
+      size: t.size,
+      role,
+    })),
+  };
+}
+
+/** Removes a tag from every targets role this trust dir can sign that lists it. */
+export async function revokeRegistryTag(
+  reference: string,
+  opts: RegistryPublishOptions = {},
+): Promise<RegistryPublishResult<string[]>> {
+  const ref = parseReference(reference);
+  if (!ref.tag || ref.digest) throw new LocalError('USAGE', `${reference}: revoke needs IMAGE:TAG`);
+  const ctx = registryContext(ref, opts);
+  const out = await mutateRegistry(ctx, opts, {
+    apply: async (writer) => {
+      const removed: string[] = [];
+      for (const role of writer.targetsRoles) {
+        if (writer.removeTarget(ref.tag!, role)) removed.push(role);
+      }
+      return removed.length === 0 ? null : removed;
+    },
+  });
+  return { ...out, result: out.result ?? [] };
+}
+
+/** Options of refreshRegistryRepository. */
+export interface RegistryRefreshOptions extends RegistryPublishOptions {
+  /** Re-sign a role expiring within this window (timestamp: always). */
+  renewWithin?: Partial<Record<Exclude<ExpiryKind, 'timestamp'>, number>>;
+}
+
+/**
+ * Re-signs the timestamp (and snapshot, targets roles, root when they expire within their renew
+ * window and the trust dir holds their keys) for a cron job or CI schedule. Returns the roles that
+ * expire soon but could not be re-signed.
+ */
+export async function refreshRegistryRepository(
+  reference: string,
+  opts: RegistryRefreshOptions = {},
+): Promise<RegistryPublishResult<ReadonlyMap<string, string>>> {
+  const ctx = registryContext(reference, opts);
+  let expiring: ReadonlyMap<string, string> = new Map();
+  const out = await mutateRegistry(ctx, opts, {
+    apply: async () => true,
+    sign: (writer, signers) => {
+      const r = writer.refresh(signers, {
+        now: (opts.now ?? Date.now)(),
+        ...(opts.expiresIn ? { expiresIn: opts.expiresIn } : {}),
+        ...(opts.renewWithin ? { renewWithin: opts.renewWithin } : {}),
+      });
+      expiring = r.expiring;
+      return r;
+    },
+    confirm: false,
+  });
+  return { ...out, result: expiring };
+}
+
+// ---------------------------------------------------------------- offline bundles
+
+/** What exportBundle wrote. */
+export interface ExportResult {
+  output: string;
+  bytes: number;
+  repositories: Array<{ gun: string; location: string; digest: string; files: number }>;
+}
+
+/**
+ * Writes the registry-hosted trust data of each image's repository into one OCI image layout tarball
+ * (atomically). Every blob is fetched with its length and digest checked; the TUF client verifies the
+ * bundle's contents when it is used (`verify --bundle`).
+ */
+export async function exportBundle(
+  images: readonly string[],
+  output: string,
+  opts: RegistryPublishOptions = {},
+): Promise<ExportResult> {
+  const manifests: BundleManifest[] = [];
+  const blobs = new Map<string, Uint8Array>();
+  const repositories: ExportResult['repositories'] = [];
+  const seen = new Set<string>();
+  for (const image of images) {
+    const ref = parseReference(image);
+    if (seen.has(ref.gun)) continue;
+    seen.add(ref.gun);
+    const server =
+      (await registryServerFor(ref, opts)) ?? (opts.server === undefined ? 'registry' : undefined);
+    if (server === undefined) {
+      throw new LocalError(
+        'USAGE',
+        `${ref.gun}: export reads registry-hosted trust data (--server registry or oci://...)`,
+      );
+    }
+    const ctx = registryContext(ref, { ...opts, server });
+    const got = await collectForBundle(ctx.store, ref.gun, (digest, size) =>
+      ctx.client.getBlob(ctx.location.repository, digest, size, MAX_FILE_BYTES),
+    );
+    manifests.push(got.manifest);
+    for (const [d, b] of got.blobs) blobs.set(d, b);
+    repositories.push({
+      gun: ref.gun,
+      location: formatLocation(ctx.location),
+      digest: got.parsed.digest,
+      files: got.parsed.files.size,
+    });
+  }
+  const tar = writeBundle(manifests, blobs);
+  await writeFileAtomic(output, tar, { mode: 0o644 });
+  return { output, bytes: tar.byteLength, repositories };
+}
