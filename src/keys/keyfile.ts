@@ -46,6 +46,8 @@ export interface KeyFileInfo {
   readonly role: string;
   /** `gun:` header, when present and non-empty. */
   readonly gun?: string;
+  /** `retired:` header (a root key rotated out of its repository; never chosen again), when present. */
+  readonly retired?: string;
   /** `path:` header (written by `notary key export`), when present. */
   readonly path?: string;
   /** PEM label. */
@@ -57,6 +59,16 @@ export interface KeyFileInfo {
 export interface LoadedKeyFile extends KeyFileInfo {
   /** Signer for the key; `key.publicKey.id` is the bare key id. */
   readonly key: PrivateKeyHandle;
+}
+
+/**
+ * The same key file with a `retired: <when>` header added (the encrypted body is
+ * untouched; Go's pem.Decode and Notary ignore unknown headers).
+ */
+export function markKeyFileRetired(pemText: string, when: string): string {
+  const block = parseKeyPem(pemText);
+  checkHeaderValue('retired', when);
+  return encodePem({ type: block.type, headers: { ...block.headers, retired: when }, bytes: block.bytes });
 }
 
 function parseKeyPem(pemText: string): PemBlock {
@@ -74,6 +86,7 @@ function infoOf(block: PemBlock): KeyFileInfo {
   };
   if (h.gun) info.gun = h.gun;
   if (h.path) info.path = h.path;
+  if (h.retired) info.retired = h.retired;
   return info;
 }
 

@@ -1,10 +1,22 @@
-import { copyFileSync, mkdirSync, readFileSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import {
+  chmodSync,
+  copyFileSync,
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  symlinkSync,
+  utimesSync,
+  writeFileSync,
+} from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { tempDir } from '../../test/support/temp.js';
 import { generateSigner } from '../crypto/signers.js';
 import { LocalError } from '../errors.js';
+import { writeKeyFile } from './keyfile.js';
 import { KeyStore } from './keystore.js';
 import { envPassphraseProvider, type PassphraseRequest, staticPassphraseProvider } from './passphrase.js';
 
@@ -193,5 +205,116 @@ describe('KeyStore writes', () => {
     await reader.remove(targets.publicKey.id);
     expect((await reader.list()).map((k) => k.keyId)).toEqual([root.publicKey.id]);
     await expect(reader.remove(targets.publicKey.id)).rejects.toMatchObject({ code: 'KEY_NOT_FOUND' });
+  });
+});
+
+describe('KeyStore hygiene (issue 8 items 18, 19, 21)', () => {
+  const pass = staticPassphraseProvider('hygiene-passphrase');
+
+  it('refuses a group/other-writable key directory with the chmod fix, for reads and writes', async () => {
+    const dir = fresh();
+    try {
+      const store = new KeyStore(dir, { passphrase: pass, iterations: FAST });
+      const key = generateSigner('ecdsa');
+      await store.add(key, { role: 'targets' });
+      const priv = join(dir, 'private');
+      chmodSync(priv, 0o777);
+      for (const op of [
+        () => store.list(),
+        () => store.load(key.publicKey.id),
+        () => store.add(generateSigner('ecdsa'), { role: 'x' }),
+      ]) {
+        const err = await op().then(
+          () => null,
+          (e: unknown) => e,
+        );
+        expect(err).toBeInstanceOf(LocalError);
+        expect((err as LocalError).code).toBe('CONFIG');
+        expect((err as LocalError).message).toContain(
+          `key directory ${priv} is writable by group and others (mode 0777)`,
+        );
+        expect((err as LocalError).message).toContain(`chmod go-w ${priv}`);
+      }
+      chmodSync(priv, 0o720);
+      await expect(store.list()).rejects.toThrow(/writable by group \(mode 0720\)/);
+      chmodSync(priv, 0o755); // readable by others is not a planting risk
+      expect(await store.list()).toHaveLength(1);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('never uses a planted unencrypted key; key load (explicit import) encrypts it', async () => {
+    const dir = fresh();
+    try {
+      const planted = generateSigner('ecdsa');
+      const pem = await writeKeyFile(planted, { role: 'root', passphrase: null });
+      mkdirSync(join(dir, 'private'), { mode: 0o700 });
+      const path = join(dir, 'private', `${planted.publicKey.id}.key`);
+      writeFileSync(path, pem, { mode: 0o600 });
+      const store = new KeyStore(dir, {
+        passphrase: async () => {
+          throw new Error('no passphrase is involved');
+        },
+      });
+      expect((await store.get(planted.publicKey.id))?.encrypted).toBe(false);
+      const err = await store.load(planted.publicKey.id).catch((e: unknown) => e);
+      expect(err).toMatchObject({ code: 'BAD_KEY' });
+      expect((err as Error).message).toContain(`key file ${path} is not encrypted`);
+      expect((err as Error).message).toContain(`trust key load ${path}`);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('marks a key retired (header only; the key still decrypts) and lists it as such', async () => {
+    const dir = fresh();
+    try {
+      const store = new KeyStore(dir, { passphrase: pass, iterations: FAST });
+      const key = generateSigner('ecdsa');
+      const info = await store.add(key, { role: 'root' });
+      await store.markRetired(key.publicKey.id, '2026-01-02T03:04:05Z');
+      const reader = new KeyStore(dir, { passphrase: pass });
+      expect(await reader.get(key.publicKey.id)).toMatchObject({
+        role: 'root',
+        retired: '2026-01-02T03:04:05Z',
+      });
+      expect(readFileSync(info.path, 'utf8')).toMatch(
+        /^-----BEGIN ENCRYPTED PRIVATE KEY-----\nretired: 2026-01-02T03:04:05Z\nrole: root\n\n/,
+      );
+      expect((await reader.load(key.publicKey.id)).key.publicKey.id).toBe(key.publicKey.id);
+      expect(statSync(info.path).mode & 0o777).toBe(0o600);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('pending keys are invisible until committed; a killed writer’s left-overs are cleaned by the next writer', async () => {
+    const dir = fresh();
+    try {
+      const store = new KeyStore(dir, { passphrase: pass, iterations: FAST });
+      const a = generateSigner('ecdsa');
+      await store.add(a, { role: 'alice', pending: true });
+      expect(await new KeyStore(dir, { passphrase: pass }).list()).toEqual([]);
+      await store.commitPending(a.publicKey.id);
+      expect((await new KeyStore(dir, { passphrase: pass }).list()).map((k) => k.keyId)).toEqual([
+        a.publicKey.id,
+      ]);
+
+      // what a SIGKILL leaves: an uncommitted key and an atomic-write temp file
+      const priv = join(dir, 'private');
+      const leftovers = [`.${'e'.repeat(64)}.key.pending`, `.${'f'.repeat(64)}.key.0123456789ab.tmp`];
+      const young = '.young.key.aaaaaaaaaaaa.tmp';
+      for (const f of [...leftovers, young]) writeFileSync(join(priv, f), 'x', { mode: 0o600 });
+      const old = new Date(Date.now() - 3600_000);
+      for (const f of leftovers) utimesSync(join(priv, f), old, old);
+      const next = new KeyStore(dir, { passphrase: pass, iterations: FAST });
+      await next.add(generateSigner('ecdsa'), { role: 'bob' });
+      const names = readdirSync(priv);
+      for (const f of leftovers) expect(names).not.toContain(f);
+      expect(names).toContain(young); // may belong to a writer still running
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

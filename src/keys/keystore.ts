@@ -9,13 +9,19 @@
  * We read that layout but never migrate or write it.
  */
 import type { Dirent } from 'node:fs';
-import { chmod, lstat, mkdir, readdir, readFile, unlink } from 'node:fs/promises';
+import { chmod, lstat, mkdir, readdir, readFile, rename, stat, unlink } from 'node:fs/promises';
 import { join, relative, sep } from 'node:path';
 import type { PrivateKeyHandle } from '../crypto/signers.js';
 import { FormatError, LocalError, TrustError } from '../errors.js';
 import { writeFileAtomic } from '../storage/atomic.js';
 import { pathOccupied } from '../storage/exists.js';
-import { inspectKeyFile, MAX_KEY_FILE_BYTES, readKeyFile, writeKeyFile } from './keyfile.js';
+import {
+  inspectKeyFile,
+  MAX_KEY_FILE_BYTES,
+  markKeyFileRetired,
+  readKeyFile,
+  writeKeyFile,
+} from './keyfile.js';
 import {
   defaultPassphraseProvider,
   type PassphraseProvider,
@@ -36,6 +42,8 @@ export interface StoredKeyInfo {
   /** Found in the pre-0.4 layout (sub-directory / `<id>_<role>` name). */
   readonly legacy: boolean;
   readonly encrypted: boolean;
+  /** When the key was retired (a root key rotated out): such keys are never chosen for signing. */
+  readonly retired?: string;
 }
 
 /** Selects keys in a `KeyStore` by key id, role and/or GUN (all given fields must match). */
@@ -62,9 +70,19 @@ export interface AddKeyOptions {
   gun?: string;
   /** Replace an existing file with the same key id. Default false. */
   overwrite?: boolean;
+  /**
+   * Write the key under a name the store does not list (`.<id>.key.pending`) until
+   * `commitPending(id)`: a key whose companion file (e.g. NAME.pub) was never written
+   * because the process died is cleaned up by the next run instead of lingering.
+   */
+  pending?: boolean;
 }
 
 const KEY_ID = /^[0-9a-f]{64}$/;
+/** Left-overs of a killed writer: atomic-write temp files and uncommitted keys. */
+const LEFTOVER = /^\..+\.(?:[0-9a-f]{12}\.tmp|key\.pending)$/;
+/** Left-overs younger than this may belong to a writer that is still running. */
+const LEFTOVER_AGE_MS = 60_000;
 const KEY_FILE = /^[A-Za-z0-9][A-Za-z0-9_.-]*\.key$/;
 const MAX_DEPTH = 8;
 
@@ -75,6 +93,9 @@ export class KeyStore {
   readonly #iterations: number | undefined;
   readonly #maxAttempts: number;
   readonly #cache = new Map<string, PrivateKeyHandle>();
+  #cleaned = false;
+  /** Keys this store wrote with `pending: true` and has not committed yet (visible to this store only). */
+  readonly #pending = new Map<string, StoredKeyInfo>();
 
   constructor(trustDir: string, options: KeyStoreOptions = {}) {
     this.privateDir = join(trustDir, 'private');
@@ -100,7 +121,9 @@ export class KeyStore {
 
   /** Keys matching every given field of the filter. */
   async find(filter: KeyFilter = {}): Promise<StoredKeyInfo[]> {
-    return (await this.list()).filter(
+    const all = await this.list();
+    for (const p of this.#pending.values()) if (!all.some((k) => k.keyId === p.keyId)) all.push(p);
+    return all.filter(
       (k) =>
         (filter.keyId === undefined || k.keyId === filter.keyId) &&
         (filter.role === undefined || k.role === filter.role) &&
@@ -133,6 +156,7 @@ export class KeyStore {
     const keyId = key.publicKey.id;
     if (!options.role) throw new LocalError('USAGE', 'a key needs a role');
     const path = this.#pathOf(keyId);
+    await this.#checkDir();
     if (!options.overwrite && (await pathOccupied(path))) {
       throw new LocalError(
         'USAGE',
@@ -154,17 +178,78 @@ export class KeyStore {
       ...(this.#iterations === undefined ? {} : { iterations: this.#iterations }),
     });
     await this.#ensureDir();
-    await writeFileAtomic(path, pem, { mode: 0o600 });
+    await this.cleanup();
+    const written = options.pending ? this.#pendingPathOf(keyId) : path;
+    await writeFileAtomic(written, pem, { mode: 0o600 });
     this.#cache.set(keyId, key);
     const info = inspectKeyFile(pem);
-    return {
+    const stored: StoredKeyInfo = {
       keyId,
       role: info.role,
-      path,
+      path: written,
       legacy: false,
       encrypted: true,
       ...(info.gun ? { gun: info.gun } : {}),
     };
+    if (options.pending) this.#pending.set(keyId, stored);
+    return stored;
+  }
+
+  /** Makes a key written with `pending: true` part of the store (one rename). */
+  async commitPending(keyId: string): Promise<void> {
+    try {
+      await rename(this.#pendingPathOf(keyId), this.#pathOf(keyId));
+      this.#pending.delete(keyId);
+    } catch (e) {
+      throw new LocalError('IO', `cannot store key ${shortKeyId(keyId)} in ${this.privateDir}`, { cause: e });
+    }
+  }
+
+  /** Drops a key written with `pending: true` (the operation it belonged to failed). */
+  async discardPending(keyId: string): Promise<void> {
+    this.#cache.delete(keyId);
+    this.#pending.delete(keyId);
+    await unlink(this.#pendingPathOf(keyId)).catch(() => undefined);
+  }
+
+  /**
+   * Removes what a killed writer left in the key directory: atomic-write temp files
+   * (`.<name>.<random>.tmp`) and keys never committed (`.<id>.key.pending`), once they
+   * are older than a minute (younger ones may belong to a writer still running).
+   * Runs once per store, before its first write.
+   */
+  async cleanup(): Promise<string[]> {
+    if (this.#cleaned) return [];
+    this.#cleaned = true;
+    let names: string[];
+    try {
+      names = await readdir(this.privateDir);
+    } catch {
+      return [];
+    }
+    const removed: string[] = [];
+    for (const name of names) {
+      if (!LEFTOVER.test(name)) continue;
+      const path = join(this.privateDir, name);
+      const st = await lstat(path).catch(() => undefined);
+      if (!st?.isFile() || Date.now() - st.mtimeMs < LEFTOVER_AGE_MS) continue;
+      await unlink(path).then(
+        () => removed.push(name),
+        () => undefined,
+      );
+    }
+    return removed;
+  }
+
+  /**
+   * Marks a key retired (a `retired:` header; the encrypted body is unchanged): a root
+   * key rotated out of its repository is never picked again.
+   */
+  async markRetired(keyId: string, when = new Date().toISOString().replace(/\.\d{3}Z$/, 'Z')): Promise<void> {
+    const info = await this.get(keyId);
+    if (!info || info.retired) return;
+    const text = await readKeyText(info.path);
+    await writeFileAtomic(info.path, markKeyFileRetired(text, when), { mode: 0o600 });
   }
 
   /**
@@ -181,22 +266,28 @@ export class KeyStore {
     const label = `${shortKeyId(keyId)} (${info.role || 'unknown role'})`;
     let key: PrivateKeyHandle | undefined;
     if (!info.encrypted) {
-      key = (await readKeyFile(text, undefined, { label })).key;
-    } else {
-      for (let attempt = 0; key === undefined; attempt++) {
-        if (attempt >= this.#maxAttempts) throw wrongPassphraseError({ role: info.role, keyId });
-        const passphrase = await this.#passphrase({
-          role: info.role,
-          keyId,
-          attempt,
-          creating: false,
-          ...(info.gun ? { gun: info.gun } : {}),
-        });
-        try {
-          key = (await readKeyFile(text, passphrase, { label })).key;
-        } catch (e) {
-          if (!(e instanceof LocalError && e.code === 'PASSPHRASE')) throw withPath(e, info.path);
-        }
+      // a planted unencrypted key must not be used silently: keys written here are always encrypted
+      throw new LocalError(
+        'BAD_KEY',
+        `key file ${info.path} is not encrypted, and the trust dir uses only keys it encrypted itself: ` +
+          `if you put it there, import it with 'trust key load ${info.path} --name ROLE' (which encrypts it); ` +
+          'otherwise delete it',
+        { role: info.role },
+      );
+    }
+    for (let attempt = 0; key === undefined; attempt++) {
+      if (attempt >= this.#maxAttempts) throw wrongPassphraseError({ role: info.role, keyId });
+      const passphrase = await this.#passphrase({
+        role: info.role,
+        keyId,
+        attempt,
+        creating: false,
+        ...(info.gun ? { gun: info.gun } : {}),
+      });
+      try {
+        key = (await readKeyFile(text, passphrase, { label })).key;
+      } catch (e) {
+        if (!(e instanceof LocalError && e.code === 'PASSPHRASE')) throw withPath(e, info.path);
       }
     }
     if (KEY_ID.test(keyId) && key.publicKey.id !== keyId) {
@@ -233,6 +324,17 @@ export class KeyStore {
     return join(this.privateDir, `${keyId}.key`);
   }
 
+  #pendingPathOf(keyId: string): string {
+    if (!KEY_ID.test(keyId)) throw new LocalError('USAGE', `invalid key id ${JSON.stringify(keyId)}`);
+    return join(this.privateDir, `.${keyId}.key.pending`);
+  }
+
+  /** Refuses a key directory other users can write to (as ssh refuses loose key files). */
+  async #checkDir(dir = this.privateDir): Promise<void> {
+    const st = await stat(dir).catch(() => undefined);
+    if (st) checkKeyDirMode(dir, st.mode);
+  }
+
   async #ensureDir(): Promise<void> {
     try {
       const made = await mkdir(this.privateDir, { recursive: true, mode: 0o700 });
@@ -243,6 +345,7 @@ export class KeyStore {
   }
 
   async #walk(dir: string, depth: number, out: StoredKeyInfo[]): Promise<void> {
+    await this.#checkDir(dir);
     let entries: Dirent[];
     try {
       entries = await readdir(dir, { withFileTypes: true });
@@ -299,8 +402,23 @@ export class KeyStore {
       legacy,
       encrypted: header.encrypted,
       ...(gun ? { gun } : {}),
+      ...(header.retired ? { retired: header.retired } : {}),
     };
   }
+}
+
+/**
+ * A key directory writable by group or others lets another user plant or swap keys:
+ * refused with the fix (ssh refuses loose key files the same way).
+ */
+export function checkKeyDirMode(dir: string, mode: number): void {
+  if ((mode & 0o022) === 0) return;
+  throw new LocalError(
+    'CONFIG',
+    `key directory ${dir} is writable by ${mode & 0o020 ? (mode & 0o002 ? 'group and others' : 'group') : 'others'} ` +
+      `(mode ${(mode & 0o777).toString(8).padStart(4, '0')}): anyone who can write there can plant keys. ` +
+      `Fix it with: chmod go-w ${dir}  (content-trust creates it as 0700)`,
+  );
 }
 
 async function readKeyText(path: string): Promise<string> {

@@ -67,6 +67,19 @@ describe('environment passphrases', () => {
     expect((err as LocalError).message).not.toContain('repo-secret');
   });
 
+  it('env provider: a new key needs the same minimum length as the prompt (issue 8 item 21)', async () => {
+    const p = envPassphraseProvider({ DOCKER_CONTENT_TRUST_REPOSITORY_PASSPHRASE: 'short7!' });
+    // an existing key is opened with whatever passphrase it has
+    expect(await p(req('targets'))).toBe('short7!');
+    const err = await p({ ...req('targets'), creating: true }).catch((e: unknown) => e);
+    expect(err).toMatchObject({ code: 'PASSPHRASE' });
+    expect((err as Error).message).toBe(
+      'the passphrase for new repository key from DOCKER_CONTENT_TRUST_REPOSITORY_PASSPHRASE is too short: at least 8 characters',
+    );
+    const ok = envPassphraseProvider({ DOCKER_CONTENT_TRUST_ROOT_PASSPHRASE: '8chars!!' });
+    expect(await ok({ ...req('root'), creating: true })).toBe('8chars!!');
+  });
+
   it('static provider and the default provider without a terminal', async () => {
     const s = staticPassphraseProvider('x');
     expect(await s(req('root'))).toBe('x');
@@ -105,6 +118,8 @@ describe('terminal prompt (real pty via script(1))', () => {
        process.stderr.write('GOT2:' + hex(b) + '\\n');
        const c = await p({ role: 'targets', keyId: ${JSON.stringify(KEY)}, attempt: 0, creating: false });
        process.stderr.write('GOT3:' + hex(c) + '\\n');
+       const d = await p({ role: 'dave', keyId: ${JSON.stringify(KEY)}, attempt: 0, creating: true });
+       process.stderr.write('GOT4:' + hex(d) + '\\n');
        process.exit(0);`,
     );
     const proc = spawn('script', ['-qfec', `${process.execPath} ${child}`, '/dev/null'], {
@@ -144,10 +159,10 @@ describe('terminal prompt (real pty via script(1))', () => {
       });
     const exited = new Promise<number | null>((resolve) => proc.on('exit', (code) => resolve(code)));
     try {
-      await waitFor('Enter passphrase for repository key with ID abcdef0: ');
+      await waitFor('Enter passphrase for repository key (ID abcdef0): ');
       proc.stdin.write('hunter2x\x7f\x7f2\r');
       await waitFor('GOT1:');
-      await waitFor('Enter passphrase for new root key with ID abcdef0: ');
+      await waitFor('Enter passphrase for new root key (ID abcdef0): ');
       proc.stdin.write('tiny7\r');
       await waitFor('too short');
       await waitFor('Enter passphrase for new root key');
@@ -161,6 +176,12 @@ describe('terminal prompt (real pty via script(1))', () => {
       proc.stdin.write('long-enough-1\r');
       await waitFor('GOT2:');
       await waitFor('GOT3:'); // cached for the alias: no third prompt
+      // a signer's new key is named as such (issue 9 item 4), not "new repository key"
+      await waitFor('Enter passphrase for new signer key dave (ID abcdef0): ');
+      proc.stdin.write('dave-passphrase\r');
+      await waitFor('Repeat passphrase for new signer key dave (ID abcdef0): ');
+      proc.stdin.write('dave-passphrase\r');
+      await waitFor('GOT4:');
       expect(await exited).toBe(0);
     } finally {
       proc.kill();

@@ -32,6 +32,22 @@ export type PassphraseProvider = (req: PassphraseRequest) => Promise<string>;
 
 const BASE_ROLES = new Set(['root', 'targets', 'snapshot', 'timestamp']);
 
+/** One rule for every new key's passphrase, typed or from the environment (Notary's prompt: 8). */
+export const MIN_PASSPHRASE_LENGTH = 8;
+
+/**
+ * What a person calls the key: `root key`, `repository key` (targets), `snapshot key`,
+ * `timestamp key`, `delegation key targets/x`, or `signer key dave`.
+ */
+export function keyLabel(role: string): string {
+  if (role === 'root') return 'root key';
+  if (role === 'targets') return 'repository key';
+  if (role === 'snapshot' || role === 'timestamp') return `${role} key`;
+  if (role === '') return 'key of unknown role';
+  if (role.includes('/')) return `delegation key ${role}`;
+  return `signer key ${role}`;
+}
+
 /** Environment variables consulted for a role, in priority order. */
 export function passphraseEnvVars(role: string): string[] {
   if (role === 'root') return ['DOCKER_CONTENT_TRUST_ROOT_PASSPHRASE', 'NOTARY_ROOT_PASSPHRASE'];
@@ -48,6 +64,14 @@ export function shortKeyId(keyId: string): string {
 
 function describeKey(req: Pick<PassphraseRequest, 'role' | 'keyId'>): string {
   return `${shortKeyId(req.keyId)} (${req.role || 'unknown role'})`;
+}
+
+function tooShortError(req: PassphraseRequest, source: string): LocalError {
+  return new LocalError(
+    'PASSPHRASE',
+    `the passphrase for new ${keyLabel(req.role)} from ${source} is too short: at least ${MIN_PASSPHRASE_LENGTH} characters`,
+    { role: req.role },
+  );
 }
 
 /** The error for a passphrase that did not decrypt the key. */
@@ -79,6 +103,10 @@ export function envPassphraseProvider(env: NodeJS.ProcessEnv = process.env): Pas
     const v = envPassphrase(req.role, env);
     if (v === undefined) throw noPassphraseError(req);
     if (req.attempt > 0) throw wrongPassphraseError(req);
+    if (req.creating && v.length < MIN_PASSPHRASE_LENGTH) {
+      const name = passphraseEnvVars(req.role).find((n) => env[n]) ?? 'the environment';
+      throw tooShortError(req, name);
+    }
     return v;
   };
 }
@@ -122,12 +150,13 @@ export function ttyPassphraseProvider(options: TtyProviderOptions = {}): Passphr
   const input = options.input ?? process.stdin;
   const output = options.output ?? process.stderr;
   const maxRetries = options.maxRetries ?? 3;
-  const minLength = options.minLength ?? 8;
+  const minLength = options.minLength ?? MIN_PASSPHRASE_LENGTH;
   const cache = new Map<string, string>();
   return async (req) => {
     if (!canPrompt(input)) throw noPassphraseError(req);
     const alias = req.role === 'root' ? 'root' : 'repository';
-    const withId = ` with ID ${shortKeyId(req.keyId)}`;
+    const label = keyLabel(req.role);
+    const withId = req.keyId ? ` (ID ${shortKeyId(req.keyId)})` : '';
     if (req.attempt === 0 && !req.creating) {
       const cached = cache.get(alias);
       if (cached !== undefined) return cached;
@@ -137,7 +166,7 @@ export function ttyPassphraseProvider(options: TtyProviderOptions = {}): Passphr
       output.write('Passphrase incorrect. Please retry.\n');
     }
     for (let tries = 0; ; tries++) {
-      const what = req.creating ? `new ${alias} key` : `${alias} key`;
+      const what = req.creating ? `new ${label}` : label;
       const pass = (await readHidden(input, output, `Enter passphrase for ${what}${withId}: `)).trim();
       if (!req.creating) {
         cache.set(alias, pass);
@@ -148,7 +177,7 @@ export function ttyPassphraseProvider(options: TtyProviderOptions = {}): Passphr
         problem = `Passphrase is too short (at least ${minLength} characters). Please retry.`;
       } else {
         const again = (
-          await readHidden(input, output, `Repeat passphrase for new ${alias} key${withId}: `)
+          await readHidden(input, output, `Repeat passphrase for new ${label}${withId}: `)
         ).trim();
         if (again !== pass) problem = 'Passphrases do not match. Please retry.';
       }

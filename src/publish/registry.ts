@@ -348,7 +348,7 @@ export async function initRegistryRepository(
     throw new PublishError('CONFLICT', `${formatLocation(ctx.location)} already has trust data (${current})`);
   }
   const gun = ctx.ref.gun;
-  const root = await rootKeyFor(ctx.keystore);
+  const root = (await rootKeyFor(ctx.keystore, opts.rootKeyId)).handle;
   const targets = await createKey(ctx.keystore, opts.targetsAlgorithm ?? 'ed25519', 'targets', gun);
   const snapshot = await createKey(ctx.keystore, 'ecdsa', 'snapshot', gun);
   const timestamp = await createKey(ctx.keystore, 'ecdsa', 'timestamp', gun);

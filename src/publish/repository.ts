@@ -6,12 +6,15 @@
  * have, so notary-server's re-serialisation of what we upload is identical.
  */
 
+import type { Dirent } from 'node:fs';
+import { lstat, readdir, unlink } from 'node:fs/promises';
+import { join } from 'node:path';
 import { type RepositoryContext, repositoryContext, type TrustOptions } from '../context/repository.js';
+import { bareKeyOf } from '../crypto/keys.js';
 import type { Signer, TufPublicKey } from '../crypto/types.js';
-import { LocalError, NetworkError, PublishError, TrustError } from '../errors.js';
+import { LocalError, NetworkError, PublishError, TrustError, VerificationError } from '../errors.js';
 import type { KeyStore } from '../keys/keystore.js';
-import { KeyStore as KeyStoreImpl } from '../keys/keystore.js';
-import { defaultPassphraseProvider, type PassphraseProvider } from '../keys/passphrase.js';
+import { type PassphraseProvider, shortKeyId } from '../keys/passphrase.js';
 import {
   defaultExpires,
   delegationRole,
@@ -33,12 +36,16 @@ import type {
   TargetsMetadata,
   TimestampMetadata,
 } from '../metadata/model.js';
-import { setOwn } from '../metadata/parse.js';
+import { parseTargets, setOwn } from '../metadata/parse.js';
 import type { ImageReference } from '../reference.js';
 import { NotaryServerStore } from '../transport/notary-server.js';
+import { checkFileMeta, listedSha256Hex } from '../trust/filemeta.js';
 import { loadAllTargetsRoles } from '../trust/lookup.js';
+import { validSignerIds } from '../trust/signatures.js';
 import { Updater } from '../trust/updater.js';
-import { heldSigners, holdsAny } from './keys.js';
+import { heldSigners, holdsAny, keystoreFor } from './keys.js';
+
+export { keystoreFor } from './keys.js';
 
 /** Options of every operation that writes trust data: `TrustOptions` plus keys and passphrases. */
 export interface PublishOptions extends TrustOptions {
@@ -50,6 +57,14 @@ export interface PublishOptions extends TrustOptions {
   keystore?: KeyStore;
   /** Attempts when a concurrent publisher wins the race (default 3). */
   maxAttempts?: number;
+  /**
+   * The repository's root key id (the id root.json lists, or the id of the key
+   * file): anchors a root this trust dir has not verified before. `init`: the
+   * root key to use (default: a new one).
+   */
+  rootKeyId?: string;
+  /** Told about things that went wrong after a publish landed (the command still succeeded). */
+  onWarning?: (message: string) => void;
 }
 
 /** The verified state of a repository, as the workflows edit it. */
@@ -61,7 +76,11 @@ export interface RepoState {
   readonly timestamp: TimestampMetadata;
   /** `targets` and every delegation that has metadata. */
   readonly targets: ReadonlyMap<string, TargetsMetadata>;
+  /** How the root is anchored: cached by an earlier verified run, pinned, named by `rootKeyId`, signed by a held root key. */
+  readonly anchor: RootAnchor | 'first-use';
 }
+
+export type RootAnchor = 'cache' | 'pinned' | 'root-key-id' | 'held-root-key';
 
 /** What a workflow changes. Bodies are unsigned; `publishEdit` signs them. */
 export interface Edit {
@@ -74,17 +93,20 @@ export interface Edit {
   removedRoles?: string[];
 }
 
-export function keystoreFor(ctx: { trustDir: string }, opts: PublishOptions): KeyStore {
-  if (opts.keystore) return opts.keystore;
-  const o: ConstructorParameters<typeof KeyStoreImpl>[1] = {};
-  if (opts.passphrase) o.passphrase = opts.passphrase;
-  else if (opts.env) o.passphrase = defaultPassphraseProvider({ env: opts.env });
-  if (opts.keyIterations !== undefined) o.iterations = opts.keyIterations;
-  return new KeyStoreImpl(ctx.trustDir, o);
-}
-
-/** The verified state, or null when the repository has no trust data yet. */
-export async function loadState(ctx: RepositoryContext, keystore: KeyStore): Promise<RepoState | null> {
+/**
+ * The verified state, or null when the repository has no trust data yet.
+ * `requireAnchor`: a root this trust dir never verified (no cached root) must
+ * be anchored before anything is built on it (pinned, named by `rootKeyId`, or
+ * signed by a root key the trust dir holds); otherwise UNTRUSTED_ROOT, and the
+ * cache is left untouched. Without that, a server could serve a forged root and
+ * forged targets and have the publisher re-sign its entries with real keys.
+ */
+export async function loadState(
+  ctx: RepositoryContext,
+  keystore: KeyStore,
+  options: { requireAnchor?: boolean; rootKeyId?: string } = {},
+): Promise<RepoState | null> {
+  const cachedRoot = await ctx.cache.read('root');
   const updater = new Updater(ctx.store, ctx.cache, ctx.policy);
   try {
     await updater.refresh();
@@ -93,8 +115,14 @@ export async function loadState(ctx: RepositoryContext, keystore: KeyStore): Pro
     throw e;
   }
   const roles = await loadAllTargetsRoles(updater);
-  await updater.commit();
   const set = updater.trusted;
+  let anchor: RepoState['anchor'];
+  if (cachedRoot !== null) anchor = 'cache';
+  else if (ctx.policy.pinnedCertIds || ctx.policy.pinnedCAs) anchor = 'pinned';
+  else anchor = (await rootAnchor(set.root, keystore, options.rootKeyId)) ?? 'first-use';
+  if (options.requireAnchor && anchor === 'first-use') throw untrustedRoot(ctx, set.root, options.rootKeyId);
+  // a root taken on first use is never cached by the publishing side: that would anchor it for the next call
+  if (anchor !== 'first-use') await updater.commit();
   return {
     ctx,
     keystore,
@@ -102,7 +130,76 @@ export async function loadState(ctx: RepositoryContext, keystore: KeyStore): Pro
     snapshot: set.snapshot!,
     timestamp: set.timestamp!,
     targets: new Map(roles.map((md) => [md.role, md])),
+    anchor,
   };
+}
+
+/**
+ * Whether a first-seen root is vouched for by a key the publisher knows: the
+ * threshold of its root role must be met by valid signatures of the key
+ * `rootKeyId` names, or of root keys this trust dir holds (a root listing such
+ * a key but signed by another one does not count).
+ */
+async function rootAnchor(
+  root: RootMetadata,
+  keystore: KeyStore,
+  rootKeyId: string | undefined,
+): Promise<RootAnchor | null> {
+  const role = root.signed.roles.root!;
+  const bareIds = new Map<string, string>();
+  for (const id of role.keyids) {
+    const key = root.keys.get(id);
+    if (!key) continue;
+    try {
+      bareIds.set(id, bareKeyOf(key).id);
+    } catch {
+      // an unusable key vouches for nothing
+    }
+  }
+  const countBy = (pick: (id: string) => boolean | Promise<boolean>) => async () => {
+    const ids: string[] = [];
+    for (const id of bareIds.keys()) if (await pick(id)) ids.push(id);
+    if (ids.length === 0) return false;
+    const { valid } = validSignerIds(root, {
+      role: 'root',
+      keyids: ids,
+      threshold: role.threshold,
+      keys: root.keys,
+    });
+    return valid.length >= role.threshold;
+  };
+  if (rootKeyId !== undefined) {
+    const want = rootKeyId.toLowerCase();
+    if (await countBy((id) => id === want || bareIds.get(id) === want)()) return 'root-key-id';
+  }
+  if (await countBy(async (id) => (await keystore.get(bareIds.get(id)!)) !== undefined)())
+    return 'held-root-key';
+  return null;
+}
+
+function untrustedRoot(
+  ctx: RepositoryContext,
+  root: RootMetadata,
+  rootKeyId: string | undefined,
+): VerificationError {
+  const gun = ctx.ref.gun;
+  const served = root.signed.roles.root!.keyids.map(shortKeyId).join(', ');
+  return new VerificationError(
+    'UNTRUSTED_ROOT',
+    `refusing to publish to ${gun}: this trust dir has not verified its root before (no cached root), ` +
+      `${
+        rootKeyId === undefined
+          ? 'no root key id was given'
+          : rootKeyId.length < 64
+            ? `--root-key ${rootKeyId} is not a whole key id (anchoring needs all 64 hex digits)`
+            : `root key ${rootKeyId} did not sign the served root`
+      }, ` +
+      'no trust pin covers it, and the trust dir holds none of its root keys. Signing on top of an unanchored ' +
+      "root would let the server have its own tags signed with your keys. Anchor the root first: pass --root-key ID (the root key id 'trust init' printed; " +
+      `the server now claims ${served}), pin it in the config (trust_pinning.certs {"${gun}": ["ID"]}), ` +
+      "or verify the repository once from this trust dir ('trust inspect IMAGE') after checking that id",
+    { role: 'root', version: root.version },
+  );
 }
 
 // ---------------------------------------------------------------- Go-shaped bodies
@@ -214,6 +311,118 @@ async function requireServerSigning(state: RepoState, role: 'snapshot' | 'timest
 export interface PublishResult {
   /** Roles uploaded, in order. */
   roles: string[];
+  /** `signed.version` of each uploaded role. */
+  versions: Map<string, number>;
+}
+
+/** A delegation's current metadata, as trusted now or (when no longer delegated) as the snapshot still lists it. */
+async function currentMetadata(state: RepoState, role: string): Promise<TargetsMetadata | null> {
+  const loaded = state.targets.get(role);
+  if (loaded) return loaded;
+  const meta = state.snapshot.signed.meta[role];
+  if (!meta) return null;
+  // not delegated today, but the server still lists it (notary-server keeps snapshot entries of deleted
+  // delegations): re-creating the delegation would bring it back
+  const hex = listedSha256Hex(meta);
+  const bytes = await state.ctx.store.getMeta(hex ? `${role}.${hex}` : role, meta.length);
+  if (!bytes) return null;
+  checkFileMeta(bytes, meta, role, 'snapshot');
+  return parseTargets(bytes, role);
+}
+
+export interface DelegationGap {
+  role: string;
+  /** Version of the metadata that would stop verifying. */
+  version: number;
+  /** Tags it holds (what dropping it would drop). */
+  tags: string[];
+  threshold: number;
+  /** Key ids the delegation would list. */
+  keyids: string[];
+  /** True when the trust dir holds enough of those keys to re-sign it. */
+  canResign: boolean;
+  /** True when the metadata is trusted today (its entries may be re-signed); false: a left-over of a deleted delegation. */
+  trusted: boolean;
+}
+
+/**
+ * Delegations of the edited targets bodies whose current metadata would miss
+ * its threshold under the edited delegation (keys removed, delegation
+ * re-created) and that the edit does not re-publish.
+ */
+export async function delegationGaps(
+  state: RepoState,
+  bodies: ReadonlyMap<string, TargetsBody>,
+  newKeys: ReadonlyMap<string, TufPublicKey> = new Map(),
+): Promise<DelegationGap[]> {
+  const known = allKeys(state, newKeys);
+  const gaps: DelegationGap[] = [];
+  for (const body of bodies.values()) {
+    const keys = keysOf(body, known);
+    for (const d of body.delegations.roles) {
+      if (bodies.has(d.name)) continue;
+      const md = await currentMetadata(state, d.name);
+      if (!md) continue;
+      const set = { role: d.name, keyids: d.keyids, threshold: d.threshold, keys };
+      if (validSignerIds(md, set).valid.length >= d.threshold) continue;
+      const held = await heldSigners(state.keystore, d.keyids, keys);
+      gaps.push({
+        role: d.name,
+        version: md.version,
+        tags: Object.keys(md.signed.targets).sort(),
+        threshold: d.threshold,
+        keyids: [...d.keyids],
+        canResign: held.length >= d.threshold,
+        trusted: state.targets.has(d.name),
+      });
+    }
+  }
+  return gaps;
+}
+
+/**
+ * Never publish a state in which a delegation's current metadata misses its
+ * threshold: re-sign each such role with keys this trust dir holds (its trusted
+ * entries kept; a left-over of a deleted delegation starts empty), or refuse
+ * before anything is uploaded, naming the remedy.
+ */
+export async function closeDelegationGaps(
+  state: RepoState,
+  bodies: Map<string, TargetsBody>,
+  newKeys: ReadonlyMap<string, TufPublicKey> = new Map(),
+  hint: (gap: DelegationGap) => string = () => '',
+): Promise<void> {
+  for (const gap of await delegationGaps(state, bodies, newKeys)) {
+    if (!gap.canResign) {
+      const body = [...bodies.values()].find((b) => b.delegations.roles.some((d) => d.name === gap.role))!;
+      const owners = gap.keyids.map((id) => {
+        const names = body.delegations.roles
+          .filter((d) => d.name !== gap.role && d.name.split('/').length === 2 && d.keyids.includes(id))
+          .map((d) => d.name.slice('targets/'.length));
+        return names.length > 0 ? names.join('/') : `key ${shortKeyId(id)}`;
+      });
+      const who = owners.join(' or ');
+      const remedy = !gap.trusted
+        ? `${state.ctx.store.description} still lists ${gap.role} v${gap.version} from before the delegation was ` +
+          `removed; re-creating the delegation would bring it back unverifiable. Run this from a trust dir that ` +
+          `holds the repository key and a key of ${who || 'the new delegation'}: it publishes a fresh, empty ${gap.role}`
+        : owners.length > 0
+          ? `Have ${who} re-sign ${gap.role} first (their next 'trust sign' does), or run this from a trust dir ` +
+            'that also holds one of their keys'
+          : `Remove ${gap.role} instead`;
+      throw new LocalError(
+        'KEY_NOT_FOUND',
+        `refusing to publish: ${gap.role} v${gap.version} would not verify after this change (it needs ` +
+          `${gap.threshold} signature(s) from ${owners.join(', ') || 'no key at all'}, and has none), which would ` +
+          `make every verify of ${state.ctx.ref.gun} fail. ${remedy}${hint(gap)}`,
+        { role: gap.role, expected: String(gap.threshold), actual: '0' },
+      );
+    }
+    const md = await currentMetadata(state, gap.role);
+    const body = editableTargets(gap.trusted ? md!.signed : undefined, gap.role);
+    body.version = gap.version + 1;
+    bodies.set(gap.role, body);
+  }
 }
 
 /**
@@ -224,8 +433,10 @@ export async function publishEdit(
   state: RepoState,
   edit: Edit,
   newKeys: ReadonlyMap<string, TufPublicKey> = new Map(),
+  hooks: { beforeUpload?: () => Promise<void> } = {},
 ): Promise<PublishResult> {
   const known = allKeys(state, newKeys);
+  if (edit.targets) await closeDelegationGaps(state, edit.targets, newKeys);
   const ks = state.keystore;
   const files: { role: string; md: Metadata }[] = [];
 
@@ -265,7 +476,7 @@ export async function publishEdit(
     files.push({ role, md: signMetadata(role, body, await signersFor(ks, role, keyids, threshold, keys)) });
   }
 
-  if (files.length === 0) return { roles: [] };
+  if (files.length === 0) return { roles: [], versions: new Map() };
 
   // snapshot and timestamp: signed here when this trust dir holds their keys, else the server makes
   // them; a store that signs nothing (a local directory) would otherwise publish unreferenced files
@@ -296,6 +507,7 @@ export async function publishEdit(
   }
 
   const upload = files.map((f) => ({ role: f.role, bytes: f.md.wireBytes() }));
+  await hooks.beforeUpload?.();
   try {
     await state.ctx.store.publish(upload);
   } catch (e) {
@@ -315,47 +527,112 @@ export async function publishEdit(
     }
     throw e;
   }
-  return { roles: files.map((f) => f.role) };
+  return {
+    roles: files.map((f) => f.role),
+    versions: new Map(files.map((f) => [f.role, f.md.version])),
+  };
 }
 
 /**
  * After a publish that the server accepted: fetch and verify what it now
- * serves, and cache only that. A verification failure here is an error (the
- * server serves something that does not verify); a network failure is not:
- * the change landed, and the next call refreshes the cache.
+ * serves, cache only that, and check that it holds what was uploaded (a server
+ * that answers 2xx but stores nothing must not make us report success):
+ * PublishError PUBLISH_REJECTED when the timestamp did not move or an uploaded
+ * role is older than what we sent. The publish landed otherwise, so a failure
+ * to read back is a warning (`onWarning`), not an error.
  */
-export async function refreshAfterPublish(ctx: RepositoryContext, keystore: KeyStore): Promise<void> {
+export async function refreshAfterPublish(
+  ctx: RepositoryContext,
+  keystore: KeyStore,
+  expect?: { before: RepoState | null; published: PublishResult },
+  onWarning?: (message: string) => void,
+): Promise<RepoState | null> {
+  let after: RepoState | null;
   try {
-    await loadState(ctx, keystore);
+    after = await loadState(ctx, keystore);
   } catch (e) {
-    if (e instanceof NetworkError) return;
+    if (e instanceof NetworkError) {
+      onWarning?.(`published, but could not read ${ctx.ref.gun} back to confirm it: ${e.message}`);
+      return null;
+    }
+    if (e instanceof TrustError) {
+      onWarning?.(
+        `published, but what ${ctx.store.description} now serves does not verify: ${e.code}: ${e.message}`,
+      );
+      return null;
+    }
     throw e;
   }
+  if (!expect || expect.published.roles.length === 0) return after;
+  const served = (role: string): number | undefined => {
+    if (!after) return undefined;
+    if (role === 'root') return after.root.version;
+    if (role === 'snapshot') return after.snapshot.version;
+    if (role === 'timestamp') return after.timestamp.version;
+    return after.targets.get(role)?.version;
+  };
+  const missing: string[] = [];
+  for (const [role, v] of expect.published.versions) {
+    const have = served(role);
+    if (have === undefined || have < v)
+      missing.push(`${role} v${v} (serves ${have === undefined ? 'none' : `v${have}`})`);
+  }
+  const tsBefore = expect.before?.timestamp.version ?? 0;
+  if (!after || after.timestamp.version <= tsBefore) {
+    missing.push(
+      `a timestamp newer than v${tsBefore} (serves ${after ? `v${after.timestamp.version}` : 'none'})`,
+    );
+  }
+  if (missing.length > 0) {
+    throw new PublishError(
+      'PUBLISH_REJECTED',
+      `${ctx.store.description} accepted the upload but does not serve it: expected ${missing.join(', ')}. ` +
+        'Nothing was published; check the server (storage, database) and run the command again',
+    );
+  }
+  return after;
 }
 
 /**
  * Runs `change` against the current verified state and publishes it; when a
  * concurrent publisher got there first (CONFLICT), waits a little, refetches
  * and re-applies, up to `maxAttempts`; after that the CONFLICT is thrown (a
- * change is never dropped silently). Afterwards the local cache is refreshed
- * from the server.
+ * change is never dropped silently). The state must be anchored (see
+ * loadState). Afterwards the server is read back and the local cache refreshed.
  */
 export async function mutate<T>(
   reference: string | ImageReference,
   opts: PublishOptions,
   change: (state: RepoState) => Promise<{ edit: Edit; newKeys?: Map<string, TufPublicKey>; result: T }>,
+  hooks: {
+    beforeUpload?: () => Promise<void>;
+    /** Sees the state the server serves after the publish (null when it could not be read back). */
+    after?: (after: RepoState | null, result: T) => Promise<T>;
+  } = {},
 ): Promise<T> {
   const ctx = repositoryContext(reference, opts);
   const keystore = keystoreFor(ctx, opts);
+  // what a killed run left: temp files in the cache, temp files and uncommitted keys in private/
+  await removeLeftovers(ctx.cache.dir);
+  await keystore.cleanup();
   const max = opts.maxAttempts ?? 3;
   for (let attempt = 1; ; attempt++) {
-    const state = await loadState(ctx, keystore);
+    const state = await loadState(ctx, keystore, {
+      requireAnchor: true,
+      ...(opts.rootKeyId === undefined ? {} : { rootKeyId: opts.rootKeyId }),
+    });
     if (!state) {
       throw new PublishError('NO_TRUST_DATA', `${ctx.ref.gun} has no trust data yet: run 'trust init' first`);
     }
     const { edit, newKeys, result } = await change(state);
+    let published: PublishResult;
     try {
-      await publishEdit(state, edit, newKeys);
+      published = await publishEdit(
+        state,
+        edit,
+        newKeys,
+        hooks.beforeUpload ? { beforeUpload: hooks.beforeUpload } : {},
+      );
     } catch (e) {
       if (e instanceof TrustError && e.code === 'CONFLICT' && attempt < max) {
         await sleep(25 * attempt + Math.floor(Math.random() * 75 * attempt));
@@ -363,8 +640,30 @@ export async function mutate<T>(
       }
       throw e;
     }
-    await refreshAfterPublish(ctx, keystore);
-    return result;
+    const after = await refreshAfterPublish(ctx, keystore, { before: state, published }, opts.onWarning);
+    return hooks.after ? hooks.after(after, result) : result;
+  }
+}
+
+/**
+ * Atomic-write temp files (`.<name>.<12 hex>.tmp`) a killed run left in the repository's metadata
+ * cache, once older than a minute (younger ones may belong to a run still going). Readers ignore
+ * them; this keeps them from piling up.
+ */
+async function removeLeftovers(dir: string, depth = 0): Promise<void> {
+  let entries: Dirent[];
+  try {
+    entries = await readdir(dir, { withFileTypes: true });
+  } catch {
+    return;
+  }
+  for (const e of entries) {
+    const path = join(dir, e.name);
+    if (e.isDirectory() && depth < 8) await removeLeftovers(path, depth + 1);
+    else if (e.isFile() && /^\..+\.[0-9a-f]{12}\.tmp$/.test(e.name)) {
+      const st = await lstat(path).catch(() => undefined);
+      if (st && Date.now() - st.mtimeMs >= 60_000) await unlink(path).catch(() => undefined);
+    }
   }
 }
 

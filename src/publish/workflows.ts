@@ -3,16 +3,13 @@
  * init, sign, revoke, signer add/remove, key rotation, key generate/load.
  */
 
-import { createPublicKey } from 'node:crypto';
-import { mkdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { repositoryContext } from '../context/repository.js';
-import { parsePublicKey } from '../crypto/keys.js';
+import { bareKeyOf, parsePublicKey } from '../crypto/keys.js';
 import type { PrivateKeyAlgorithm, PrivateKeyHandle } from '../crypto/signers.js';
 import type { TufPublicKey } from '../crypto/types.js';
 import { LocalError, PublishError } from '../errors.js';
-import { inspectKeyFile, readKeyFile } from '../keys/keyfile.js';
-import { defaultPassphraseProvider } from '../keys/passphrase.js';
+import type { KeyStore } from '../keys/keystore.js';
 import {
   defaultExpires,
   delegationRole,
@@ -29,30 +26,33 @@ import type { TargetsBody } from '../metadata/model.js';
 import { setOwn } from '../metadata/parse.js';
 import { pathsAllow, RELEASES_ROLE } from '../metadata/roles.js';
 import { type ImageReference, parseReference } from '../reference.js';
-import { writeFileAtomic } from '../storage/atomic.js';
-import { pathOccupied } from '../storage/exists.js';
-import { resolveTrustDir } from '../storage/trust-dir.js';
 import { defaultCredentials } from '../transport/credentials.js';
 import { RegistryClient } from '../transport/registry.js';
 import {
   certifiedRootSigner,
+  checkSignerName,
   createKey,
   heldSigners,
   holdsAny,
+  keystoreFor,
   publicKeyFromPem,
   rootKeyFor,
 } from './keys.js';
 import {
+  closeDelegationGaps,
+  delegationGaps,
   type Edit,
   editableRoot,
   editableTargets,
-  keystoreFor,
   loadState,
   mutate,
   type PublishOptions,
   type RepoState,
   refreshAfterPublish,
 } from './repository.js';
+
+export type { GeneratedKey, LoadedKey } from './keys.js';
+export { generateKey, loadKey } from './keys.js';
 
 // ---------------------------------------------------------------- init
 
@@ -65,17 +65,30 @@ export interface InitOptions extends PublishOptions {
 /** What `initRepository` created: the repository, its key ids and who manages the snapshot key. */
 export interface InitResult {
   repository: string;
+  /** Id root.json lists for the root key (the id of its certificate). */
   rootKeyId: string;
+  /** Id of the root key itself: it names the key file `private/<id>.key`. */
+  rootKeyFileId: string;
+  /** The root key file: back it up and keep it offline. */
+  rootKeyFile: string;
+  /** False when `rootKeyId` named an existing root key. */
+  rootKeyCreated: boolean;
+  /** The repository (targets) key; ed25519/ecdsa ids name their key files too. */
   targetsKeyId: string;
+  targetsKeyFile: string;
+  /** Publisher-held snapshot/timestamp keys (local repositories), when created. */
+  snapshotKeyId?: string;
+  timestampKeyId?: string;
   /** True when the trust server signs snapshots (docker's default). */
   serverManagedSnapshot: boolean;
 }
 
 /**
- * Creates trust data for a repository: root key (reused from the trust dir,
- * else new, ECDSA P-256 with a self-signed certificate for the GUN), a new
- * tagging key, and the server's snapshot and timestamp keys (a local store
- * gets publisher-held ones).
+ * Creates trust data for a repository: a new root key (ECDSA P-256 with a
+ * self-signed certificate for the GUN) unless `rootKeyId` names one, a new
+ * tagging key, and the server's snapshot and timestamp keys (a local store gets
+ * publisher-held ones). New keys become part of the trust dir only when the
+ * upload is made (a failure before it leaves no orphan key).
  */
 export async function initRepository(
   reference: string | ImageReference,
@@ -91,67 +104,107 @@ export async function initRepository(
     );
   }
   const gun = ctx.ref.gun;
-  const rootHandle = await rootKeyFor(keystore);
-  const rootSigner = certifiedRootSigner(rootHandle, gun);
-  const targets = await createKey(keystore, opts.targetsAlgorithm ?? 'ed25519', 'targets', gun);
-
-  const serverTs = await ctx.store.getServerKey('timestamp');
-  let snapshotKey: TufPublicKey;
-  let timestampKey: TufPublicKey;
-  let localSnapshot: PrivateKeyHandle | undefined;
-  let localTimestamp: PrivateKeyHandle | undefined;
-  if (serverTs !== null) {
-    timestampKey = parsePublicKey(serverTs, { role: 'timestamp' });
-    const serverSn = await ctx.store.getServerKey('snapshot');
-    snapshotKey = parsePublicKey(serverSn, { role: 'snapshot' });
-  } else {
-    localSnapshot = await createKey(keystore, 'ecdsa', 'snapshot', gun);
-    localTimestamp = await createKey(keystore, 'ecdsa', 'timestamp', gun);
-    snapshotKey = localSnapshot.publicKey;
-    timestampKey = localTimestamp.publicKey;
-  }
-  const root = signMetadata(
-    'root',
-    rootBody(
-      {
-        root: [rootSigner.publicKey],
-        targets: [targets.publicKey],
-        snapshot: [snapshotKey],
-        timestamp: [timestampKey],
-      },
-      1,
-      defaultExpires('root'),
-    ),
-    [rootSigner],
-  );
-  const tgt = signMetadata('targets', targetsBody({}, 1, defaultExpires('targets')), [targets]);
-  const files = [
-    { role: 'root', bytes: root.wireBytes() },
-    { role: 'targets', bytes: tgt.wireBytes() },
-  ];
-  if (localSnapshot && localTimestamp) {
-    const sn = signMetadata(
-      'snapshot',
-      snapshotBody(
-        { root: fileMetaOf(files[0]!.bytes), targets: fileMetaOf(files[1]!.bytes) },
-        1,
-        defaultExpires('snapshot'),
-      ),
-      [localSnapshot],
-    );
-    const ts = signMetadata('timestamp', timestampBody(sn.wireBytes(), 1, defaultExpires('timestamp')), [
-      localTimestamp,
-    ]);
-    files.push({ role: 'snapshot', bytes: sn.wireBytes() }, { role: 'timestamp', bytes: ts.wireBytes() });
-  }
-  await ctx.store.publish(files);
-  await refreshAfterPublish(ctx, keystore); // verify and cache what the server now serves
-  return {
-    repository: gun,
-    rootKeyId: rootSigner.publicKey.id,
-    targetsKeyId: targets.publicKey.id,
-    serverManagedSnapshot: localSnapshot === undefined,
+  const pending: string[] = [];
+  const make = async (alg: PrivateKeyAlgorithm, role: string, g?: string) => {
+    const h = await createKey(keystore, alg, role, g, { pending: true });
+    pending.push(h.publicKey.id);
+    return h;
   };
+  let uploaded = false;
+  try {
+    const root =
+      opts.rootKeyId === undefined
+        ? { handle: await make('ecdsa', 'root'), created: true }
+        : await rootKeyFor(keystore, opts.rootKeyId);
+    const rootSigner = certifiedRootSigner(root.handle, gun);
+    const targets = await make(opts.targetsAlgorithm ?? 'ed25519', 'targets', gun);
+
+    const serverTs = await ctx.store.getServerKey('timestamp');
+    let snapshotKey: TufPublicKey;
+    let timestampKey: TufPublicKey;
+    let localSnapshot: PrivateKeyHandle | undefined;
+    let localTimestamp: PrivateKeyHandle | undefined;
+    if (serverTs !== null) {
+      timestampKey = parsePublicKey(serverTs, { role: 'timestamp' });
+      const serverSn = await ctx.store.getServerKey('snapshot');
+      snapshotKey = parsePublicKey(serverSn, { role: 'snapshot' });
+    } else {
+      localSnapshot = await make('ecdsa', 'snapshot', gun);
+      localTimestamp = await make('ecdsa', 'timestamp', gun);
+      snapshotKey = localSnapshot.publicKey;
+      timestampKey = localTimestamp.publicKey;
+    }
+    const rootMd = signMetadata(
+      'root',
+      rootBody(
+        {
+          root: [rootSigner.publicKey],
+          targets: [targets.publicKey],
+          snapshot: [snapshotKey],
+          timestamp: [timestampKey],
+        },
+        1,
+        defaultExpires('root'),
+      ),
+      [rootSigner],
+    );
+    const tgt = signMetadata('targets', targetsBody({}, 1, defaultExpires('targets')), [targets]);
+    const files = [
+      { role: 'root', bytes: rootMd.wireBytes() },
+      { role: 'targets', bytes: tgt.wireBytes() },
+    ];
+    if (localSnapshot && localTimestamp) {
+      const sn = signMetadata(
+        'snapshot',
+        snapshotBody(
+          { root: fileMetaOf(files[0]!.bytes), targets: fileMetaOf(files[1]!.bytes) },
+          1,
+          defaultExpires('snapshot'),
+        ),
+        [localSnapshot],
+      );
+      const ts = signMetadata('timestamp', timestampBody(sn.wireBytes(), 1, defaultExpires('timestamp')), [
+        localTimestamp,
+      ]);
+      files.push({ role: 'snapshot', bytes: sn.wireBytes() }, { role: 'timestamp', bytes: ts.wireBytes() });
+    }
+    // the keys join the trust dir before the upload: a kill after it must not lose them
+    for (const id of pending.splice(0)) await keystore.commitPending(id);
+    uploaded = true;
+    await ctx.store.publish(files);
+    // verify and cache what the server now serves, and check that it holds the new repository
+    await refreshAfterPublish(
+      ctx,
+      keystore,
+      {
+        before: null,
+        published: {
+          roles: files.map((f) => f.role),
+          versions: new Map([
+            ['root', 1],
+            ['targets', 1],
+          ]),
+        },
+      },
+      opts.onWarning,
+    );
+    const rootFileId = root.handle.publicKey.id;
+    const result: InitResult = {
+      repository: gun,
+      rootKeyId: rootSigner.publicKey.id,
+      rootKeyFileId: rootFileId,
+      rootKeyFile: join(keystore.privateDir, `${rootFileId}.key`),
+      rootKeyCreated: root.created,
+      targetsKeyId: targets.publicKey.id,
+      targetsKeyFile: join(keystore.privateDir, `${targets.publicKey.id}.key`),
+      serverManagedSnapshot: localSnapshot === undefined,
+    };
+    if (localSnapshot) result.snapshotKeyId = localSnapshot.publicKey.id;
+    if (localTimestamp) result.timestampKeyId = localTimestamp.publicKey.id;
+    return result;
+  } finally {
+    if (!uploaded) for (const id of pending) await keystore.discardPending(id);
+  }
 }
 
 // ---------------------------------------------------------------- sign / revoke
@@ -171,6 +224,8 @@ export interface SignOptions extends PublishOptions {
   onProgress?: (done: number, total: number) => void;
   /** Create the repository's trust data first when it has none (docker trust sign does). */
   initIfMissing?: boolean;
+  /** Told when `initIfMissing` created the repository (which keys, where the root key file is). */
+  onInit?: (result: InitResult) => void;
 }
 
 /** A tag `signTags` signed: reference, digest, size and the roles it went into. */
@@ -255,6 +310,16 @@ async function resolveDigests(tags: readonly TagToSign[], opts: SignOptions): Pr
   return out;
 }
 
+async function initIfMissing(
+  ref: ImageReference,
+  opts: PublishOptions & { onInit?: (result: InitResult) => void },
+): Promise<void> {
+  const ctx = repositoryContext(ref, opts);
+  if (await loadState(ctx, keystoreFor(ctx, opts))) return;
+  const res = await initRepository(ref, opts);
+  opts.onInit?.(res);
+}
+
 /** Signs tags of ONE repository in one publish. */
 export async function signTags(tags: readonly TagToSign[], opts: SignOptions = {}): Promise<SignedTag[]> {
   if (tags.length === 0) return [];
@@ -265,10 +330,7 @@ export async function signTags(tags: readonly TagToSign[], opts: SignOptions = {
     }
   }
   const resolved = await resolveDigests(tags, opts);
-  if (opts.initIfMissing) {
-    const ctx = repositoryContext(first, opts);
-    if (!(await loadState(ctx, keystoreFor(ctx, opts)))) await initRepository(first, opts);
-  }
+  if (opts.initIfMissing) await initIfMissing(first, opts);
   return mutate(first, opts, async (state) => {
     const bodies = new Map<string, TargetsBody>();
     const result: SignedTag[] = [];
@@ -289,37 +351,121 @@ export async function signTags(tags: readonly TagToSign[], opts: SignOptions = {
   });
 }
 
-/** Removes trust for a tag (or every tag when none is given) from the roles this trust dir can sign. */
-export async function revokeTag(
-  reference: string,
-  opts: PublishOptions = {},
-): Promise<{ removed: string[] }> {
+/** What `revokeTag` removed, per role, and whether the tag still verifies afterwards. */
+export interface RevokeResult {
+  reference: string;
+  /** Tags removed (from any role). */
+  removed: string[];
+  /** Per role this trust dir can sign: the tags removed from it (possibly none). */
+  roles: { role: string; removed: string[] }[];
+  /**
+   * After the publish: whether the tag still verifies (docker's order: targets/releases,
+   * then targets), through which role and to which digest. Without a tag: the tags that
+   * still verify.
+   */
+  stillVerifies: boolean;
+  verifiedBy?: { role: string; digest: string };
+  stillSigned?: string[];
+}
+
+/** The role that answers for `tag` in a state, in docker's order (targets/releases, then targets). */
+function answeringRole(state: RepoState, tag: string): { role: string; digest: string } | null {
+  const top = state.targets.get('targets')!;
+  const rel = top.signed.delegations.roles.find((d) => d.name === RELEASES_ROLE);
+  const order = rel && pathsAllow(rel.paths, tag) ? [RELEASES_ROLE, 'targets'] : ['targets'];
+  for (const role of order) {
+    const md = state.targets.get(role);
+    const meta = md && Object.hasOwn(md.signed.targets, tag) ? md.signed.targets[tag] : undefined;
+    if (meta?.hashes.sha256) {
+      return { role, digest: `sha256:${Buffer.from(meta.hashes.sha256, 'base64').toString('hex')}` };
+    }
+  }
+  return null;
+}
+
+/**
+ * Removes trust for a tag (or every tag when none is given) from every role
+ * this trust dir can sign (`targets` and the delegations it holds keys for),
+ * publishes, and reports per role what it removed and whether the tag still
+ * verifies afterwards (through a role this trust dir cannot sign).
+ */
+export async function revokeTag(reference: string, opts: PublishOptions = {}): Promise<RevokeResult> {
   const r = parseReference(reference);
   const explicitTag = /:[\w][\w.-]*$/.test(reference.split('/').pop() ?? '') ? r.tag : undefined;
-  return mutate(r, opts, async (state) => {
-    const roles = await signableRoles(state, explicitTag);
-    const bodies = new Map<string, TargetsBody>();
-    const removed = new Set<string>();
-    for (const role of roles) {
-      const cur = state.targets.get(role)?.signed;
-      if (!cur) continue;
-      const body = editableTargets(cur, role);
-      for (const name of Object.keys(body.targets)) {
-        if (explicitTag === undefined || name === explicitTag) {
-          delete body.targets[name];
-          removed.add(name);
-        }
+  return mutate(
+    r,
+    opts,
+    async (state) => {
+      const roles = await writableRoles(state);
+      if (roles.length === 0) {
+        throw new LocalError(
+          'KEY_NOT_FOUND',
+          `no key in the trust dir can sign ${state.ctx.ref.gun}: neither the repository key nor a signer key`,
+        );
       }
-      if (Object.keys(body.targets).length !== Object.keys(cur.targets).length) bodies.set(role, body);
+      const bodies = new Map<string, TargetsBody>();
+      const perRole: RevokeResult['roles'] = [];
+      const removed = new Set<string>();
+      for (const role of roles) {
+        const cur = state.targets.get(role)?.signed;
+        const gone: string[] = [];
+        if (cur) {
+          const body = editableTargets(cur, role);
+          for (const name of Object.keys(body.targets)) {
+            if (explicitTag === undefined || name === explicitTag) {
+              delete body.targets[name];
+              gone.push(name);
+              removed.add(name);
+            }
+          }
+          if (gone.length > 0) bodies.set(role, body);
+        }
+        perRole.push({ role, removed: gone.sort() });
+      }
+      if (removed.size === 0) {
+        const answer = explicitTag === undefined ? null : answeringRole(state, explicitTag);
+        throw new PublishError(
+          'NOT_SIGNED',
+          `${reference}: no signed tag to revoke in the roles this trust dir can sign (${roles.join(', ')})` +
+            (answer
+              ? `; it is signed in ${answer.role}, whose keys this trust dir does not hold: revoke it from a trust dir that does`
+              : ''),
+        );
+      }
+      const result: RevokeResult = {
+        reference,
+        removed: [...removed].sort(),
+        roles: perRole,
+        stillVerifies: false,
+      };
+      return { edit: { targets: bodies }, result };
+    },
+    {
+      after: async (after, result) => {
+        if (!after) return result;
+        if (explicitTag !== undefined) {
+          const answer = answeringRole(after, explicitTag);
+          if (answer) return { ...result, stillVerifies: true, verifiedBy: answer };
+          return result;
+        }
+        const still = result.removed.filter((t) => answeringRole(after, t) !== null);
+        return { ...result, stillVerifies: still.length > 0, stillSigned: still };
+      },
+    },
+  );
+}
+
+/** Every targets role this trust dir can sign: `targets` and each delegation it holds a key for. */
+async function writableRoles(state: RepoState): Promise<string[]> {
+  const out: string[] = [];
+  const r = state.root.signed.roles.targets!;
+  if (await holdsAny(state.keystore, r.keyids, state.root.keys)) out.push('targets');
+  for (const md of state.targets.values()) {
+    for (const d of md.signed.delegations.roles) {
+      if (await holdsAny(state.keystore, d.keyids, md.keys)) out.push(d.name);
     }
-    if (removed.size === 0) {
-      throw new PublishError(
-        'NOT_SIGNED',
-        `${reference}: no signed tag to revoke in the roles this trust dir can sign`,
-      );
-    }
-    return { edit: { targets: bodies }, result: { removed: [...removed].sort() } };
-  });
+  }
+  return [...new Set(out)];
 }
 
 // ---------------------------------------------------------------- signers
@@ -329,15 +475,12 @@ export async function addSigner(
   name: string,
   publicKeyPem: string,
   reference: string,
-  opts: PublishOptions & { initIfMissing?: boolean } = {},
+  opts: PublishOptions & { initIfMissing?: boolean; onInit?: (result: InitResult) => void } = {},
 ): Promise<{ keyId: string; roles: string[] }> {
   checkSignerName(name);
   const key = publicKeyFromPem(publicKeyPem);
   const r = parseReference(reference);
-  if (opts.initIfMissing) {
-    const ctx = repositoryContext(r, opts);
-    if (!(await loadState(ctx, keystoreFor(ctx, opts)))) await initRepository(r, opts);
-  }
+  if (opts.initIfMissing) await initIfMissing(r, opts);
   const roles = [RELEASES_ROLE, `targets/${name}`];
   return mutate(r, opts, async (state) => {
     const body = editableTargets(state.targets.get('targets')!.signed, 'targets');
@@ -358,12 +501,28 @@ export async function addSigner(
   });
 }
 
-/** Removes a signer: its `targets/<name>` role, and its keys from `targets/releases`. */
+/** What `removeSigner` changed: keys removed, delegations re-signed, delegations dropped with their tags. */
+export interface RemoveSignerResult {
+  removedKeys: string[];
+  /** Delegations re-signed with a remaining key this trust dir holds (their tags kept). */
+  resigned: string[];
+  /** Delegations removed (`force`, or no key left), with the tags that went with them. */
+  dropped: { role: string; tags: string[] }[];
+}
+
+/**
+ * Removes a signer: its `targets/<name>` role, and its keys from
+ * `targets/releases`. Never publishes a state in which a delegation's current
+ * metadata misses its threshold: such a role is re-signed with a remaining key
+ * this trust dir holds; else the call is refused before anything is uploaded,
+ * naming who must re-sign first, unless `force`, which removes that delegation
+ * (and reports the tags it drops).
+ */
 export async function removeSigner(
   name: string,
   reference: string,
-  opts: PublishOptions = {},
-): Promise<{ removedKeys: string[] }> {
+  opts: PublishOptions & { force?: boolean } = {},
+): Promise<RemoveSignerResult> {
   checkSignerName(name);
   const role = `targets/${name}`;
   return mutate(reference, opts, async (state) => {
@@ -371,33 +530,47 @@ export async function removeSigner(
     const d = body.delegations.roles.find((x) => x.name === role);
     if (!d) throw new LocalError('USAGE', `${name} is not a signer of ${state.ctx.ref.gun}`);
     const keys = new Set(d.keyids);
-    body.delegations.roles = body.delegations.roles.filter((x) => x.name !== role);
+    const dropRole = (r: string) => {
+      body.delegations.roles = body.delegations.roles.filter((x) => x.name !== r);
+    };
+    dropRole(role);
+    const dropped: RemoveSignerResult['dropped'] = [];
+    const tagsOf = (r: string) => Object.keys(state.targets.get(r)?.signed.targets ?? {}).sort();
+    const ownTags = tagsOf(role);
+    if (ownTags.length > 0) dropped.push({ role, tags: ownTags });
     const releases = body.delegations.roles.find((x) => x.name === RELEASES_ROLE);
     if (releases) {
       releases.keyids = releases.keyids.filter((k) => !keys.has(k));
-      if (releases.keyids.length === 0)
-        body.delegations.roles = body.delegations.roles.filter((x) => x !== releases);
+      if (releases.keyids.length === 0) {
+        dropRole(RELEASES_ROLE);
+        dropped.push({ role: RELEASES_ROLE, tags: tagsOf(RELEASES_ROLE) });
+      }
     }
+    const bodies = new Map([['targets', body]]);
+    const resigned: string[] = [];
+    for (const gap of await delegationGaps(state, bodies)) {
+      if (gap.canResign) resigned.push(gap.role);
+      else if (opts.force) {
+        dropRole(gap.role);
+        dropped.push({ role: gap.role, tags: gap.trusted ? gap.tags : [] });
+      }
+    }
+    // refuses (naming the remedy) when a role can be neither re-signed nor dropped; re-signs the others
+    await closeDelegationGaps(
+      state,
+      bodies,
+      new Map(),
+      (gap) =>
+        `; or pass --force to remove ${gap.role} now (drops its tags: ${gap.tags.join(', ') || 'none'}; ` +
+        "remaining signers can be added again with 'trust signer add')",
+    );
     const used = new Set(body.delegations.roles.flatMap((x) => x.keyids));
     for (const id of Object.keys(body.delegations.keys)) if (!used.has(id)) delete body.delegations.keys[id];
     const removedRoles = [role];
-    if (!body.delegations.roles.some((x) => x.name === RELEASES_ROLE)) removedRoles.push(RELEASES_ROLE);
-    const edit: Edit = { targets: new Map([['targets', body]]), removedRoles };
-    return { edit, result: { removedKeys: [...keys] } };
+    for (const x of dropped) if (!removedRoles.includes(x.role)) removedRoles.push(x.role);
+    const edit: Edit = { targets: bodies, removedRoles };
+    return { edit, result: { removedKeys: [...keys], resigned, dropped } };
   });
-}
-
-function isSignerName(name: string): boolean {
-  return /^[a-z0-9][-a-z0-9_]*$/.test(name) && name !== 'releases' && name.length <= 200;
-}
-
-function checkSignerName(name: string): void {
-  if (!isSignerName(name)) {
-    throw new LocalError(
-      'USAGE',
-      `invalid signer name ${JSON.stringify(name)} (lower-case letters, digits, - and _; not "releases")`,
-    );
-  }
 }
 
 // ---------------------------------------------------------------- key rotation
@@ -413,55 +586,108 @@ export interface RotateOptions extends PublishOptions {
   algorithm?: PrivateKeyAlgorithm;
 }
 
-/** Rotates one role's key; the new root is signed by the old and the new root keys. */
+/**
+ * Rotates one role's key; the new root is signed by the old and the new root
+ * keys. Every passphrase the publish needs is checked before the new key is
+ * made, and the new key joins the trust dir only when the upload is made. A
+ * rotated-out root key this trust dir holds is marked retired afterwards.
+ */
 export async function rotateKey(
   reference: string,
   role: RotatableRole,
   opts: RotateOptions = {},
-): Promise<{ role: RotatableRole; keyId: string; rootVersion: number }> {
+): Promise<{ role: RotatableRole; keyId: string; rootVersion: number; retiredKeys: string[] }> {
+  if (role === 'targets' && opts.serverManaged) {
+    throw new LocalError('USAGE', 'the targets key cannot be server-managed');
+  }
   // the new key is made once: a retry after a concurrent publish reuses it
-  let made: TufPublicKey | undefined;
-  return mutate(reference, opts, async (state) => {
-    const gun = state.ctx.ref.gun;
-    const root = editableRoot(state.root);
-    const oldRootSigners = await heldSigners(
-      state.keystore,
-      state.root.signed.roles.root!.keyids,
-      state.root.keys,
+  let made: { key: TufPublicKey; pendingId?: string; keystore: KeyStore } | undefined;
+  let uploaded = false;
+  let oldRootKeys: string[] = [];
+  try {
+    const res = await mutate(
+      reference,
+      opts,
+      async (state) => {
+        const gun = state.ctx.ref.gun;
+        const root = editableRoot(state.root);
+        const oldRootSigners = await heldSigners(
+          state.keystore,
+          state.root.signed.roles.root!.keyids,
+          state.root.keys,
+        );
+        if (oldRootSigners.length < state.root.signed.roles.root!.threshold) {
+          throw new LocalError(
+            'KEY_NOT_FOUND',
+            `rotating keys needs the root key of ${gun}, which is not in the trust dir`,
+          );
+        }
+        // unlock every other key the publish signs with before anything is created
+        for (const r of ['snapshot', 'timestamp'] as const) {
+          if (r !== role)
+            await heldSigners(state.keystore, state.root.signed.roles[r]!.keyids, state.root.keys);
+        }
+        oldRootKeys = oldRootSigners.map((sg) => bareKeyOf(sg.publicKey).id);
+        const edit: Edit = { root };
+        const newKeys = new Map<string, TufPublicKey>();
+        if (role === 'root') edit.rootSigners = oldRootSigners;
+        made ??= { ...(await newKeyFor(state, role, opts)), keystore: state.keystore };
+        const newKey = made.key;
+        newKeys.set(newKey.id, newKey);
+        const old = root.roles[role]!.keyids;
+        root.roles[role] = { keyids: [newKey.id], threshold: 1 };
+        root.keys[newKey.id] = keyJson(newKey);
+        const used = new Set(Object.values(root.roles).flatMap((r) => r.keyids));
+        for (const id of old) if (!used.has(id)) delete root.keys[id];
+        if (role === 'targets') {
+          edit.targets = new Map([
+            ['targets', editableTargets(state.targets.get('targets')!.signed, 'targets')],
+          ]);
+        }
+        return { edit, newKeys, result: { role, keyId: newKey.id, rootVersion: root.version } };
+      },
+      {
+        beforeUpload: async () => {
+          if (made?.pendingId) await made.keystore.commitPending(made.pendingId);
+          uploaded = true;
+        },
+      },
     );
-    if (oldRootSigners.length < state.root.signed.roles.root!.threshold) {
-      throw new LocalError(
-        'KEY_NOT_FOUND',
-        `rotating keys needs the root key of ${gun}, which is not in the trust dir`,
-      );
+    const retiredKeys: string[] = [];
+    if (role === 'root' && made) {
+      for (const id of oldRootKeys) {
+        try {
+          await made.keystore.markRetired(id);
+          retiredKeys.push(id);
+        } catch (e) {
+          opts.onWarning?.(`could not mark the old root key ${id} retired: ${(e as Error).message}`);
+        }
+      }
     }
-    if (role === 'targets' && opts.serverManaged) {
-      throw new LocalError('USAGE', 'the targets key cannot be server-managed');
-    }
-    const edit: Edit = { root };
-    const newKeys = new Map<string, TufPublicKey>();
-    if (role === 'root') edit.rootSigners = oldRootSigners;
-    made ??= await newKeyFor(state, role, opts);
-    const newKey = made;
-    newKeys.set(newKey.id, newKey);
-    const old = root.roles[role]!.keyids;
-    root.roles[role] = { keyids: [newKey.id], threshold: 1 };
-    root.keys[newKey.id] = keyJson(newKey);
-    const used = new Set(Object.values(root.roles).flatMap((r) => r.keyids));
-    for (const id of old) if (!used.has(id)) delete root.keys[id];
-    if (role === 'targets') {
-      edit.targets = new Map([['targets', editableTargets(state.targets.get('targets')!.signed, 'targets')]]);
-    }
-    return { edit, newKeys, result: { role, keyId: newKey.id, rootVersion: root.version } };
-  });
+    return { ...res, retiredKeys };
+  } finally {
+    if (!uploaded && made?.pendingId) await made.keystore.discardPending(made.pendingId);
+  }
 }
 
-/** A new key for `role`: root (ECDSA P-256 with a certificate), a server-held one, or a local one. */
-async function newKeyFor(state: RepoState, role: RotatableRole, opts: RotateOptions): Promise<TufPublicKey> {
+/** A new key for `role`: root (ECDSA P-256 with a certificate), a server-held one, or a local one (pending). */
+async function newKeyFor(
+  state: RepoState,
+  role: RotatableRole,
+  opts: RotateOptions,
+): Promise<{ key: TufPublicKey; pendingId?: string }> {
   const gun = state.ctx.ref.gun;
   if (role === 'root') {
-    const handle = await createKey(state.keystore, opts.algorithm === 'rsa' ? 'rsa' : 'ecdsa', 'root');
-    return certifiedRootSigner(handle, gun).publicKey;
+    const handle = await createKey(
+      state.keystore,
+      opts.algorithm === 'rsa' ? 'rsa' : 'ecdsa',
+      'root',
+      undefined,
+      {
+        pending: true,
+      },
+    );
+    return { key: certifiedRootSigner(handle, gun).publicKey, pendingId: handle.publicKey.id };
   }
   if (role !== 'targets' && (opts.serverManaged || role === 'timestamp')) {
     // a local directory has no server keys: its timestamp key stays with the publisher
@@ -469,82 +695,9 @@ async function newKeyFor(state: RepoState, role: RotatableRole, opts: RotateOpti
       if (role === 'timestamp' && !opts.serverManaged && e instanceof LocalError) return null;
       throw e;
     });
-    if (json !== null) return parsePublicKey(json, { role });
+    if (json !== null) return { key: parsePublicKey(json, { role }) };
   }
   const alg = opts.algorithm ?? (role === 'targets' ? 'ed25519' : 'ecdsa');
-  return (await createKey(state.keystore, alg, role, gun)).publicKey;
-}
-
-// ---------------------------------------------------------------- signer keys
-
-/** What `generateKey` wrote: the signer name, key id and the public key file. */
-export interface GeneratedKey {
-  name: string;
-  keyId: string;
-  publicKeyPath: string;
-}
-
-/**
- * `trust key generate NAME`: NAME.pub (PEM) in `dir`, encrypted private key in
- * the trust dir. An existing NAME.pub is never overwritten (as docker); both
- * files are written atomically, the private key first.
- */
-export async function generateKey(
-  name: string,
-  opts: PublishOptions & { dir?: string; algorithm?: PrivateKeyAlgorithm } = {},
-): Promise<GeneratedKey> {
-  checkSignerName(name);
-  const dir = opts.dir ?? process.cwd();
-  const path = join(dir, `${name}.pub`);
-  if (await pathOccupied(path)) throw new LocalError('USAGE', `public key file already exists: ${path}`);
-  const ctx = { trustDir: repositoryTrustDir(opts) };
-  const keystore = keystoreFor(ctx, opts);
-  const handle = await createKey(keystore, opts.algorithm ?? 'ecdsa', name);
-  try {
-    await mkdir(dir, { recursive: true });
-  } catch (e) {
-    throw new LocalError('IO', `cannot create ${dir}: ${(e as Error).message}`);
-  }
-  await writeFileAtomic(path, publicPem(handle), { mode: 0o644 });
-  return { name, keyId: handle.publicKey.id, publicKeyPath: path };
-}
-
-function publicPem(handle: PrivateKeyHandle): string {
-  return createPublicKey(handle.keyObject).export({ type: 'spki', format: 'pem' }).toString();
-}
-
-/**
- * `trust key load FILE`: imports a signer's private key (PEM, encrypted or
- * not) into the trust dir as role NAME (default: the file's `role:` header,
- * else `signer`). An encrypted file is decrypted with `filePassphrase`, else
- * with the passphrase provider (asked for role NAME, as docker does).
- */
-export async function loadKey(
-  file: string,
-  opts: PublishOptions & { name?: string; filePassphrase?: string } = {},
-): Promise<{ name: string; keyId: string }> {
-  const pem = await readFile(file, 'utf8').catch((e: Error) => {
-    throw new LocalError('IO', `cannot read ${file}: ${e.message}`);
-  });
-  const info = inspectKeyFile(pem);
-  const fromHeader = info.role.replace(/^targets\//, '');
-  const name = opts.name ?? (isSignerName(fromHeader) ? fromHeader : 'signer');
-  checkSignerName(name);
-  if (info.role === 'root' && opts.name === undefined) {
-    throw new LocalError('USAGE', `${file} is a root key; signer keys only (give --name to load it anyway)`);
-  }
-  let passphrase = opts.filePassphrase;
-  if (info.encrypted && passphrase === undefined) {
-    const ask = opts.passphrase ?? defaultPassphraseProvider(opts.env ? { env: opts.env } : {});
-    const keyId = info.path && /^[0-9a-f]{64}$/.test(info.path) ? info.path : '';
-    passphrase = await ask({ role: name, keyId, attempt: 0, creating: false });
-  }
-  const loaded = await readKeyFile(pem, passphrase, { label: file });
-  const keystore = keystoreFor({ trustDir: repositoryTrustDir(opts) }, opts);
-  await keystore.add(loaded.key, { role: name, overwrite: true });
-  return { name, keyId: loaded.key.publicKey.id };
-}
-
-function repositoryTrustDir(opts: PublishOptions): string {
-  return resolveTrustDir(opts.trustDir, opts.env ?? process.env);
+  const handle = await createKey(state.keystore, alg, role, gun, { pending: true });
+  return { key: handle.publicKey, pendingId: handle.publicKey.id };
 }

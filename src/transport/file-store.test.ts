@@ -1,6 +1,18 @@
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, readdirSync, readFileSync, utimesSync, writeFileSync } from 'node:fs';
+import {
+  existsSync,
+  lstatSync,
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  readlinkSync,
+  rmSync,
+  symlinkSync,
+  utimesSync,
+  writeFileSync,
+} from 'node:fs';
+import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { tempDir } from '../../test/harness/lab.js';
@@ -87,19 +99,80 @@ describe('FileStore', () => {
     expect(err).toMatchObject({ code: 'TOO_LARGE', role: 'targets' });
   });
 
-  it('serialises publishers with a lock file; a stale lock is broken', async () => {
-    const s = new FileStore(tempDir(), GUN);
+  it('serialises publishers with a lock that dies with its holder (issue 8 item 20)', async () => {
+    const dir = tempDir();
+    const s = new FileStore(dir, GUN);
     await s.publish([{ role: 'root', bytes: meta('Root', 1) }]);
-    const lock = join(s.metaDir, '.publish.lock');
-    writeFileSync(lock, '99999\n');
+    const lock = join(dir, ...GUN.split('/'), '_trust', '.publish.lock');
+    const start = readFileSync(`/proc/${process.pid}/stat`, 'utf8').split(') ')[1]!.split(' ')[19];
+    // held by a live process (this one): refused
+    writeFileSync(lock, JSON.stringify({ host: hostname(), pid: process.pid, start }));
     await expect(s.publish([{ role: 'root', bytes: meta('Root', 2) }])).rejects.toMatchObject({
       code: 'CONFLICT',
-      message: expect.stringMatching(/in progress/),
+      message: expect.stringMatching(new RegExp(`in progress .*held by pid ${process.pid}`)),
     });
-    const old = new Date(Date.now() - 60 * 60_000);
-    utimesSync(lock, old, old);
+    // the pid is alive but started at another time: reused by another process, the lock is stale
+    writeFileSync(lock, JSON.stringify({ host: hostname(), pid: process.pid, start: '1' }));
     await s.publish([{ role: 'root', bytes: meta('Root', 2) }]);
     expect(existsSync(lock)).toBe(false);
+    // a holder that is gone (a SIGKILLed publisher): broken at once, no 10-minute wait
+    const dead = spawnSync(process.execPath, ['-e', 'process.stdout.write(String(process.pid))'], {
+      encoding: 'utf8',
+    });
+    writeFileSync(lock, JSON.stringify({ host: hostname(), pid: Number(dead.stdout) }));
+    await s.publish([{ role: 'root', bytes: meta('Root', 3) }]);
+    // 0.1.0's lock ("<pid>\n") of a process that is gone, too
+    writeFileSync(lock, `${dead.stdout}\n`);
+    await expect(s.publish([{ role: 'root', bytes: meta('Root', 4) }])).rejects.toMatchObject({
+      code: 'CONFLICT',
+    }); // no host in it: only its age counts
+    const old = new Date(Date.now() - 60 * 60_000);
+    utimesSync(lock, old, old);
+    await s.publish([{ role: 'root', bytes: meta('Root', 4) }]);
+    // a lock from another host (shared file system) waits for its age too
+    writeFileSync(lock, JSON.stringify({ host: 'elsewhere.example', pid: 1 }));
+    await expect(s.publish([{ role: 'root', bytes: meta('Root', 5) }])).rejects.toMatchObject({
+      code: 'CONFLICT',
+    });
+    expect(await s.getMeta('root', 1024)).toEqual(meta('Root', 4));
+  });
+
+  it('one state switch per publish; a 0.1.0 directory is migrated; left-overs of a kill are recovered', async () => {
+    const dir = tempDir();
+    const s = new FileStore(dir, GUN);
+    const trust = join(dir, ...GUN.split('/'), '_trust');
+    // 0.1.0's layout: tuf/ a plain directory
+    mkdirSync(join(trust, 'tuf'), { recursive: true });
+    writeFileSync(join(trust, 'tuf', 'root.json'), meta('Root', 1));
+    writeFileSync(join(trust, 'tuf', '1.root.json'), meta('Root', 1));
+    await s.publish([
+      { role: 'targets', bytes: meta('Targets', 1) },
+      { role: 'timestamp', bytes: meta('Timestamp', 1) },
+    ]);
+    expect(lstatSync(join(trust, 'tuf')).isSymbolicLink()).toBe(true);
+    expect(readlinkSync(join(trust, 'tuf'))).toBe('.tuf-states/s-2');
+    expect(await s.getMeta('root', 1024)).toEqual(meta('Root', 1));
+    expect(await s.getMeta('1.root', 1024)).toEqual(meta('Root', 1));
+    expect(await s.getMeta('timestamp', 1024)).toEqual(meta('Timestamp', 1));
+    // what a kill leaves: an unfinished state, a temp link, a temp file in the current state
+    mkdirSync(join(trust, '.tuf-states', '.building-0123456789ab'));
+    writeFileSync(
+      join(trust, '.tuf-states', '.building-0123456789ab', 'timestamp.json'),
+      meta('Timestamp', 9),
+    );
+    symlinkSync('.tuf-states/s-2', join(trust, '.tuf-link-0123456789ab'));
+    writeFileSync(join(trust, 'tuf', '.timestamp.json.0123456789ab.tmp'), 'partial');
+    await s.publish([{ role: 'timestamp', bytes: meta('Timestamp', 2) }]);
+    expect(readdirSync(join(trust, '.tuf-states')).sort()).toEqual(['s-2', 's-3']);
+    expect(readdirSync(trust).sort()).toEqual(['.tuf-states', 'tuf']);
+    expect(readdirSync(join(trust, 'tuf')).filter((f) => f.startsWith('.'))).toEqual([]);
+    // killed after a complete state was made but before the switch, with the link gone: the newest
+    // complete state is served again
+    rmSync(join(trust, 'tuf'));
+    await s.publish([{ role: 'timestamp', bytes: meta('Timestamp', 3) }]);
+    expect(readlinkSync(join(trust, 'tuf'))).toBe('.tuf-states/s-4');
+    expect(await s.getMeta('timestamp', 1024)).toEqual(meta('Timestamp', 3));
+    expect(await s.getMeta('targets', 1024)).toEqual(meta('Targets', 1));
   });
 
   it('rejects GUNs and names that would leave the directory', async () => {

@@ -128,6 +128,9 @@ describe('trust sign / key / signer (CLI)', () => {
     const signed = trust(['sign', `${gun}:v1`, ...serverFlags(lab, admin)], env);
     expect(signed.status, signed.stderr).toBe(0);
     expect(signed.stdout).toContain(img.digest);
+    // the repository was created by this sign: it says so, with the root key id alice anchors with
+    const rootKey = /root key: +([0-9a-f]{64})/.exec(signed.stdout)?.[1];
+    expect(rootKey, signed.stdout).toBeDefined();
     expect(runNotary(lab, ['lookup', gun, 'v1'], { trustDir: tempDir() }).stdout.trim()).toBe(
       `v1 ${img.digest} ${img.size}`,
     );
@@ -150,6 +153,8 @@ describe('trust sign / key / signer (CLI)', () => {
         '--size',
         String(img.size),
         '--json',
+        '--root-key',
+        rootKey!,
         ...serverFlags(lab, alice),
       ],
       env,

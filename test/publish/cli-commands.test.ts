@@ -68,14 +68,35 @@ describe('trust init / sign / key / signer / revoke (CLI, remote lab)', () => {
     };
     const load = trust(['key', 'load', join(files, 'carol-key.pem'), '--trust-dir', carol], loadEnv);
     expect(load.status, load.stderr).toBe(0);
-    expect(load.stdout).toMatch(/^Loaded key [0-9a-f]{64} as signer carol$/m);
+    expect(load.stdout).toMatch(
+      /^Loaded key [0-9a-f]{64} as signer carol \(.*\/private\/[0-9a-f]{64}\.key\)$/m,
+    );
     const add = trust(
       ['signer', 'add', '--key', join(files, 'carol.pem'), 'carol', gun, ...flags(lab, admin)],
       both,
     );
     expect(add.status, add.stderr).toBe(0);
+    // carol's trust dir never verified the repository: without an anchor she is refused (issue 8 item 16)
+    const unanchored = trust(
+      ['sign', `${gun}:c`, '--digest', a.digest, '--size', String(a.size), ...flags(lab, carol)],
+      loadEnv,
+    );
+    expect(unanchored.status).toBe(1);
+    expect(unanchored.stderr).toMatch(/^error UNTRUSTED_ROOT: refusing to publish/);
+    const rootKeyId = JSON.parse(init.stdout).rootKeyId;
     const cs = trust(
-      ['sign', `${gun}:c`, '--digest', a.digest, '--size', String(a.size), '--json', ...flags(lab, carol)],
+      [
+        'sign',
+        `${gun}:c`,
+        '--digest',
+        a.digest,
+        '--size',
+        String(a.size),
+        '--json',
+        '--root-key',
+        rootKeyId,
+        ...flags(lab, carol),
+      ],
       loadEnv,
     );
     expect(cs.status, cs.stderr).toBe(0);

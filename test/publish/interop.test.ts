@@ -162,7 +162,7 @@ describe.each(['remote', 'local'] as const)(
       const gun = freshGun(lab, 'deleg');
       const adminDir = tempDir();
       const admin = optsFor(lab, adminDir);
-      await initRepository(gun, admin);
+      const init = await initRepository(gun, admin);
       const cachedNotaryDir = tempDir();
       await signTags([{ reference: `${gun}:base`, digest: `sha256:${hex('a')}`, size: 10 }], admin);
       await expectServed(lab, gun, 'sign base');
@@ -170,7 +170,7 @@ describe.each(['remote', 'local'] as const)(
 
       // alice makes a key in her own trust dir; the admin adds her as a signer
       const aliceDir = tempDir();
-      const alice = optsFor(lab, aliceDir);
+      const alice = { ...optsFor(lab, aliceDir), rootKeyId: init.rootKeyId };
       // the signer key: ECDSA on the remote lab, ed25519 on the local one (notary verifies both in delegations)
       const algorithm = labName === 'remote' ? 'ecdsa' : 'ed25519';
       const key = await generateKey('alice', { ...alice, dir: aliceDir, algorithm });

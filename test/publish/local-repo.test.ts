@@ -15,6 +15,7 @@ import {
   statSync,
   writeFileSync,
 } from 'node:fs';
+import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { describe, expect, it } from 'vitest';
@@ -115,7 +116,8 @@ describe('local repositories (file:// trust server)', () => {
 
     // a signer: key generated in her own trust dir, added by the admin, signs into targets/releases
     const aliceDir = tempDir();
-    const alice = opts(aliceDir);
+    // alice's trust dir has never verified the repository: she anchors its root by the id init printed
+    const alice = { ...opts(aliceDir), rootKeyId: init.rootKeyId };
     const key = await generateKey('alice', { ...alice, dir: aliceDir });
     expect(readFileSync(key.publicKeyPath, 'utf8')).toMatch(/^-----BEGIN PUBLIC KEY-----/);
     await expect(generateKey('alice', { ...alice, dir: aliceDir })).rejects.toMatchObject({ code: 'USAGE' });
@@ -141,8 +143,18 @@ describe('local repositories (file:// trust server)', () => {
     await signTags([{ reference: `${GUN}:rel`, digest: digestOf('c'), size: 7 }], admin);
     await expectSigned('rel', digestOf('b'), 'targets/releases');
 
-    // revoke: alice removes her tag from both of her roles; the admin's copy in targets remains
-    expect(await revokeTag(`${GUN}:rel`, alice)).toEqual({ removed: ['rel'] });
+    // revoke: alice removes her tag from both of her roles; the admin's copy in targets remains, and
+    // revoke says so (issue 9 item 1)
+    expect(await revokeTag(`${GUN}:rel`, alice)).toEqual({
+      reference: `${GUN}:rel`,
+      removed: ['rel'],
+      roles: [
+        { role: 'targets/releases', removed: ['rel'] },
+        { role: 'targets/alice', removed: ['rel'] },
+      ],
+      stillVerifies: true,
+      verifiedBy: { role: 'targets', digest: digestOf('c') },
+    });
     await expectSigned('rel', digestOf('c'));
     await expect(revokeTag(`${GUN}:rel`, alice)).rejects.toMatchObject({ code: 'NOT_SIGNED' });
 
@@ -160,9 +172,14 @@ describe('local repositories (file:// trust server)', () => {
       await signTags([{ reference: `${GUN}:after-${role}`, digest: digestOf('d'), size: 1 }], admin);
       await expectSigned(`after-${role}`, digestOf('d'));
     }
-    // the rotated root is signed by the old and the new root key
+    // the rotated root is signed by the old and the new root key; the old one is retired in the trust dir
     const rootDoc = JSON.parse(readFileSync(join(tufDir, 'root.json'), 'utf8'));
     expect(rootDoc.signatures).toHaveLength(2);
+    const roots = await new KeyStore(admin.trustDir, { passphrase: admin.passphrase }).find({ role: 'root' });
+    expect(roots.map((k) => [k.keyId === init.rootKeyFileId, k.retired !== undefined]).sort()).toEqual([
+      [false, false],
+      [true, true],
+    ]);
     // a consumer who trusted root v1 follows the chain of versioned roots
     expect((await verify(`${GUN}:after-root`, warm)).digest).toBe(digestOf('d'));
 
@@ -172,7 +189,11 @@ describe('local repositories (file:// trust server)', () => {
     });
 
     // removing the signer drops targets/alice and (her being its only key) targets/releases
-    expect(await removeSigner('alice', GUN, admin)).toEqual({ removedKeys: [key.keyId] });
+    expect(await removeSigner('alice', GUN, admin)).toEqual({
+      removedKeys: [key.keyId],
+      resigned: [],
+      dropped: [{ role: 'targets/releases', tags: [] }],
+    });
     const afterRemove = JSON.parse(readFileSync(join(tufDir, 'targets.json'), 'utf8')).signed.delegations;
     expect(afterRemove).toEqual({ keys: {}, roles: [] });
     const snap = JSON.parse(readFileSync(join(tufDir, 'snapshot.json'), 'utf8')).signed.meta;
@@ -185,9 +206,9 @@ describe('local repositories (file:// trust server)', () => {
   it("signs only into delegations whose paths allow the tag (docker's rule)", async () => {
     const { opts } = setup();
     const admin = opts(tempDir());
-    await initRepository(GUN, admin);
+    const init = await initRepository(GUN, admin);
     const bobDir = tempDir();
-    const bob = opts(bobDir);
+    const bob = { ...opts(bobDir), rootKeyId: init.rootKeyId };
     const key = await generateKey('bob', { ...bob, dir: bobDir, algorithm: 'ed25519' });
     await shareServerKeys(admin.trustDir, bobDir);
     await addSigner('bob', readFileSync(key.publicKeyPath, 'utf8'), GUN, admin);
@@ -229,9 +250,10 @@ describe('local repositories (file:// trust server)', () => {
     const { opts, tufDir } = setup();
     const admin = opts(tempDir());
     await initRepository(GUN, admin);
-    // another publisher holds the store's lock for the whole call
-    const lock = join(tufDir, '.publish.lock');
-    writeFileSync(lock, '4242\n');
+    // another publisher (alive: this very process) holds the store's lock for the whole call
+    const lock = join(tufDir, '..', '.publish.lock');
+    const start = readFileSync('/proc/self/stat', 'utf8').split(') ')[1]!.split(' ')[19];
+    writeFileSync(lock, JSON.stringify({ host: hostname(), pid: process.pid, start }));
     const tag = { reference: `${GUN}:v1`, digest: digestOf('9'), size: 9 };
     const t0 = Date.now();
     const err = await signTags([tag], { ...admin, maxAttempts: 3 }).catch((e: Error) => e);
@@ -262,7 +284,7 @@ describe('local repositories (file:// trust server)', () => {
         return 'local-repo-passphrase';
       },
     });
-    expect(loaded).toEqual({ name: 'carol', keyId: made.keyId });
+    expect(loaded).toMatchObject({ name: 'carol', keyId: made.keyId, alreadyLoaded: false });
     expect(asked).toEqual(['carol:false', 'carol:true']);
     expect(readdirSync(join(dst, 'private'))).toEqual([`${made.keyId}.key`]);
     // a wrong passphrase is a PASSPHRASE error that does not echo it

@@ -85,10 +85,12 @@ describe.each(['remote', 'local'] as const)('repositories made by notary (%s lab
     const ks = new KeyStore(dir, { passphrase: envPassphraseProvider(lab.notaryEnv) });
     for (const k of await ks.find({ role: 'targets' }))
       copyFileSync(k.path, join(other, 'private', basename(k.path)));
-    const err = await signTags(
-      [{ reference: `${gun}:x`, digest: `sha256:${hex('a')}`, size: 1 }],
-      optsFor(lab, other),
-    ).catch((e: Error) => e);
+    // a trust dir that never verified the repository anchors its root by id (issue 8 item 16)
+    const [rootKey] = await ks.find({ role: 'root' });
+    const err = await signTags([{ reference: `${gun}:x`, digest: `sha256:${hex('a')}`, size: 1 }], {
+      ...optsFor(lab, other),
+      rootKeyId: rootKey!.keyId,
+    }).catch((e: Error) => e);
     expect(err).toMatchObject({ code: 'PUBLISH_REJECTED' });
     // notary-server says why (the local lab names the snapshot; notary-signer just lacks the key); we add the fix
     expect((err as Error).message).toMatch(/rejected the update: INVALID_UPDATE.*holds no snapshot key/);
@@ -127,7 +129,9 @@ describe.each(['remote', 'local'] as const)('repositories made by notary (%s lab
     );
 
     const bobDir = tempDir();
-    const bob = optsFor(lab, bobDir);
+    const adminKeys = new KeyStore(admin, { passphrase: envPassphraseProvider(lab.notaryEnv) });
+    const [rootKey] = await adminKeys.find({ role: 'root' });
+    const bob = { ...optsFor(lab, bobDir), rootKeyId: rootKey!.keyId };
     const loaded = await loadKey(join(files, 'bob-key.pem'), bob);
     expect(loaded.name).toBe('bob');
     const [s] = await signTags([{ reference: `${gun}:rel-1`, digest: `sha256:${hex('d')}`, size: 40 }], bob);
@@ -138,10 +142,10 @@ describe.each(['remote', 'local'] as const)('repositories made by notary (%s lab
       signTags([{ reference: `${gun}:dev`, digest: `sha256:${hex('d')}`, size: 40 }], bob),
     ).rejects.toMatchObject({ code: 'KEY_NOT_FOUND' });
 
-    const [c] = await signTags(
-      [{ reference: `${gun}:carol-1`, digest: `sha256:${hex('e')}`, size: 50 }],
-      optsFor(lab, carolDir),
-    );
+    const [c] = await signTags([{ reference: `${gun}:carol-1`, digest: `sha256:${hex('e')}`, size: 50 }], {
+      ...optsFor(lab, carolDir),
+      rootKeyId: rootKey!.keyId,
+    });
     expect(c!.roles).toEqual(['targets/carol']);
     const nl = notaryOk(lab, ['list', gun, '-r', 'targets/carol'], tempDir());
     expect(nl).toMatch(new RegExp(`^carol-1\\s+${hex('e')}\\s+50\\s+targets/carol`, 'm'));

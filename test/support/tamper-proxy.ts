@@ -38,6 +38,8 @@ export interface TamperRequest {
   /** `<role>.<hex>` → hex. */
   checksum?: string;
   headers: IncomingHttpHeaders;
+  /** Request body (a publish's multipart upload), forwarded to the upstream as is. */
+  body?: Buffer;
 }
 
 export interface Answer {
@@ -279,7 +281,7 @@ export class TamperProxy {
   private proxy(req: TamperRequest): Promise<Answer> {
     const up = this.#upstream!;
     const headers: Record<string, string> = {};
-    for (const h of ['authorization', 'user-agent', 'accept']) {
+    for (const h of ['authorization', 'user-agent', 'accept', 'content-type']) {
       const v = req.headers[h];
       if (typeof v === 'string') headers[h] = v;
     }
@@ -298,7 +300,7 @@ export class TamperProxy {
         res.on('error', reject);
       });
       r.on('error', reject);
-      r.end();
+      r.end(req.body && req.body.length > 0 ? req.body : undefined);
     });
   }
 
@@ -311,7 +313,9 @@ export class TamperProxy {
       ...parseTufPath(path),
     };
     this.requests.push(treq);
-    req.resume();
+    const chunks: Buffer[] = [];
+    for await (const c of req) chunks.push(c as Buffer);
+    if (chunks.length > 0) treq.body = Buffer.concat(chunks);
     let memo: Promise<Answer> | undefined;
     const fallback: Fallback = () => {
       memo ??= this.fallback(treq);

@@ -6,22 +6,24 @@ import { initRepository } from '../../publish/workflows.js';
 import { bool, parseArgs, str } from '../args.js';
 import { SERVER_FLAGS } from '../options.js';
 import { printJson, printText, reportError } from '../output.js';
-import { publishOptionsFrom } from '../publish-options.js';
+import { describeInit, PUBLISH_FLAGS, publishOptionsFrom } from '../publish-options.js';
 
 const USAGE = 'trust init IMAGE [OPTIONS]';
 
 const HELP = `Usage: trust init IMAGE [OPTIONS]
 
-Creates the repository's trust data: reuses the root key of the trust dir (or
-creates one: ECDSA P-256 with a self-signed certificate for the repository),
-creates the tagging key, and lets the trust server hold the snapshot and
-timestamp keys (a file:// server gets keys held by you).
+Creates the repository's trust data: a new root key (ECDSA P-256 with a
+self-signed certificate for the repository) unless --root-key names one in the
+trust dir, a new tagging key, and lets the trust server hold the snapshot and
+timestamp keys (a file:// server gets keys held by you). Prints the key ids
+(the id that names each key file) and where the root key file is.
 With --server registry (the image's own repository, tag tuf-metadata) or
 --server oci://HOST[:PORT]/REPO[:TAG], creates a TUF 1.0 repository stored in
 the registry; you hold the snapshot and timestamp keys too.
 
 Options:
   --algorithm ed25519|ecdsa   tagging key type (default ed25519)
+  --root-key ID               use this root key of the trust dir (never a retired one)
   --json  --server URL  --trust-dir DIR  --tlscacert FILE  --config FILE  --deadline SEC
 `;
 
@@ -29,6 +31,7 @@ export async function run(argv: string[]): Promise<number> {
   try {
     const args = parseArgs(argv, {
       ...SERVER_FLAGS,
+      ...PUBLISH_FLAGS,
       json: { type: 'boolean' },
       algorithm: { type: 'string' },
     });
@@ -59,12 +62,7 @@ export async function run(argv: string[]): Promise<number> {
     }
     const res = await initRepository(args.positionals[0]!, { ...opts, targetsAlgorithm: alg });
     if (bool(args, 'json')) printJson(res);
-    else {
-      printText(
-        `Initialised ${res.repository}\n  root key:       ${res.rootKeyId}\n  repository key: ${res.targetsKeyId}\n` +
-          `  snapshot:       ${res.serverManagedSnapshot ? 'signed by the trust server' : 'signed by you'}\n`,
-      );
-    }
+    else printText(describeInit(res));
     return 0;
   } catch (e) {
     return reportError(e, USAGE);

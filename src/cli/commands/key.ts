@@ -5,7 +5,7 @@ import { generateKey, loadKey, type RotatableRole, rotateKey } from '../../publi
 import { bool, parseArgs, str } from '../args.js';
 import { SERVER_FLAGS } from '../options.js';
 import { printJson, printText, reportError } from '../output.js';
-import { publishOptionsFrom } from '../publish-options.js';
+import { PUBLISH_FLAGS, publishOptionsFrom } from '../publish-options.js';
 
 const USAGE = 'trust key generate NAME | load FILE | rotate IMAGE ROLE [OPTIONS]';
 
@@ -16,11 +16,13 @@ const HELP = `Usage:
       only ECDSA/RSA public keys.
   trust key load FILE [--name NAME]
       imports a signer's private key (PEM; encrypted keys are decrypted with
-      DOCKER_CONTENT_TRUST_REPOSITORY_PASSPHRASE or a prompt) into the trust dir.
+      DOCKER_CONTENT_TRUST_REPOSITORY_PASSPHRASE or a prompt) into the trust dir,
+      encrypted. A key loaded again keeps its role unless --name is given.
   trust key rotate IMAGE ROLE [--server-managed]
       ROLE is targets, snapshot, timestamp or root. --server-managed lets the trust
-      server hold the new snapshot key. The new root is signed by the old and new root keys.
-Options: --json  --trust-dir DIR  (rotate: --server URL --tlscacert FILE --config FILE)
+      server hold the new snapshot key. The new root is signed by the old and new root
+      keys; the old root key is marked retired in the trust dir.
+Options: --json  --trust-dir DIR  (rotate: --root-key ID --server URL --tlscacert FILE --config FILE)
 `;
 
 export async function run(argv: string[]): Promise<number> {
@@ -28,6 +30,7 @@ export async function run(argv: string[]): Promise<number> {
     const [sub, ...rest] = argv;
     const args = parseArgs(rest, {
       ...SERVER_FLAGS,
+      ...PUBLISH_FLAGS,
       json: { type: 'boolean' },
       dir: { type: 'string' },
       algorithm: { type: 'string' },
@@ -54,7 +57,7 @@ export async function run(argv: string[]): Promise<number> {
         ...(alg ? { algorithm: alg } : {}),
       });
       result = { ...r };
-      text = `Generated key ${r.keyId} for ${r.name}; public key: ${r.publicKeyPath}\n`;
+      text = `Generated key ${r.keyId} for ${r.name}\n  public key:  ${r.publicKeyPath}\n  private key: ${r.privateKeyPath}\n`;
     } else if (sub === 'load') {
       if (args.positionals.length !== 1) throw new LocalError('USAGE', 'key load takes exactly one FILE');
       const name = str(args, 'name');
@@ -64,7 +67,9 @@ export async function run(argv: string[]): Promise<number> {
         filePassphrase: undefined,
       });
       result = { ...r };
-      text = `Loaded key ${r.keyId} as signer ${r.name}\n`;
+      text = r.alreadyLoaded
+        ? `Key ${r.keyId} is signer ${r.name} (it was already in the trust dir: ${r.privateKeyPath})\n`
+        : `Loaded key ${r.keyId} as signer ${r.name} (${r.privateKeyPath})\n`;
     } else if (sub === 'rotate') {
       if (args.positionals.length !== 2) throw new LocalError('USAGE', 'key rotate takes IMAGE and ROLE');
       const role = args.positionals[1]! as RotatableRole;
@@ -78,6 +83,7 @@ export async function run(argv: string[]): Promise<number> {
       });
       result = { ...r };
       text = `Rotated the ${r.role} key to ${r.keyId} (root version ${r.rootVersion})\n`;
+      for (const id of r.retiredKeys) text += `  old root key ${id} marked retired\n`;
     } else {
       throw new LocalError('USAGE', `unknown key command ${JSON.stringify(sub)} (generate, load, rotate)`);
     }

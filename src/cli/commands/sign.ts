@@ -7,7 +7,7 @@ import { parseReference } from '../../reference.js';
 import { bool, parseArgs, str } from '../args.js';
 import { SERVER_FLAGS } from '../options.js';
 import { printJson, printText, reportError } from '../output.js';
-import { publishOptionsFrom } from '../publish-options.js';
+import { describeInit, PUBLISH_FLAGS, printWarning, publishOptionsFrom } from '../publish-options.js';
 
 const USAGE = 'trust sign IMAGE:TAG... [OPTIONS]';
 
@@ -17,13 +17,17 @@ Signs each tag's manifest digest (looked up in the registry, or given with
 --digest/--size) into targets/releases when you hold a signer key for it
 (docker's rule: every delegation you can sign), else into targets. Tags of one
 repository are published together. A repository without trust data is
-initialised first (root key reused from the trust dir or created).
+initialised first (new root and repository keys; their ids and the root key
+file are printed). The root of an existing repository must be anchored: cached
+by an earlier verify from this trust dir, pinned in the config, named with
+--root-key, or signed by a root key the trust dir holds.
 With --server registry or oci://HOST[:PORT]/REPO[:TAG] (or a repository first
 published there), signs into the TUF 1.0 repository stored in the registry
 (created first when missing, as trust init does).
 
 Options:
   --digest sha256:HEX --size N   sign this digest instead of asking the registry (one tag only)
+  --root-key ID      the repository's root key id (anchors a root not verified before)
   --json             print the signed tags as JSON
   --server URL  --trust-dir DIR  --tlscacert FILE  --config FILE  --deadline SEC
 Passphrases: DOCKER_CONTENT_TRUST_ROOT_PASSPHRASE, DOCKER_CONTENT_TRUST_REPOSITORY_PASSPHRASE,
@@ -34,6 +38,7 @@ export async function run(argv: string[]): Promise<number> {
   try {
     const args = parseArgs(argv, {
       ...SERVER_FLAGS,
+      ...PUBLISH_FLAGS,
       digest: { type: 'string' },
       size: { type: 'string' },
       json: { type: 'boolean' },
@@ -83,6 +88,9 @@ export async function run(argv: string[]): Promise<number> {
       const signed = await signTags(tags, {
         ...opts,
         initIfMissing: true,
+        // JSON output stays the list of signed tags; the initialisation is told on stderr then
+        onInit: (res) =>
+          bool(args, 'json') ? printWarning(describeInit(res)) : printText(describeInit(res)),
         onProgress:
           tty && tags.length > 1
             ? // terminal-safe: our own progress line, numbers only

@@ -6,20 +6,29 @@ import { addSigner, removeSigner } from '../../publish/workflows.js';
 import { bool, parseArgs, str } from '../args.js';
 import { SERVER_FLAGS } from '../options.js';
 import { printJson, printText, reportError } from '../output.js';
-import { publishOptionsFrom } from '../publish-options.js';
+import { describeInit, PUBLISH_FLAGS, printWarning, publishOptionsFrom } from '../publish-options.js';
 
 const USAGE = 'trust signer add --key PUB NAME IMAGE... | remove NAME IMAGE... [OPTIONS]';
 
 const HELP = `Usage:
   trust signer add --key PUB NAME IMAGE...   add signer NAME (its PEM public key) to each repository
-  trust signer remove NAME IMAGE...          remove signer NAME from each repository
-Options: --json  --server URL  --trust-dir DIR  --tlscacert FILE  --config FILE  --deadline SEC
+  trust signer remove NAME IMAGE... [--force] remove signer NAME from each repository
+      A delegation left without a valid signature is re-signed with a remaining key
+      you hold; else the removal is refused before publishing, naming who must
+      re-sign first. --force removes such a delegation instead (its tags are listed).
+Options: --json  --root-key ID  --server URL  --trust-dir DIR  --tlscacert FILE  --config FILE  --deadline SEC
 `;
 
 export async function run(argv: string[]): Promise<number> {
   try {
     const [sub, ...rest] = argv;
-    const args = parseArgs(rest, { ...SERVER_FLAGS, json: { type: 'boolean' }, key: { type: 'string' } });
+    const args = parseArgs(rest, {
+      ...SERVER_FLAGS,
+      ...PUBLISH_FLAGS,
+      json: { type: 'boolean' },
+      key: { type: 'string' },
+      force: { type: 'boolean' },
+    });
     if (sub === undefined || sub === '--help' || sub === '-h' || bool(args, 'help')) {
       (sub === undefined ? process.stderr : process.stdout).write(HELP);
       return sub === undefined ? 2 : 0;
@@ -36,15 +45,27 @@ export async function run(argv: string[]): Promise<number> {
         throw new LocalError('IO', `cannot read ${keyFile}: ${e.message}`);
       });
       for (const image of images) {
-        const r = await addSigner(name, pem, image, { ...opts, initIfMissing: true });
+        const r = await addSigner(name, pem, image, {
+          ...opts,
+          initIfMissing: true,
+          onInit: (res) =>
+            bool(args, 'json') ? printWarning(describeInit(res)) : printText(describeInit(res)),
+        });
         out.push({ image, ...r });
         if (!bool(args, 'json')) printText(`Added signer ${name} (key ${r.keyId}) to ${image}\n`);
       }
     } else if (sub === 'remove') {
       for (const image of images) {
-        const r = await removeSigner(name, image, opts);
+        const r = await removeSigner(name, image, { ...opts, force: bool(args, 'force') });
         out.push({ image, ...r });
-        if (!bool(args, 'json')) printText(`Removed signer ${name} from ${image}\n`);
+        if (!bool(args, 'json')) {
+          let text = `Removed signer ${name} from ${image}\n`;
+          for (const role of r.resigned) text += `  re-signed ${role} with a remaining key (tags kept)\n`;
+          for (const d of r.dropped) {
+            text += `  removed ${d.role}${d.tags.length > 0 ? `; tags no longer signed there: ${d.tags.join(', ')}` : ''}\n`;
+          }
+          printText(text);
+        }
       }
     } else {
       throw new LocalError('USAGE', `unknown signer command ${JSON.stringify(sub)} (add, remove)`);
