@@ -55,6 +55,13 @@ export {
   staticPassphraseProvider,
 } from './keys/passphrase.js';
 export {
+  type DroppedTag,
+  type MigratedTag,
+  type MigrateOptions,
+  type MigrateResult,
+  migrateRepository,
+} from './publish/migrate.js';
+export {
   type ExportResult,
   exportBundle,
   initRegistryRepository,

@@ -19,6 +19,7 @@ const COMMANDS: Record<string, Command> = {
   init: () => import('./commands/init.js'),
   refresh: () => import('./commands/refresh.js'),
   export: () => import('./commands/export.js'),
+  migrate: () => import('./commands/migrate.js'),
   key: () => import('./commands/key.js'),
   signer: () => import('./commands/signer.js'),
   demo: () => import('./commands/demo.js'),
@@ -36,6 +37,7 @@ Commands:
   init IMAGE                    create trust data for a repository
   refresh IMAGE                 re-sign the timestamp of registry-hosted trust data (cron/CI)
   export IMAGE... --output FILE write registry-hosted trust data as an OCI layout tarball
+  migrate IMAGE --to registry   move signed tags off a Notary server into the registry
   key generate NAME             create a signer key (NAME.pub + encrypted private key)
   key load FILE                 import a signer's private key
   key rotate IMAGE ROLE         rotate the root, targets, snapshot or timestamp key

@@ -28,6 +28,11 @@ export function printText(text: string): void {
   process.stdout.write(escapeControl(text, '\n\t'));
 }
 
+/** Text for stderr (notes beside JSON output, warnings): control characters escaped like all output. */
+export function printWarning(text: string): void {
+  process.stderr.write(escapeControl(text, '\n\t'));
+}
+
 const debug = () => process.env.CONTENT_TRUST_DEBUG === '1';
 
 /** One line per message: trailing whitespace (e.g. OpenSSL's blank lines) trimmed, every control escaped. */

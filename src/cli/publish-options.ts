@@ -1,10 +1,10 @@
 /** Options of the commands that write trust data: the shared server flags plus key handling. */
 
 import { LocalError } from '../errors.js';
-import { escapeControl } from '../escape.js';
 import type { PublishOptions } from '../publish/repository.js';
 import { type FlagSpec, type ParsedArgs, str } from './args.js';
 import { trustOptionsFrom } from './options.js';
+import { printWarning } from './output.js';
 
 /**
  * Flags every publishing command takes besides the server flags:
@@ -27,11 +27,6 @@ export function publishOptionsFrom(args: ParsedArgs, env: NodeJS.ProcessEnv = pr
   }
   opts.onWarning = (message) => printWarning(`warning: ${message}\n`);
   return opts;
-}
-
-/** Text for stderr (notes beside JSON output, warnings): control characters escaped like all output. */
-export function printWarning(text: string): void {
-  process.stderr.write(escapeControl(text, '\n\t'));
 }
 
 /** What `trust init` (and `sign`/`signer add` on a new repository) tells a person about the keys it made. */

@@ -135,7 +135,7 @@ export async function readPin(ctx: RegistryContext): Promise<Pin | null> {
   throw new LocalError('CONFIG', `${pinPath(ctx)} is not a registry state record`);
 }
 
-async function writePin(ctx: RegistryContext, digest: string): Promise<void> {
+export async function writePin(ctx: RegistryContext, digest: string): Promise<void> {
   const path = pinPath(ctx);
   await mkdir(join(path, '..'), { recursive: true, mode: 0o700 });
   await writeFileAtomic(path, `${JSON.stringify({ location: formatLocation(ctx.location), digest })}\n`, {

@@ -6,8 +6,8 @@ import { type SignedTag, signTags, type TagToSign } from '../../publish/workflow
 import { parseReference } from '../../reference.js';
 import { bool, parseArgs, str } from '../args.js';
 import { SERVER_FLAGS } from '../options.js';
-import { printJson, printText, reportError } from '../output.js';
-import { describeInit, PUBLISH_FLAGS, printWarning, publishOptionsFrom } from '../publish-options.js';
+import { printJson, printText, printWarning, reportError } from '../output.js';
+import { describeInit, PUBLISH_FLAGS, publishOptionsFrom } from '../publish-options.js';
 
 const USAGE = 'trust sign IMAGE:TAG... [OPTIONS]';
 

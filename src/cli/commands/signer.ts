@@ -5,8 +5,8 @@ import { LocalError } from '../../errors.js';
 import { addSigner, removeSigner } from '../../publish/workflows.js';
 import { bool, parseArgs, str } from '../args.js';
 import { SERVER_FLAGS } from '../options.js';
-import { printJson, printText, reportError } from '../output.js';
-import { describeInit, PUBLISH_FLAGS, printWarning, publishOptionsFrom } from '../publish-options.js';
+import { printJson, printText, printWarning, reportError } from '../output.js';
+import { describeInit, PUBLISH_FLAGS, publishOptionsFrom } from '../publish-options.js';
 
 const USAGE = 'trust signer add --key PUB NAME IMAGE... | remove NAME IMAGE... [OPTIONS]';
 
