@@ -12,7 +12,7 @@
 import { getCryptoBackend, sha256 } from '../crypto/backend.js';
 import type { TufPublicKey } from '../crypto/types.js';
 import { LocalError, NetworkError } from '../errors.js';
-import { DEFAULT_MAX_NESTING } from '../metadata/model.js';
+import { DEFAULT_MAX_KEYS, DEFAULT_MAX_NESTING, DEFAULT_MAX_SIGNATURES } from '../metadata/model.js';
 import { TransportPool } from '../transport/pool.js';
 
 /** Bounds on what a server can make one operation do. Every field is settable per call. */
@@ -40,6 +40,13 @@ export interface Limits {
    * JSON.parse (default 32: Notary's own structure is at most 6 deep).
    */
   readonly maxNesting: number;
+  /**
+   * Most keys in one keys map (root `keys`, `delegations.keys`) and most key ids listed for one
+   * role (default 1024; real repositories list a handful). TOO_LARGE beyond, before any key is parsed.
+   */
+  readonly maxKeys: number;
+  /** Most signatures in one metadata envelope (default 1024). TOO_LARGE beyond, before any check. */
+  readonly maxSignatures: number;
 }
 
 /** The default limits of a `TrustContext`. */
@@ -51,6 +58,8 @@ export const DEFAULT_LIMITS: Readonly<Limits> = Object.freeze({
   maxDelegations: 1000,
   deadlineMs: 30_000,
   maxNesting: DEFAULT_MAX_NESTING,
+  maxKeys: DEFAULT_MAX_KEYS,
+  maxSignatures: DEFAULT_MAX_SIGNATURES,
 });
 
 /** Validates and completes user-given limits (positive safe integers). */

@@ -200,8 +200,11 @@ function prepare(keytype: KeyType, raw: Uint8Array, ctx: KeyContext): PreparedKe
 // Prepared material is attached to the key object (a WeakMap by identity: it lives and dies with the
 // object, is never looked up by the declared id or by value, and no cache outlives the documents a
 // caller holds). Caches across calls belong to the caller's context (context/context.ts: parsed
-// documents keep their keys).
-const byObject = new WeakMap<TufPublicKey, PreparedKey>();
+// documents keep their keys). A key parsed from metadata is prepared on first use (deferred): its
+// failure is remembered too, so an unusable key costs one attempt.
+const byObject = new WeakMap<TufPublicKey, PreparedKey | FormatError>();
+/** Message context of a deferred key (role / listed id), for the error of its first use. */
+const deferredCtx = new WeakMap<TufPublicKey, KeyContext>();
 
 /**
  * Ready-to-verify material of a key; parsed once per key object. Throws
@@ -209,11 +212,19 @@ const byObject = new WeakMap<TufPublicKey, PreparedKey>();
  */
 export function preparedKey(key: TufPublicKey, ctx: KeyContext = {}): PreparedKey {
   const hit = byObject.get(key);
+  if (hit instanceof FormatError) throw hit;
   if (hit !== undefined) return hit;
-  if (!isKeyType(key.keytype)) throw badKey(ctx, `unknown key type ${JSON.stringify(key.keytype)}`);
-  const raw = fromBase64Std(key.publicB64);
-  if (raw === undefined) throw badKey(ctx, 'public key is not valid base64');
-  const p = prepare(key.keytype, raw, ctx);
+  const c = { ...deferredCtx.get(key), ...ctx };
+  let p: PreparedKey;
+  try {
+    if (!isKeyType(key.keytype)) throw badKey(c, `unknown key type ${JSON.stringify(key.keytype)}`);
+    const raw = fromBase64Std(key.publicB64);
+    if (raw === undefined) throw badKey(c, 'public key is not valid base64');
+    p = prepare(key.keytype, raw, c);
+  } catch (e) {
+    if (e instanceof FormatError) byObject.set(key, e);
+    throw e;
+  }
   byObject.set(key, p);
   return p;
 }
@@ -252,6 +263,19 @@ function isPlainObject(v: unknown): v is Record<string, unknown> {
  * Notary does.
  */
 export function parsePublicKey(json: unknown, ctx: KeyContext = {}): TufPublicKey {
+  const key = parsePublicKeyDeferred(json, ctx);
+  preparedKey(key, ctx);
+  return key;
+}
+
+/**
+ * `parsePublicKey` without preparing the key material: validates the JSON shape and base64 and
+ * computes the key id (canonical JSON + sha256, cheap), and leaves the parsing of the key itself
+ * (DER, certificates: up to ~1 ms a key) to its first use (`preparedKey`, which throws BAD_KEY then
+ * when the key is unusable). Metadata key maps are parsed this way, so that a hostile document
+ * listing thousands of keys costs only the keys a signature check actually uses.
+ */
+export function parsePublicKeyDeferred(json: unknown, ctx: KeyContext = {}): TufPublicKey {
   if (!isPlainObject(json)) throw badKey(ctx, 'key must be a JSON object');
   const { keytype, keyval } = json;
   if (!isKeyType(keytype)) throw badKey(ctx, `unknown key type ${JSON.stringify(keytype)}`);
@@ -263,13 +287,12 @@ export function parsePublicKey(json: unknown, ctx: KeyContext = {}): TufPublicKe
   const bytes = fromBase64Std(keyval.public);
   if (bytes === undefined) throw badKey(ctx, 'keyval.public is not valid standard base64');
   const canonicalB64 = toBase64(bytes);
-  const p = prepare(keytype, bytes, ctx);
   const key: TufPublicKey = Object.freeze({
     keytype,
     publicB64: canonicalB64,
     id: computeKeyId(keytype, canonicalB64),
   });
-  byObject.set(key, p);
+  deferredCtx.set(key, ctx);
   return key;
 }
 

@@ -165,3 +165,12 @@ export const DEFAULT_SIZE_LIMITS = {
  * limit before Go 1.15, 10,000 after).
  */
 export const DEFAULT_MAX_NESTING = 32;
+
+/**
+ * Most keys in one keys map (root `keys`, `delegations.keys`) and most key ids listed for one role
+ * (TOO_LARGE beyond). Real repositories list a handful; the cap bounds what a hostile map costs.
+ */
+export const DEFAULT_MAX_KEYS = 1024;
+
+/** Most signatures in one envelope (TOO_LARGE beyond). */
+export const DEFAULT_MAX_SIGNATURES = 1024;

@@ -15,14 +15,16 @@
  * (targets, meta, keys, roles, hashes) may hold `latest` and `Latest`.
  */
 
-import { parsePublicKey } from '../crypto/keys.js';
+import { parsePublicKeyDeferred } from '../crypto/keys.js';
 import type { TufPublicKey } from '../crypto/types.js';
 import { GoStruct } from '../encoding/go-fold.js';
 import { countMembers, hasLoneSurrogate, scanJson } from '../encoding/json-scan.js';
 import { FormatError, TrustError, VerificationError } from '../errors.js';
 import { parseGoTime } from './gotime.js';
 import {
+  DEFAULT_MAX_KEYS,
   DEFAULT_MAX_NESTING,
+  DEFAULT_MAX_SIGNATURES,
   type DelegationRoleJson,
   type FileMetaJson,
   Metadata,
@@ -75,7 +77,15 @@ const GO = {
 class Ctx {
   /** Object members seen so far, to compare with the count of the raw text. */
   members = 0;
-  constructor(readonly role: string) {}
+  constructor(
+    readonly role: string,
+    readonly maxKeys = DEFAULT_MAX_KEYS,
+    readonly maxSignatures = DEFAULT_MAX_SIGNATURES,
+  ) {}
+  /** TOO_LARGE when `field` holds more than `max` entries (checked before any key is looked at). */
+  cap(n: number, max: number, field: string, what: string): void {
+    capCount(this.role, n, max, field, what);
+  }
   fail(field: string, reason: string): never {
     throw new FormatError('BAD_METADATA', `${this.role}: ${field}: ${reason}`, { role: this.role });
   }
@@ -127,6 +137,17 @@ class Ctx {
   }
 }
 
+/** TOO_LARGE when `field` of `role` holds `n` > `max` entries (keys, key ids, signatures). */
+export function capCount(role: string, n: number, max: number, field: string, what: string): void {
+  if (n > max) {
+    throw new VerificationError('TOO_LARGE', `${role}: ${field}: ${n} ${what} exceeds the limit of ${max}`, {
+      role,
+      expected: `<= ${max} ${what}`,
+      actual: String(n),
+    });
+  }
+}
+
 /** Decodes UTF-8 and parses JSON, with errors that name the role. */
 export function parseJsonBytes(bytes: Uint8Array, role: string): unknown {
   return parseCheckedJson(bytes, role, DEFAULT_MAX_NESTING).value;
@@ -165,6 +186,7 @@ function parseCheckedJson(
 function parseSignatures(ctx: Ctx, v: unknown): Signature[] {
   if (v === null) return [];
   const list = ctx.arr(v, 'signatures');
+  ctx.cap(list.length, ctx.maxSignatures, 'signatures', 'signatures');
   return list.map((item, i) => {
     const o = ctx.struct(ctx.obj(item, `signatures[${i}]`), `signatures[${i}]`, GO.signature);
     return {
@@ -180,10 +202,16 @@ function parseSignatures(ctx: Ctx, v: unknown): Signature[] {
  * Parses a key map. Like Notary, a listed key that is unusable (unknown or
  * malformed key type, id that does not match the key) does not invalidate the
  * document: it simply cannot count towards any threshold. The returned map
- * holds only usable keys, by id.
+ * holds the keys whose JSON is well formed and whose id matches, by id; their
+ * key material is parsed on first use (`parsePublicKeyDeferred`), and a key
+ * that turns out unusable then never verifies (signatures.ts, root-keys.ts).
  */
 function parseKeys(ctx: Ctx, v: unknown, field: string): Map<string, TufPublicKey> {
-  const o = ctx.map(ctx.obj(v, field));
+  const obj = ctx.obj(v, field);
+  let n = 0;
+  for (const _ in obj) n++;
+  ctx.cap(n, ctx.maxKeys, field, 'keys');
+  const o = ctx.map(obj);
   const out = new Map<string, TufPublicKey>();
   for (const [id, kv] of Object.entries(o)) {
     const k = ctx.struct(ctx.obj(kv, `${field}.${id}`), `${field}.${id}`, GO.key, ['keyval']);
@@ -196,7 +224,7 @@ function parseKeys(ctx: Ctx, v: unknown, field: string): Map<string, TufPublicKe
     ctx.str(keyval.public, `${field}.${id}.keyval.public`);
     let key: TufPublicKey;
     try {
-      key = parsePublicKey(kv, { role: ctx.role, keyId: id });
+      key = parsePublicKeyDeferred(kv, { role: ctx.role, keyId: id });
     } catch (e) {
       if (e instanceof TrustError) continue; // unusable key: never counts
       throw e;
@@ -208,7 +236,9 @@ function parseKeys(ctx: Ctx, v: unknown, field: string): Map<string, TufPublicKe
 
 function parseRoleKeys(ctx: Ctx, v: unknown, field: string, s: GoStruct): RoleKeysJson {
   const o = ctx.struct(ctx.obj(v, field), field, s);
-  const keyids = ctx.arr(o.keyids, `${field}.keyids`).map((k, i) => ctx.str(k, `${field}.keyids[${i}]`));
+  const ids = ctx.arr(o.keyids, `${field}.keyids`);
+  ctx.cap(ids.length, ctx.maxKeys, `${field}.keyids`, 'key ids');
+  const keyids = ids.map((k, i) => ctx.str(k, `${field}.keyids[${i}]`));
   ctx.int(o.threshold, `${field}.threshold`, 1);
   return { ...o, keyids } as RoleKeysJson;
 }
@@ -347,11 +377,19 @@ export interface ParseLimits {
   maxBytes?: number;
   /** Deepest nesting of objects and arrays (default {@link DEFAULT_MAX_NESTING}). */
   maxDepth?: number;
+  /** Most keys per keys map and key ids per role (default {@link DEFAULT_MAX_KEYS}; TOO_LARGE beyond). */
+  maxKeys?: number;
+  /** Most signatures per envelope (default {@link DEFAULT_MAX_SIGNATURES}; TOO_LARGE beyond). */
+  maxSignatures?: number;
 }
 
 export function parseMetadata(bytes: Uint8Array, role: string, limits?: number | ParseLimits): Metadata {
-  const { maxBytes, maxDepth = DEFAULT_MAX_NESTING } =
-    typeof limits === 'number' ? { maxBytes: limits } : (limits ?? {});
+  const {
+    maxBytes,
+    maxDepth = DEFAULT_MAX_NESTING,
+    maxKeys,
+    maxSignatures,
+  } = typeof limits === 'number' ? { maxBytes: limits } : (limits ?? {});
   if (maxBytes !== undefined && bytes.length > maxBytes) {
     throw new VerificationError(
       'TOO_LARGE',
@@ -364,7 +402,7 @@ export function parseMetadata(bytes: Uint8Array, role: string, limits?: number |
     );
   }
   const expected = typeOfRole(role);
-  const ctx = new Ctx(role);
+  const ctx = new Ctx(role, maxKeys, maxSignatures);
   const parsed = parseCheckedJson(bytes, role, maxDepth);
   const doc = ctx.struct(ctx.obj(parsed.value, 'document'), 'document', GO.envelope, [
     'signed',

@@ -22,8 +22,8 @@ import type { TufPublicKey } from '../crypto/types.js';
 import { TUF1_METHOD } from '../crypto/verify.js';
 import { type JsonObject, type JsonValue, olpcCanonicalJson, parseStrictJson } from '../encoding/olpc.js';
 import { FormatError, TrustError, VerificationError } from '../errors.js';
-import { Metadata, type SignedBody } from './model.js';
-import type { ParseLimits } from './parse.js';
+import { DEFAULT_MAX_KEYS, DEFAULT_MAX_SIGNATURES, Metadata, type SignedBody } from './model.js';
+import { capCount, type ParseLimits } from './parse.js';
 
 export type Tuf1Type = 'root' | 'timestamp' | 'snapshot' | 'targets';
 export const TUF1_TOP_ROLES: readonly Tuf1Type[] = ['root', 'timestamp', 'snapshot', 'targets'];
@@ -155,7 +155,11 @@ const EXPIRES = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2}):(\d{2})Z$/;
 const SPEC_VERSION = /^(\d+)\.(\d+)(?:\.(\d+))?$/;
 
 class Ctx {
-  constructor(readonly role: string) {}
+  constructor(
+    readonly role: string,
+    readonly maxKeys = DEFAULT_MAX_KEYS,
+    readonly maxSignatures = DEFAULT_MAX_SIGNATURES,
+  ) {}
   fail(field: string, reason: string): never {
     throw new FormatError('BAD_METADATA', `${this.role}: ${field}: ${reason}`, { role: this.role });
   }
@@ -243,6 +247,7 @@ function parseCommon(ctx: Ctx, signed: JsonObject, type: Tuf1Type): CommonFields
 function parseRoleKeys(ctx: Ctx, v: unknown, field: string): Tuf1RoleKeys {
   const o = ctx.obj(v, field);
   const keyids = ctx.strList(o.keyids, `${field}.keyids`);
+  capCount(ctx.role, keyids.length, ctx.maxKeys, `${field}.keyids`, 'key ids');
   if (new Set(keyids).size !== keyids.length) ctx.fail(`${field}.keyids`, 'key ids must be unique');
   const threshold = ctx.int(o.threshold, `${field}.threshold`, 1);
   return { keyids, threshold };
@@ -255,6 +260,7 @@ function parseRoleKeys(ctx: Ctx, v: unknown, field: string): Tuf1RoleKeys {
  */
 function parseKeys(ctx: Ctx, v: unknown, field: string): Map<string, Tuf1Key> {
   const o = ctx.obj(v, field);
+  capCount(ctx.role, Object.keys(o).length, ctx.maxKeys, field, 'keys');
   const out = new Map<string, Tuf1Key>();
   for (const [id, kv] of Object.entries(o)) {
     const k = ctx.obj(kv, `${field}.${id}`);
@@ -378,7 +384,9 @@ function parseTargets(ctx: Ctx, s: JsonObject): Tuf1TargetsBody {
 
 function parseSignatures(ctx: Ctx, v: unknown): Tuf1Signature[] {
   const seen = new Set<string>();
-  return ctx.arr(v, 'signatures').map((item, i) => {
+  const list = ctx.arr(v, 'signatures');
+  capCount(ctx.role, list.length, ctx.maxSignatures, 'signatures', 'signatures');
+  return list.map((item, i) => {
     const o = ctx.obj(item, `signatures[${i}]`);
     const keyid = ctx.str(o.keyid, `signatures[${i}].keyid`);
     const hex = ctx.str(o.sig, `signatures[${i}].sig`);
@@ -419,7 +427,7 @@ export function parseTuf1(
   role: string = type,
   limits: ParseLimits = {},
 ): Tuf1Metadata {
-  const ctx = new Ctx(role);
+  const ctx = new Ctx(role, limits.maxKeys, limits.maxSignatures);
   if (limits.maxBytes !== undefined && bytes.length > limits.maxBytes) {
     throw new VerificationError('TOO_LARGE', `${role}: ${bytes.length} bytes, more than ${limits.maxBytes}`, {
       role,

@@ -14,7 +14,7 @@ export interface SignedTarget {
   readonly size: number;
   /** Role whose metadata signed it (`targets/releases`, `targets`, `targets/<signer>`). */
   readonly role: string;
-  /** Key ids whose signatures on that role's metadata verified. */
+  /** Key ids whose signatures on that role's metadata verified (checking stops at the threshold). */
   readonly signers: readonly string[];
   /** Target `custom` data, when present. */
   readonly custom?: unknown;

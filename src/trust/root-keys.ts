@@ -41,7 +41,36 @@ export interface RootKeyFilter {
   pinned: boolean;
 }
 
-/** Root-role key set limited to certificates valid for the GUN (and allowed by the pins, when asked). */
+/**
+ * Keys whose certificate is checked on first lookup (`get`): a threshold check looks up only the
+ * listed keys that carry a signature, and stops at the threshold, so a hostile root listing
+ * thousands of certificates costs the few it actually uses. Iterating it lists the keys found
+ * usable so far.
+ */
+class CheckedKeys extends Map<string, TufPublicKey> {
+  readonly #seen = new Set<string>();
+  constructor(readonly check: (id: string) => TufPublicKey | undefined) {
+    super();
+  }
+  override get(id: string): TufPublicKey | undefined {
+    if (!this.#seen.has(id)) {
+      this.#seen.add(id);
+      const key = this.check(id);
+      if (key) this.set(id, key);
+    }
+    return super.get(id);
+  }
+  override has(id: string): boolean {
+    return this.get(id) !== undefined;
+  }
+}
+
+/**
+ * Root-role key set limited to certificates valid for the GUN (and allowed by the pins, when asked).
+ * Certificates are checked lazily (CheckedKeys); when no key a check looked at is usable, the
+ * check fails with the reason (`unusable`: PINNING, the certificate problem), as when a root lists
+ * no usable key at all.
+ */
 export function rootKeySet(
   root: RootMetadata,
   policy: RootKeyPolicy,
@@ -49,7 +78,6 @@ export function rootKeySet(
   filter: RootKeyFilter,
 ): RoleKeySet {
   const role = root.signed.roles.root!;
-  const keys = new Map<string, TufPublicKey>();
   let firstError: TrustError | undefined;
   const ids = filter.pinned && policy.pinnedCertIds ? policy.pinnedCertIds : undefined;
   const cas =
@@ -57,40 +85,43 @@ export function rootKeySet(
       ? policy.pinnedCAs.flatMap((p) => parseCaBundle(p, 'pinned CA'))
       : undefined;
   let pinnedOut = 0;
-  for (const id of role.keyids) {
+  const listed = role.keyids.filter((id) => root.keys.has(id));
+  if (listed.length === 0) {
+    throw new VerificationError('UNTRUSTED_ROOT', `root v${root.version} lists no root key`, {
+      role: 'root',
+      version: root.version,
+    });
+  }
+  const listedSet = new Set(listed);
+  const keys = new CheckedKeys((id) => {
     const key = root.keys.get(id);
-    if (!key) continue;
+    if (!key || !listedSet.has(id)) return undefined;
     try {
       validateRootCertificate(key, policy.gun, new Date(nowMs), { checkExpiry: filter.checkExpiry });
     } catch (e) {
       if (e instanceof TrustError) {
         firstError ??= e;
-        continue;
+        return undefined;
       }
       throw e;
     }
     if ((ids && !ids.includes(id)) || (cas && !chainsToCa(key, cas, nowMs))) {
       pinnedOut++;
-      continue;
+      return undefined;
     }
-    keys.set(id, key);
-  }
-  if (keys.size === 0) {
+    return key;
+  });
+  const unusable = (): TrustError | undefined => {
+    if (keys.size > 0) return undefined;
     if (pinnedOut > 0) {
       const what = ids ? `pinned certificate ids (${ids.join(', ')})` : 'pinned CA';
-      throw new VerificationError(
+      return new VerificationError(
         'PINNING',
         `root v${root.version}: no root certificate matches the ${what} for ${policy.gun}`,
         { role: 'root', version: root.version },
       );
     }
-    throw (
-      firstError ??
-      new VerificationError('UNTRUSTED_ROOT', `root v${root.version} lists no root key`, {
-        role: 'root',
-        version: root.version,
-      })
-    );
-  }
-  return { role: 'root', keyids: [...keys.keys()], threshold: role.threshold, keys };
+    return firstError;
+  };
+  return { role: 'root', keyids: listed, threshold: role.threshold, keys, unusable };
 }

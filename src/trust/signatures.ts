@@ -8,7 +8,7 @@ import { sha256 } from '../crypto/backend.js';
 import { preparedKey } from '../crypto/keys.js';
 import type { TufPublicKey } from '../crypto/types.js';
 import { verifySignature } from '../crypto/verify.js';
-import { VerificationError } from '../errors.js';
+import { type TrustError, VerificationError } from '../errors.js';
 import type { Metadata } from '../metadata/model.js';
 
 export interface RoleKeySet {
@@ -18,6 +18,11 @@ export interface RoleKeySet {
   readonly threshold: number;
   /** Where the role's keys are looked up (root.keys or a parent's delegations.keys). */
   readonly keys: ReadonlyMap<string, TufPublicKey>;
+  /**
+   * Why no key the check looked at could count, if so (root-keys.ts: certificates checked lazily);
+   * a failed check with no valid signature throws it.
+   */
+  readonly unusable?: () => TrustError | undefined;
 }
 
 /** Caches a signature check may use (the operation's context provides them). */
@@ -36,7 +41,12 @@ export interface SignatureCaches {
   readonly keyIdentities?: Map<string, string>;
   /** Parsed documents by role and exact bytes (see context/context.ts DocumentCache). */
   readonly documents?: { get<D>(role: string, bytes: Uint8Array, parse: () => D): D };
+  /** The operation's deadline, checked between signature checks (TIMEOUT). */
+  readonly deadline?: { check(what: string): void };
 }
+
+/** Identity prefix of a key whose preparation failed. */
+const UNUSABLE = 'unusable:';
 
 /**
  * The canonical identity of a key: its algorithm and the public key re-encoded (SPKI DER as
@@ -54,7 +64,7 @@ export function keyIdentity(key: TufPublicKey, caches: SignatureCaches = {}): st
     if (p.kind === 'ed25519') id = `ed25519:${Buffer.from(p.raw).toString('base64')}`;
     else id = `${p.kind}:${p.node.export({ type: 'spki', format: 'der' }).toString('base64')}`;
   } catch {
-    id = `unusable:${key.id}`;
+    id = `${UNUSABLE}${key.id}`;
   }
   if (caches.keyIdentities) {
     if (caches.keyIdentities.size >= 4096) caches.keyIdentities.clear();
@@ -66,6 +76,9 @@ export function keyIdentity(key: TufPublicKey, caches: SignatureCaches = {}): st
 /**
  * Ids of the role's keys whose signature on `md` verifies, at most one per distinct key (the
  * first listed signature that verifies names it), and ids of listed keys whose signature failed.
+ * Only keys that are both listed for the role and carry a signature are prepared (parsed), and
+ * checking stops once `set.threshold` distinct keys verified: a valid document costs `threshold`
+ * verifications, whatever else its envelope or key map holds.
  */
 export function validSignerIds(
   md: Metadata,
@@ -80,11 +93,14 @@ export function validSignerIds(
   let message: Uint8Array | undefined;
   let messageHash = '';
   for (const s of md.signatures) {
+    if (set.threshold >= 1 && valid.length >= set.threshold) break;
     if (!allowed.has(s.keyid) || seenIds.has(s.keyid)) continue;
+    caches.deadline?.check(`checking the signatures of ${md.role}`);
     const key = set.keys.get(s.keyid);
     if (!key) continue;
     const identity = keyIdentity(key, caches);
-    if (seenKeys.has(identity)) continue;
+    // an unusable key (its deferred preparation failed) is as good as unlisted: it never counts
+    if (seenKeys.has(identity) || identity.startsWith(UNUSABLE)) continue;
     if (!message) {
       message = md.canonicalBytes();
       messageHash = Buffer.from(sha256(message)).toString('base64');
@@ -103,8 +119,15 @@ export function validSignerIds(
   return { valid, badListed };
 }
 
-/** Distinct keys among a role's listed key ids (for threshold sanity messages). */
-function distinctListed(set: RoleKeySet, caches: SignatureCaches): number {
+/** Most listed keys whose identities a failed check compares for its message (each may be parsed). */
+const DISTINCT_NOTE_MAX = 16;
+
+/**
+ * Distinct keys among a role's listed key ids (for threshold sanity messages), or undefined for
+ * a role listing more than DISTINCT_NOTE_MAX keys (the note would parse every listed key).
+ */
+function distinctListed(set: RoleKeySet, caches: SignatureCaches): number | undefined {
+  if (set.keyids.length > DISTINCT_NOTE_MAX) return undefined;
   const ids = new Set<string>();
   for (const id of set.keyids) {
     const key = set.keys.get(id);
@@ -122,6 +145,10 @@ export function checkThreshold(
 ): string[] {
   const { valid, badListed } = validSignerIds(md, set, caches);
   if (valid.length >= set.threshold && set.threshold >= 1) return valid;
+  if (valid.length === 0) {
+    const why = set.unusable?.();
+    if (why) throw why;
+  }
   const distinct = distinctListed(set, caches);
   const details = {
     role: md.role,
@@ -137,7 +164,7 @@ export function checkThreshold(
     );
   }
   const note =
-    distinct < set.keyids.length
+    distinct !== undefined && distinct < set.keyids.length
       ? ` (the ${set.keyids.length} listed key ids hold ${distinct} distinct key(s))`
       : '';
   throw new VerificationError(

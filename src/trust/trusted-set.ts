@@ -61,6 +61,14 @@ export interface TrustPolicy extends RootKeyPolicy {
   readonly snapshotRoleRemoval?: SnapshotRoleRemoval;
   /** Deepest nesting accepted in a metadata document (default DEFAULT_MAX_NESTING, 32). */
   readonly maxNesting?: number;
+  /** Most keys per keys map / key ids per role (default DEFAULT_MAX_KEYS, 1024). */
+  readonly maxKeys?: number;
+  /** Most signatures per envelope (default DEFAULT_MAX_SIGNATURES, 1024). */
+  readonly maxSignatures?: number;
+}
+
+function parseLimitsOf(p: TrustPolicy): ParseLimits {
+  return { maxDepth: p.maxNesting, maxKeys: p.maxKeys, maxSignatures: p.maxSignatures };
 }
 
 function expired(role: string, version: number, expires: string): VerificationError {
@@ -139,7 +147,7 @@ export class TrustedMetadataSet {
   /** Parses through the context's document cache, when there is one. */
   private parse<D>(role: string, bytes: Uint8Array, parse: (b: Uint8Array, limits: ParseLimits) => D): D {
     const docs = this.#caches.documents;
-    const limits = { maxDepth: this.policy.maxNesting };
+    const limits = parseLimitsOf(this.policy);
     return docs ? docs.get(role, bytes, () => parse(bytes, limits)) : parse(bytes, limits);
   }
 
@@ -170,8 +178,8 @@ export class TrustedMetadataSet {
       );
     }
     const root = caches.documents
-      ? caches.documents.get('root', bytes, () => dialect.parseRoot(bytes, { maxDepth: policy.maxNesting }))
-      : dialect.parseRoot(bytes, { maxDepth: policy.maxNesting });
+      ? caches.documents.get('root', bytes, () => dialect.parseRoot(bytes, parseLimitsOf(policy)))
+      : dialect.parseRoot(bytes, parseLimitsOf(policy));
     const set = new TrustedMetadataSet(root, policy, caches, dialect);
     const now = set.nowMs();
     const firstUse = source === 'first-use';

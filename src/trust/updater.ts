@@ -83,7 +83,12 @@ export class Updater {
     this.#cache = cache;
     this.#opts = opts;
     const base = opts.context?.limits ?? DEFAULT_LIMITS;
-    this.#policy = policy.maxNesting === undefined ? { ...policy, maxNesting: base.maxNesting } : policy;
+    this.#policy = {
+      ...policy,
+      maxNesting: policy.maxNesting ?? base.maxNesting,
+      maxKeys: policy.maxKeys ?? base.maxKeys,
+      maxSignatures: policy.maxSignatures ?? base.maxSignatures,
+    };
     this.#limits = {
       maxRootRotations: opts.maxRootRotations ?? base.maxRootRotations,
       maxRootBytes: opts.maxRootBytes ?? base.maxRootBytes,
@@ -128,7 +133,11 @@ export class Updater {
 
   private newSet(bytes: Uint8Array, source: 'cache' | 'first-use'): TrustedMetadataSet {
     const ctx = this.#opts.context;
-    return TrustedMetadataSet.fromRoot(bytes, this.#policy, source, ctx ?? {});
+    const deadline = this.#opts.deadline;
+    const caches = deadline
+      ? { verdicts: ctx?.verdicts, keyIdentities: ctx?.keyIdentities, documents: ctx?.documents, deadline }
+      : (ctx ?? {});
+    return TrustedMetadataSet.fromRoot(bytes, this.#policy, source, caches);
   }
 
   /** Bytes of the trusted root: the cached one, else the server's on first use. */
