@@ -27,7 +27,8 @@ const COMMANDS: Record<string, Command> = {
 
 export const USAGE = `Usage: trust COMMAND [OPTIONS]
 
-Docker Content Trust (Notary v1) signing and verify-before-pull.
+Docker Content Trust signing and verify-before-pull: Notary v1 servers, TUF 1.0
+repositories, and trust metadata stored in the registry itself (--server registry).
 
 Commands:
   verify IMAGE[:TAG]            print the trusted IMAGE@sha256:... or fail
