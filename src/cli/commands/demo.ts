@@ -116,7 +116,9 @@ export async function run(argv: string[]): Promise<number> {
       say(`   ...and verification refuses it: error ${e.code}: ${e.message}`);
     }
     say();
-    say('Done. Next: point --server at a Notary server (docker trust uses one) and sign real images.');
+    say(
+      'Done. Next: sign real images with --server registry (trust data kept in your registry) or a Notary server URL.',
+    );
     return 0;
   } catch (e) {
     return reportError(e, USAGE);
