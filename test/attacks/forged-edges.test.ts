@@ -7,66 +7,15 @@
  */
 
 import { randomBytes } from 'node:crypto';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { type VerifyOptions, verify } from '../../src/client/verify.js';
-import { TrustError } from '../../src/errors.js';
+import { describe, expect, it } from 'vitest';
+import { verify } from '../../src/client/verify.js';
 import { tempDir } from '../harness/lab.js';
 import { Forge, type JsonObject, keyIdOf, newKey, newRootKey, type TestKey } from '../support/forge.js';
-import { TamperProxy } from '../support/tamper-proxy.js';
-import { treeSnapshot } from '../support/tree-snapshot.js';
+import { useForgedLab } from '../support/forged-lab.js';
 
 const DAY = 24 * 3600_000;
-let proxy: TamperProxy;
-
-beforeAll(async () => {
-  proxy = await TamperProxy.start();
-});
-afterAll(async () => {
-  await proxy.close();
-});
-afterEach(() => proxy.reset());
-
-const newGun = (what: string) => `forged.example.com/edges/${what}-${randomBytes(4).toString('hex')}`;
-
-function opts(trustDir: string, extra: Partial<VerifyOptions> = {}): VerifyOptions {
-  return { server: proxy.url, tlsCaCert: proxy.ca, trustDir, ...extra };
-}
-
-function publish(forge: Forge, over?: Parameters<Forge['build']>[0]): Record<string, Uint8Array> {
-  const files = forge.build(over);
-  proxy.serveAll(forge.gun, files);
-  return files;
-}
-
-/** A trust dir that verified `tag` once (root, timestamp, snapshot, targets cached). */
-async function warm(forge: Forge, tag: string, extra: Partial<VerifyOptions> = {}): Promise<string> {
-  const dir = tempDir();
-  await verify(`${forge.gun}:${tag}`, opts(dir, extra));
-  return dir;
-}
-
-/**
- * verify must fail with `code` (and `role`), leaving the trust dir exactly as it was. NOT_SIGNED is
- * no attack on the metadata (everything fetched verified and may be cached), so it skips that check.
- */
-async function rejected(
-  ref: string,
-  options: VerifyOptions,
-  code: string,
-  role?: string,
-): Promise<TrustError> {
-  const before = treeSnapshot(options.trustDir!);
-  const err = await verify(ref, options).then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  expect(err, `${ref} was accepted`).toBeInstanceOf(TrustError);
-  const te = err as TrustError;
-  expect(te.code, te.message).toBe(code);
-  if (role !== undefined) expect(te.role, te.message).toBe(role);
-  if (code !== 'NOT_SIGNED') expect(treeSnapshot(options.trustDir!), 'the trust dir changed').toEqual(before);
-  return te;
-}
+const lab = useForgedLab('edges');
+const { newGun, opts, publish, warm, rejected } = lab;
 
 /** Replaces the key listed for `role` in a root body by `key` (a JSON key and its listed id). */
 function swapRoleKey(body: JsonObject, role: string, id: string, key: JsonObject): void {
@@ -105,7 +54,7 @@ describe('rollback and freeze of each role (older genuine files, re-listed by fr
 
   it('the older genuine timestamp: ROLLBACK of timestamp', async () => {
     const { forge, gen1, dir } = await twoGenerations();
-    proxy.on('timestamp', { body: gen1.timestamp! }, 'plain');
+    lab.proxy.on('timestamp', { body: gen1.timestamp! }, 'plain');
     await rejected(`${forge.gun}:v1`, opts(dir), 'ROLLBACK', 'timestamp');
   });
 
@@ -315,7 +264,7 @@ describe('root rotation', () => {
     const { forge, dir, oldKey, newKey: nk } = await rotated();
     forge.bump('root'); // v3 is listed, 2.root never published
     const files = forge.build({ signers: { root: [oldKey, nk] } });
-    proxy.serveAll(forge.gun, files);
+    lab.proxy.serveAll(forge.gun, files);
     await rejected(`${forge.gun}:v1`, opts(dir), 'HASH_MISMATCH', 'root');
   });
 
@@ -323,8 +272,8 @@ describe('root rotation', () => {
     const { forge, dir, oldKey, newKey: nk } = await rotated();
     forge.bump('root');
     const files = forge.build({ signers: { root: [oldKey, nk] } });
-    proxy.serveAll(forge.gun, files);
-    proxy.on('root', { body: files.root! }, 'version');
+    lab.proxy.serveAll(forge.gun, files);
+    lab.proxy.on('root', { body: files.root! }, 'version');
     const e = await rejected(`${forge.gun}:v1`, opts(dir), 'BAD_METADATA', 'root');
     expect(e.message).toMatch(/skipped/);
   });

@@ -13,40 +13,26 @@
  */
 
 import { execFile } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
 import { existsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { type VerifyOptions, verify } from '../../src/client/verify.js';
 import { TrustError } from '../../src/errors.js';
 import { tempDir } from '../harness/lab.js';
 import { CLI, childEnv } from '../support/cli.js';
 import { Forge, fileMeta } from '../support/forge.js';
-import { TamperProxy } from '../support/tamper-proxy.js';
+import { useForgedLab } from '../support/forged-lab.js';
 import { treeSnapshot } from '../support/tree-snapshot.js';
 
-let proxy: TamperProxy;
-
-beforeAll(async () => {
-  proxy = await TamperProxy.start();
-});
-afterAll(async () => {
-  await proxy.close();
-});
-afterEach(() => proxy.reset());
-
-const newGun = (what: string) => `forged.example.com/json/${what}-${randomBytes(4).toString('hex')}`;
-
-function opts(trustDir: string): VerifyOptions {
-  return { server: proxy.url, tlsCaCert: proxy.ca, trustDir };
-}
+const lab = useForgedLab('json');
+const { newGun, opts } = lab;
 
 /** A repository with tag `latest`, verified once by a fresh trust dir (the positive control). */
 async function warmRepo(what: string) {
   const forge = new Forge(newGun(what));
   const a = forge.tag('latest', 'build A');
   const files = forge.build();
-  proxy.serveAll(forge.gun, files);
+  lab.proxy.serveAll(forge.gun, files);
   const dir = tempDir();
   expect((await verify(`${forge.gun}:latest`, opts(dir))).digest).toBe(a.digest);
   forge.bump();
@@ -97,7 +83,7 @@ describe('item 6: canonical encoding of hostile input costs bounded CPU', () => 
     const bytes = hostileTimestamp(files.timestamp!, 500);
     expect(bytes.length).toBeGreaterThan(800_000);
     expect(bytes.length).toBeLessThan(1 << 20);
-    proxy.serveAll(forge.gun, { ...files, timestamp: bytes });
+    lab.proxy.serveAll(forge.gun, { ...files, timestamp: bytes });
     const { err, cpuMs } = await rejected(`${forge.gun}:latest`, opts(dir), 'BAD_METADATA', 'timestamp');
     expect(err.message).toMatch(/nests deeper than 32 levels/);
     expect(cpuMs, `${cpuMs} ms of CPU`).toBeLessThan(1000);
@@ -106,7 +92,7 @@ describe('item 6: canonical encoding of hostile input costs bounded CPU', () => 
   it('the same within the nesting limit (28 levels) is encoded in linear time, then refused: bad signature', async () => {
     // 0.1.0: 30 native re-runs over 400,000 numbers before the signature check
     const { forge, dir, files } = await warmRepo('wide');
-    proxy.serveAll(forge.gun, { ...files, timestamp: hostileTimestamp(files.timestamp!, 28) });
+    lab.proxy.serveAll(forge.gun, { ...files, timestamp: hostileTimestamp(files.timestamp!, 28) });
     const { cpuMs } = await rejected(
       `${forge.gun}:latest`,
       opts(dir),
@@ -122,7 +108,7 @@ describe('the nesting limit', () => {
     const { forge, dir } = await warmRepo('limit');
     let deep: unknown = [];
     for (let i = 0; i < 40; i++) deep = { k: deep };
-    proxy.serveAll(
+    lab.proxy.serveAll(
       forge.gun,
       forge.build({ edit: { timestamp: (body) => void Object.assign(body, { x: deep }) } }),
     );
@@ -137,7 +123,7 @@ describe('item 7: no parser differential with Go (notary, docker)', () => {
     // Go folds "Targets" onto the Targets field (last wins): docker would pull B, 0.1.0 verified A
     const { forge, dir } = await warmRepo('fold');
     const b = fileMeta(Buffer.from('build B'));
-    proxy.serveAll(
+    lab.proxy.serveAll(
       forge.gun,
       forge.build({ edit: { targets: (body) => void Object.assign(body, { Targets: { latest: b } }) } }),
     );
@@ -149,12 +135,12 @@ describe('item 7: no parser differential with Go (notary, docker)', () => {
     if (!existsSync(CLI)) throw new Error(`${CLI} is missing: run 'npm run build' first (npm test does)`);
     const { forge, dir } = await warmRepo('cli');
     const b = fileMeta(Buffer.from('build B'));
-    proxy.serveAll(
+    lab.proxy.serveAll(
       forge.gun,
       forge.build({ edit: { targets: (body) => void Object.assign(body, { Targets: { latest: b } }) } }),
     );
     const ca = join(tempDir(), 'ca.pem');
-    writeFileSync(ca, proxy.ca);
+    writeFileSync(ca, lab.proxy.ca);
     const before = treeSnapshot(dir);
     // asynchronous: the proxy answers from this process
     const args = [
@@ -162,7 +148,7 @@ describe('item 7: no parser differential with Go (notary, docker)', () => {
       'verify',
       `${forge.gun}:latest`,
       '--server',
-      proxy.url,
+      lab.proxy.url,
       '--tlscacert',
       ca,
       '--trust-dir',
@@ -180,7 +166,7 @@ describe('item 7: no parser differential with Go (notary, docker)', () => {
 
   it('a signed "expireſ" (LONG S) beside "expires": BAD_METADATA', async () => {
     const { forge, dir } = await warmRepo('longs');
-    proxy.serveAll(
+    lab.proxy.serveAll(
       forge.gun,
       forge.build({
         edit: { snapshot: (body) => void Object.assign(body, { 'expire\u017f': '2099-01-01T00:00:00Z' }) },
@@ -195,7 +181,7 @@ describe('item 7: no parser differential with Go (notary, docker)', () => {
     const { forge, dir, files } = await warmRepo('dup');
     const evil = JSON.stringify({ evil: fileMeta(Buffer.from('evil')) });
     const injected = Buffer.from(text(files.targets!).replace('"signed":{', `"signed":{"targets":${evil},`));
-    proxy.serveAll(forge.gun, forge.build({ replace: { targets: injected } }));
+    lab.proxy.serveAll(forge.gun, forge.build({ replace: { targets: injected } }));
     const { err } = await rejected(`${forge.gun}:latest`, opts(dir), 'BAD_METADATA', 'targets');
     expect(err.message).toMatch(/same key twice/);
   });
@@ -204,7 +190,7 @@ describe('item 7: no parser differential with Go (notary, docker)', () => {
     const { forge, dir } = await warmRepo('bom');
     const files = forge.build();
     const bom = Buffer.concat([Buffer.from([0xef, 0xbb, 0xbf]), files.timestamp!]);
-    proxy.serveAll(forge.gun, { ...files, timestamp: bom });
+    lab.proxy.serveAll(forge.gun, { ...files, timestamp: bom });
     const { err } = await rejected(`${forge.gun}:latest`, opts(dir), 'BAD_METADATA', 'timestamp');
     expect(err.message).toMatch(/byte order mark/);
   });
@@ -215,7 +201,7 @@ describe('item 7: no parser differential with Go (notary, docker)', () => {
     const v = forge.versions.snapshot;
     const floated = Buffer.from(text(genuine).replace(`"version":${v}`, `"version":${v}.0`));
     expect(text(floated)).toContain(`"version":${v}.0`);
-    proxy.serveAll(forge.gun, forge.build({ replace: { snapshot: floated } }));
+    lab.proxy.serveAll(forge.gun, forge.build({ replace: { snapshot: floated } }));
     const { err } = await rejected(`${forge.gun}:latest`, opts(dir), 'BAD_METADATA', 'snapshot');
     expect(err.message).toMatch(/fraction/);
   });

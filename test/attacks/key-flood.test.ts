@@ -10,31 +10,18 @@
  */
 
 import { randomBytes } from 'node:crypto';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { type VerifyOptions, verify } from '../../src/client/verify.js';
 import { generateSigner } from '../../src/crypto/signers.js';
 import { createRootCertificate } from '../../src/crypto/x509.js';
 import { TrustError } from '../../src/errors.js';
 import { tempDir } from '../harness/lab.js';
 import { Forge, type JsonObject, keyIdOf, type TestKey } from '../support/forge.js';
-import { TamperProxy } from '../support/tamper-proxy.js';
+import { useForgedLab } from '../support/forged-lab.js';
 import { treeSnapshot } from '../support/tree-snapshot.js';
 
-let proxy: TamperProxy;
-
-beforeAll(async () => {
-  proxy = await TamperProxy.start();
-});
-afterAll(async () => {
-  await proxy.close();
-});
-afterEach(() => proxy.reset());
-
-const newGun = (what: string) => `forged.example.com/keys/${what}-${randomBytes(4).toString('hex')}`;
-
-function opts(trustDir: string): VerifyOptions {
-  return { server: proxy.url, tlsCaCert: proxy.ca, trustDir };
-}
+const lab = useForgedLab('keys');
+const { newGun, opts } = lab;
 
 /** `n` distinct ecdsa-x509 keys (certificates with distinct serials over one P-256 key). */
 function floodKeys(n: number, gun: string): { id: string; json: JsonObject }[] {
@@ -83,7 +70,7 @@ describe('hostile keys maps cost bounded CPU (issue 8)', () => {
       signatures: { root: () => keys.slice(0, 4).map((k) => bogus(k.id)) },
     });
     expect(files.root!.length).toBeLessThan(2 << 20);
-    proxy.serveAll(forge.gun, files);
+    lab.proxy.serveAll(forge.gun, files);
     const cpuMs = await rejected(`${forge.gun}:latest`, opts(tempDir()), ['UNTRUSTED_ROOT']);
     expect(cpuMs, `${cpuMs} ms of CPU`).toBeLessThan(500);
   }, 120_000);
@@ -93,7 +80,7 @@ describe('hostile keys maps cost bounded CPU (issue 8)', () => {
     const forge = new Forge(newGun('targets'));
     forge.tag('latest', 'build A');
     const dir = tempDir();
-    proxy.serveAll(forge.gun, forge.build());
+    lab.proxy.serveAll(forge.gun, forge.build());
     await verify(`${forge.gun}:latest`, opts(dir)); // positive control, warm trust dir
     const keys = floodKeys(3000, forge.gun);
     const targetsKey = forge.keys.targets[0] as TestKey;
@@ -111,7 +98,7 @@ describe('hostile keys maps cost bounded CPU (issue 8)', () => {
           targets: () => [bogus(targetsKey.id)],
         },
       });
-      proxy.serveAll(forge.gun, files);
+      lab.proxy.serveAll(forge.gun, files);
       const code = n > 1024 ? ['TOO_LARGE'] : ['BAD_SIGNATURE', 'THRESHOLD'];
       const cpuMs = await rejected(`${forge.gun}:latest`, opts(dir), code);
       expect(cpuMs, `${n} keys: ${cpuMs} ms of CPU`).toBeLessThan(500);

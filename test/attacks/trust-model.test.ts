@@ -5,64 +5,17 @@
  * the trust dir byte-identical; each group has a positive control.
  */
 
-import { randomBytes } from 'node:crypto';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { inspect } from '../../src/client/inspect.js';
-import { type VerifyOptions, verify } from '../../src/client/verify.js';
-import { TrustError } from '../../src/errors.js';
+import { verify } from '../../src/client/verify.js';
+import type { TrustError } from '../../src/errors.js';
 import { tempDir } from '../harness/lab.js';
 import { certifyKey, Forge, fileMeta, newKey, newRootKey } from '../support/forge.js';
-import { TamperProxy } from '../support/tamper-proxy.js';
-import { treeSnapshot } from '../support/tree-snapshot.js';
+import { useForgedLab } from '../support/forged-lab.js';
 
 const DAY = 24 * 3600_000;
-let proxy: TamperProxy;
-
-beforeAll(async () => {
-  proxy = await TamperProxy.start();
-});
-afterAll(async () => {
-  await proxy.close();
-});
-afterEach(() => proxy.reset());
-
-const newGun = (what: string) => `forged.example.com/model/${what}-${randomBytes(4).toString('hex')}`;
-
-function opts(trustDir: string, extra: Partial<VerifyOptions> = {}): VerifyOptions {
-  return { server: proxy.url, tlsCaCert: proxy.ca, trustDir, ...extra };
-}
-
-function publish(forge: Forge, over?: Parameters<Forge['build']>[0]): Record<string, Uint8Array> {
-  const files = forge.build(over);
-  proxy.serveAll(forge.gun, files);
-  return files;
-}
-
-async function warm(forge: Forge, tag: string, extra: Partial<VerifyOptions> = {}): Promise<string> {
-  const dir = tempDir();
-  await verify(`${forge.gun}:${tag}`, opts(dir, extra));
-  return dir;
-}
-
-/** verify must fail with `code` (and `role`), leaving the trust dir exactly as it was. */
-async function rejected(
-  ref: string,
-  options: VerifyOptions,
-  code: string,
-  role?: string,
-): Promise<TrustError> {
-  const before = treeSnapshot(options.trustDir!);
-  const err = await verify(ref, options).then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  expect(err, `${ref} was accepted`).toBeInstanceOf(TrustError);
-  const te = err as TrustError;
-  expect(te.code, te.message).toBe(code);
-  if (role !== undefined) expect(te.role, te.message).toBe(role);
-  expect(treeSnapshot(options.trustDir!), 'the trust dir changed').toEqual(before);
-  return te;
-}
+const lab = useForgedLab('model');
+const { newGun, opts, publish, warm, rejected } = lab;
 
 describe('item 1: a snapshot cannot silently drop a delegated role', () => {
   /** targets signs v1 -> A; targets/releases signs v1 -> B (wins); alice is a second delegation. */
@@ -218,13 +171,13 @@ describe('item 13: every metadata download is capped', () => {
     publish(forge, {
       edit: { timestamp: (b) => ((b.meta as { snapshot: { length: number } }).snapshot.length = 20e9) },
     });
-    proxy.on('snapshot', { drip: { chunk: ' ', everyMs: 20 } }, 'checksum');
-    proxy.clearLog();
+    lab.proxy.on('snapshot', { drip: { chunk: ' ', everyMs: 20 } }, 'checksum');
+    lab.proxy.clearLog();
     const t0 = Date.now();
     const e = await rejected(`${forge.gun}:v1`, opts(dir, { deadlineMs: 5000 }), 'TOO_LARGE', 'snapshot');
     expect(Date.now() - t0).toBeLessThan(3000);
     expect(e.message).toMatch(/20000000000/);
-    expect(proxy.requestedNames().filter((n) => n.startsWith('snapshot'))).toEqual([]);
+    expect(lab.proxy.requestedNames().filter((n) => n.startsWith('snapshot'))).toEqual([]);
   });
 
   it('the cap is configurable (limits.maxMetadataBytes) and applies to targets and delegations', async () => {
@@ -247,7 +200,7 @@ describe('item 6: the deadline bounds the whole operation', () => {
     const forge = new Forge(newGun('slow'));
     forge.tag('v1');
     publish(forge);
-    proxy.rule(() => ({ delayMs: 400, reply: 'pass' }));
+    lab.proxy.rule(() => ({ delayMs: 400, reply: 'pass' }));
     const t0 = Date.now();
     await rejected(`${forge.gun}:v1`, opts(tempDir(), { deadlineMs: 1000 }), 'TIMEOUT');
     expect(Date.now() - t0).toBeLessThan(2500);
