@@ -40,7 +40,7 @@ export interface SignatureCaches {
   /** Canonical key identities by key type and public bytes. */
   readonly keyIdentities?: Map<string, string>;
   /** Parsed documents by role and exact bytes (see context/context.ts DocumentCache). */
-  readonly documents?: { get<D>(role: string, bytes: Uint8Array, parse: () => D): D };
+  readonly documents?: { get<D>(role: string, bytes: Uint8Array, parse: () => D, sha256Base64?: string): D };
   /** The operation's deadline, checked between signature checks (TIMEOUT). */
   readonly deadline?: { check(what: string): void };
 }

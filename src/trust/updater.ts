@@ -19,10 +19,12 @@
  */
 
 import { DEFAULT_LIMITS, type Deadline, type Limits, type TrustContext } from '../context/context.js';
+import { sha256 } from '../crypto/backend.js';
 import { NetworkError, NotSignedError, TrustError, VerificationError } from '../errors.js';
 import type { FileMetaJson } from '../metadata/model.js';
 import { parentRole } from '../metadata/roles.js';
 import type { MetadataCache } from '../storage/trust-dir.js';
+import { encodeVerifiedIndex, type VerifiedEntry, type VerifiedIndex } from '../storage/verified-index.js';
 import type { MetadataStore } from '../transport/store.js';
 import { checkFileMeta, listedSha256Hex } from './filemeta.js';
 import { TrustedMetadataSet, type TrustPolicy } from './trusted-set.js';
@@ -77,6 +79,8 @@ export class Updater {
   #staged = new Map<string, Uint8Array>();
   #cached = new Map<string, Uint8Array | null>();
   #set: TrustedMetadataSet | undefined;
+  /** The cache's verified index as read (undefined: not read yet). */
+  #index: VerifiedIndex | null | undefined;
 
   constructor(store: MetadataStore, cache: MetadataCache, policy: TrustPolicy, opts: UpdateOptions = {}) {
     this.#store = store;
@@ -137,7 +141,10 @@ export class Updater {
     const caches = deadline
       ? { verdicts: ctx?.verdicts, keyIdentities: ctx?.keyIdentities, documents: ctx?.documents, deadline }
       : (ctx ?? {});
-    return TrustedMetadataSet.fromRoot(bytes, this.#policy, source, caches);
+    const set = TrustedMetadataSet.fromRoot(bytes, this.#policy, source, caches);
+    if (this.#index === undefined) this.#index = this.#cache.readIndex(set.dialect.name);
+    set.useVerifiedIndex(this.#index);
+    return set;
   }
 
   /** Bytes of the trusted root: the cached one, else the server's on first use. */
@@ -336,8 +343,23 @@ export class Updater {
       return false;
     }
     const cachedBytes = await this.cached(role);
-    const reuse = matches(cachedBytes, meta, role);
-    if (cachedBytes && !reuse) {
+    // Cached bytes of the listed length go straight to the set, which checks their hashes once
+    // (a 2 MB targets is not hashed twice); other bytes, or a hash mismatch, mean a download.
+    if (cachedBytes && cachedBytes.length === meta.length) {
+      try {
+        set.updateTargets(cachedBytes, role);
+        this.checkDeadline(role);
+        return true;
+      } catch (e) {
+        if (
+          !(e instanceof VerificationError) ||
+          (e.code !== 'HASH_MISMATCH' && e.code !== 'LENGTH_MISMATCH')
+        ) {
+          throw e;
+        }
+      }
+    }
+    if (cachedBytes) {
       try {
         set.loadLocalTargets(cachedBytes, role);
       } catch (e) {
@@ -345,19 +367,56 @@ export class Updater {
         if (!(e instanceof TrustError)) throw e;
       }
     }
-    const bytes = reuse ? cachedBytes : await this.fetchByChecksum(role, meta);
-    const fresh = !reuse;
+    const bytes = await this.fetchByChecksum(role, meta);
     set.updateTargets(bytes, role);
-    if (fresh) this.#staged.set(role, bytes);
+    this.#staged.set(role, bytes);
     this.checkDeadline(role);
     return true;
   }
 
-  /** Persists every verified file accepted in this update (atomic per file). */
+  /**
+   * Persists every verified file accepted in this update (atomic per file), then the verified index
+   * of the trusted state (storage/verified-index.ts) when it changed.
+   */
   async commit(): Promise<void> {
-    if (this.#staged.size === 0 || this.#opts.offline) return;
-    await this.#cache.writeAll(this.#staged);
-    for (const [role, bytes] of this.#staged) this.#cached.set(role, bytes);
-    this.#staged.clear();
+    if (this.#opts.offline) return;
+    if (this.#staged.size > 0) {
+      await this.#cache.writeAll(this.#staged);
+      for (const [role, bytes] of this.#staged) this.#cached.set(role, bytes);
+      this.#staged.clear();
+    }
+    const set = this.#set;
+    if (!set) return;
+    const index = this.indexOf(set);
+    const old = this.#index;
+    if (old && encodeVerifiedIndex(old) === encodeVerifiedIndex(index)) return;
+    await this.#cache.writeIndex(index);
+    this.#index = index;
+  }
+
+  /** The verified index of the trusted state: root, timestamp, snapshot and the accepted targets roles. */
+  private indexOf(set: TrustedMetadataSet): VerifiedIndex {
+    const old = this.#index?.files;
+    const files = new Map<string, VerifiedEntry>();
+    const add = (role: string, raw: Uint8Array | undefined, signers?: readonly string[]) => {
+      if (!raw) return;
+      const prev = old?.get(role);
+      // bytes taken through the index keep its digest; others are hashed (writes only)
+      const hex =
+        prev && set.indexedRoles.has(role) && prev.length === raw.length
+          ? prev.sha256
+          : Buffer.from(sha256(raw)).toString('hex');
+      files.set(
+        role,
+        signers
+          ? { sha256: hex, length: raw.length, signers: [...signers] }
+          : { sha256: hex, length: raw.length },
+      );
+    };
+    add('root', set.root.raw);
+    add('timestamp', set.timestamp?.raw);
+    add('snapshot', set.snapshot?.raw);
+    for (const role of set.acceptedTargetsRoles()) add(role, set.targets(role)?.raw, set.signersOf(role));
+    return { dialect: set.dialect.name, files };
   }
 }
