@@ -4,6 +4,7 @@ import { dirname, join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
 import { metaOf, newKey, TestRepo, targetEntry } from '../../test/support/tuf1-repo.js';
+import { TrustContext } from '../context/context.js';
 import { roleFileName, TufUpdater } from './tuf-updater.js';
 
 const dirs: string[] = [];
@@ -76,6 +77,7 @@ describe('TufUpdater over a file:// repository', () => {
     expect(readdirSync(metadataDir).sort()).toEqual(
       [
         '.dialect',
+        '.verified-index',
         '%3Fodd%2Frole.json',
         'root.json',
         'snapshot.json',
@@ -85,6 +87,38 @@ describe('TufUpdater over a file:// repository', () => {
     );
     expect(readFileSync(join(metadataDir, 'root.json'))).toEqual(Buffer.from(root));
     expect(role).toBe('?odd/role');
+  });
+
+  it('a warm refresh takes cached targets and delegations through the verified index; a damaged index does not count', async () => {
+    const { base, root } = repository();
+    const metadataDir = join(tmp(), 'md');
+    TufUpdater.init(metadataDir, root);
+    const run = async () => {
+      const context = new TrustContext();
+      const u = new TufUpdater({
+        metadataDir,
+        metadataBaseUrl: pathToFileURL(join(base, 'metadata')).href,
+        context,
+      });
+      const info = await u.getTargetInfo('pkg/app.tgz');
+      return { length: info?.length, verdicts: context.verdicts.size };
+    };
+    const cold = await run();
+    const warm = await run();
+    expect(warm.length).toBe(cold.length);
+    // root, timestamp, snapshot checked; targets and the delegation taken through the index
+    expect(warm.verdicts).toBe(cold.verdicts - 2);
+    const index = join(metadataDir, '.verified-index');
+    const doc = JSON.parse(readFileSync(index, 'utf8'));
+    expect(Object.keys(doc.files).sort()).toEqual(['?odd/role', 'root', 'snapshot', 'targets', 'timestamp']);
+    expect(doc.files['?odd/role'].delegator).toBe('targets');
+    // the delegation's entry no longer matches its bytes: that role is checked again, targets not
+    doc.files['?odd/role'].sha256 = '00'.repeat(32);
+    writeFileSync(index, JSON.stringify(doc));
+    expect((await run()).verdicts).toBe(cold.verdicts - 1);
+    writeFileSync(index, '{"format":1');
+    expect((await run()).verdicts).toBe(cold.verdicts);
+    expect((await run()).verdicts).toBe(warm.verdicts); // rewritten after the full check
   });
 
   it('a tampered artifact is refused and not written', async () => {

@@ -12,8 +12,16 @@
  */
 
 import { type LocatedObject, locateObject, memberValue } from '../encoding/json-locate.js';
+import { MAX_JSON_DEPTH } from '../encoding/olpc.js';
 import { DEFAULT_MAX_NESTING, type FileMetaJson, Metadata, type TargetsMetadata } from './model.js';
 import { type ParseLimits, parseMetadata, parseTargetEntry, parseTargets } from './parse.js';
+import {
+  parseTuf1,
+  parseTuf1TargetEntry,
+  Tuf1Metadata,
+  type Tuf1TargetFile,
+  type Tuf1TargetsBody,
+} from './tuf1.js';
 
 const EMPTY = new Uint8Array([0x7b, 0x7d]); // {}
 const encoder = new TextEncoder();
@@ -84,4 +92,87 @@ export function parseTargetsIndexed(
     bytes,
     rest.expiresMs,
   ) as TargetsMetadata;
+}
+
+/** A read-only map whose `get`/`has` find one member; anything that lists builds the whole map first. */
+class LazyMap<V> implements ReadonlyMap<string, V> {
+  readonly #one: (k: string) => V | undefined;
+  readonly #all: () => ReadonlyMap<string, V>;
+  constructor(one: (k: string) => V | undefined, all: () => ReadonlyMap<string, V>) {
+    this.#one = one;
+    this.#all = all;
+  }
+  get(k: string): V | undefined {
+    return typeof k === 'string' ? this.#one(k) : undefined;
+  }
+  has(k: string): boolean {
+    return this.get(k) !== undefined;
+  }
+  get size(): number {
+    return this.#all().size;
+  }
+  forEach(f: (v: V, k: string, m: ReadonlyMap<string, V>) => void, thisArg?: unknown): void {
+    for (const [k, v] of this.#all()) f.call(thisArg, v, k, this);
+  }
+  entries(): MapIterator<[string, V]> {
+    return this.#all().entries();
+  }
+  keys(): MapIterator<string> {
+    return this.#all().keys();
+  }
+  values(): MapIterator<V> {
+    return this.#all().values();
+  }
+  [Symbol.iterator](): MapIterator<[string, V]> {
+    return this.#all().entries();
+  }
+}
+
+/**
+ * The TUF 1.0 form of `parseTargetsIndexed` (registry-hosted trust): the body's `targets` map finds
+ * one entry with a native search and parses it as `parseTuf1` would; listing it, or the JSON view
+ * (`signed`, for canonical bytes), parses the whole document strictly first.
+ */
+export function parseTuf1TargetsIndexed(
+  bytes: Uint8Array,
+  role: string,
+  limits: ParseLimits = {},
+): TargetsMetadata | null {
+  const maxDepth = Math.min(limits.maxDepth ?? MAX_JSON_DEPTH, MAX_JSON_DEPTH);
+  if (limits.maxBytes !== undefined && bytes.length > limits.maxBytes) return null;
+  const obj = locateObject(bytes, ['signed', 'targets'], maxDepth);
+  if (!obj) return null;
+  const spliced = new Uint8Array(bytes.length - (obj.end - obj.start) + EMPTY.length);
+  spliced.set(bytes.subarray(0, obj.start), 0);
+  spliced.set(EMPTY, obj.start);
+  spliced.set(bytes.subarray(obj.end), obj.start + EMPTY.length);
+  const rest = parseTuf1(spliced, 'targets', role, limits);
+  let full: ReturnType<typeof parseTuf1> | undefined;
+  const whole = () => {
+    full ??= parseTuf1(bytes, 'targets', role, limits) as typeof full & object;
+    return full!;
+  };
+  const seen = new Map<string, Tuf1TargetFile | undefined>();
+  const one = (name: string): Tuf1TargetFile | undefined => {
+    if (full) return (full.body as Tuf1TargetsBody).targets.get(name);
+    if (seen.has(name)) return seen.get(name);
+    const at = memberValue(bytes, obj, encoder.encode(name));
+    if (at === null) return (whole().body as Tuf1TargetsBody).targets.get(name);
+    const v =
+      at === undefined
+        ? undefined
+        : parseTuf1TargetEntry(bytes.subarray(at.start, at.end), role, name, limits);
+    seen.set(name, v);
+    return v;
+  };
+  const targets = new LazyMap(one, () => (whole().body as Tuf1TargetsBody).targets);
+  const body = { ...(rest.body as Tuf1TargetsBody), targets };
+  // the JSON view: its `targets` is the whole document's, built when first read
+  const json = { ...rest.json };
+  Object.defineProperty(json, 'targets', {
+    enumerable: true,
+    configurable: true,
+    get: () => whole().json.targets,
+  });
+  return new Tuf1Metadata(role, body, json, rest.tufSignatures, bytes) as unknown as TargetsMetadata;
 }

@@ -25,7 +25,10 @@ import { readRegularFile } from './trust-dir.js';
 export interface VerifiedEntry {
   readonly sha256: string;
   readonly length: number;
+  /** Targets roles: key ids whose signatures verified. */
   readonly signers?: readonly string[];
+  /** Targets roles: the role whose delegation the signatures were checked against (`root` for targets). */
+  readonly delegator?: string;
 }
 
 /** The index of one metadata cache: its dialect and the files of the last verified state, by role. */
@@ -56,13 +59,19 @@ export function parseVerifiedIndex(bytes: Uint8Array | null, dialect: string): V
   const files = new Map<string, VerifiedEntry>();
   for (const [role, e] of Object.entries(d.files as Record<string, unknown>)) {
     if (typeof e !== 'object' || e === null) return null;
-    const { sha256, length, signers } = e as Record<string, unknown>;
+    const { sha256, length, signers, delegator } = e as Record<string, unknown>;
     if (typeof sha256 !== 'string' || !HEX64.test(sha256)) return null;
     if (typeof length !== 'number' || !Number.isSafeInteger(length) || length < 0) return null;
     if (signers !== undefined && (!Array.isArray(signers) || !signers.every((s) => typeof s === 'string'))) {
       return null;
     }
-    files.set(role, signers === undefined ? { sha256, length } : { sha256, length, signers });
+    if (delegator !== undefined && typeof delegator !== 'string') return null;
+    files.set(role, {
+      sha256,
+      length,
+      ...(signers !== undefined ? { signers } : {}),
+      ...(delegator !== undefined ? { delegator } : {}),
+    });
   }
   return { dialect, files };
 }
@@ -72,7 +81,12 @@ export function encodeVerifiedIndex(index: VerifiedIndex): string {
   const files: Record<string, VerifiedEntry> = {};
   for (const role of [...index.files.keys()].sort()) {
     const e = index.files.get(role)!;
-    files[role] = e.signers ? { sha256: e.sha256, length: e.length, signers: [...e.signers] } : e;
+    files[role] = {
+      sha256: e.sha256,
+      length: e.length,
+      ...(e.signers ? { signers: [...e.signers] } : {}),
+      ...(e.delegator !== undefined ? { delegator: e.delegator } : {}),
+    };
   }
   return `${JSON.stringify({ format: FORMAT, dialect: index.dialect, files })}\n`;
 }

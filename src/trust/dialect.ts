@@ -18,7 +18,7 @@
  * | equal timestamp  | the new copy replaces the trusted one      | the trusted one is kept (spec 5.4.3.2)      |
  */
 
-import { parseTargetsIndexed } from '../metadata/indexed.js';
+import { parseTargetsIndexed, parseTuf1TargetsIndexed } from '../metadata/indexed.js';
 import type {
   FileMetaJson,
   Metadata,
@@ -113,6 +113,7 @@ export const TUF1_DIALECT: TrustDialect = Object.freeze({
     parseTuf1(b, 'snapshot', 'snapshot', l) as unknown as SnapshotMetadata,
   parseTargets: (b: Uint8Array, role: string, l?: ParseLimits) =>
     parseTuf1(b, 'targets', role, l) as unknown as TargetsMetadata,
+  parseTargetsIndexed: (b: Uint8Array, role: string, l?: ParseLimits) => parseTuf1TargetsIndexed(b, role, l),
   metaName: (role: string) => `${role}.json`,
   checkFileMeta: (bytes: Uint8Array, meta: FileMetaJson, role: string, parent: string) =>
     checkTuf1FileMeta(bytes, meta as { length?: number; hashes?: Record<string, string> }, role, parent),

@@ -38,7 +38,7 @@ import type {
   TimestampMetadata,
 } from '../metadata/model.js';
 import type { ParseLimits } from '../metadata/parse.js';
-import type { VerifiedIndex } from '../storage/verified-index.js';
+import type { VerifiedEntry, VerifiedIndex } from '../storage/verified-index.js';
 import { NOTARY_DIALECT, type TrustDialect } from './dialect.js';
 import type { RootKeyPolicy } from './root-keys.js';
 import { checkThreshold, type RoleKeySet, type SignatureCaches } from './signatures.js';
@@ -243,6 +243,11 @@ export class TrustedMetadataSet {
     return [...this.#targets.keys()];
   }
 
+  /** The delegator an accepted targets role was verified through (`root` for targets). */
+  delegatorOf(role: string): string | undefined {
+    return this.#delegators.get(role);
+  }
+
   /** Targets roles accepted in this session through the verified index. */
   get indexedRoles(): ReadonlySet<string> {
     return this.#indexed;
@@ -274,9 +279,11 @@ export class TrustedMetadataSet {
     const entry = index.files.get(role);
     const rootEntry = index.files.get('root');
     if (!entry?.signers || !rootEntry || entry.length !== bytes.length) return undefined;
-    const parent = this.#d.parentOf(role) ?? 'root';
-    if ((delegator ?? parent) !== parent) return undefined;
-    if (role !== 'targets' && !this.#indexed.has(parent)) return undefined;
+    // signatures were checked against this delegator's delegation, whose bytes are the indexed ones
+    const norm = (d: string | undefined) => (d === undefined || d === '' ? 'root' : d);
+    const via = norm(delegator ?? this.#d.parentOf(role));
+    if (norm(entry.delegator ?? this.#d.parentOf(role)) !== via) return undefined;
+    if (via === 'root' ? role !== 'targets' : !this.#indexed.has(via)) return undefined;
     if (rootEntry.sha256 !== this.rootSha256()) return undefined;
     // the snapshot's hash (already checked against the bytes) when it lists sha256, else our own
     const listed = meta.hashes?.sha256;
@@ -654,4 +661,34 @@ export class TrustedMetadataSet {
     else this.#indexed.delete(role);
     return md;
   }
+}
+
+/**
+ * The verified index of a set's trusted state (storage/verified-index.ts): root, timestamp, snapshot
+ * and every accepted targets role with its signers and delegator. Digests of bytes taken through
+ * `previous` are reused; other bytes are hashed (only when the index is written).
+ */
+export function verifiedIndexOf(set: TrustedMetadataSet, previous?: VerifiedIndex | null): VerifiedIndex {
+  const old = previous?.files;
+  const files = new Map<string, VerifiedEntry>();
+  const add = (role: string, raw: Uint8Array | undefined, targets: boolean) => {
+    if (!raw) return;
+    const prev = old?.get(role);
+    const sha =
+      prev && set.indexedRoles.has(role) && prev.length === raw.length
+        ? prev.sha256
+        : Buffer.from(sha256(raw)).toString('hex');
+    const delegator = set.delegatorOf(role);
+    files.set(role, {
+      sha256: sha,
+      length: raw.length,
+      ...(targets ? { signers: [...set.signersOf(role)] } : {}),
+      ...(targets && delegator !== undefined ? { delegator } : {}),
+    });
+  };
+  add('root', set.root.raw, false);
+  add('timestamp', set.timestamp?.raw, false);
+  add('snapshot', set.snapshot?.raw, false);
+  for (const role of set.acceptedTargetsRoles()) add(role, set.targets(role)?.raw, true);
+  return { dialect: set.dialect.name, files };
 }

@@ -19,15 +19,14 @@
  */
 
 import { DEFAULT_LIMITS, type Deadline, type Limits, type TrustContext } from '../context/context.js';
-import { sha256 } from '../crypto/backend.js';
 import { NetworkError, NotSignedError, TrustError, VerificationError } from '../errors.js';
 import type { FileMetaJson } from '../metadata/model.js';
 import { parentRole } from '../metadata/roles.js';
 import type { MetadataCache } from '../storage/trust-dir.js';
-import { encodeVerifiedIndex, type VerifiedEntry, type VerifiedIndex } from '../storage/verified-index.js';
+import { encodeVerifiedIndex, type VerifiedIndex } from '../storage/verified-index.js';
 import type { MetadataStore } from '../transport/store.js';
 import { checkFileMeta, listedSha256Hex } from './filemeta.js';
-import { TrustedMetadataSet, type TrustPolicy } from './trusted-set.js';
+import { TrustedMetadataSet, type TrustPolicy, verifiedIndexOf } from './trusted-set.js';
 
 export interface UpdateOptions
   extends Partial<
@@ -396,27 +395,6 @@ export class Updater {
 
   /** The verified index of the trusted state: root, timestamp, snapshot and the accepted targets roles. */
   private indexOf(set: TrustedMetadataSet): VerifiedIndex {
-    const old = this.#index?.files;
-    const files = new Map<string, VerifiedEntry>();
-    const add = (role: string, raw: Uint8Array | undefined, signers?: readonly string[]) => {
-      if (!raw) return;
-      const prev = old?.get(role);
-      // bytes taken through the index keep its digest; others are hashed (writes only)
-      const hex =
-        prev && set.indexedRoles.has(role) && prev.length === raw.length
-          ? prev.sha256
-          : Buffer.from(sha256(raw)).toString('hex');
-      files.set(
-        role,
-        signers
-          ? { sha256: hex, length: raw.length, signers: [...signers] }
-          : { sha256: hex, length: raw.length },
-      );
-    };
-    add('root', set.root.raw);
-    add('timestamp', set.timestamp?.raw);
-    add('snapshot', set.snapshot?.raw);
-    for (const role of set.acceptedTargetsRoles()) add(role, set.targets(role)?.raw, set.signersOf(role));
-    return { dialect: set.dialect.name, files };
+    return verifiedIndexOf(set, this.#index);
   }
 }
