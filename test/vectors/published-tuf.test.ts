@@ -127,3 +127,26 @@ describe('Sigstore root-signing (real published repository)', () => {
     await expect(u.refresh()).rejects.toMatchObject({ code: 'BAD_SIGNATURE' });
   });
 });
+
+const DOCKER_ROOTS = join(import.meta.dirname, '../../vectors/tuf-published/docker-tuf-roots');
+
+describe("Docker's TUF roots (docker/attest's embedded roots: production, staging, dev)", () => {
+  it.each(['1.root.json', '1.root-staging.json', '1.root-dev.json'])(
+    '%s is accepted as a trusted root (self-signed by its threshold, as python-tuf finds)',
+    (file) => {
+      const metadataDir = join(tempDir('ct-docker-root-'), 'metadata');
+      TufUpdater.init(metadataDir, new Uint8Array(readFileSync(join(DOCKER_ROOTS, file))));
+      expect(readFileSync(join(metadataDir, 'root.json'))).toEqual(readFileSync(join(DOCKER_ROOTS, file)));
+    },
+  );
+
+  it('the production root with one signed byte changed is refused', () => {
+    const text = readFileSync(join(DOCKER_ROOTS, '1.root.json'), 'utf8');
+    const tampered = text.replace('"consistent_snapshot": true', '"consistent_snapshot": false');
+    expect(tampered).not.toBe(text);
+    const metadataDir = join(tempDir('ct-docker-root-'), 'metadata');
+    expect(() => TufUpdater.init(metadataDir, new TextEncoder().encode(tampered))).toThrow(
+      expect.objectContaining({ code: 'BAD_SIGNATURE' }),
+    );
+  });
+});
