@@ -379,18 +379,35 @@ export class Updater {
    */
   async commit(): Promise<void> {
     if (this.#opts.offline) return;
-    if (this.#staged.size > 0) {
+    const wrote = this.#staged.size > 0;
+    if (wrote) {
       await this.#cache.writeAll(this.#staged);
       for (const [role, bytes] of this.#staged) this.#cached.set(role, bytes);
       this.#staged.clear();
     }
     const set = this.#set;
-    if (!set) return;
+    if (!set || this.indexCurrent(set, wrote)) return;
     const index = this.indexOf(set);
     const old = this.#index;
     if (old && encodeVerifiedIndex(old) === encodeVerifiedIndex(index)) return;
     await this.#cache.writeIndex(index);
     this.#index = index;
+  }
+
+  /**
+   * Whether the index read at the start already describes this update's trusted state, so that a
+   * warm verify of an unchanged repository hashes and writes nothing: no file was written, and the
+   * index holds exactly the targets roles accepted, each taken through it (which also means its root
+   * entry matched). Its timestamp and snapshot entries decide nothing (see useVerifiedIndex).
+   */
+  private indexCurrent(set: TrustedMetadataSet, wrote: boolean): boolean {
+    const files = this.#index?.files;
+    if (wrote || !files) return false;
+    const accepted = set.acceptedTargetsRoles();
+    if (accepted.some((r) => !set.indexedRoles.has(r))) return false;
+    let indexedTargets = 0;
+    for (const e of files.values()) if (e.signers !== undefined) indexedTargets++;
+    return indexedTargets === accepted.length;
   }
 
   /** The verified index of the trusted state: root, timestamp, snapshot and the accepted targets roles. */
