@@ -12,8 +12,8 @@ import { createPrivateKey } from 'node:crypto';
 import { cp, readdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { generateSigner, signerFromKeyObject } from '../../src/crypto/signers.js';
+import { tuf1MetadataFileName } from '../../src/metadata/tuf1.js';
 import {
-  metadataFileName,
   openTuf1Repository,
   readTuf1Files,
   type Tuf1Signer,
@@ -348,7 +348,7 @@ export const scenarios: Scenario[] = [
       await writeTuf1Files(dir, w.commit([root, t, s, ts], { now: Date.now(), metaHashes: false }).files);
       await check({ label: 'untampered', targets: ['a'], expect: { a: expected(a) } });
       // change a signed field of targets without re-signing
-      const name = join(dir, 'metadata', metadataFileName('targets', 1));
+      const name = join(dir, 'metadata', tuf1MetadataFileName('targets', 1));
       const text = (await readFile(name, 'utf8')).replace(`"length":${a.length}`, `"length":${a.length + 1}`);
       await writeFile(name, text);
       await check({ label: 'tampered targets', targets: ['a'], reject: 'UnsignedMetadataError' });

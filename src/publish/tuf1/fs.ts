@@ -26,8 +26,9 @@ import { sha256 } from '../../crypto/backend.js';
 import { toHex } from '../../crypto/util.js';
 import { LocalError } from '../../errors.js';
 import type { KeyStore } from '../../keys/keystore.js';
+import type { Tuf1KeyJson } from '../../metadata/tuf1.js';
 import { writeFileAtomic } from '../../storage/atomic.js';
-import { notaryKeyIdOf, type Tuf1KeyJson, type Tuf1Signer, tuf1Signer } from './keys.js';
+import { notaryKeyIdOf, type Tuf1Signer, tuf1Signer } from './keys.js';
 import type { Tuf1TargetInfo, Tuf1Writer } from './writer.js';
 import { Tuf1Writer as Writer } from './writer.js';
 

@@ -13,11 +13,11 @@ import type { PrivateKeyAlgorithm } from '../../crypto/signers.js';
 import { LocalError } from '../../errors.js';
 import { KeyStore } from '../../keys/keystore.js';
 import type { PassphraseProvider } from '../../keys/passphrase.js';
+import type { Tuf1KeyJson, Tuf1TopLevelRoleName } from '../../metadata/tuf1.js';
 import { resolveTrustDir } from '../../storage/trust-dir.js';
 import { createKey } from '../keys.js';
 import { openTuf1Repository, readTuf1Files, tuf1SignersFromKeyStore, writeTuf1Files } from './fs.js';
-import { type Tuf1KeyJson, type Tuf1PublicKey, type Tuf1Signer, tuf1KeyOf, tuf1Signer } from './keys.js';
-import type { Tuf1TopLevelRoleName } from './model.js';
+import { type Tuf1PublicKey, type Tuf1Signer, tuf1KeyOf, tuf1Signer } from './keys.js';
 import {
   type Tuf1CommitResult,
   type Tuf1ExpiryKind,

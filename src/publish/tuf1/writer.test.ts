@@ -5,8 +5,14 @@ import { describe, expect, it } from 'vitest';
 import { generateSigner } from '../../crypto/signers.js';
 import { olpcCanonicalBytes as canonicalBytes } from '../../encoding/olpc.js';
 import { LocalError } from '../../errors.js';
-import { type Tuf1KeyJson, type Tuf1Signer, tuf1Signer } from './keys.js';
-import type { SnapshotSigned, TimestampSigned, Tuf1RootSigned, Tuf1TargetsSigned } from './model.js';
+import type {
+  Tuf1KeyJson,
+  Tuf1RootSigned,
+  Tuf1SnapshotSigned,
+  Tuf1TargetsSigned,
+  Tuf1TimestampSigned,
+} from '../../metadata/tuf1.js';
+import { type Tuf1Signer, tuf1Signer } from './keys.js';
 import { type Tuf1TargetInfo, Tuf1Writer } from './writer.js';
 
 const DAY = 24 * 3600_000;
@@ -132,7 +138,7 @@ describe('Tuf1Writer: first commit', () => {
       const env = parse(files.get(name));
       expect(validSigners(env, root.signed.keys)).toEqual(root.signed.roles[role].keyids);
     }
-    const ts = parse<TimestampSigned>(files.get('timestamp.json'));
+    const ts = parse<Tuf1TimestampSigned>(files.get('timestamp.json'));
     const snapBytes = files.get('1.snapshot.json')!;
     expect(ts.signed.meta['snapshot.json']).toEqual({
       version: 1,
@@ -261,7 +267,7 @@ describe('Tuf1Writer: later commits', () => {
     ]);
     const rel = parse(c.files.get('1.targets%2Freleases.json'));
     expect(validSigners(rel, top.delegations!.keys).sort()).toEqual([d1.key.keyid, d2.key.keyid].sort());
-    const snap = parse<SnapshotSigned>(c.files.get('1.snapshot.json')).signed;
+    const snap = parse<Tuf1SnapshotSigned>(c.files.get('1.snapshot.json')).signed;
     expect(Object.keys(snap.meta).sort()).toEqual(['targets.json', 'targets/releases.json']);
     expect(() =>
       w.addDelegation({ name: 'x', keys: [d1.key], paths: ['a'], pathHashPrefixes: ['ab'] }),
@@ -286,7 +292,7 @@ describe('Tuf1Writer: later commits', () => {
     expect(w.removeDelegation('team')).toBe(true);
     expect(w.removeDelegation('team')).toBe(false);
     const c = w.commit(all, { now: NOW });
-    const snap = parse<SnapshotSigned>(c.files.get('3.snapshot.json')).signed;
+    const snap = parse<Tuf1SnapshotSigned>(c.files.get('3.snapshot.json')).signed;
     expect(snap.meta['team.json']?.version).toBe(2);
     expect(w.targetsRoles).toEqual(['targets']);
     w.addDelegation({ name: 'team', keys: [d.key], paths: ['team-*'] });
@@ -409,7 +415,7 @@ describe('Tuf1Writer.refresh', () => {
     expect(r3.signed.has('team')).toBe(false);
     const r4 = w.refresh([keys.snapshot, keys.timestamp, d], { now: NOW + 15 * DAY });
     expect(Object.fromEntries(r4.signed)).toEqual({ team: 2, snapshot: 3, timestamp: 5 });
-    const snap = parse<SnapshotSigned>(r4.files.get('3.snapshot.json')).signed;
+    const snap = parse<Tuf1SnapshotSigned>(r4.files.get('3.snapshot.json')).signed;
     expect(snap.expires).toBe(new Date(NOW + 45 * DAY).toISOString().replace('.000Z', 'Z'));
   });
 });
