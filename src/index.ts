@@ -111,6 +111,7 @@ export type {
   Tuf1RepositoryOptions,
   Tuf1Scheme,
   Tuf1Signer,
+  Tuf1TargetFileOptions,
   Tuf1TargetInfo,
 } from './publish/tuf1/index.js';
 export {

@@ -3,6 +3,7 @@
 export {
   openTuf1Repository,
   readTuf1Files,
+  type Tuf1TargetFileOptions,
   tuf1KeyEntries,
   tuf1SignersFromKeyStore,
   writeTuf1Files,

@@ -48,6 +48,8 @@ export interface Tuf1InitRepositoryOptions extends Tuf1RepositoryOptions {
   algorithm?: PrivateKeyAlgorithm;
   /** Recorded in the key files' `gun:` header (targets/snapshot/timestamp keys). */
   gun?: string;
+  /** Root's `consistent_snapshot` (default true; see `Tuf1InitOptions.consistentSnapshot`). */
+  consistentSnapshot?: boolean;
 }
 
 /** The key ids a new TUF 1.0 repository was created with (pin `root`), and the files written. */
@@ -96,6 +98,7 @@ export async function initTuf1Repository(opts: Tuf1InitRepositoryOptions): Promi
       snapshot: [signers.snapshot.key],
       timestamp: [signers.timestamp.key],
     },
+    ...(opts.consistentSnapshot === undefined ? {} : { consistentSnapshot: opts.consistentSnapshot }),
   });
   const result = w.commit(Object.values(signers), {
     now: (opts.now ?? Date.now)(),

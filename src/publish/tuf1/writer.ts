@@ -4,9 +4,12 @@
  * network: the file-system adapter (`fs.ts`) and the registry publisher put
  * the same files on disk or into OCI layers.
  *
- * Layout (consistent snapshots, always on): every root version as
+ * Layout, consistent snapshots (the default): every root version as
  * `N.root.json`, `timestamp.json`, `N.snapshot.json`, `N.targets.json` and
- * `N.<role>.json` (role percent-encoded) for every delegated role.
+ * `N.<role>.json` (role percent-encoded) for every delegated role. With
+ * `consistent_snapshot: false`: root still `N.root.json` (spec 5.3.3: clients
+ * walk versioned roots either way), everything else unversioned
+ * (`snapshot.json`, `targets.json`, `<role>.json`), overwritten by each commit.
  *
  * Rules the writer enforces:
  * - versions only go up: every role it re-signs gets `version + 1`;
@@ -101,6 +104,12 @@ export interface Tuf1InitOptions {
   /** Public keys of the four top-level roles (the root key stays offline; only its signer is needed to commit). */
   keys: Record<Tuf1TopLevelRoleName, readonly Tuf1PublicKey[]>;
   thresholds?: Partial<Record<Tuf1TopLevelRoleName, number>>;
+  /**
+   * Root's `consistent_snapshot` (default true): versioned file names for snapshot and targets
+   * roles (and `<hash>.<name>` target files), so readers never see a mix of two commits.
+   * False writes them unversioned (root stays `N.root.json`), as non-consistent clients expect.
+   */
+  consistentSnapshot?: boolean;
 }
 
 /** A target to add: its length, hashes and optional custom data. */
@@ -139,7 +148,10 @@ export interface Tuf1RefreshOptions extends Tuf1CommitOptions {
 
 /** The files one writer commit produced (`name -> bytes`) and the roles it re-signed with their new versions. */
 export interface Tuf1CommitResult {
-  /** Files written by this commit (new names only: consistent snapshots never overwrite, except timestamp.json). */
+  /**
+   * Files written by this commit. Consistent snapshots: new names only (nothing is overwritten but
+   * timestamp.json); otherwise snapshot.json and the targets roles' files are overwritten too.
+   */
   readonly files: ReadonlyMap<string, Uint8Array>;
   /** Roles re-signed, with their new versions. */
   readonly signed: ReadonlyMap<string, number>;
@@ -341,7 +353,7 @@ export class Tuf1Writer {
       spec_version: TUF1_SPEC_VERSION,
       version: 0, // commit() makes it 1
       expires: '',
-      consistent_snapshot: true,
+      consistent_snapshot: options.consistentSnapshot ?? true,
       keys,
       roles,
     };
@@ -415,6 +427,11 @@ export class Tuf1Writer {
       if (w.#targets.has(role)) throw badRepo(`role ${role} is delegated twice`, role);
       const meta = listed.get(`${role}.json`);
       if (!meta) throw badRepo(`snapshot does not list ${role}.json`, 'snapshot');
+      if (!versioned && /^[0-9]+\./.test(role))
+        throw badRepo(
+          `role ${role} has a file name that looks versioned (consistent_snapshot is false)`,
+          role,
+        );
       const name = tuf1MetadataFileName(role, versioned ? meta.version : undefined);
       const bytes = map.get(name);
       if (bytes === undefined) throw badRepo(`missing ${name}`, role);
@@ -506,10 +523,10 @@ export class Tuf1Writer {
   /** The complete current file set: every root version, timestamp, and the current snapshot and targets roles. */
   files(): Map<string, Uint8Array> {
     const out = new Map<string, Uint8Array>();
-    for (const r of this.#roots) out.set(tuf1MetadataFileName('root', r.json.version), r.bytes);
-    for (const [role, doc] of this.#targets) out.set(tuf1MetadataFileName(role, doc.json.version), doc.bytes);
-    if (this.#snapshot)
-      out.set(tuf1MetadataFileName('snapshot', this.#snapshot.json.version), this.#snapshot.bytes);
+    const root = this.#roots.at(-1)?.json;
+    for (const r of this.#roots) out.set(tuf1MetadataFileName('root', r.version), r.bytes);
+    for (const [role, doc] of this.#targets) out.set(fileNameOf(root, role, doc.version), doc.bytes);
+    if (this.#snapshot) out.set(fileNameOf(root, 'snapshot', this.#snapshot.version), this.#snapshot.bytes);
     if (this.#timestamp) out.set('timestamp.json', this.#timestamp.bytes);
     return out;
   }
@@ -538,6 +555,11 @@ export class Tuf1Writer {
    */
   addDelegation(spec: Tuf1DelegationSpec, parent = 'targets'): void {
     checkRoleName(spec.name);
+    // unversioned `<role>.json` must not look like a versioned file (`1.root.json`)
+    if (this.root.consistent_snapshot === false && /^[0-9]+\./.test(spec.name))
+      throw usage(
+        `delegated role ${spec.name}: without consistent snapshots its file name would look versioned`,
+      );
     const keys = uniqueKeys(spec.keys, spec.name);
     const threshold = spec.threshold ?? 1;
     checkThreshold(threshold, keys.length, `delegation ${spec.name}`);
@@ -699,7 +721,7 @@ export class Tuf1Writer {
       needThreshold(name, role, keys);
       const doc = this.#seal(signed, signWith(signed, role.keyids, keys), name);
       targets.set(name, doc);
-      files.set(tuf1MetadataFileName(name, signed.version), doc.bytes);
+      files.set(fileNameOf(root, name, signed.version), doc.bytes);
       signedRoles.set(name, signed.version);
     }
 
@@ -726,7 +748,7 @@ export class Tuf1Writer {
       };
       needThreshold('snapshot', root.roles.snapshot, keys);
       snapshot = this.#seal(signed, signWith(signed, root.roles.snapshot.keyids, keys));
-      files.set(tuf1MetadataFileName('snapshot', signed.version), snapshot.bytes);
+      files.set(fileNameOf(root, 'snapshot', signed.version), snapshot.bytes);
       signedRoles.set('snapshot', signed.version);
     }
 
@@ -872,6 +894,14 @@ function delegatedNames(d: Tuf1DelegationsJson | undefined): string[] {
     );
   }
   return [];
+}
+
+/**
+ * File name of a snapshot or targets role's version under `root`: versioned with
+ * consistent snapshots, else unversioned (root files are always versioned).
+ */
+function fileNameOf(root: Tuf1RootSigned | undefined, role: string, version: number): string {
+  return tuf1MetadataFileName(role, root?.consistent_snapshot === false ? undefined : version);
 }
 
 /** Drops delegation keys no role uses any more. */
