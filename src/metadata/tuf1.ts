@@ -23,7 +23,7 @@
  */
 
 import { createHash } from 'node:crypto';
-import { parseTuf1Key, type Tuf1Key } from '../crypto/tuf1.js';
+import { parseTuf1KeyDeferred, type Tuf1Key } from '../crypto/tuf1.js';
 import type { TufPublicKey } from '../crypto/types.js';
 import { TUF1_METHOD } from '../crypto/verify.js';
 import { sortedKeys } from '../encoding/canonical.js';
@@ -245,7 +245,7 @@ export interface Tuf1SuccinctRoles extends Tuf1RoleKeys {
 }
 
 export interface Tuf1Delegations {
-  /** Usable keys by id (keys of unsupported type or bad material are absent: they cannot sign). */
+  /** Keys by id (unsupported type/scheme absent; material prepared on first use, unusable ones never verify). */
   readonly keys: ReadonlyMap<string, Tuf1Key>;
   readonly roles?: readonly Tuf1DelegatedRole[];
   readonly succinct?: Tuf1SuccinctRoles;
@@ -468,8 +468,11 @@ function parseRoleKeys(ctx: Ctx, v: unknown, field: string): Tuf1RoleKeys {
 
 /**
  * A key map. A structurally invalid key object refuses the document; a key of
- * an unsupported type or with unusable material is left out (it can never
- * count towards a threshold).
+ * an unsupported type/scheme or with undecodable `keyval.public` is left out
+ * (it can never count towards a threshold). Key material is NOT parsed here
+ * (no crypto setup, whatever the map holds): a key is prepared on first use by
+ * a signature check, which uses only keys that are listed for the role and
+ * carry a signature (trust/signatures.ts); unusable material then never counts.
  */
 function parseKeys(ctx: Ctx, v: unknown, field: string): Map<string, Tuf1Key> {
   const o = ctx.obj(v, field);
@@ -482,7 +485,7 @@ function parseKeys(ctx: Ctx, v: unknown, field: string): Map<string, Tuf1Key> {
     const keyval = ctx.obj(k.keyval, `${field}.${id}.keyval`);
     ctx.str(keyval.public, `${field}.${id}.keyval.public`);
     try {
-      out.set(id, parseTuf1Key(k, `${ctx.role} key ${id}`));
+      out.set(id, parseTuf1KeyDeferred(k, `${ctx.role} key ${id}`, { role: ctx.role, keyId: id }));
     } catch (e) {
       if (!(e instanceof TrustError)) throw e;
     }
