@@ -181,7 +181,10 @@ const LONE_SURROGATE = /\p{Surrogate}/u;
  */
 export function tuf1Quote(s: string): string {
   if (LONE_SURROGATE.test(s)) {
-    throw new FormatError('BAD_METADATA', `name ${JSON.stringify(s)} is not well-formed Unicode`);
+    throw new FormatError(
+      'BAD_METADATA',
+      `name ${JSON.stringify(s.slice(0, 100))} is not well-formed Unicode`,
+    );
   }
   let out = '';
   for (const b of Buffer.from(s, 'utf8')) {
