@@ -376,6 +376,10 @@ export const scenarios: Scenario[] = [
       w.addDelegation({ name: 'targets/releases', keys: [rel.key], paths: ['v*'] });
       const v1 = await writeTuf1TargetFile(dir, 'v1', enc.encode('release one\n'), plain);
       w.addTarget('v1', v1, 'targets/releases');
+      // a role name python-tuf percent-encodes everywhere (space, non-ASCII, %, !, /)
+      w.addDelegation({ name: 'odd \u00fc%!/role', keys: [rel.key], paths: ['odd-*'] });
+      const odd = manifestTarget('odd-1');
+      w.addTarget('odd-1', odd, 'odd \u00fc%!/role');
       await writeTuf1Files(dir, w.commit(all, { now: Date.now() }).files);
       const layout = async (want: string[]) => {
         const got = (await readdir(join(dir, 'metadata'))).sort();
@@ -385,6 +389,7 @@ export const scenarios: Scenario[] = [
       };
       await layout([
         '1.root.json',
+        'odd%20%C3%BC%25%21%2Frole.json', // python: quote('odd \u00fc%!/role', '') + '.json'
         'snapshot.json',
         'targets%2Freleases.json',
         'targets.json',
@@ -398,6 +403,11 @@ export const scenarios: Scenario[] = [
         expect: { 'dir/hello.txt': expected(hello), v1: expected(v1), nope: null },
         versions: { root: 1, timestamp: 1, snapshot: 1, targets: 1 },
       });
+      await check({
+        label: 'v1: role name percent-encoded',
+        targets: ['odd-1'],
+        expect: { 'odd-1': expected(odd) },
+      });
       // the next commit replaces snapshot.json and targets%2Freleases.json; root v2 (rotated key) is 2.root.json
       w.setRoleKeys('root', [root2.key]);
       const v2 = await writeTuf1TargetFile(dir, 'v1', enc.encode('release one, fixed\n'), plain);
@@ -406,6 +416,7 @@ export const scenarios: Scenario[] = [
       await layout([
         '1.root.json',
         '2.root.json',
+        'odd%20%C3%BC%25%21%2Frole.json',
         'snapshot.json',
         'targets%2Freleases.json',
         'targets.json',
