@@ -29,7 +29,7 @@
  */
 import { createHash } from 'node:crypto';
 import { sha256 } from '../../crypto/backend.js';
-import { type Tuf1Key as ParsedTuf1Key, verifyTuf1Signature } from '../../crypto/tuf1.js';
+import type { TufPublicKey } from '../../crypto/types.js';
 import { toHex } from '../../crypto/util.js';
 import { olpcCanonicalBytes } from '../../encoding/olpc.js';
 import { FormatError, LocalError, VerificationError } from '../../errors.js';
@@ -64,6 +64,7 @@ import {
   tuf1FromJson,
   tuf1MetadataFileName,
 } from '../../metadata/tuf1.js';
+import { validSignerIds } from '../../trust/signatures.js';
 import { type Tuf1PublicKey, type Tuf1Signer, tuf1KeyJson } from './keys.js';
 
 const DAY_MS = 24 * 3600_000;
@@ -294,24 +295,23 @@ function parseDoc(bytes: Uint8Array, role: string, type: Tuf1TopLevelRoleName): 
   return parseTuf1(bytes, type as 'root', role) as Tuf1Metadata;
 }
 
-/** Distinct keys of `role` whose signatures over `m` verify must reach its threshold. */
+/**
+ * Distinct keys of `role` whose signatures over `m` verify must reach its threshold: the client's
+ * rule (trust/signatures.ts: listed and signed keys only, prepared on first use, one per key).
+ */
 function checkThresholdOf(
   m: Tuf1Metadata,
-  keys: ReadonlyMap<string, ParsedTuf1Key>,
+  keys: ReadonlyMap<string, TufPublicKey>,
   role: Tuf1RoleKeys,
   what: string,
 ): void {
-  const message = m.canonicalBytes();
-  const good = new Set<string>();
-  for (const sig of m.tufSignatures) {
-    const key = role.keyids.includes(sig.keyid) ? keys.get(sig.keyid) : undefined;
-    if (key && !good.has(key.identity) && verifyTuf1Signature(key, sig.sig, message)) good.add(key.identity);
-  }
-  if (good.size < role.threshold) {
+  const set = { role: m.role, keyids: role.keyids, threshold: role.threshold, keys };
+  const { valid } = validSignerIds(m, set);
+  if (valid.length < role.threshold) {
     throw new VerificationError(
       'THRESHOLD',
-      `TUF 1.0 repository: ${what} has ${good.size} valid signatures, ${role.threshold} needed`,
-      { role: m.role, version: m.version, expected: String(role.threshold), actual: String(good.size) },
+      `TUF 1.0 repository: ${what} has ${valid.length} valid signatures, ${role.threshold} needed`,
+      { role: m.role, version: m.version, expected: String(role.threshold), actual: String(valid.length) },
     );
   }
 }
@@ -387,13 +387,8 @@ export class Tuf1Writer {
         throw badRepo(`root versions jump from ${root.version} to ${v}`, 'root');
       if (verify) {
         if (root)
-          checkThresholdOf(
-            next,
-            root.body.keys,
-            root.body.roles.root,
-            `${v}.root.json (by root ${root.version})`,
-          );
-        checkThresholdOf(next, next.body.keys, next.body.roles.root, `${v}.root.json`);
+          checkThresholdOf(next, root.keys, root.body.roles.root, `${v}.root.json (by root ${root.version})`);
+        checkThresholdOf(next, next.keys, next.body.roles.root, `${v}.root.json`);
       }
       w.#roots.push(next);
       root = next;
@@ -401,7 +396,7 @@ export class Tuf1Writer {
     const current = root as Tuf1Root;
     // consistent_snapshot false: snapshot and targets roles under unversioned names (root stays N.root.json)
     const versioned = current.body.consistentSnapshot;
-    const rootKeys = current.body.keys;
+    const rootKeys = current.keys;
     const tsBytes = map.get('timestamp.json');
     if (tsBytes === undefined) throw badRepo('no timestamp.json', 'timestamp');
     const ts = parseDoc(tsBytes, 'timestamp', 'timestamp') as Tuf1Timestamp;
@@ -419,7 +414,7 @@ export class Tuf1Writer {
     const listed = snap.body.meta;
     // Load the roles reachable from `targets`; snapshot may also list retired roles (removed
     // delegations stay listed, spec 5.5.5), whose files need not be there.
-    const queue: { role: string; keys: ReadonlyMap<string, ParsedTuf1Key>; entry: Tuf1RoleKeys }[] = [
+    const queue: { role: string; keys: ReadonlyMap<string, TufPublicKey>; entry: Tuf1RoleKeys }[] = [
       { role: 'targets', keys: rootKeys, entry: current.body.roles.targets },
     ];
     for (let item = queue.shift(); item !== undefined; item = queue.shift()) {
@@ -443,7 +438,7 @@ export class Tuf1Writer {
       const d = t.body.delegations;
       for (const child of delegatedNames(t.json.delegations)) {
         const entry = delegationFor(d, child);
-        if (d && entry) queue.push({ role: child, keys: d.keys, entry });
+        if (d && entry) queue.push({ role: child, keys: t.keys, entry });
       }
     }
     return w;
