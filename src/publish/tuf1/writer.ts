@@ -27,7 +27,6 @@
  *   const { files } = w.commit(signers, { now: Date.now() });
  *   // later: Tuf1Writer.fromFiles(files) ...
  */
-import { createHash } from 'node:crypto';
 import { sha256 } from '../../crypto/backend.js';
 import type { TufPublicKey } from '../../crypto/types.js';
 import { toHex } from '../../crypto/util.js';
@@ -64,6 +63,7 @@ import {
   tuf1FromJson,
   tuf1MetadataFileName,
 } from '../../metadata/tuf1.js';
+import { checkTuf1FileMeta } from '../../trust/filemeta.js';
 import { validSignerIds } from '../../trust/signatures.js';
 import { type Tuf1PublicKey, type Tuf1Signer, tuf1KeyJson } from './keys.js';
 
@@ -406,7 +406,7 @@ export class Tuf1Writer {
     const snapName = tuf1MetadataFileName('snapshot', versioned ? snapMeta.version : undefined);
     const snapBytes = map.get(snapName);
     if (snapBytes === undefined) throw badRepo(`missing ${snapName}`, 'snapshot');
-    checkPinned(snapBytes, snapMeta, snapName);
+    checkTuf1FileMeta(snapBytes, snapMeta, snapName, 'timestamp');
     const snap = parseDoc(snapBytes, 'snapshot', 'snapshot') as Tuf1Snapshot;
     if (snap.version !== snapMeta.version) throw badRepo(`${snapName} holds version ${snap.version}`);
     if (verify) checkThresholdOf(snap, rootKeys, current.body.roles.snapshot, snapName);
@@ -430,7 +430,7 @@ export class Tuf1Writer {
       const name = tuf1MetadataFileName(role, versioned ? meta.version : undefined);
       const bytes = map.get(name);
       if (bytes === undefined) throw badRepo(`missing ${name}`, role);
-      checkPinned(bytes, meta, name);
+      checkTuf1FileMeta(bytes, meta, name, 'snapshot');
       const t = parseDoc(bytes, role, 'targets') as Tuf1Targets;
       if (t.version !== meta.version) throw badRepo(`${name} holds version ${t.version}`, role);
       if (verify) checkThresholdOf(t, item.keys, item.entry, name);
@@ -903,18 +903,4 @@ function fileNameOf(root: Tuf1RootSigned | undefined, role: string, version: num
 function pruneKeys(d: Tuf1DelegationsJson): void {
   const used = new Set((d.roles ?? []).flatMap((r) => r.keyids));
   for (const id of Object.keys(d.keys)) if (!used.has(id)) delete d.keys[id];
-}
-
-function checkPinned(
-  bytes: Uint8Array,
-  meta: { length?: number; hashes?: Readonly<Record<string, string>> },
-  name: string,
-): void {
-  if (meta.length !== undefined && meta.length !== bytes.length)
-    throw badRepo(`${name} has another length than listed`);
-  for (const [alg, want] of Object.entries(meta.hashes ?? {})) {
-    if (alg !== 'sha256' && alg !== 'sha384' && alg !== 'sha512') continue;
-    if (want !== createHash(alg).update(bytes).digest('hex'))
-      throw badRepo(`${name} has another ${alg} than listed`);
-  }
 }
