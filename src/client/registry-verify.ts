@@ -418,9 +418,26 @@ async function lookup(
   const inTargets = top?.targets.get(tag);
   if (inTargets) return { info: { path: tag, ...inTargets }, role: 'targets' };
   for (const role of roles) {
-    if (!delegated.has(role)) continue;
-    const hit = await updater.getTargetInfoIn(tag, role, 'targets');
+    const parent = delegated.has(role) ? 'targets' : await delegatorOf(updater, role, 8);
+    if (parent === undefined) continue;
+    const hit = await updater.getTargetInfoIn(tag, role, parent);
     if (hit) return { info: hit, role };
   }
   return undefined;
+}
+
+/**
+ * The role delegating to a nested DCT role (`targets/releases/qa` -> `targets/releases`), with the
+ * chain from `targets` loaded and verified; undefined when that chain does not delegate to it.
+ */
+async function delegatorOf(updater: TufUpdater, role: string, depth: number): Promise<string | undefined> {
+  const cut = role.lastIndexOf('/');
+  const parent = cut <= 0 ? 'targets' : role.slice(0, cut);
+  if (parent !== 'targets') {
+    if (depth <= 0) return undefined;
+    const grand = await delegatorOf(updater, parent, depth - 1);
+    if (grand === undefined) return undefined;
+    await updater.getTargetInfoIn('\u0000', parent, grand);
+  }
+  return updater.trustedRole(parent)?.delegations.some((d) => d.name === role) ? parent : undefined;
 }
