@@ -26,6 +26,7 @@ import { buildMetadataManifest } from '../../src/transport/oci/layout.js';
 import { OciMetadataStore } from '../../src/transport/oci/registry-store.js';
 import { readTar, writeTar } from '../../src/transport/oci/tar.js';
 import { freshGun, getLab, type LabInfo, pushImage, tempDir } from '../harness/lab.js';
+import { trust } from '../support/cli.js';
 import { RegistryProxy } from '../support/registry-proxy.js';
 import { rejection } from '../support/rejection.js';
 
@@ -320,5 +321,45 @@ describe('root pins on the registry path', () => {
       }),
     );
     expect([err.code, exitCodeFor(err)]).toEqual(['PINNING', 1]);
+  });
+});
+
+describe('the CLI: trust export (verified first) and trust verify --bundle / --offline on the registry path', () => {
+  it('exports and verifies offline; an unsigned tag is not exported; --offline without a copy is exit 1', async () => {
+    const lab = getLab('remote');
+    const { gun, v1, publisher, rootKeyId } = await signedRepo(lab, 'cli-exp');
+    const home = tempDir();
+    const env = { DOCKER_CONFIG: join(home, 'docker') };
+    const nope = join(home, 'nope.tar');
+    const bad = trust(['export', `${gun}:nope`, '--output', nope, '--trust-dir', publisher], env);
+    expect(bad.status).toBe(1);
+    expect(bad.stderr).toMatch(/^error NOT_SIGNED/);
+    expect(existsSync(nope)).toBe(false);
+    const out = join(home, 'b.tar');
+    const exp = trust(['export', `${gun}:v1`, '--output', out, '--trust-dir', publisher], env);
+    expect(exp.stderr).toBe('');
+    expect(exp.stdout).toBe(`Exported ${gun} (4 files, oci://${gun}:tuf-metadata)\n`);
+    const config = join(home, 'pins.json');
+    writeFileSync(config, JSON.stringify({ trust_pinning: { certs: { [gun]: [rootKeyId] } } }));
+    const fromBundle = trust(
+      ['verify', `${gun}:v1`, '--bundle', out, '--config', config, '--trust-dir', join(home, 't1')],
+      env,
+    );
+    expect(fromBundle.stderr).toBe('');
+    expect(fromBundle.stdout).toBe(`${gun}@${v1.digest}\n`);
+
+    const t2 = join(home, 't2');
+    expect(trust(['verify', `${gun}:v1`, '--server', 'registry', '--trust-dir', t2], env).status).toBe(0);
+    const offline = trust(['verify', `${gun}:v1`, '--offline', '--trust-dir', t2, '--json'], env);
+    expect(offline.stderr).toBe('');
+    expect(JSON.parse(offline.stdout)).toMatchObject({ digest: v1.digest, role: 'targets' });
+    const none = trust(
+      ['verify', `${gun}:v1`, '--offline', '--server', 'registry', '--trust-dir', join(home, 't3')],
+      env,
+    );
+    expect(none.status).toBe(1);
+    expect(none.stderr).toMatch(
+      /^error NO_TRUST_DATA: offline: the trust dir has no registry-hosted trust data/,
+    );
   });
 });
