@@ -1,5 +1,7 @@
 // TUF 1.0 root pins: a pinned key id counts only when the key it labels hashes to it and its
 // signature on the root verifies; only pinned keys count towards the root threshold.
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { generateSigner } from '../crypto/signers.js';
 import { TrustError } from '../errors.js';
@@ -71,5 +73,26 @@ describe('checkTuf1RootPinned', () => {
   it('refuses a root that does not list any pinned key', () => {
     const root = rootOf([tuf1KeyOf(other)], 1, [tuf1Signer(other)]);
     expect(code(() => checkTuf1RootPinned(root, [pinnedId], gun))).toBe('PINNING');
+  });
+
+  it("binds the key ids of real published roots (Docker's embedded roots, Sigstore's with legacy keytypes)", () => {
+    const dir = join(import.meta.dirname, '../../vectors/tuf-published');
+    for (const f of [
+      'docker-tuf-roots/1.root.json',
+      'docker-tuf-roots/1.root-staging.json',
+      'sigstore-root-signing/metadata/4.root.json',
+      'sigstore-root-signing/metadata/5.root.json',
+      'sigstore-root-signing/metadata/15.root.json',
+    ]) {
+      const bytes = readFileSync(join(dir, f));
+      const role = JSON.parse(bytes.toString('utf8')).signed.roles.root as {
+        keyids: string[];
+        threshold: number;
+      };
+      expect([f, code(() => checkTuf1RootPinned(bytes, role.keyids, gun))]).toEqual([f, undefined]);
+      // fewer pinned keys than the threshold: not enough
+      const few = role.keyids.slice(0, role.threshold - 1);
+      if (few.length > 0) expect(code(() => checkTuf1RootPinned(bytes, few, gun))).toBe('PINNING');
+    }
   });
 });

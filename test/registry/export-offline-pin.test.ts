@@ -1,10 +1,12 @@
 // Registry-hosted trust (issue 11) on the real docker-registry: verify-before-export and bundles
 // (tampered blob, swapped layer, Docker's per-role manifests), --offline from the trust dir's copy,
 // and root pins (rotation chain from an old pin; a root that only lists the pinned id; a hijacked chain).
+import { randomBytes } from 'node:crypto';
 import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { verifyRegistry } from '../../src/client/registry-verify.js';
+import { storeFetcher, verifyRegistry } from '../../src/client/registry-verify.js';
+import { TufUpdater } from '../../src/client/tuf-updater.js';
 import { verify } from '../../src/client/verify.js';
 import { generateSigner } from '../../src/crypto/signers.js';
 import { exitCodeFor } from '../../src/errors.js';
@@ -27,6 +29,12 @@ import { OciMetadataStore } from '../../src/transport/oci/registry-store.js';
 import { readTar, writeTar } from '../../src/transport/oci/tar.js';
 import { freshGun, getLab, type LabInfo, pushImage, tempDir } from '../harness/lab.js';
 import { trust } from '../support/cli.js';
+import {
+  DOCKER_LAYOUT,
+  DOCKER_ROOT1_DIGEST,
+  layoutBlob,
+  pushDockerRepository,
+} from '../support/docker-layout.js';
 import { RegistryProxy } from '../support/registry-proxy.js';
 import { rejection } from '../support/rejection.js';
 
@@ -195,6 +203,49 @@ describe('trust export: verify first, Docker per-role manifests, bundles verifie
       roles: ['ci'],
     });
     expect(off).toMatchObject({ digest: img.digest, role: 'ci', signers: [tuf1KeyOf(ci).keyid] });
+  });
+});
+
+describe("trust export of Docker's published TUF-on-OCI repository (per-role manifests test-role, testing)", () => {
+  it('bundles the main and per-role manifests when everything verifies; an expired delegated role refuses the export', async () => {
+    const lab = getLab('remote');
+    const client = new OciRegistryClient({ registry: lab.registryHost });
+    const repository = `docker/tuf-metadata-${randomBytes(5).toString('hex')}`;
+    await pushDockerRepository(client, repository, true);
+    const gun = `${lab.registryHost}/${repository}`;
+    const root1 = layoutBlob(DOCKER_LAYOUT, DOCKER_ROOT1_DIGEST);
+    const rootKeyIds = JSON.parse(new TextDecoder().decode(root1)).signed.roles.root.keyids as string[];
+    const opts = {
+      ...pubOpts(tempDir()),
+      server: `oci://${gun}:latest`,
+      pinning: { certs: { [gun]: rootKeyIds } },
+    };
+    const dir = tempDir();
+    // today the delegated role `testing` has expired (2025-09-09): not exported
+    const stale = await rejection(exportBundle([gun], join(dir, 'now.tar'), opts));
+    expect([stale.code, exitCodeFor(stale)]).toEqual(['EXPIRED', 1]);
+    expect(existsSync(join(dir, 'now.tar'))).toBe(false);
+
+    const then = Date.parse('2025-09-01T00:00:00Z');
+    const out = join(dir, 'then.tar');
+    const res = await exportBundle([gun], out, { ...opts, trustDir: tempDir(), now: () => then });
+    expect(res.repositories[0]!.roleManifests).toEqual(['test-role', 'testing']);
+    const bundle = OciBundle.parse(readFileSync(out));
+    expect(bundle.entries.map((e) => e.tag)).toEqual(['latest', 'test-role', 'testing']);
+    // read back with no network, from Docker's root: targets of both delegated roles
+    const metadataDir = join(tempDir(), 'metadata');
+    TufUpdater.init(metadataDir, root1);
+    const u = new TufUpdater({
+      metadataDir,
+      metadataBaseUrl: 'https://registry.invalid/metadata/',
+      fetcher: storeFetcher(bundle.store(gun)),
+      now: () => then,
+    });
+    expect(await u.getTargetInfo('test-role/dir1/dir2/dir3/test.txt')).toMatchObject({
+      length: 46,
+      hashes: { sha256: 'bb8fcf06f6c067dcbcb394d7d9ced788316fc02b715fe679097281108a4bd465' },
+    });
+    expect(await u.getTargetInfo('testing/mapping.yaml')).toMatchObject({ length: 269 });
   });
 });
 

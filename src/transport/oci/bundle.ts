@@ -14,6 +14,8 @@ import type { ConditionalManifest } from './distribution.js';
 import {
   MAX_METADATA_MANIFEST_BYTES,
   type MetadataManifest,
+  OCI_EMPTY_BYTES,
+  OCI_EMPTY_DIGEST,
   OCI_INDEX_MEDIA_TYPE,
   OCI_MANIFEST_MEDIA_TYPE,
   sha256Digest,
@@ -246,7 +248,10 @@ export async function collectForBundle(
   const blobs = new Map<string, Uint8Array>();
   const add = async (m: MetadataManifest) => {
     for (const d of [m.config, ...m.files.values()]) {
-      if (!blobs.has(d.digest)) blobs.set(d.digest, await fetchBlob(d.digest, d.size));
+      if (blobs.has(d.digest)) continue;
+      // the empty config is known (Docker's per-role manifests carry it inline, not as a blob)
+      const known = d.digest === OCI_EMPTY_DIGEST && d.size === OCI_EMPTY_BYTES.byteLength;
+      blobs.set(d.digest, known ? OCI_EMPTY_BYTES : await fetchBlob(d.digest, d.size));
     }
   };
   await add(parsed);
