@@ -173,7 +173,9 @@ describe('trust export: verify first, Docker per-role manifests, bundles verifie
     const ci = generateSigner('ed25519');
     const { online, keys } = keysFor([tuf1KeyOf(root)]);
     const writer = Tuf1Writer.init({ keys });
-    writer.addDelegation({ name: 'ci', keys: [tuf1KeyOf(ci)], threshold: 1, paths: ['*'] });
+    // two keys, threshold 1, only `ci` signs: verify's `signers` names the key that signed
+    const ci2 = generateSigner('ed25519');
+    writer.addDelegation({ name: 'ci', keys: [tuf1KeyOf(ci), tuf1KeyOf(ci2)], threshold: 1, paths: ['*'] });
     writer.addTarget('v9', { length: img.size, hashes: { sha256: img.digest.slice(7) } }, 'ci');
     const files = writer.commit([root, online, ci].map(tuf1Signer), { now: Date.now() }).files;
     expect(files.has('1.ci.json')).toBe(true);
@@ -189,7 +191,7 @@ describe('trust export: verify first, Docker per-role manifests, bundles verifie
       pinning,
       roles: ['ci'],
     });
-    expect(online1.digest).toBe(img.digest);
+    expect(online1).toMatchObject({ digest: img.digest, role: 'ci', signers: [tuf1KeyOf(ci).keyid] });
 
     const out = join(tempDir(), 'docker.tar');
     const res = await exportBundle([gun], out, { ...pubOpts(tempDir()), pinning });
