@@ -7,12 +7,15 @@
  *    signed with the root and tagging keys from the trust dir (the Notary root key, ECDSA P-256 with a
  *    certificate, is listed as a bare `ecdsa`/`ecdsa-sha2-nistp256` key) and new publisher-held
  *    snapshot and timestamp keys (the Notary server held the old ones).
+ *    The new snapshot and timestamp keys join the key store only for the push, and are removed when
+ *    it fails (unless the registry may hold the new state: a repository must keep its keys).
  * 3. The GUN's recorded source in the trust dir switches to the registry location: the Notary cache
  *    moves to `<trustDir>/tuf/<gun>/notary-metadata` and the new root becomes the trusted root.
  *
- * Delegations (`targets/releases`, `targets/<signer>`) are carried with their keys, threshold and
- * paths when the trust dir holds a threshold of their private keys (their tags are re-signed by those
- * keys). A delegated role whose keys the trust dir lacks cannot be re-signed, and a TUF 1.0 client
+ * Delegations (`targets/releases`, `targets/<signer>`, and nested ones such as `targets/releases/qa`,
+ * delegated by the parent their name says) are carried with their keys, threshold and paths when the
+ * trust dir holds a threshold of their private keys (their tags are re-signed by those keys) and their
+ * parent is carried. A delegated role whose keys the trust dir lacks cannot be re-signed, and a TUF 1.0 client
  * refuses a delegated role that the snapshot does not list, so such a role is not carried: its tags
  * (and any tag whose resolved digest would change because of it) are reported as dropped, and the
  * migration is refused (KEY_NOT_FOUND) unless `force`.
@@ -475,8 +478,8 @@ export async function migrateRepository(
     pushed = await rctx.store.pushFiles(files, { base: null });
   } catch (e) {
     await dropNewKeys(keystore, newKeyIds, committed, async () => {
-      const now = await rctx.client.headManifest(rctx.location.repository, rctx.location.tag);
-      return now === null || now !== buildMetadataManifest(files).digest;
+      const current = await rctx.client.headManifest(rctx.location.repository, rctx.location.tag);
+      return current === null || current !== buildMetadataManifest(files).digest;
     });
     throw e;
   }
