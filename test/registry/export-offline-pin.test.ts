@@ -84,7 +84,7 @@ function keysFor(root: Tuf1PublicKey[]) {
 }
 
 describe('trust export: verify first, Docker per-role manifests, bundles verified offline', () => {
-  it('export then verify in a fresh trust dir with the pin; a tampered blob or swapped layer is refused', async () => {
+  it('export then verify in a fresh trust dir with the pin; a tampered blob, swapped layers or an old bundle replayed to a warm client is refused', async () => {
     const lab = getLab('remote');
     const { gun, v1, publisher, rootKeyId } = await signedRepo(lab, 'exp');
     const out = join(tempDir(), 'b.tar');
@@ -127,6 +127,14 @@ describe('trust export: verify first, Docker per-role manifests, bundles verifie
     expect(exitCodeFor(e2)).toBe(1);
     // the snapshot layer is now longer than the timestamp says (or hashes differently)
     expect(['HASH_MISMATCH', 'LENGTH_MISMATCH', 'TOO_LARGE']).toContain(e2.code);
+
+    // an old bundle replayed to a client that has seen newer state: rollback
+    await pushImage(lab, gun.slice(lab.registryHost.length + 1), 'v2', { content: 'two' });
+    await signRegistryTags([{ reference: `${gun}:v2` }], pubOpts(publisher));
+    const warm = tempDir();
+    await verifyRegistry(`${gun}:v2`, { trustDir: warm, server: 'registry', pinning });
+    const replay = await rejection(verifyRegistry(`${gun}:v1`, { trustDir: warm, bundle: out, pinning }));
+    expect([replay.code, exitCodeFor(replay)]).toEqual(['ROLLBACK', 1]);
   });
 
   it('refuses to export what does not verify (a manifest of another repository, an unsigned tag) and writes nothing', async () => {
