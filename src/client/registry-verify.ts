@@ -339,6 +339,40 @@ async function readBundle(path: string): Promise<Uint8Array> {
 }
 
 /**
+ * The root a client pinned to `pins` (TUF 1.0 root key ids) starts from: the first root version,
+ * walking `1.root.json`, `2.root.json`... (`getRoot`), signed by a threshold of pinned keys
+ * (src/trust/tuf1-pins.ts). Later versions are then accepted only through the rotation chain.
+ * NO_TRUST_DATA without `1.root.json`; PINNING when no version qualifies.
+ */
+export async function pinnedStartRoot(
+  getRoot: (version: number) => Promise<Uint8Array | null>,
+  pins: readonly string[],
+  gun: string,
+  where: string,
+): Promise<Uint8Array> {
+  let why: TrustError | undefined;
+  for (let v = 1; v <= DEFAULT_TUF_LIMITS.maxRootRotations; v++) {
+    const bytes = await getRoot(v);
+    if (bytes === null) {
+      if (v === 1) throw new VerificationError('NO_TRUST_DATA', `no trust data for ${gun} at ${where}`);
+      break;
+    }
+    try {
+      checkTuf1RootPinned(bytes, pins, gun);
+      return bytes;
+    } catch (e) {
+      if (!(e instanceof TrustError)) throw e;
+      why ??= e;
+    }
+  }
+  throw new VerificationError(
+    'PINNING',
+    `no root of ${gun} at ${where} is signed by a pinned root key${why ? ` (${why.message})` : ''}`,
+    { role: 'root', expected: pins.join(', '), ...(why ? { cause: why } : {}) },
+  );
+}
+
+/**
  * The root the client starts from when the trust dir has none for the GUN:
  * - pinned (`pinning.certs[gun]`: TUF 1.0 root key ids): the first root version, walking
  *   `1.root.json`, `2.root.json`..., signed by a threshold of pinned keys (src/trust/tuf1-pins.ts);
@@ -359,30 +393,11 @@ async function bootstrapRoot(
   const max = DEFAULT_TUF_LIMITS.maxRootBytes;
   const pins = options.pinning?.certs?.[gun];
   if (pins && pins.length > 0) {
-    let why: TrustError | undefined;
-    for (let v = 1; v <= DEFAULT_TUF_LIMITS.maxRootRotations; v++) {
-      const bytes = await store.getMeta(`${v}.root.json`, max);
-      if (bytes === null) {
-        if (v === 1) {
-          throw new VerificationError('NO_TRUST_DATA', `no trust data for ${gun} at ${store.description}`);
-        }
-        break;
-      }
-      try {
-        checkTuf1RootPinned(bytes, pins, gun);
-      } catch (e) {
-        if (!(e instanceof TrustError)) throw e;
-        why ??= e;
-        continue;
-      }
-      TufUpdater.init(metaDir, bytes);
-      return;
-    }
-    throw new VerificationError(
-      'PINNING',
-      `no root of ${gun} at ${store.description} is signed by a pinned root key${why ? ` (${why.message})` : ''}`,
-      { role: 'root', expected: pins.join(', '), ...(why ? { cause: why } : {}) },
+    TufUpdater.init(
+      metaDir,
+      await pinnedStartRoot((v) => store.getMeta(`${v}.root.json`, max), pins, gun, store.description),
     );
+    return;
   }
   if (longestPrefixMatch(options.pinning?.ca, gun) !== undefined) {
     throw new VerificationError(

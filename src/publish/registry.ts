@@ -18,7 +18,7 @@ import { existsSync } from 'node:fs';
 import { mkdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { registryRecordPath, registryServerFor } from '../client/registry-source.js';
-import { verifyRegistryState } from '../client/registry-verify.js';
+import { pinnedStartRoot, verifyRegistryState } from '../client/registry-verify.js';
 import { TufUpdater } from '../client/tuf-updater.js';
 import type { PrivateKeyAlgorithm } from '../crypto/signers.js';
 import { canonicalJson } from '../encoding/canonical.js';
@@ -163,10 +163,15 @@ export async function fetchState(ctx: RegistryContext): Promise<RegistryStateFil
 
 /**
  * Accepts a state to edit: the one this trust dir last published or verified (pinned by digest), or
- * one the TUF 1.0 client verifies from the trust dir's trusted root (trust on first use of
- * `1.root.json` when the trust dir has none), top-level roles and every delegation of `targets`.
+ * one the TUF 1.0 client verifies from the trust dir's trusted root (when the trust dir has none: the
+ * root a pin in `pinning.certs` signs, else trust on first use of `1.root.json`), top-level roles
+ * and every delegation of `targets`.
  */
-async function defaultVerify(ctx: RegistryContext, state: RegistryStateFiles): Promise<void> {
+async function defaultVerify(
+  ctx: RegistryContext,
+  state: RegistryStateFiles,
+  pinning?: RegistryPublishOptions['pinning'],
+): Promise<void> {
   const pin = await readPin(ctx);
   if (pin !== null && pin.location === formatLocation(ctx.location) && pin.digest === state.digest) return;
   const metaDir = join(registryRecordPath(ctx.trustDir, ctx.ref.gun), '..', 'metadata');
@@ -174,7 +179,18 @@ async function defaultVerify(ctx: RegistryContext, state: RegistryStateFiles): P
     const root = state.files.get('1.root.json');
     if (!root)
       throw new VerificationError('BAD_METADATA', `${formatLocation(ctx.location)} has no 1.root.json`);
-    TufUpdater.init(metaDir, root);
+    // pinned: the root the pin signs (then the rotation chain), never first use of 1.root.json
+    const pins = pinning?.certs?.[ctx.ref.gun];
+    const start =
+      pins && pins.length > 0
+        ? await pinnedStartRoot(
+            async (v) => state.files.get(`${v}.root.json`) ?? null,
+            pins,
+            ctx.ref.gun,
+            formatLocation(ctx.location),
+          )
+        : root;
+    TufUpdater.init(metaDir, start);
   }
   const updater = new TufUpdater({
     metadataDir: metaDir,
@@ -209,7 +225,7 @@ async function loadWriter(
       `no trust data for ${ctx.ref.gun} at ${formatLocation(ctx.location)} (create it with trust init)`,
     );
   }
-  await (opts.verifyState ? opts.verifyState(state) : defaultVerify(ctx, state));
+  await (opts.verifyState ? opts.verifyState(state) : defaultVerify(ctx, state, opts.pinning));
   return { writer: Tuf1Writer.fromFiles(state.files), digest: state.digest };
 }
 

@@ -2,7 +2,7 @@
 // (tampered blob, swapped layer, Docker's per-role manifests), --offline from the trust dir's copy,
 // and root pins (rotation chain from an old pin; a root that only lists the pinned id; a hijacked chain).
 import { randomBytes } from 'node:crypto';
-import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { storeFetcher, verifyRegistry } from '../../src/client/registry-verify.js';
@@ -16,6 +16,7 @@ import {
   fetchState,
   initRegistryRepository,
   type RegistryPublishOptions,
+  refreshRegistryRepository,
   registryContext,
   signRegistryTags,
 } from '../../src/publish/registry.js';
@@ -357,7 +358,7 @@ describe('root pins on the registry path', () => {
 
   it('a root that lists the pinned key id but is signed by another key is refused (PINNING)', async () => {
     const lab = getLab('remote');
-    const { gun, repo, rootKeyId } = await signedRepo(lab, 'pin-list');
+    const { gun, repo, rootKeyId, publisher } = await signedRepo(lab, 'pin-list');
     const real = JSON.parse(
       new TextDecoder().decode((await storeOf(lab, repo).getMeta('1.root.json', 1 << 20))!),
     ) as {
@@ -382,6 +383,16 @@ describe('root pins on the registry path', () => {
       }),
     );
     expect([err.code, exitCodeFor(err)]).toEqual(['PINNING', 1]);
+    // the publishing side too: a trust dir with the keys but no root yet, pinned, never re-signs it
+    const keysOnly = tempDir();
+    cpSync(join(publisher, 'private'), join(keysOnly, 'private'), { recursive: true });
+    const before = await storeOf(lab, repo).manifest();
+    const pub = await rejection(
+      refreshRegistryRepository(gun, { ...pubOpts(keysOnly), pinning: { certs: { [gun]: [rootKeyId] } } }),
+    );
+    expect(pub.code).toBe('PINNING');
+    const after = storeOf(lab, repo);
+    expect((await after.manifest())!.digest).toBe(before!.digest);
   });
 });
 
