@@ -12,7 +12,7 @@
  */
 
 import { type LocatedObject, locateObject, memberValue } from '../encoding/json-locate.js';
-import { MAX_JSON_DEPTH } from '../encoding/olpc.js';
+import { type JsonObject, MAX_JSON_DEPTH } from '../encoding/olpc.js';
 import { DEFAULT_MAX_NESTING, type FileMetaJson, Metadata, type TargetsMetadata } from './model.js';
 import { type ParseLimits, parseMetadata, parseTargetEntry, parseTargets } from './parse.js';
 import {
@@ -174,5 +174,11 @@ export function parseTuf1TargetsIndexed(
     configurable: true,
     get: () => whole().json.targets,
   });
-  return new Tuf1Metadata(role, body, json, rest.tufSignatures, bytes) as unknown as TargetsMetadata;
+  return new Tuf1Metadata(
+    role,
+    body,
+    json as unknown as JsonObject,
+    rest.tufSignatures,
+    bytes,
+  ) as unknown as TargetsMetadata;
 }
