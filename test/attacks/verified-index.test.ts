@@ -11,10 +11,14 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { verify } from '../../src/client/verify.js';
 import { TrustContext } from '../../src/context/context.js';
 import { repositoryContext, updateOptionsFor } from '../../src/context/repository.js';
+import { generateSigner } from '../../src/crypto/signers.js';
+import { keyJson } from '../../src/metadata/build.js';
 import { formatGoTime } from '../../src/metadata/gotime.js';
+import { addSigner, generateKey, signTags } from '../../src/publish/workflows.js';
 import { VERIFIED_INDEX_FILE } from '../../src/storage/verified-index.js';
 import { lookupTag } from '../../src/trust/lookup.js';
 import { Updater } from '../../src/trust/updater.js';
+import { tempDir } from '../harness/lab.js';
 import { digestOf, type Fixture, makeFixture } from './support.js';
 
 const fixtures: Fixture[] = [];
@@ -66,6 +70,52 @@ describe('verified index', () => {
     expect((await warmUpdate(f, opts, 'v2')).indexed).toEqual(['targets']);
     // a tag that is not signed is still not signed
     expect((await warmUpdate(f, opts, 'v9')).found).toBeNull();
+  });
+
+  it('a delegation is taken through the index only under the same parent bytes: a changed delegation is checked again', async () => {
+    const f = await fixture();
+    const alice = await generateKey('alice', { ...f.pub, dir: tempDir() });
+    await addSigner('alice', readFileSync(alice.publicKeyPath, 'utf8'), f.gun, f.pub);
+    await signTags([{ reference: `${f.gun}:rel`, digest: digestOf('rel'), size: 3 }], f.pub);
+    const opts = f.client();
+    expect((await warmUpdate(f, opts, 'rel')).found?.role).toBe('targets/releases');
+    const warm = await warmUpdate(f, opts, 'rel');
+    expect(warm.indexed.sort()).toEqual(['targets', 'targets/releases']);
+    expect(warm.found?.digest).toBe(digestOf('rel'));
+    // targets now demands 2 signatures on targets/releases, whose bytes (1 signature) stay the same
+    const t = await f.craft('targets', (s) => {
+      s.version += 1;
+      for (const r of s.delegations.roles) r.threshold = 2;
+    });
+    await f.rechain({ targets: t });
+    await expect(verify(`${f.gun}:rel`, opts)).rejects.toMatchObject({
+      code: 'THRESHOLD',
+      role: 'targets/releases',
+    });
+  });
+
+  it('a delegation whose key id stays but whose key the parent replaced is not taken through the index', async () => {
+    const f = await fixture();
+    const alice = await generateKey('alice', { ...f.pub, dir: tempDir() });
+    await addSigner('alice', readFileSync(alice.publicKeyPath, 'utf8'), f.gun, f.pub);
+    await signTags([{ reference: `${f.gun}:rel`, digest: digestOf('rel'), size: 3 }], f.pub);
+    const opts = f.client();
+    await warmUpdate(f, opts, 'rel');
+    expect((await warmUpdate(f, opts, 'rel')).indexed.sort()).toEqual(['targets', 'targets/releases']);
+    // same key ids, same releases bytes, same signer id in the index: but targets now maps the id to
+    // another key, so the signatures on releases must be checked again (and fail)
+    const other = keyJson(generateSigner('ecdsa').publicKey);
+    const t = await f.craft('targets', (s) => {
+      s.version += 1;
+      for (const id of s.delegations.roles[0].keyids) s.delegations.keys[id] = other;
+    });
+    await f.rechain({ targets: t });
+    const err = await verify(`${f.gun}:rel`, opts).then(
+      () => undefined,
+      (e: unknown) => e as { code?: string; role?: string },
+    );
+    expect(err, 'accepted under a parent the index entry was not checked against').toBeDefined();
+    expect(err?.role).toBe('targets/releases');
   });
 
   it('a garbage or forged index reads as no index (full path, same answer)', async () => {
