@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -120,6 +121,42 @@ describe('TufUpdater over a file:// repository', () => {
     writeFileSync(index, '{"format":1');
     expect((await run()).verdicts).toBe(cold.verdicts);
     expect((await run()).verdicts).toBe(warm.verdicts); // rewritten after the full check
+  });
+
+  it('a snapshot that lists targets by version only never lets the index vouch for cached targets', async () => {
+    const base = tmp();
+    const repo = new TestRepo();
+    const real = targetEntry(Buffer.from('real'));
+    const top = repo.targets(1, { app: real });
+    const snap = repo.snapshot(1, { 'targets.json': { version: 1 } });
+    const root = repo.root({ consistent: true });
+    put(base, 'metadata/1.root.json', root);
+    put(base, 'metadata/timestamp.json', repo.timestamp(1, metaOf(snap, 1)));
+    put(base, 'metadata/1.snapshot.json', snap);
+    put(base, 'metadata/1.targets.json', top);
+    const metadataDir = join(tmp(), 'md');
+    TufUpdater.init(metadataDir, root);
+    const run = async () => {
+      const context = new TrustContext();
+      const u = new TufUpdater({
+        metadataDir,
+        metadataBaseUrl: pathToFileURL(join(base, 'metadata')).href,
+        context,
+      });
+      const info = await u.getTargetInfo('app');
+      return { sha: info?.hashes.sha256, verdicts: context.verdicts.size };
+    };
+    const cold = await run();
+    expect((await run()).verdicts).toBe(cold.verdicts); // targets re-checked every time
+    // cached targets of the same version signed by another key, with an index vouching for them
+    const forged = repo.targets(1, { app: targetEntry(Buffer.from('evil')) }, undefined, [newKey()]);
+    writeFileSync(join(metadataDir, 'targets.json'), forged);
+    const indexPath = join(metadataDir, '.verified-index');
+    const doc = JSON.parse(readFileSync(indexPath, 'utf8'));
+    doc.files.targets.sha256 = createHash('sha256').update(forged).digest('hex');
+    doc.files.targets.length = forged.length;
+    writeFileSync(indexPath, JSON.stringify(doc));
+    expect((await run()).sha).toBe(real.hashes.sha256);
   });
 
   it('a tampered artifact is refused and not written', async () => {

@@ -285,12 +285,12 @@ export class TrustedMetadataSet {
     if (norm(entry.delegator ?? this.#d.parentOf(role)) !== via) return undefined;
     if (via === 'root' ? role !== 'targets' : !this.#indexed.has(via)) return undefined;
     if (rootEntry.sha256 !== this.rootSha256()) return undefined;
-    // the snapshot's hash (already checked against the bytes) when it lists sha256, else our own
+    // Only bytes the accepted snapshot pins by hash (checked against them just before): a TUF 1.0
+    // snapshot may list a version only, and then nothing but the role's own signatures vouches for
+    // the cached bytes, so the full path runs.
     const listed = meta.hashes?.sha256;
-    const digest =
-      listed === undefined
-        ? Buffer.from(sha256(bytes))
-        : Buffer.from(listed, this.#d.name === 'notary' ? 'base64' : 'hex');
+    if (typeof listed !== 'string') return undefined;
+    const digest = Buffer.from(listed, this.#d.name === 'notary' ? 'base64' : 'hex');
     if (digest.toString('hex') !== entry.sha256) return undefined;
     const limits = parseLimitsOf(this.policy);
     let md: TargetsMetadata;
