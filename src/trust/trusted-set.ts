@@ -41,7 +41,7 @@ import type { ParseLimits } from '../metadata/parse.js';
 import type { VerifiedEntry, VerifiedIndex } from '../storage/verified-index.js';
 import { NOTARY_DIALECT, type TrustDialect } from './dialect.js';
 import type { RootKeyPolicy } from './root-keys.js';
-import { checkThreshold, type RoleKeySet, type SignatureCaches } from './signatures.js';
+import { checkThreshold, keyIdentity, type RoleKeySet, type SignatureCaches } from './signatures.js';
 
 /**
  * Whether a role listed by the trusted snapshot may be missing from a newer one.
@@ -309,7 +309,14 @@ export class TrustedMetadataSet {
     const present = new Set(md.signatures.map((s) => s.keyid));
     const allowed = new Set(keySet.keyids);
     const signers = entry.signers.filter((id) => allowed.has(id) && present.has(id));
-    if (signers.length < Math.max(1, keySet.threshold)) return undefined;
+    // a threshold counts distinct usable keys, as checkThreshold does (two ids of one key count once)
+    const distinct = new Set<string>();
+    for (const id of signers) {
+      const key = keySet.keys.get(id);
+      const identity = key ? keyIdentity(key, this.#caches) : undefined;
+      if (identity !== undefined && !identity.startsWith('unusable:')) distinct.add(identity);
+    }
+    if (distinct.size < Math.max(1, keySet.threshold) || distinct.size !== signers.length) return undefined;
     return { md, signers };
   }
 
