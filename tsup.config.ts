@@ -1,3 +1,4 @@
+import { chmod, writeFile } from 'node:fs/promises';
 import { build } from 'esbuild';
 import { defineConfig } from 'tsup';
 
@@ -7,16 +8,25 @@ import { defineConfig } from 'tsup';
  * the same JavaScript without declarations or the rollup tree-shaking pass, in
  * about a second.
  *
- * The library (index.js) is split into chunks. The CLI is not: dist/cli.js is a
- * small launcher (src/cli/bin.ts) that runs dist/cli-main.cjs, the whole CLI in
- * one CommonJS file, through a V8 code cache; the ES module loader's per-chunk
- * resolution and compilation was most of `trust verify`'s own cost (issue 12).
+ * The library (index.js) is split into chunks. The CLI is not (issue 12: the ES
+ * module loader's per-chunk resolution and compilation was most of `trust
+ * verify`'s own cost): dist/cli.cjs, the package's bin, is a small launcher
+ * (src/cli/bin.ts) that runs dist/cli-main.cjs, the whole CLI in one CommonJS
+ * file, through a V8 code cache. dist/cli.js runs the same launcher for
+ * `node dist/cli.js`.
  */
 export default defineConfig((cli) => {
   const quick = cli.dts === false;
   const outDir = cli.outDir ?? 'dist';
+  const cjs = {
+    bundle: true,
+    format: 'cjs',
+    platform: 'node',
+    target: 'node20',
+    logLevel: 'warning',
+  } as const;
   return {
-    entry: { index: 'src/index.ts', cli: 'src/cli/bin.ts', 'tuf-conformance': 'src/cli/tuf-conformance.ts' },
+    entry: { index: 'src/index.ts', 'tuf-conformance': 'src/cli/tuf-conformance.ts' },
     format: ['esm'],
     target: 'node20',
     platform: 'node',
@@ -26,18 +36,27 @@ export default defineConfig((cli) => {
     splitting: true,
     treeshake: !quick,
     async onSuccess() {
-      await build({
-        entryPoints: ['src/cli/main.ts'],
-        outfile: `${outDir}/cli-main.cjs`,
-        bundle: true,
-        format: 'cjs',
-        platform: 'node',
-        target: 'node20',
-        // undici is loaded only for proxies; `import()` becomes require() (code-cache.ts runs a script)
-        external: ['undici'],
-        supported: { 'dynamic-import': false },
-        logLevel: 'warning',
-      });
+      await Promise.all([
+        build({
+          ...cjs,
+          entryPoints: ['src/cli/main.ts'],
+          outfile: `${outDir}/cli-main.cjs`,
+          // undici is loaded only for proxies; `import()` becomes require() (code-cache.ts runs a script)
+          external: ['undici'],
+          supported: { 'dynamic-import': false },
+        }),
+        build({
+          ...cjs,
+          entryPoints: ['src/cli/bin.ts'],
+          outfile: `${outDir}/cli.cjs`,
+          banner: { js: '#!/usr/bin/env node' },
+        }),
+        writeFile(
+          `${outDir}/cli.js`,
+          '#!/usr/bin/env node\n// `node dist/cli.js`: the same as the bin, dist/cli.cjs\nimport "./cli.cjs";\n',
+        ),
+      ]);
+      await Promise.all([chmod(`${outDir}/cli.cjs`, 0o755), chmod(`${outDir}/cli.js`, 0o755)]);
     },
   };
 });

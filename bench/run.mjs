@@ -69,7 +69,7 @@ const PASSPHRASE = 'bench-throwaway-passphrase'; // of throw-away keys; reaches 
 // of a missing chunk) and replaced by a private tsup build of the same sources.
 const distDir = join(root, 'bench', 'results', `.dist-${process.pid}`);
 function distComplete(dir) {
-  for (const f of ['index.js', 'cli.js', 'cli-main.cjs']) if (!existsSync(join(dir, f))) return false;
+  for (const f of ['index.js', 'cli.cjs', 'cli-main.cjs']) if (!existsSync(join(dir, f))) return false;
   for (const f of readdirSync(dir).filter((x) => x.endsWith('.js'))) {
     const text = readFileSync(join(dir, f), 'utf8');
     for (const m of text.matchAll(/(?:from\s*|import\s*\(\s*)["'](\.\/[^"']+)["']/g)) {
@@ -117,7 +117,7 @@ process.on('exit', cleanup);
 for (const sig of ['SIGINT', 'SIGTERM']) process.on(sig, () => process.exit(130));
 
 snapshotDist();
-const cli = join(distDir, 'cli.js');
+const cli = join(distDir, 'cli.cjs'); // the package's bin (the CLI's V8 code cache is in ~/.cache)
 // what dist/index.js does not export (publishing, canonical JSON, key files) comes from the sources
 await build({
   entryPoints: [join(root, 'bench', 'internal.ts')],

@@ -1,5 +1,5 @@
 /**
- * The built CLI (dist/cli.js, a launcher running dist/cli-main.cjs) with its V8 code cache on, as a
+ * The built CLI (dist/cli.cjs, a launcher running dist/cli-main.cjs) with its V8 code cache on, as a
  * user runs it: the cache is written once, then used; a corrupt cache or an unsafe directory changes
  * nothing the user sees. (Every other CLI test runs with CONTENT_TRUST_CODE_CACHE=0.)
  */

@@ -1,5 +1,5 @@
 /**
- * The one way tests run the built CLI (`dist/cli.js`) or another program as a
+ * The one way tests run the built CLI (`dist/cli.cjs`, the package's bin) or another program as a
  * user would: a child process with a scrubbed environment (no
  * DOCKER_CONTENT_TRUST_*, NOTARY_* or CONTENT_TRUST_* variables leak in from the
  * shell running the tests), cheap key derivation, no V8 code cache in the
@@ -12,7 +12,7 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 
 export const ROOT = join(import.meta.dirname, '..', '..');
-export const CLI = join(ROOT, 'dist', 'cli.js');
+export const CLI = join(ROOT, 'dist', 'cli.cjs');
 
 export interface CliResult {
   status: number | null;
@@ -58,7 +58,7 @@ export function run(
   return { status: r.status, stdout: r.stdout, stderr: r.stderr };
 }
 
-/** Runs `node dist/cli.js ...args` as `run` does. */
+/** Runs `node dist/cli.cjs ...args` as `run` does. */
 export function trust(
   args: readonly string[],
   env: Record<string, string | undefined> = {},
