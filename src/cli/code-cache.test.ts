@@ -2,7 +2,7 @@ import { readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { tempDir } from '../../test/support/temp.js';
-import { cacheDir, cacheKey, readCacheFile, writeCacheFile } from './code-cache.js';
+import { cacheDir, cacheKey, cacheName, readCacheFile, writeCacheFile } from './code-cache.js';
 
 describe('V8 code cache files', () => {
   const key = cacheKey(Buffer.from('bundle one'));
@@ -45,6 +45,14 @@ describe('V8 code cache files', () => {
     expect(writeCacheFile(file, key, payload)).toBe(false);
     expect(readFileSync(victim, 'utf8')).toBe('unchanged');
     expect(readCacheFile(file, key)).toBeUndefined();
+  });
+
+  it('is one file per command word and bundle', () => {
+    const other = cacheKey(Buffer.from('bundle two'));
+    expect(cacheName('verify', key)).toMatch(/^v8-verify-[0-9a-f]{16}\.bin$/);
+    expect(cacheName('verify', other)).not.toBe(cacheName('verify', key));
+    expect(cacheName('../../x', key)).toMatch(/^v8-other-[0-9a-f]{16}\.bin$/);
+    expect(cacheName(undefined, key)).toBe(cacheName('--version', key));
   });
 
   it('lives in $XDG_CACHE_HOME/content-trust or ~/.cache/content-trust, and CONTENT_TRUST_CODE_CACHE=0 turns it off', () => {

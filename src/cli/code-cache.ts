@@ -5,7 +5,7 @@
  *
  * - Node >= 22.1: `module.enableCompileCache(dir)`, Node's own cache.
  * - Node 20: `vm.Script` with `cachedData`. The cache file is
- *   `<dir>/v8-<command>.bin` = MAGIC, sha256(key), sha256(payload), payload,
+ *   `<dir>/v8-<command>-<key prefix>.bin` = MAGIC, key, sha256(payload), payload,
  *   where the key binds the bundle's bytes, Node's and V8's versions and the
  *   architecture. V8 itself checks only the source *length* and does not
  *   checksum the payload in release builds, so a cache of another bundle or a
@@ -21,10 +21,18 @@
  */
 
 import { createHash } from 'node:crypto';
-import { lstatSync, mkdirSync, readFileSync, renameSync, unlinkSync, writeFileSync } from 'node:fs';
+import {
+  lstatSync,
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  renameSync,
+  unlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import * as nodeModule from 'node:module';
 import { homedir } from 'node:os';
-import { dirname, join } from 'node:path';
+import { basename, dirname, join } from 'node:path';
 import { Script } from 'node:vm';
 
 const MAGIC = Buffer.from('content-trust v8 code cache 1\n');
@@ -92,9 +100,25 @@ export function writeCacheFile(file: string, key: Buffer, payload: Buffer): bool
   }
 }
 
-/** The cache file name for a command word (anything else shares one file). */
-function cacheName(command: string | undefined): string {
-  return `v8-${command && /^[a-z]{1,16}$/.test(command) ? command : 'other'}.bin`;
+/**
+ * The cache file for a command word (anything else shares one) and a bundle: two installed versions
+ * used in turn keep one file each instead of replacing each other's on every run.
+ */
+export function cacheName(command: string | undefined, key: Buffer): string {
+  const word = command && /^[a-z]{1,16}$/.test(command) ? command : 'other';
+  return `v8-${word}-${key.subarray(0, 8).toString('hex')}.bin`;
+}
+
+/** Removes the command's cache files of other bundles not written for a week (an upgraded install). */
+function removeStale(dir: string, keep: string): void {
+  const prefix = keep.slice(0, keep.lastIndexOf('-') + 1);
+  try {
+    for (const name of readdirSync(dir)) {
+      if (name === keep || !name.startsWith(prefix) || !name.endsWith('.bin')) continue;
+      const path = join(dir, name);
+      if (Date.now() - lstatSync(path).mtimeMs > 7 * 86_400_000) unlinkSync(path);
+    }
+  } catch {}
 }
 
 /**
@@ -121,7 +145,7 @@ export function runBundle(
   const source = readFileSync(file);
   const useDir = safeDir(dir);
   const key = cacheKey(source);
-  const cacheFile = join(dir, cacheName(command));
+  const cacheFile = join(dir, cacheName(command, key));
   const cachedData = useDir ? readCacheFile(cacheFile, key) : undefined;
   // the CommonJS wrapper, as Node's loader applies it; the bundle has no shebang line
   const wrapped = `(function (exports, require, module, __filename, __dirname) { ${source.toString('utf8')}\n});`;
@@ -131,6 +155,7 @@ export function runBundle(
     // after the command ran, so the cache holds what it compiled on the way
     if (useDir && outcome !== 'used' && writeCacheFile(cacheFile, key, script.createCachedData())) {
       outcome = 'written';
+      removeStale(dir, basename(cacheFile));
     }
     // terminal-safe: one of the CacheOutcome words
     if (env.CONTENT_TRUST_DEBUG === '1') process.stderr.write(`debug: code cache ${outcome}\n`);

@@ -4,7 +4,15 @@
  * nothing the user sees. (Every other CLI test runs with CONTENT_TRUST_CODE_CACHE=0.)
  */
 
-import { chmodSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import {
+  chmodSync,
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  statSync,
+  utimesSync,
+  writeFileSync,
+} from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { trust } from '../support/cli.js';
@@ -23,9 +31,11 @@ describe('CLI V8 code cache', () => {
     const first = trust(['verify', '--help'], withCache(home));
     expect(first.stderr).toBe('debug: code cache written\n');
     const dir = join(home, 'content-trust');
-    expect(readdirSync(dir)).toEqual(['v8-verify.bin']);
+    const [file, ...more] = readdirSync(dir);
+    expect(more).toEqual([]);
+    expect(file).toMatch(/^v8-verify-[0-9a-f]{16}\.bin$/);
     expect(statSync(dir).mode & 0o777).toBe(0o700);
-    expect(statSync(join(dir, 'v8-verify.bin')).mode & 0o777).toBe(0o600);
+    expect(statSync(join(dir, file!)).mode & 0o777).toBe(0o600);
     const second = trust(['verify', '--help'], withCache(home));
     expect(second.stderr).toBe('debug: code cache used\n');
     for (const r of [first, second]) {
@@ -41,7 +51,8 @@ describe('CLI V8 code cache', () => {
   it('ignores a corrupt cache file (and replaces it)', () => {
     const home = tempDir();
     trust(['verify', '--help'], withCache(home));
-    const file = join(home, 'content-trust', 'v8-verify.bin');
+    const dir = join(home, 'content-trust');
+    const file = join(dir, readdirSync(dir)[0]!);
     const bytes = readFileSync(file);
     bytes[bytes.length - 100]! ^= 0xff;
     writeFileSync(file, bytes);
@@ -61,6 +72,26 @@ describe('CLI V8 code cache', () => {
     expect(r.status).toBe(0);
     expect(r.stderr).toBe('debug: code cache none\n');
     expect(trust(['inspect', '--help'], withCache(home)).stderr).toBe('debug: code cache none\n');
-    expect(readdirSync(dir)).toEqual(['v8-verify.bin']);
+    expect(readdirSync(dir)).toEqual([expect.stringMatching(/^v8-verify-[0-9a-f]{16}\.bin$/)]);
+  });
+
+  it('keeps one file per bundle; a file of another bundle goes when a week old', () => {
+    const home = tempDir();
+    const dir = join(home, 'content-trust');
+    mkdirSync(dir, { mode: 0o700 });
+    const old = join(dir, 'v8-verify-0000000000000000.bin');
+    const recent = join(dir, 'v8-verify-1111111111111111.bin');
+    const otherCommand = join(dir, 'v8-sign-0000000000000000.bin');
+    for (const f of [old, recent, otherCommand]) writeFileSync(f, 'another bundle');
+    const eightDaysAgo = new Date(Date.now() - 8 * 86_400_000);
+    utimesSync(old, eightDaysAgo, eightDaysAgo);
+    utimesSync(otherCommand, eightDaysAgo, eightDaysAgo);
+    expect(trust(['verify', '--help'], withCache(home)).stderr).toBe('debug: code cache written\n');
+    const left = readdirSync(dir).sort();
+    expect(left).toHaveLength(3);
+    expect(left).toEqual(
+      expect.arrayContaining(['v8-sign-0000000000000000.bin', 'v8-verify-1111111111111111.bin']),
+    );
+    expect(trust(['verify', '--help'], withCache(home)).stderr).toBe('debug: code cache used\n');
   });
 });
