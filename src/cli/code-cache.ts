@@ -39,7 +39,7 @@ const MAGIC = Buffer.from('content-trust v8 code cache 1\n');
 const HASH = 32;
 
 /** What happened to the cache in one run (for tests and CONTENT_TRUST_DEBUG=1). */
-export type CacheOutcome = 'off' | 'node-compile-cache' | 'used' | 'written' | 'rejected' | 'none';
+export type CacheOutcome = 'off' | 'error' | 'node-compile-cache' | 'used' | 'written' | 'rejected' | 'none';
 
 /** The cache directory for this environment, or undefined when the cache is off. */
 export function cacheDir(env: NodeJS.ProcessEnv = process.env): string | undefined {
@@ -123,24 +123,38 @@ function removeStale(dir: string, keep: string): void {
 
 /**
  * Loads and runs the CommonJS bundle `file` (its top level starts the CLI), with
- * a code cache for `command`. Returns what happened to the cache.
+ * a code cache for `command`. Returns what happened to the cache. Whatever goes
+ * wrong in the cache machinery (no home directory, an unreadable bundle, ...),
+ * the bundle still runs, once, through Node's own loader.
  */
 export function runBundle(
   file: string,
   command: string | undefined,
   env: NodeJS.ProcessEnv = process.env,
 ): CacheOutcome {
-  const dir = cacheDir(env);
   const mod = nodeModule.createRequire(file);
-  if (dir === undefined) {
-    mod(file);
-    return 'off';
+  let ready: { run: () => void; outcome: CacheOutcome };
+  try {
+    ready = prepare(file, command, env, mod);
+  } catch {
+    ready = { run: () => mod(file), outcome: 'error' };
   }
+  ready.run();
+  return ready.outcome;
+}
+
+function prepare(
+  file: string,
+  command: string | undefined,
+  env: NodeJS.ProcessEnv,
+  mod: NodeJS.Require,
+): { run: () => void; outcome: CacheOutcome } {
+  const dir = cacheDir(env);
+  if (dir === undefined) return { run: () => mod(file), outcome: 'off' };
   const { enableCompileCache } = nodeModule as { enableCompileCache?: (dir: string) => unknown };
   if (typeof enableCompileCache === 'function') {
     if (safeDir(dir)) enableCompileCache(join(dir, 'node'));
-    mod(file);
-    return 'node-compile-cache';
+    return { run: () => mod(file), outcome: 'node-compile-cache' };
   }
   const source = readFileSync(file);
   const useDir = safeDir(dir);
@@ -151,6 +165,7 @@ export function runBundle(
   const wrapped = `(function (exports, require, module, __filename, __dirname) { ${source.toString('utf8')}\n});`;
   const script = new Script(wrapped, { filename: file, ...(cachedData ? { cachedData } : {}) });
   let outcome: CacheOutcome = cachedData ? (script.cachedDataRejected ? 'rejected' : 'used') : 'none';
+  const first = outcome;
   process.once('exit', () => {
     // after the command ran, so the cache holds what it compiled on the way
     if (useDir && outcome !== 'used' && writeCacheFile(cacheFile, key, script.createCachedData())) {
@@ -160,8 +175,10 @@ export function runBundle(
     // terminal-safe: one of the CacheOutcome words
     if (env.CONTENT_TRUST_DEBUG === '1') process.stderr.write(`debug: code cache ${outcome}\n`);
   });
-  const module = { exports: {} };
-  const fn = script.runInThisContext() as (...args: unknown[]) => void;
-  fn.call(module.exports, module.exports, mod, module, file, dirname(file));
-  return outcome;
+  const run = () => {
+    const module = { exports: {} };
+    const fn = script.runInThisContext() as (...args: unknown[]) => void;
+    fn.call(module.exports, module.exports, mod, module, file, dirname(file));
+  };
+  return { run, outcome: first };
 }

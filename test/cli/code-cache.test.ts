@@ -73,6 +73,12 @@ describe('CLI V8 code cache', () => {
     expect(r.stderr).toBe('debug: code cache none\n');
     expect(trust(['inspect', '--help'], withCache(home)).stderr).toBe('debug: code cache none\n');
     expect(readdirSync(dir)).toEqual([expect.stringMatching(/^v8-verify-[0-9a-f]{16}\.bin$/)]);
+    // a cache home that cannot be a directory: the CLI runs as ever
+    const notADir = join(tempDir(), 'file');
+    writeFileSync(notADir, '');
+    const r2 = trust(['verify', '--help'], withCache(notADir));
+    expect([r2.status, r2.stderr]).toEqual([0, 'debug: code cache none\n']);
+    expect(r2.stdout).toBe(r.stdout);
   });
 
   it('keeps one file per bundle; a file of another bundle goes when a week old', () => {
