@@ -5,7 +5,7 @@ import { tempDir } from '../../test/support/temp.js';
 import { cacheDir, cacheKey, cacheName, readCacheFile, writeCacheFile } from './code-cache.js';
 
 describe('V8 code cache files', () => {
-  const key = cacheKey(Buffer.from('bundle one'));
+  const key = cacheKey(Buffer.from('bundle one'), {});
   const payload = Buffer.from('not really V8 code, but bytes that must come back intact');
 
   it('round-trips a payload made for the same bundle and runtime', () => {
@@ -45,6 +45,12 @@ describe('V8 code cache files', () => {
     expect(writeCacheFile(file, key, payload)).toBe(false);
     expect(readFileSync(victim, 'utf8')).toBe('unchanged');
     expect(readCacheFile(file, key)).toBeUndefined();
+  });
+
+  it('is keyed on the flags Node runs with too (V8 refuses a cache made under other flags)', () => {
+    const source = Buffer.from('bundle one');
+    expect(cacheKey(source, {})).toEqual(key);
+    expect(cacheKey(source, { NODE_OPTIONS: '--max-semi-space-size=16' })).not.toEqual(key);
   });
 
   it('is one file per command word and bundle', () => {

@@ -6,8 +6,8 @@
  * - Node >= 22.1: `module.enableCompileCache(dir)`, Node's own cache.
  * - Node 20: `vm.Script` with `cachedData`. The cache file is
  *   `<dir>/v8-<command>-<key prefix>.bin` = MAGIC, key, sha256(payload), payload,
- *   where the key binds the bundle's bytes, Node's and V8's versions and the
- *   architecture. V8 itself checks only the source *length* and does not
+ *   where the key binds the bundle's bytes, Node's and V8's versions, the
+ *   architecture and Node's command-line flags. V8 itself checks only the source *length* and does not
  *   checksum the payload in release builds, so a cache of another bundle or a
  *   corrupt file would otherwise be executed: any mismatch means "no cache".
  *   The payload is made after the command ran (so it holds the functions the
@@ -60,11 +60,16 @@ function safeDir(dir: string): boolean {
   }
 }
 
-/** sha256 over the bundle and the runtime that compiled it. */
-export function cacheKey(source: Buffer): Buffer {
+/**
+ * sha256 over the bundle and the runtime that compiled it. Node's flags are in it too: V8 refuses a
+ * cache made under other V8 flags, and runs with and without (say) NODE_OPTIONS would otherwise
+ * replace each other's file on every run.
+ */
+export function cacheKey(source: Buffer, env: NodeJS.ProcessEnv = process.env): Buffer {
   return createHash('sha256')
     .update(source)
     .update(`\0${process.version}\0${process.versions.v8}\0${process.arch}`)
+    .update(`\0${process.execArgv.join('\0')}\0${env.NODE_OPTIONS ?? ''}`)
     .digest();
 }
 
@@ -158,7 +163,7 @@ function prepare(
   }
   const source = readFileSync(file);
   const useDir = safeDir(dir);
-  const key = cacheKey(source);
+  const key = cacheKey(source, env);
   const cacheFile = join(dir, cacheName(command, key));
   const cachedData = useDir ? readCacheFile(cacheFile, key) : undefined;
   // the CommonJS wrapper, as Node's loader applies it; the bundle has no shebang line
