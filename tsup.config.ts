@@ -15,6 +15,16 @@ import { defineConfig } from 'tsup';
  * file, through a V8 code cache. dist/cli.js runs the same launcher for
  * `node dist/cli.js`.
  */
+/**
+ * The bundle as pure ASCII, so V8 holds it as a one-byte string (half the memory; measurably faster
+ * start-up than a two-byte string of the same code). esbuild's default ASCII charset already escapes
+ * strings, regexes and identifiers; what is left are comments it keeps (a `→` in a JSDoc), escaped
+ * here as `\u{...}` (the same character wherever JavaScript reads escapes).
+ */
+function asciiOnly(text: string): string {
+  return text.replace(/[^\x00-\x7f]/gu, (c) => `\\u{${c.codePointAt(0)!.toString(16)}}`);
+}
+
 export default defineConfig((cli) => {
   const quick = cli.dts === false;
   const outDir = cli.outDir ?? 'dist';
@@ -44,7 +54,8 @@ export default defineConfig((cli) => {
           // undici is loaded only for proxies; `import()` becomes require() (code-cache.ts runs a script)
           external: ['undici'],
           supported: { 'dynamic-import': false },
-        }),
+          write: false,
+        }).then(({ outputFiles }) => writeFile(`${outDir}/cli-main.cjs`, asciiOnly(outputFiles[0]!.text))),
         build({
           ...cjs,
           entryPoints: ['src/cli/bin.ts'],

@@ -42,6 +42,11 @@ describe('package layout', () => {
     }
   });
 
+  it('the CLI bundle is pure ASCII (V8 keeps it as a one-byte string)', () => {
+    const bundle = readFileSync(join(ROOT, 'dist', 'cli-main.cjs'));
+    expect(bundle.findIndex((b) => b > 0x7f)).toBe(-1);
+  });
+
   it('runs as the bin itself, and as `node dist/cli.js` (npm start), with the same output', () => {
     const version = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')).version as string;
     const direct = run(join(ROOT, bins.trust!), ['--version']);
