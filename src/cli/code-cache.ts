@@ -7,9 +7,10 @@
  * - Node 20: `vm.Script` with `cachedData`. The cache file is
  *   `<dir>/v8-<command>-<key prefix>.bin` = MAGIC, key, sha256(payload), payload,
  *   where the key binds the bundle's bytes, Node's and V8's versions, the
- *   architecture and Node's command-line flags. V8 itself checks only the source *length* and does not
- *   checksum the payload in release builds, so a cache of another bundle or a
- *   corrupt file would otherwise be executed: any mismatch means "no cache".
+ *   architecture and Node's command-line flags. V8 itself checks only the
+ *   source *length* and does not checksum the payload in release builds, so a
+ *   cache of another bundle or a corrupt file would otherwise be executed: any
+ *   mismatch means "no cache".
  *   The payload is made after the command ran (so it holds the functions the
  *   command compiled), written atomically (temporary file + rename), once per
  *   bundle, command and Node version.
