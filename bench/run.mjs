@@ -296,7 +296,14 @@ const scenarios = [
         pair.ours && stats(overNode),
         undefined,
         { ms: 25, text: '<= 25 ms' },
-        { error: pair.error, notes: [OVER_NODE_NOTE], profileWith: (dir) => cliProfile(dir, verifyArgs) },
+        {
+          error: pair.error,
+          notes: [
+            OVER_NODE_NOTE,
+            ...(pair.ours ? [cpuNote(cpuOverNode([cli, ...verifyArgs], undefined, RUNS))] : []),
+          ],
+          profileWith: (dir) => cliProfile(dir, verifyArgs),
+        },
       );
     },
   },
@@ -516,7 +523,13 @@ const scenarios = [
         { ms: 60, text: '<= 60 ms' },
         {
           error: pair.error,
-          notes: [OVER_NODE_NOTE, 'keys at 2,048 PBKDF2 rounds'],
+          notes: [
+            OVER_NODE_NOTE,
+            'keys at 2,048 PBKDF2 rounds',
+            ...(pair.ours
+              ? [cpuNote(cpuOverNode((i) => [cli, ...ours(`c${i}`)], signEnv, QUICK ? 3 : 7))]
+              : []),
+          ],
           profileWith: (pdir) => cliProfile(pdir, ours('profile2'), signEnv),
         },
       );
@@ -672,6 +685,28 @@ async function warmCli(n, ref, tag) {
 
 const OVER_NODE_NOTE =
   "each run of ours is paired with a `node -e 0` started just before it; the row is the median of the differences (the CLI's own cost, whatever the machine's load does to node startup)";
+/**
+ * CPU time (user + system) of the CLI over `node -e 0`: `runs` pairs, each process preloading
+ * bench/lib/cpu-hook.cjs; the median of the differences (ms). Load barely moves it.
+ */
+function cpuOverNode(args, env, runs) {
+  const hook = join(root, 'bench', 'lib', 'cpu-hook.cjs');
+  const cpu = (argv) => {
+    const r = spawnSync(node, ['-r', hook, ...argv], {
+      encoding: 'utf8',
+      env: env ?? process.env,
+      timeout: 120_000,
+    });
+    if (r.status !== 0) throw new Error(`cpu run failed: ${r.stderr.slice(0, 300)}`);
+    return Number(/@@cpu ([\d.]+)/.exec(r.stderr)[1]);
+  };
+  const xs = [];
+  for (let i = 0; i < runs; i++) xs.push(cpu(typeof args === 'function' ? args(i) : args) - cpu(['-e', '0']));
+  return stats(xs);
+}
+const cpuNote = (c) =>
+  `CPU (user+sys) over \`node -e 0\`: ${c.median.toFixed(1)} ms (median of ${c.runs} pairs, min ${c.min.toFixed(1)}, max ${c.max.toFixed(1)})`;
+
 /** Times `measure()` and a `node -e 0` just before it; records the difference, returns the measured wall. */
 function pairedOverNode(into, measure) {
   const bare = timeProcess(node, ['-e', '0']);
