@@ -24,6 +24,7 @@ import type { PrivateKeyAlgorithm } from '../crypto/signers.js';
 import { canonicalJson } from '../encoding/canonical.js';
 import { LocalError, PublishError, TrustError, VerificationError } from '../errors.js';
 import type { KeyStore } from '../keys/keystore.js';
+import type { Tuf1KeyJson } from '../metadata/tuf1.js';
 import { type ImageReference, parseReference } from '../reference.js';
 import { writeFileAtomic } from '../storage/atomic.js';
 import { resolveTrustDir } from '../storage/trust-dir.js';
@@ -37,7 +38,7 @@ import { RegistryClient } from '../transport/registry.js';
 import { createKey, rootKeyFor } from './keys.js';
 import { keystoreFor, type PublishOptions } from './repository.js';
 import { tuf1KeyEntries, tuf1SignersFromKeyStore } from './tuf1/fs.js';
-import { type Tuf1KeyJson, type Tuf1Signer, tuf1KeyOf, tuf1Signer } from './tuf1/keys.js';
+import { type Tuf1Signer, tuf1KeyOf, tuf1Signer } from './tuf1/keys.js';
 import { type Tuf1CommitResult, type Tuf1ExpiryKind, Tuf1Writer } from './tuf1/writer.js';
 
 /** Largest metadata file loaded back for editing (a 10 000-tag targets role is ~2 MiB). */
@@ -452,7 +453,7 @@ async function resolveTags(tags: readonly RegistryTagToSign[], opts: RegistryPub
 /** The role a tag is signed into: `targets/releases` when the trust dir holds its key, else `targets`. */
 async function signingRole(writer: Tuf1Writer, keystore: KeyStore, gun: string): Promise<string> {
   const top = writer.targetsOf('targets');
-  const releases = top.delegations?.roles.find((r) => r.name === RELEASES);
+  const releases = top.delegations?.roles?.find((r) => r.name === RELEASES);
   if (releases && top.delegations) {
     const keys = Object.fromEntries(
       releases.keyids.filter((id) => top.delegations!.keys[id]).map((id) => [id, top.delegations!.keys[id]!]),
