@@ -681,10 +681,14 @@ export function verifiedIndexOf(set: TrustedMetadataSet, previous?: VerifiedInde
   const add = (role: string, raw: Uint8Array | undefined, targets: boolean) => {
     if (!raw) return;
     const prev = old?.get(role);
+    // targets roles: the sha256 the accepted snapshot lists (checked against these bytes on accept)
+    const listed = targets ? set.metaFor(role)?.hashes?.sha256 : undefined;
     const sha =
       prev && set.indexedRoles.has(role) && prev.length === raw.length
         ? prev.sha256
-        : Buffer.from(sha256(raw)).toString('hex');
+        : typeof listed === 'string'
+          ? Buffer.from(listed, set.dialect.name === 'notary' ? 'base64' : 'hex').toString('hex')
+          : Buffer.from(sha256(raw)).toString('hex');
     const delegator = set.delegatorOf(role);
     files.set(role, {
       sha256: sha,
