@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { locateObject, memberValue } from './json-locate.js';
+import { locateObject, locateObjectPlain, memberValue } from './json-locate.js';
 
 const enc = new TextEncoder();
 const b = (s: string) => enc.encode(s);
@@ -54,5 +54,62 @@ describe('locateObject / memberValue', () => {
   it('a document without the path is null', () => {
     expect(lookup('{"signed":{"meta":{}}}', 'a')).toBeNull();
     expect(lookup('[]', 'a')).toBeNull();
+  });
+});
+
+describe('locateObject member fast path', () => {
+  const same = (json: string, depth = 32) => {
+    const bytes = b(json);
+    const fast = locateObject(bytes, ['signed', 'targets'], depth);
+    const plain = locateObjectPlain(bytes, ['signed', 'targets'], depth);
+    const view = (o: typeof fast) =>
+      o && {
+        start: o.start,
+        end: o.end,
+        keys: [...o.keyStarts.subarray(0, o.count)],
+        escapedKey: o.escapedKey,
+      };
+    expect(view(fast)).toEqual(view(plain));
+    return fast;
+  };
+  const entry = (h: string) => `{"hashes":{"sha256":"${h}","sha512":"y"},"length":12}`;
+
+  it('reads the members the byte loop reads, in every shape it can meet', () => {
+    const shapes = [
+      `"t1":${entry('x')}`,
+      '"t2" : { "hashes" : { "sha256" : "x" } , "length" : 1 }',
+      '"t3":{"custom":{"a":[1,{"b":2}]},"hashes":{},"length":0}', // nested deeper than the pattern
+      '"t4":{"custom":{"a":"{\\"}"},"length":1}', // an escape inside a value
+      '"t5":[1,2]', // not an object
+      '"t6":7',
+      '"t\\u00377":{"length":1}', // an escaped key
+      '"t8":{"hashes":{"sha256":"}{]["},"length":1}', // structural characters inside strings
+      '"t9":{"a":[],"b":{},"c":[{}]}',
+      '"é":{"length":3}',
+    ];
+    for (const s of shapes) {
+      for (const t of shapes) {
+        const obj = same(`{"signed":{"_type":"Targets","targets":{${s},${t}},"version":1},"signatures":[]}`);
+        expect(obj).not.toBeNull();
+      }
+    }
+    // the located object and its keys are the same with or without the fast path, null included
+    expect(same('{"signed":{"targets":{"a":{"b":{}}}}}', 4)).toBeNull(); // the limit counts its depth
+    expect(same('{"signed":{"targets":{"a":{"b":{}}}}}', 5)).not.toBeNull();
+    same('{"signed":{"targets":{"a":{"b":{"c":{}}}}}}', 5);
+    same('{"signed":{"targets":{"a":{"b":{"c":{}}}}}}', 6);
+    same('{"signed":{"targets":{"a":{"b":{}},"a":{}}}}');
+    same('{"signed":{"targets":{"a":{"b":{}}');
+    same('{"signed":{"targets":{"a":{"b":"}');
+  });
+
+  it('finds every tag of a large canonical document', () => {
+    const n = 2000;
+    const members = Array.from({ length: n }, (_, i) => `"v${i}":${entry(String(i))}`);
+    const json = `{"signed":{"_type":"Targets","targets":{${members.join(',')}},"version":2},"signatures":[]}`;
+    const obj = same(json);
+    expect(obj!.count).toBe(n);
+    const bytes = b(json);
+    expect(text(bytes, memberValue(bytes, obj!, b('v1234'))!)).toBe(entry('1234'));
   });
 });
