@@ -5,7 +5,7 @@
  * The token client that uses them is src/transport/auth.ts.
  */
 
-import { spawn } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { readFile } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
@@ -104,20 +104,20 @@ export function dockerConfigDir(env: NodeJS.ProcessEnv = process.env): string {
 }
 
 /** Runs `docker-credential-<helper> get` with the server URL on stdin. */
-export function runCredentialHelper(
+export async function runCredentialHelper(
   helper: string,
   serverUrl: string,
   options: { env?: NodeJS.ProcessEnv; timeoutMs?: number } = {},
 ): Promise<Credentials | null> {
   if (!/^[A-Za-z0-9._-]+$/.test(helper)) {
-    return Promise.reject(
-      new LocalError('CONFIG', `invalid credential helper name ${JSON.stringify(helper)}`),
-    );
+    throw new LocalError('CONFIG', `invalid credential helper name ${JSON.stringify(helper)}`);
   }
   const exe = `docker-credential-${helper}`;
   const timeoutMs = options.timeoutMs ?? 10_000;
+  // loaded when a helper runs, not on every start (issue 12: node:child_process and node:dgram cost ~1 ms)
+  const { spawn } = await import('node:child_process');
   return new Promise((resolve, reject) => {
-    let child: ReturnType<typeof spawn>;
+    let child: ChildProcess;
     try {
       child = spawn(exe, ['get'], { env: options.env ?? process.env, stdio: ['pipe', 'pipe', 'pipe'] });
     } catch (err) {
