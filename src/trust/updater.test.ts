@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { Forge, newKey } from '../../test/support/forge.js';
-import type { TrustError } from '../errors.js';
+import { NetworkError, type TrustError } from '../errors.js';
 import { MetadataCache } from '../storage/trust-dir.js';
 import { FileStore } from '../transport/file-store.js';
 import { Updater } from './updater.js';
@@ -116,5 +116,66 @@ describe('Updater', () => {
       { maxMetadataBytes: 64 },
     );
     await expect(u.refresh()).rejects.toMatchObject({ code: 'TOO_LARGE', role: 'snapshot' });
+  });
+
+  describe('the timestamp request starts before the cached state verifies (issue 12)', () => {
+    /** The real FileStore and MetadataCache, with the order of their reads and requests recorded. */
+    function recorded() {
+      const { forge, server, cache } = setup();
+      server.serve(forge.build());
+      const log: string[] = [];
+      let fail: Error | undefined;
+      const store = Object.assign(Object.create(server.store) as FileStore, {
+        getMeta: (name: string, maxBytes: number) => {
+          log.push(`get ${name}`);
+          return fail ? Promise.reject(fail) : server.store.getMeta(name, maxBytes);
+        },
+      });
+      const logged = Object.assign(Object.create(cache) as MetadataCache, {
+        read: (role: string) => {
+          log.push(`read ${role}`);
+          return cache.read(role);
+        },
+      });
+      const policy = { gun: forge.gun, now: () => forge.baseMs };
+      const updater = (offline = false) => new Updater(store, logged, policy, { offline });
+      return { cache, log, updater, failWith: (e: Error) => (fail = e) };
+    }
+
+    it('a warm update asks for the timestamp right after reading the cached root', async () => {
+      const { log, updater } = recorded();
+      const cold = updater();
+      await cold.refresh();
+      await cold.commit();
+      log.length = 0;
+      await updater().refresh();
+      expect(log).toEqual(['read root', 'get timestamp', 'read timestamp', 'read snapshot', 'read targets']);
+    });
+
+    it('a cached root that does not verify is the error, not the request in flight', async () => {
+      const { cache, log, updater, failWith } = recorded();
+      const cold = updater();
+      await cold.refresh();
+      await cold.commit();
+      const root = readFileSync(cache.pathOf('root'), 'utf8');
+      writeFileSync(cache.pathOf('root'), root.replace('"version":1', '"version":7'));
+      failWith(new NetworkError('NETWORK', 'unreachable'));
+      log.length = 0;
+      await expect(updater().refresh()).rejects.toMatchObject({ role: 'root' });
+      expect(log).toEqual(['read root', 'get timestamp']); // requested, then dropped unawaited
+    });
+
+    it('a failed early request is the error of a cache that verifies; offline never asks', async () => {
+      const { updater, failWith, log } = recorded();
+      const cold = updater();
+      await cold.refresh();
+      await cold.commit();
+      failWith(new NetworkError('NETWORK', 'unreachable'));
+      await expect(updater().refresh()).rejects.toMatchObject({ code: 'NETWORK' });
+      failWith(new Error('offline must not fetch'));
+      log.length = 0;
+      await updater(true).refresh();
+      expect(log).toEqual(['read root', 'read timestamp', 'read snapshot', 'read targets']);
+    });
   });
 });
