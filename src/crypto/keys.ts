@@ -152,15 +152,51 @@ function prepareRsaSpki(spki: Uint8Array, ctx: KeyContext): PreparedKey & { kind
   return { kind: 'rsa', node, modulusBits, modulusBytes: Math.ceil(modulusBits / 8), spki };
 }
 
+/**
+ * The PEM text and parsed certificates of an x509 key, parsed once per key object (the root check,
+ * crypto/x509.ts, and preparing the key both need them: issue 12, one X.509 parse instead of two).
+ * Only a successful parse is kept; a failure is parsed again and fails with the caller's code.
+ */
+const bundles = new WeakMap<TufPublicKey, { readonly text: string; readonly certs: CertificateInfo[] }>();
+
+/** `key`'s certificate bundle (x509 key types) if parsed before: its PEM text and certificates. */
+export function knownCertificateBundle(
+  key: TufPublicKey,
+): { readonly text: string; readonly certs: CertificateInfo[] } | undefined {
+  return bundles.get(key);
+}
+
+/** Parses `text`, `key`'s PEM certificate bundle, and keeps it with the key object. */
+export function certificateBundleOf(
+  key: TufPublicKey,
+  text: string,
+  code: 'BAD_KEY' | 'BAD_CERTIFICATE',
+): { readonly text: string; readonly certs: CertificateInfo[] } {
+  return bundleOf(key, text, code);
+}
+
+function bundleOf(
+  key: TufPublicKey | undefined,
+  text: string,
+  code: 'BAD_KEY' | 'BAD_CERTIFICATE',
+): { readonly text: string; readonly certs: CertificateInfo[] } {
+  const hit = key && bundles.get(key);
+  if (hit && hit.text === text) return hit;
+  const made = { text, certs: parseCertificateBundle(text, code) };
+  if (key) bundles.set(key, made);
+  return made;
+}
+
 function prepareCertKey(
   keytype: 'ecdsa-x509' | 'rsa-x509',
   pemBytes: Uint8Array,
   ctx: KeyContext,
+  key: TufPublicKey | undefined,
 ): PreparedKey {
   const text = Buffer.from(pemBytes).toString('latin1');
   let certs: CertificateInfo[];
   try {
-    certs = parseCertificateBundle(text, 'BAD_KEY');
+    certs = bundleOf(key, text, 'BAD_KEY').certs;
   } catch (cause) {
     throw badKey(ctx, `${keytype} public key is not a PEM certificate bundle`, cause);
   }
@@ -173,7 +209,7 @@ function prepareCertKey(
   return { ...bare, certs };
 }
 
-function prepare(keytype: KeyType, raw: Uint8Array, ctx: KeyContext): PreparedKey {
+function prepare(keytype: KeyType, raw: Uint8Array, ctx: KeyContext, key?: TufPublicKey): PreparedKey {
   try {
     switch (keytype) {
       case 'ed25519': {
@@ -187,7 +223,7 @@ function prepare(keytype: KeyType, raw: Uint8Array, ctx: KeyContext): PreparedKe
         return prepareRsaSpki(raw, ctx);
       case 'ecdsa-x509':
       case 'rsa-x509':
-        return prepareCertKey(keytype, raw, ctx);
+        return prepareCertKey(keytype, raw, ctx, key);
     }
   } catch (err) {
     if (err instanceof FormatError && err.code === 'BAD_KEY' && err.message.startsWith('malformed DER')) {
@@ -220,7 +256,7 @@ export function preparedKey(key: TufPublicKey, ctx: KeyContext = {}): PreparedKe
     if (!isKeyType(key.keytype)) throw badKey(c, `unknown key type ${JSON.stringify(key.keytype)}`);
     const raw = fromBase64Std(key.publicB64);
     if (raw === undefined) throw badKey(c, 'public key is not valid base64');
-    p = prepare(key.keytype, raw, c);
+    p = prepare(key.keytype, raw, c, key);
   } catch (e) {
     if (e instanceof FormatError) byObject.set(key, e);
     throw e;

@@ -4,7 +4,7 @@ import { b64Bytes, certGenVectors, rootCertVectors } from '../../vectors/crypto-
 import { VerificationError } from '../errors.js';
 import { parseCertificateBundle } from './certificate.js';
 import { derDecode } from './der.js';
-import { computeKeyId, parsePublicKey, publicKeyFromBytes } from './keys.js';
+import { certificateInfoOf, computeKeyId, parsePublicKey, publicKeyFromBytes } from './keys.js';
 import { generateSigner, signerFromPkcs8Der } from './signers.js';
 import type { KeyType, TufPublicKey } from './types.js';
 import {
@@ -51,6 +51,21 @@ describe('matchCommonNameToGun (trustpinning.MatchCNToGun)', () => {
     ['', '', true],
   ])('%s vs %s → %s', (cn, gun, ok) => {
     expect(matchCommonNameToGun(cn, gun)).toBe(ok);
+  });
+});
+
+describe('validateRootCertificate parses a root key once', () => {
+  it('the root check and the prepared key share one parse of the bundle (issue 12), and each still checks', () => {
+    const c = rootCertVectors.cases.find((x) => x.go && x.name === 'notary ecdsa cert');
+    if (!c) throw new Error('vector missing');
+    const now = new Date(rootCertVectors.now * 1000);
+    const key = rawKey(c.keytype, c.pub);
+    const leaf = validateRootCertificate(key, c.gun, now);
+    expect(certificateInfoOf(key)).toBe(leaf);
+    // the clock and the GUN are checked on every call, whatever was parsed before
+    certError(() => validateRootCertificate(key, c.gun, new Date(leaf.notAfter.getTime() + 1)));
+    certError(() => validateRootCertificate(key, `${c.gun}x`, now));
+    expect(validateRootCertificate(key, c.gun, now)).toBe(leaf);
   });
 });
 

@@ -8,7 +8,7 @@
 import { createPublicKey, sign as nodeSign, randomBytes } from 'node:crypto';
 import { encodePem } from '../encoding/pem.js';
 import { FormatError, VerificationError } from '../errors.js';
-import { type CertificateInfo, parseCertificateBundle } from './certificate.js';
+import type { CertificateInfo } from './certificate.js';
 import {
   bitString,
   bool,
@@ -23,7 +23,13 @@ import {
   utf8String,
   x509Time,
 } from './der.js';
-import { MIN_RSA_BITS, preparedKey, publicKeyBytes } from './keys.js';
+import {
+  certificateBundleOf,
+  knownCertificateBundle,
+  MIN_RSA_BITS,
+  preparedKey,
+  publicKeyBytes,
+} from './keys.js';
 import { OID } from './oid.js';
 import type { PrivateKeyHandle } from './signers.js';
 import type { TufPublicKey } from './types.js';
@@ -49,9 +55,6 @@ export function matchCommonNameToGun(commonName: string, gun: string): boolean {
   if (commonName.endsWith('*')) return gun.startsWith(commonName.replace(/\*+$/, ''));
   return commonName === gun;
 }
-
-/** Parsed certificate bundles attached to the key object (by identity, never by id or value). */
-const parsedBundles = new WeakMap<TufPublicKey, CertificateInfo[]>();
 
 export interface RootCertificateCheck {
   /**
@@ -107,16 +110,16 @@ export function validateRootCertificate(
       actual: key.keytype,
     });
   }
-  let certs = parsedBundles.get(key);
-  if (!certs) {
-    const pemText = Buffer.from(publicKeyBytes(key)).toString('latin1');
+  let bundle = knownCertificateBundle(key);
+  if (!bundle) {
+    const text = Buffer.from(publicKeyBytes(key)).toString('latin1');
     try {
-      certs = parseCertificateBundle(pemText, 'BAD_CERTIFICATE');
+      bundle = certificateBundleOf(key, text, 'BAD_CERTIFICATE');
     } catch (cause) {
       throw badCert(`root key ${id} does not hold a parsable PEM certificate`, { cause });
     }
-    parsedBundles.set(key, certs);
   }
+  const { certs, text: pemText } = bundle;
   const leaves = certs.filter((c) => !c.isCA);
   if (leaves.length !== 1) {
     throw badCert(`root key ${id} must hold exactly one leaf certificate, found ${leaves.length}`);
@@ -194,7 +197,7 @@ export function validateRootCertificate(
   const rebuilt = [leaf, ...intermediates]
     .map((c) => encodePem({ type: 'CERTIFICATE', bytes: c.der }))
     .join('');
-  if (rebuilt !== Buffer.from(publicKeyBytes(key)).toString('latin1')) {
+  if (rebuilt !== pemText) {
     throw badCert(
       `root key ${id}: Notary re-encodes this certificate bundle differently (formatting, or invalid ` +
         'intermediates dropped), so its key id would not match the listed one',
