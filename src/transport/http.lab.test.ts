@@ -41,6 +41,13 @@ describe.each(impls)('%s client', (_name, make) => {
     expect(isUntrustedServerCertificate(err)).toBe(true); // the CLI adds its flag hint from this
     await untrusted.close?.();
 
+    // an unrelated extra CA alone trusts nothing here (neither first alone nor with the system roots)
+    const wrongCa = make({ ...opts, retries: 0, ca: rootCertificates[0] as string, env: {} });
+    expect(
+      isUntrustedServerCertificate(await failure(wrongCa.request({ method: 'GET', url, maxBytes: 1024 }))),
+    ).toBe(true);
+    await wrongCa.close?.();
+
     // with an unrelated extra CA, NODE_EXTRA_CA_CERTS still counts
     const viaEnv = make({
       ...opts,

@@ -21,7 +21,7 @@
 import { readFileSync } from 'node:fs';
 import * as http from 'node:http';
 import * as https from 'node:https';
-import { rootCertificates } from 'node:tls';
+import { createSecureContext, rootCertificates } from 'node:tls';
 import { LocalError, NetworkError, TrustError, VerificationError } from '../errors.js';
 import { escapeControl } from '../escape.js';
 import { proxyConfigFromEnv, proxyFor } from './proxy.js';
@@ -322,7 +322,13 @@ export function nodeTransport(options: HttpClientOptions = {}): {
   };
   const agentFor = (protocol: string): http.Agent => {
     if (protocol === 'https:') {
-      httpsAgent ??= new https.Agent({ keepAlive: true, maxSockets: 8, ...(ca ? { ca } : {}) });
+      // the CA list as a context built once: node's agent names its socket pool per request from the
+      // TLS options, and a `ca` list of PEM text made that name kilobytes long (issue 12)
+      httpsAgent ??= new https.Agent({
+        keepAlive: true,
+        maxSockets: 8,
+        ...(ca ? { secureContext: createSecureContext({ ca }) } : {}),
+      });
       return httpsAgent;
     }
     httpAgent ??= new http.Agent({ keepAlive: true, maxSockets: 8 });
