@@ -7,7 +7,7 @@ import { getCryptoBackend, setCryptoBackend } from '../crypto/backend.js';
 import type { TufPublicKey } from '../crypto/types.js';
 import { parseTimestamp } from '../metadata/parse.js';
 import { type RoleKeySet, validSignerIds } from '../trust/signatures.js';
-import { DEFAULT_LIMITS, Deadline, resolveLimits, TrustContext } from './context.js';
+import { DEFAULT_LIMITS, Deadline, DocumentCache, resolveLimits, TrustContext } from './context.js';
 
 afterEach(() => setCryptoBackend('node'));
 
@@ -84,5 +84,31 @@ describe('limits', () => {
     await expect(new Deadline(10).race(new Promise(() => {}), 'y')).rejects.toMatchObject({
       code: 'TIMEOUT',
     });
+  });
+});
+
+describe('DocumentCache', () => {
+  it('hits on the same role and bytes only, whatever buffer holds them, and keeps its own copy', () => {
+    const cache = new DocumentCache<string>(2);
+    let parses = 0;
+    const parse = (s: string) => () => {
+      parses++;
+      return s;
+    };
+    const bytes = new TextEncoder().encode('{"signed":1}');
+    expect(cache.get('timestamp', bytes, parse('a'))).toBe('a');
+    expect(cache.get('timestamp', Uint8Array.from(bytes), parse('b'))).toBe('a'); // equal bytes: a hit
+    expect(cache.get('snapshot', bytes, parse('c'))).toBe('c'); // another role: a miss
+    const other = Uint8Array.from(bytes);
+    other[10] = 0x32; // same length, one byte differs
+    expect(cache.get('timestamp', other, parse('d'))).toBe('d');
+    // the caller's buffer changing after a parse does not change what the cache holds
+    const mutable = new TextEncoder().encode('{"signed":3}');
+    expect(cache.get('root', mutable, parse('e'))).toBe('e');
+    mutable[10] = 0x34;
+    expect(cache.get('root', mutable, parse('f'))).toBe('f');
+    expect(cache.get('root', new TextEncoder().encode('{"signed":3}'), parse('g'))).toBe('e');
+    expect(cache.get('timestamp', bytes, parse('h'))).toBe('h'); // bounded (2): the oldest went first
+    expect(parses).toBe(6);
   });
 });

@@ -9,7 +9,7 @@
  * cache by accident.
  */
 
-import { getCryptoBackend, sha256 } from '../crypto/backend.js';
+import { getCryptoBackend } from '../crypto/backend.js';
 import type { TufPublicKey } from '../crypto/types.js';
 import { LocalError, NetworkError } from '../errors.js';
 import { DEFAULT_MAX_KEYS, DEFAULT_MAX_NESTING, DEFAULT_MAX_SIGNATURES } from '../metadata/model.js';
@@ -113,29 +113,28 @@ export class VerdictMemo {
 }
 
 /**
- * Parsed metadata documents by role and exact bytes (sha256 + length), bounded. Documents are
- * immutable, so a warm verify that sees the same cached root, timestamp, snapshot and targets again
- * reuses their parse, prepared keys and canonical bytes.
+ * Parsed metadata documents by role and exact bytes, bounded. Documents are immutable, so a warm
+ * verify that sees the same cached root, timestamp, snapshot and targets again reuses their parse,
+ * prepared keys and canonical bytes. A hit is a byte-for-byte comparison with a private copy of the
+ * bytes the document was parsed from (issue 12: cheaper than hashing every document on every
+ * lookup, and exact).
  */
 export class DocumentCache<T = unknown> {
-  readonly #map = new Map<string, T>();
+  readonly #entries: { readonly role: string; readonly bytes: Buffer; readonly doc: T }[] = [];
   constructor(readonly max = 64) {}
-
-  #key(role: string, bytes: Uint8Array, sha256Base64?: string): string {
-    return `${role}\u0000${bytes.length}\u0000${sha256Base64 ?? Buffer.from(sha256(bytes)).toString('base64')}`;
-  }
 
   /**
    * The document parsed from `bytes`, parsing (and remembering) it with `parse` when unknown.
-   * `sha256Base64`: the bytes' sha256 when the caller has just checked it (saves hashing them again).
+   * `_sha256Base64` is accepted for compatibility and no longer needed.
    */
-  get<D extends T>(role: string, bytes: Uint8Array, parse: () => D, sha256Base64?: string): D {
-    const k = this.#key(role, bytes, sha256Base64);
-    const hit = this.#map.get(k);
-    if (hit !== undefined) return hit as D;
+  get<D extends T>(role: string, bytes: Uint8Array, parse: () => D, _sha256Base64?: string): D {
+    const view = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+    for (const e of this.#entries) {
+      if (e.role === role && e.bytes.length === view.length && e.bytes.equals(view)) return e.doc as D;
+    }
     const doc = parse();
-    if (this.#map.size >= this.max) this.#map.delete(this.#map.keys().next().value as string);
-    this.#map.set(k, doc);
+    if (this.#entries.length >= this.max) this.#entries.shift();
+    this.#entries.push({ role, bytes: Buffer.from(view), doc });
     return doc;
   }
 }
