@@ -1,4 +1,5 @@
 // TransportPool: the authenticating clients of one context, keyed by what changes the wire, bounded.
+import { rootCertificates } from 'node:tls';
 import { describe, expect, it } from 'vitest';
 import { TrustContext } from '../context/context.js';
 import { TransportPool } from './pool.js';
@@ -15,7 +16,13 @@ describe('TransportPool', () => {
     expect(pool.authFor({ ...base, deadlineMs: 5 })).not.toBe(a);
     expect(pool.authFor({ ...base, env: { NOTARY_AUTH: 'dTpw' } })).not.toBe(a);
     expect(pool.authFor({ ...base, env: { HTTPS_PROXY: 'http://127.0.0.1:1' } })).not.toBe(a);
-    expect(pool.size).toBe(6);
+    // CAs taken in turn (the pool remembers the last CA's hash): each keeps its own client
+    const ca1 = pool.authFor({ ...base, tlsCaCert: rootCertificates[0] });
+    const ca2 = pool.authFor({ ...base, tlsCaCert: rootCertificates[1] });
+    expect(ca2).not.toBe(ca1);
+    expect(pool.authFor({ ...base, tlsCaCert: rootCertificates[0] })).toBe(ca1);
+    expect(pool.authFor({ ...base, tlsCaCert: rootCertificates[1] })).toBe(ca2);
+    expect(pool.size).toBe(8);
     await pool.close();
     expect(pool.size).toBe(0);
     expect(pool.authFor(base)).not.toBe(a);

@@ -30,6 +30,9 @@ export interface PooledClientOptions {
 }
 
 const hash = (s: string) => createHash('sha256').update(s).digest('hex');
+/** The proxy environment of a process without proxy variables, and its hash. */
+const NO_PROXY_ENV = PROXY_ENV_VARS.map(() => '').join('\n');
+const NO_PROXY_HASH = hash(NO_PROXY_ENV);
 
 /**
  * The authenticating HTTP clients of one client context (keep-alive connections, bearer tokens,
@@ -38,19 +41,26 @@ const hash = (s: string) => createHash('sha256').update(s).digest('hex');
  */
 export class TransportPool {
   private readonly clients = new Map<string, RegistryAuth>();
+  /** The last extra CA's text and hash: every call through a context passes the same CA (issue 12). */
+  private lastCa: readonly [string, string] | undefined;
 
   constructor(private readonly maxClients = 64) {}
 
   /** The authenticating client for these options, created on first use. */
   authFor(o: PooledClientOptions): RegistryAuth {
     const proxyEnv = PROXY_ENV_VARS.map((v) => o.env[v] ?? '').join('\n');
+    let caHash = '';
+    if (o.tlsCaCert) {
+      if (this.lastCa?.[0] !== o.tlsCaCert) this.lastCa = [o.tlsCaCert, hash(o.tlsCaCert)];
+      caHash = this.lastCa[1];
+    }
     const key = [
       o.server,
-      o.tlsCaCert ? hash(o.tlsCaCert) : '',
+      caHash,
       o.registry,
       o.deadlineMs ?? '',
       o.env.NOTARY_AUTH ? hash(o.env.NOTARY_AUTH) : '',
-      hash(proxyEnv),
+      proxyEnv === NO_PROXY_ENV ? NO_PROXY_HASH : hash(proxyEnv),
     ].join('|');
     let auth = this.clients.get(key);
     if (auth) {
