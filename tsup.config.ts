@@ -53,6 +53,8 @@ export default defineConfig((cli) => {
           outfile: `${outDir}/cli-main.cjs`,
           // undici is loaded only for proxies; `import()` becomes require() (code-cache.ts runs a script)
           external: ['undici'],
+          // node:fs/promises only when a function of it is called (src/cli/fs-promises-lazy.ts)
+          alias: { 'node:fs/promises': './src/cli/fs-promises-lazy.ts' },
           supported: { 'dynamic-import': false },
           write: false,
         }).then(({ outputFiles }) => writeFile(`${outDir}/cli-main.cjs`, asciiOnly(outputFiles[0]!.text))),

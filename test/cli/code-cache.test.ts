@@ -101,3 +101,19 @@ describe('CLI V8 code cache', () => {
     expect(trust(['verify', '--help'], withCache(home)).stderr).toBe('debug: code cache used\n');
   });
 });
+
+describe('CLI bundle', () => {
+  it('loads node:fs/promises only when a command calls it (src/cli/fs-promises-lazy.ts)', () => {
+    const bundle = readFileSync(join(import.meta.dirname, '..', '..', 'dist', 'cli-main.cjs'), 'utf8');
+    expect(bundle).toContain('src/cli/fs-promises-lazy.ts');
+    expect(bundle).not.toMatch(/require\("node:fs\/promises"\)/);
+    // a command that writes through it still does (key generate: mkdir, writeFile, rename)
+    const dir = tempDir();
+    const r = trust(['key', 'generate', 'alice', '--dir', dir, '--trust-dir', dir], {
+      DOCKER_CONTENT_TRUST_REPOSITORY_PASSPHRASE: 'throwaway-passphrase-1',
+      NOTARY_DELEGATION_PASSPHRASE: 'throwaway-passphrase-1',
+    });
+    expect(r.status, r.stderr).toBe(0);
+    expect(readFileSync(join(dir, 'alice.pub'), 'utf8')).toContain('BEGIN PUBLIC KEY');
+  });
+});
