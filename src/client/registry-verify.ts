@@ -30,7 +30,7 @@ import { formatLocation, metadataLocation } from '../transport/oci/location.js';
 import { OciMetadataStore } from '../transport/oci/registry-store.js';
 import type { TufFetcher } from '../transport/tuf-repository.js';
 import { longestPrefixMatch } from '../trust/pinning.js';
-import { checkTuf1RootPinned } from '../trust/tuf1-pins.js';
+import { checkTuf1RootGun, checkTuf1RootPinned } from '../trust/tuf1-pins.js';
 import type { InspectResult } from './inspect.js';
 import { registryRecordPath, registryServerFor } from './registry-source.js';
 import { DEFAULT_TUF_LIMITS, type TufTargetInfo, TufUpdater } from './tuf-updater.js';
@@ -152,6 +152,8 @@ async function openRegistryTrust(ref: ImageReference, options: RegistryVerifyOpt
     fetcher: storeFetcher(store),
     ...(options.now ? { now: options.now } : {}),
     limits: { deadlineMs: options.deadlineMs ?? DEFAULT_TUF_LIMITS.deadlineMs },
+    // a root of another repository signed with the same root key is not a rotation of this one
+    checkRoot: (bytes, previous) => checkTuf1RootGun(bytes, ref.gun, previous),
   });
   await updater.refresh();
   return {
@@ -393,10 +395,14 @@ async function bootstrapRoot(
   const max = DEFAULT_TUF_LIMITS.maxRootBytes;
   const pins = options.pinning?.certs?.[gun];
   if (pins && pins.length > 0) {
-    TufUpdater.init(
-      metaDir,
-      await pinnedStartRoot((v) => store.getMeta(`${v}.root.json`, max), pins, gun, store.description),
+    const start = await pinnedStartRoot(
+      (v) => store.getMeta(`${v}.root.json`, max),
+      pins,
+      gun,
+      store.description,
     );
+    checkTuf1RootGun(start, gun);
+    TufUpdater.init(metaDir, start);
     return;
   }
   if (longestPrefixMatch(options.pinning?.ca, gun) !== undefined) {
@@ -416,6 +422,7 @@ async function bootstrapRoot(
   if (bytes === null) {
     throw new VerificationError('NO_TRUST_DATA', `no trust data for ${gun} at ${store.description}`);
   }
+  checkTuf1RootGun(bytes, gun);
   TufUpdater.init(metaDir, bytes);
 }
 

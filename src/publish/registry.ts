@@ -35,6 +35,7 @@ import { OciRegistryClient } from '../transport/oci/distribution.js';
 import { formatLocation, type MetadataLocation, metadataLocation } from '../transport/oci/location.js';
 import { OciMetadataStore } from '../transport/oci/registry-store.js';
 import { RegistryClient } from '../transport/registry.js';
+import { checkTuf1RootGun } from '../trust/tuf1-pins.js';
 import { createKey, rootKeyFor } from './keys.js';
 import { keystoreFor, type PublishOptions } from './repository.js';
 import { tuf1KeyEntries, tuf1SignersFromKeyStore } from './tuf1/fs.js';
@@ -191,6 +192,7 @@ async function defaultVerify(
             formatLocation(ctx.location),
           )
         : root;
+    checkTuf1RootGun(start, ctx.ref.gun);
     TufUpdater.init(metaDir, start);
   }
   const updater = new TufUpdater({
@@ -208,6 +210,7 @@ async function defaultVerify(
         return bytes ?? null;
       },
     },
+    checkRoot: (bytes, previous) => checkTuf1RootGun(bytes, ctx.ref.gun, previous),
   });
   await updater.refresh();
   for (const d of updater.trustedRole('targets')?.delegations ?? []) {
@@ -371,6 +374,7 @@ export async function initRegistryRepository(
   const snapshot = await createKey(ctx.keystore, 'ecdsa', 'snapshot', gun);
   const timestamp = await createKey(ctx.keystore, 'ecdsa', 'timestamp', gun);
   const writer = Tuf1Writer.init({
+    gun,
     keys: {
       root: [tuf1KeyOf(root)],
       targets: [tuf1KeyOf(targets)],
