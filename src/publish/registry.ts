@@ -34,6 +34,7 @@ import type { OciCache } from '../transport/oci/cache.js';
 import { OciRegistryClient } from '../transport/oci/distribution.js';
 import { formatLocation, type MetadataLocation, metadataLocation } from '../transport/oci/location.js';
 import { OciMetadataStore } from '../transport/oci/registry-store.js';
+import { MAX_BUNDLE_BYTES } from '../transport/oci/tar.js';
 import { RegistryClient } from '../transport/registry.js';
 import { checkTuf1RootGun } from '../trust/tuf1-pins.js';
 import { createKey, rootKeyFor } from './keys.js';
@@ -618,6 +619,8 @@ export async function exportBundle(
     if (ref.tag !== undefined && /:[\w][\w.-]*$/.test(image.split('/').pop() ?? '')) entry.tags.push(ref.tag);
     byGun.set(ref.gun, entry);
   }
+  // one bundle that `verify --bundle` can read: the reader's size cap (less index.json and oci-layout)
+  let budget = MAX_BUNDLE_BYTES - (64 << 10);
   for (const { ref, tags } of byGun.values()) {
     const server =
       (await registryServerFor(ref, opts)) ?? (opts.server === undefined ? 'registry' : undefined);
@@ -628,9 +631,13 @@ export async function exportBundle(
       );
     }
     const { store } = await verifyRegistryState(ref, tags, { ...opts, server, offline: false });
-    const got = await collectForBundle(store, ref.gun, (digest, size) =>
-      store.getBlob(digest, size, MAX_FILE_BYTES),
+    const got = await collectForBundle(
+      store,
+      ref.gun,
+      (digest, size) => store.getBlob(digest, size, MAX_FILE_BYTES),
+      budget,
     );
+    budget -= got.bytes;
     manifests.push(got.manifest, ...got.roleManifests);
     for (const [d, b] of got.blobs) blobs.set(d, b);
     repositories.push({
