@@ -49,29 +49,38 @@ export interface RegistryVerifyOptions extends TrustOptions {
 export const RELEASES_ROLE = 'targets/releases';
 
 /** A TufFetcher serving metadata files by name from a store, within the caller's deadline. */
-export function storeFetcher(store: OciMetadataStore): TufFetcher {
+export function storeFetcher(store: OciMetadataStore, overallDeadlineAt = Infinity): TufFetcher {
   return {
     async fetch(url, maxBytes, deadlineAt) {
       const name = url.slice(url.lastIndexOf('/') + 1);
-      const left = deadlineAt - Date.now();
-      if (left <= 0) throw timeout(url);
-      let timer: NodeJS.Timeout | undefined;
-      try {
-        return await Promise.race([
-          store.getMeta(name, maxBytes),
-          new Promise<never>((_, reject) => {
-            timer = setTimeout(() => reject(timeout(url)), left);
-          }),
-        ]);
-      } finally {
-        clearTimeout(timer);
-      }
+      return withDeadline(() => store.getMeta(name, maxBytes), Math.min(deadlineAt, overallDeadlineAt), name);
     },
   };
 }
 
-function timeout(url: string): TrustError {
-  return new NetworkError('TIMEOUT', `deadline exceeded fetching ${url.slice(url.lastIndexOf('/') + 1)}`);
+/**
+ * `run()`, failing with TIMEOUT at `deadlineAt` (ms since the epoch) if it has not settled: the one
+ * overall deadline of a registry-hosted operation, over however many requests it makes.
+ */
+export async function withDeadline<T>(run: () => Promise<T>, deadlineAt: number, what: string): Promise<T> {
+  const left = deadlineAt - Date.now();
+  if (left <= 0) throw timeout(what);
+  if (!Number.isFinite(left)) return run();
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    return await Promise.race([
+      run(),
+      new Promise<never>((_, reject) => {
+        timer = setTimeout(() => reject(timeout(what)), left);
+      }),
+    ]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+function timeout(what: string): TrustError {
+  return new NetworkError('TIMEOUT', `deadline exceeded fetching ${what}`);
 }
 
 /** Whether verification of `reference` goes to registry-hosted trust data (bundle, server, record, env, probe). */
@@ -89,6 +98,8 @@ export async function usesRegistryTrust(
 
 interface OpenTrust {
   updater: TufUpdater;
+  /** The operation's overall deadline (ms since the epoch): every fetch of it ends by then. */
+  deadlineAt: number;
   /** The store the updater read (one manifest per update). */
   store: OciMetadataStore;
   /** Records the source and prunes the layer cache after a successful refresh. */
@@ -98,6 +109,7 @@ interface OpenTrust {
 /** Refreshes the TUF 1.0 client over the registry (or bundle) for `ref`. */
 async function openRegistryTrust(ref: ImageReference, options: RegistryVerifyOptions): Promise<OpenTrust> {
   const env = options.env ?? process.env;
+  const deadlineAt = Date.now() + (options.deadlineMs ?? DEFAULT_TUF_LIMITS.deadlineMs);
   const trustDir = resolveTrustDir(options.trustDir, env);
   const gunDir = join(registryRecordPath(trustDir, ref.gun), '..');
   const metaDir = join(gunDir, 'metadata');
@@ -149,7 +161,7 @@ async function openRegistryTrust(ref: ImageReference, options: RegistryVerifyOpt
   const updater = new TufUpdater({
     metadataDir: metaDir,
     metadataBaseUrl: 'https://registry.invalid/metadata/',
-    fetcher: storeFetcher(store),
+    fetcher: storeFetcher(store, deadlineAt),
     ...(options.now ? { now: options.now } : {}),
     limits: { deadlineMs: options.deadlineMs ?? DEFAULT_TUF_LIMITS.deadlineMs },
     // a root of another repository signed with the same root key is not a rotation of this one
@@ -159,6 +171,7 @@ async function openRegistryTrust(ref: ImageReference, options: RegistryVerifyOpt
   return {
     updater,
     store,
+    deadlineAt,
     finish: async () => {
       if (recordLocation === undefined) return;
       const m = await store.manifest();
@@ -226,9 +239,9 @@ export async function verifyRegistryState(
   reference: string | ImageReference,
   tags: readonly string[],
   options: RegistryVerifyOptions = {},
-): Promise<{ store: OciMetadataStore; roles: string[] }> {
+): Promise<{ store: OciMetadataStore; roles: string[]; deadlineAt: number }> {
   const ref = typeof reference === 'string' ? parseReference(reference) : reference;
-  const { updater, store, finish } = await openRegistryTrust(ref, { ...options, offline: false });
+  const { updater, store, deadlineAt, finish } = await openRegistryTrust(ref, { ...options, offline: false });
   const roles = await loadAllRoles(updater);
   for (const tag of tags) {
     if (!(await lookup(updater, tag, options.roles ?? []))) {
@@ -238,7 +251,7 @@ export async function verifyRegistryState(
     }
   }
   await finish();
-  return { store, roles };
+  return { store, roles, deadlineAt };
 }
 
 /** Loads (and so verifies) every delegated role reachable from `targets`, breadth first, bounded. */

@@ -18,7 +18,7 @@ import { existsSync } from 'node:fs';
 import { mkdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { registryRecordPath, registryServerFor } from '../client/registry-source.js';
-import { pinnedStartRoot, verifyRegistryState } from '../client/registry-verify.js';
+import { pinnedStartRoot, verifyRegistryState, withDeadline } from '../client/registry-verify.js';
 import { TufUpdater } from '../client/tuf-updater.js';
 import type { PrivateKeyAlgorithm } from '../crypto/signers.js';
 import { canonicalJson } from '../encoding/canonical.js';
@@ -630,11 +630,12 @@ export async function exportBundle(
         `${ref.gun}: export reads registry-hosted trust data (--server registry or oci://...)`,
       );
     }
-    const { store } = await verifyRegistryState(ref, tags, { ...opts, server, offline: false });
+    const { store, deadlineAt } = await verifyRegistryState(ref, tags, { ...opts, server, offline: false });
+    // the blobs the client did not read (older versions...) within the same overall deadline
     const got = await collectForBundle(
       store,
       ref.gun,
-      (digest, size) => store.getBlob(digest, size, MAX_FILE_BYTES),
+      (digest, size) => withDeadline(() => store.getBlob(digest, size, MAX_FILE_BYTES), deadlineAt, digest),
       budget,
     );
     budget -= got.bytes;
