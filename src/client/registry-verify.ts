@@ -15,7 +15,7 @@
  */
 
 import { existsSync } from 'node:fs';
-import { readFile } from 'node:fs/promises';
+import { type FileHandle, open, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { TrustOptions } from '../context/repository.js';
 import { LocalError, NetworkError, NotSignedError, TrustError, VerificationError } from '../errors.js';
@@ -28,6 +28,7 @@ import { DirOciCache } from '../transport/oci/cache.js';
 import { OciRegistryClient } from '../transport/oci/distribution.js';
 import { formatLocation, metadataLocation } from '../transport/oci/location.js';
 import { OciMetadataStore } from '../transport/oci/registry-store.js';
+import { MAX_BUNDLE_BYTES } from '../transport/oci/tar.js';
 import type { TufFetcher } from '../transport/tuf-repository.js';
 import { longestPrefixMatch } from '../trust/pinning.js';
 import { checkTuf1RootGun, checkTuf1RootPinned } from '../trust/tuf1-pins.js';
@@ -345,11 +346,38 @@ export async function inspectRegistry(
   };
 }
 
-async function readBundle(path: string): Promise<Uint8Array> {
+/** The bundle file's bytes: a regular file of at most the bundle cap, checked before reading it. */
+async function readBundle(path: string, maxBytes = MAX_BUNDLE_BYTES): Promise<Uint8Array> {
+  let fh: FileHandle;
   try {
-    return new Uint8Array(await readFile(path));
+    fh = await open(path, 'r');
   } catch (e) {
     throw new LocalError('IO', `cannot read bundle ${path}`, { cause: e });
+  }
+  try {
+    const st = await fh.stat();
+    if (!st.isFile()) throw new LocalError('IO', `bundle ${path} is not a regular file`);
+    if (st.size > maxBytes) {
+      throw new VerificationError(
+        'TOO_LARGE',
+        `bundle is ${st.size} bytes, over the ${maxBytes}-byte limit`,
+        { expected: `<= ${maxBytes} bytes`, actual: `${st.size} bytes` },
+      );
+    }
+    // one byte more than its size: a file that grows meanwhile is noticed, and never read past the cap
+    const buf = Buffer.alloc(st.size + 1);
+    let n = 0;
+    for (;;) {
+      const { bytesRead } = await fh.read(buf, n, buf.length - n, n);
+      if (bytesRead === 0 || (n += bytesRead) === buf.length) break;
+    }
+    if (n !== st.size) throw new LocalError('IO', `bundle ${path} changed while it was read`);
+    return new Uint8Array(buf.buffer, buf.byteOffset, n);
+  } catch (e) {
+    if (e instanceof TrustError) throw e;
+    throw new LocalError('IO', `cannot read bundle ${path}`, { cause: e });
+  } finally {
+    await fh.close();
   }
 }
 
