@@ -15,7 +15,7 @@
  */
 
 import { existsSync } from 'node:fs';
-import { type FileHandle, open, readFile } from 'node:fs/promises';
+import { type FileHandle, open } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { TrustOptions } from '../context/repository.js';
 import { LocalError, NetworkError, NotSignedError, TrustError, VerificationError } from '../errors.js';
@@ -369,7 +369,8 @@ async function readBundle(path: string, maxBytes = MAX_BUNDLE_BYTES): Promise<Ui
     let n = 0;
     for (;;) {
       const { bytesRead } = await fh.read(buf, n, buf.length - n, n);
-      if (bytesRead === 0 || (n += bytesRead) === buf.length) break;
+      n += bytesRead;
+      if (bytesRead === 0 || n === buf.length) break;
     }
     if (n !== st.size) throw new LocalError('IO', `bundle ${path} changed while it was read`);
     return new Uint8Array(buf.buffer, buf.byteOffset, n);
