@@ -20,7 +20,13 @@ import { createHash } from 'node:crypto';
 import { parseTuf1Key, type Tuf1Key } from '../crypto/tuf1.js';
 import type { TufPublicKey } from '../crypto/types.js';
 import { TUF1_METHOD } from '../crypto/verify.js';
-import { type JsonObject, type JsonValue, olpcCanonicalJson, parseStrictJson } from '../encoding/olpc.js';
+import {
+  type JsonObject,
+  type JsonValue,
+  olpcCanonicalBytes,
+  olpcCanonicalJson,
+  parseStrictJsonDocument,
+} from '../encoding/olpc.js';
 import { FormatError, TrustError, VerificationError } from '../errors.js';
 import { DEFAULT_MAX_KEYS, DEFAULT_MAX_SIGNATURES, Metadata, type SignedBody } from './model.js';
 import { capCount, type ParseLimits } from './parse.js';
@@ -112,6 +118,7 @@ export type Tuf1Body = Tuf1RootBody | Tuf1TimestampBody | Tuf1SnapshotBody | Tuf
  */
 export class Tuf1Metadata<B extends Tuf1Body = Tuf1Body> extends Metadata<SignedBody> {
   #canonical: string | undefined;
+  #canonicalBytes: Uint8Array | undefined;
   constructor(
     role: string,
     readonly body: B,
@@ -119,6 +126,8 @@ export class Tuf1Metadata<B extends Tuf1Body = Tuf1Body> extends Metadata<Signed
     /** Signatures as in the document (hex decoded). */
     readonly tufSignatures: readonly Tuf1Signature[],
     raw: Uint8Array,
+    /** The served bytes of `signed` when the parser proved them canonical (see parseStrictJsonDocument). */
+    canonicalSigned?: Uint8Array,
   ) {
     const keys = new Map<string, TufPublicKey>();
     const source =
@@ -130,11 +139,19 @@ export class Tuf1Metadata<B extends Tuf1Body = Tuf1Body> extends Metadata<Signed
       sig: Buffer.from(t.sig).toString('base64'),
     }));
     super(role, signed as unknown as SignedBody, sigs, keys, raw, body.expiresMs);
+    this.#canonicalBytes = canonicalSigned;
   }
   /** securesystemslib canonical JSON of `signed`: what signatures cover. */
   override canonicalText(): string {
-    this.#canonical ??= olpcCanonicalJson(this.signed);
+    this.#canonical ??= this.#canonicalBytes
+      ? Buffer.from(this.#canonicalBytes).toString('utf8')
+      : olpcCanonicalJson(this.signed);
     return this.#canonical;
+  }
+  /** The canonical form as UTF-8: the served bytes when they already are canonical, else the encoding. */
+  override canonicalBytes(): Uint8Array {
+    this.#canonicalBytes ??= olpcCanonicalBytes(this.signed);
+    return this.#canonicalBytes;
   }
   /** The document's own JSON object (`signed`, unknown fields included). */
   get json(): JsonObject {
@@ -433,7 +450,8 @@ export function parseTuf1(
       role,
     });
   }
-  const doc = ctx.obj(parseStrictJson(bytes, role, limits.maxDepth), 'metadata');
+  const parsed = parseStrictJsonDocument(bytes, role, limits.maxDepth);
+  const doc = ctx.obj(parsed.value, 'metadata');
   const signed = ctx.obj(doc.signed, 'signed');
   const signatures = parseSignatures(ctx, doc.signatures);
   let body: Tuf1Body;
@@ -451,7 +469,7 @@ export function parseTuf1(
       body = parseTargets(ctx, signed);
       break;
   }
-  return new Tuf1Metadata(role, body, signed, signatures, bytes);
+  return new Tuf1Metadata(role, body, signed, signatures, bytes, parsed.canonicalSigned);
 }
 
 // ---------------------------------------------------------------------------
