@@ -138,6 +138,9 @@ const isHexSurrogateLead = (h1: number, h2: number): boolean =>
 function scan(b: Uint8Array, maxDepth: number): Scan | undefined {
   const n = b.length;
   if (n >= 3 && b[0] === 0xef && b[1] === 0xbb && b[2] === 0xbf) return undefined;
+  const buf = Buffer.from(b.buffer, b.byteOffset, b.length);
+  /** Position of the next backslash at or after the scan (n: none), or -1: not searched yet. */
+  let nextEscape = -1;
   const inObject = new Uint8Array(maxDepth + 2);
   const prevStart = new Int32Array(maxDepth + 2);
   const prevEnd = new Int32Array(maxDepth + 2);
@@ -156,23 +159,28 @@ function scan(b: Uint8Array, maxDepth: number): Scan | undefined {
     if (c === 0x22) {
       const start = ++i;
       let escaped = false;
+      // native searches for the closing quote and the next backslash (most strings have none)
       for (;;) {
-        if (i >= n) return undefined;
-        const d = b[i]!;
-        if (d === 0x22) break;
-        if (d === 0x5c) {
-          const e = b[i + 1];
-          if (e === 0x75) {
-            if (i + 5 >= n || isHexSurrogateLead(b[i + 2]!, b[i + 3]!)) return undefined;
-            clean = false;
-          } else if (e !== 0x22 && e !== 0x5c) {
-            clean = false;
-          }
-          escaped = true;
-          i += 2;
-          continue;
+        const q = buf.indexOf(0x22, i);
+        if (q < 0) return undefined;
+        if (nextEscape < i) {
+          nextEscape = buf.indexOf(0x5c, i);
+          if (nextEscape < 0) nextEscape = n;
         }
-        i++;
+        if (nextEscape > q) {
+          i = q;
+          break;
+        }
+        i = nextEscape;
+        const e = b[i + 1];
+        if (e === 0x75) {
+          if (i + 5 >= n || isHexSurrogateLead(b[i + 2]!, b[i + 3]!)) return undefined;
+          clean = false;
+        } else if (e !== 0x22 && e !== 0x5c) {
+          clean = false;
+        }
+        escaped = true;
+        i += 2;
       }
       if (expectKey) {
         expectKey = false;

@@ -380,11 +380,45 @@ function parseDelegations(ctx: Ctx, v: unknown): Tuf1Delegations {
   return { keys, roles };
 }
 
+const LOWER_HEX = /^[0-9a-f]*$/;
+
+/**
+ * A target entry that needs no normalisation (an object with an integer
+ * `length` >= 0 and a non-empty `hashes` of lowercase hex strings): its parsed
+ * `hashes` is used as is. Undefined for anything else, which the checked path
+ * in parseTargets refuses with a message naming the field, or normalises.
+ */
+function plainTarget(v: JsonValue | undefined): Tuf1TargetFile | undefined {
+  if (typeof v !== 'object' || v === null || Array.isArray(v)) return undefined;
+  const length = v.length;
+  if (typeof length !== 'number' || !Number.isSafeInteger(length) || length < 0) return undefined;
+  const hashes = v.hashes;
+  if (typeof hashes !== 'object' || hashes === null || Array.isArray(hashes)) return undefined;
+  let n = 0;
+  for (const alg in hashes) {
+    const h = hashes[alg];
+    if (typeof h !== 'string' || !LOWER_HEX.test(h)) return undefined;
+    n++;
+  }
+  if (n === 0) return undefined;
+  const custom = v.custom;
+  return custom === undefined
+    ? { length, hashes: hashes as Record<string, string> }
+    : { length, hashes: hashes as Record<string, string>, custom };
+}
+
 function parseTargets(ctx: Ctx, s: JsonObject): Tuf1TargetsBody {
   const common = parseCommon(ctx, s, 'targets');
   const tObj = ctx.obj(s.targets, 'signed.targets');
   const targets = new Map<string, Tuf1TargetFile>();
-  for (const [path, v] of Object.entries(tObj)) {
+  // tObj comes from the strict parser: own members only (null prototype)
+  for (const path in tObj) {
+    const v = tObj[path];
+    const plain = plainTarget(v);
+    if (plain !== undefined) {
+      targets.set(path, plain);
+      continue;
+    }
     const f = `targets[${JSON.stringify(path)}]`;
     const o = ctx.obj(v, f);
     const tf: { length: number; hashes: Record<string, string>; custom?: JsonValue } = {
