@@ -10,7 +10,12 @@
 
 export type { InspectKey, InspectResult, InspectSignedTag, InspectSigner } from './client/inspect.js';
 export { inspect } from './client/inspect.js';
-export { inspectRegistry, type RegistryVerifyOptions, verifyRegistry } from './client/registry-verify.js';
+export {
+  inspectRegistry,
+  type RegistryVerifyOptions,
+  verifyRegistry,
+  verifyRegistryState,
+} from './client/registry-verify.js';
 export type { TufLimits, TufTargetInfo, TufUpdaterOptions } from './client/tuf-updater.js';
 export { DEFAULT_TUF_LIMITS, TufUpdater } from './client/tuf-updater.js';
 export type { VerifyOptions, VerifyResult } from './client/verify.js';
@@ -55,6 +60,24 @@ export {
   staticPassphraseProvider,
 } from './keys/passphrase.js';
 export {
+  TUF1_TOP_LEVEL,
+  type Tuf1CommonSigned,
+  type Tuf1DelegatedRoleJson,
+  type Tuf1DelegationsJson,
+  type Tuf1KeyJson,
+  type Tuf1MetaFileJson,
+  type Tuf1RoleJson,
+  type Tuf1RootSigned,
+  type Tuf1SignatureJson,
+  type Tuf1Signed,
+  type Tuf1SnapshotSigned,
+  type Tuf1SuccinctRolesJson,
+  type Tuf1TargetFileJson,
+  type Tuf1TargetsSigned,
+  type Tuf1TimestampSigned,
+  type Tuf1TopLevelRoleName,
+} from './metadata/tuf1.js';
+export {
   type DroppedTag,
   type MigratedTag,
   type MigrateOptions,
@@ -81,28 +104,20 @@ export type { PublishOptions } from './publish/repository.js';
 export type {
   Tuf1CommitOptions,
   Tuf1CommitResult,
-  Tuf1CommonSigned,
-  Tuf1DelegatedRoleJson,
   Tuf1DelegationSpec,
-  Tuf1DelegationsJson,
   Tuf1ExpiryKind,
   Tuf1FromFilesOptions,
   Tuf1InitOptions,
   Tuf1InitRepositoryOptions,
   Tuf1InitResult,
-  Tuf1KeyJson,
   Tuf1PublicKey,
   Tuf1RefreshOptions,
   Tuf1RefreshResult,
   Tuf1RepositoryOptions,
-  Tuf1RoleJson,
-  Tuf1RootSigned,
   Tuf1Scheme,
   Tuf1Signer,
-  Tuf1TargetFileJson,
+  Tuf1TargetFileOptions,
   Tuf1TargetInfo,
-  Tuf1TargetsSigned,
-  Tuf1TopLevelRoleName,
 } from './publish/tuf1/index.js';
 export {
   generateTuf1Key,
@@ -110,7 +125,6 @@ export {
   openTuf1Repository,
   refreshTuf1Repository,
   TUF1_DEFAULT_EXPIRY_MS,
-  TUF1_TOP_LEVEL,
   Tuf1Writer,
   tuf1KeyEntries,
   tuf1KeyOf,
