@@ -317,7 +317,9 @@ function fastParse(bytes: Uint8Array, maxDepth: number): StrictJsonDocument | un
   // JSON.parse keeps the last of duplicate keys: a member count short of the scan's means duplicates
   if (adopt(value) !== s.members) return undefined;
   if (s.signedEnd > s.signedStart && s.signedStart >= 0) {
-    return { value, canonicalSigned: bytes.subarray(s.signedStart, s.signedEnd) };
+    // a Buffer view (no copy), like olpcCanonicalBytes gives
+    const view = Buffer.from(bytes.buffer, bytes.byteOffset + s.signedStart, s.signedEnd - s.signedStart);
+    return { value, canonicalSigned: view };
   }
   return { value };
 }
