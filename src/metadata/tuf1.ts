@@ -30,8 +30,10 @@ import { sortedKeys } from '../encoding/canonical.js';
 import {
   type JsonObject,
   type JsonValue,
+  MAX_JSON_DEPTH,
   olpcCanonicalBytes,
   olpcCanonicalJson,
+  parseStrictJson,
   parseStrictJsonDocument,
 } from '../encoding/olpc.js';
 import { FormatError, TrustError, VerificationError } from '../errors.js';
@@ -627,25 +629,40 @@ function plainTarget(v: JsonValue | undefined): Tuf1TargetFile | undefined {
     : { length, hashes: hashes as Record<string, string>, custom };
 }
 
+function targetFile(ctx: Ctx, path: string, v: unknown): Tuf1TargetFile {
+  const f = `targets[${JSON.stringify(path)}]`;
+  const o = ctx.obj(v, f);
+  const tf: { length: number; hashes: Record<string, string>; custom?: JsonValue } = {
+    length: ctx.int(o.length, `${f}.length`, 0),
+    hashes: ctx.hashes(o.hashes, `${f}.hashes`),
+  };
+  if (o.custom !== undefined) tf.custom = o.custom;
+  return tf;
+}
+
+/**
+ * One member of a targets document's `targets` map, from the bytes of its value, checked as
+ * `parseTuf1` checks it inside the whole document (nesting counted from the document's top). For the
+ * verified index (metadata/indexed.ts).
+ */
+export function parseTuf1TargetEntry(
+  bytes: Uint8Array,
+  role: string,
+  path: string,
+  limits: ParseLimits = {},
+): Tuf1TargetFile {
+  const ctx = new Ctx(role, limits.maxKeys, limits.maxSignatures);
+  const depth = Math.max(1, (limits.maxDepth ?? MAX_JSON_DEPTH) - 3);
+  return targetFile(ctx, path, parseStrictJson(bytes, role, depth));
+}
+
 function parseTargets(ctx: Ctx, s: JsonObject): Tuf1TargetsBody {
   const common = parseCommon(ctx, s, 'targets');
   const tObj = ctx.obj(s.targets, 'signed.targets');
   const targets = new Map<string, Tuf1TargetFile>();
   for (const path of Object.keys(tObj)) {
     const v = tObj[path];
-    const plain = plainTarget(v);
-    if (plain !== undefined) {
-      targets.set(path, plain);
-      continue;
-    }
-    const f = `targets[${JSON.stringify(path)}]`;
-    const o = ctx.obj(v, f);
-    const tf: { length: number; hashes: Record<string, string>; custom?: JsonValue } = {
-      length: ctx.int(o.length, `${f}.length`, 0),
-      hashes: ctx.hashes(o.hashes, `${f}.hashes`),
-    };
-    if (o.custom !== undefined) tf.custom = o.custom;
-    targets.set(path, tf);
+    targets.set(path, plainTarget(v) ?? targetFile(ctx, path, v));
   }
   const body: Tuf1TargetsBody = { type: 'targets', ...common, targets };
   if (s.delegations !== undefined) return { ...body, delegations: parseDelegations(ctx, s.delegations) };
