@@ -26,7 +26,7 @@
  */
 import { createHash } from 'node:crypto';
 import { sha256 } from '../../crypto/backend.js';
-import { type Tuf1Key as ParsedTuf1Key, verifyTuf1Signature } from '../../crypto/tuf1.js';
+import { type Tuf1Key as ParsedTuf1Key, parseTuf1Key, verifyTuf1Signature } from '../../crypto/tuf1.js';
 import { toHex } from '../../crypto/util.js';
 import { sortedKeys } from '../../encoding/canonical.js';
 import { olpcCanonicalBytes } from '../../encoding/olpc.js';
@@ -572,9 +572,14 @@ export class Tuf1Writer {
   /**
    * Delegates from `parent` (default `targets`) to a new role, which starts
    * empty, or updates an existing delegation (keys, threshold, paths,
-   * terminating; the role's targets are kept and it is re-signed).
+   * terminating; the role's targets are kept and it is re-signed, unless
+   * `keepSignatures`: then its committed signatures are kept, see `validSignatures`).
    */
-  addDelegation(spec: Tuf1DelegationSpec, parent = 'targets'): void {
+  addDelegation(
+    spec: Tuf1DelegationSpec,
+    parent = 'targets',
+    options: { keepSignatures?: boolean } = {},
+  ): void {
     checkRoleName(spec.name);
     const keys = uniqueKeys(spec.keys, spec.name);
     const threshold = spec.threshold ?? 1;
@@ -620,8 +625,47 @@ export class Tuf1Writer {
     }
     pruneKeys(delegations);
     this.#removedRoles.delete(spec.name);
-    if (this.#exists(spec.name)) this.#editTargets(spec.name);
-    else this.#draftTargets.set(spec.name, emptyTargets());
+    if (!this.#exists(spec.name)) this.#draftTargets.set(spec.name, emptyTargets());
+    else if (!options.keepSignatures) this.#editTargets(spec.name);
+  }
+
+  /**
+   * Key ids of `role`'s keys (as the role will be delegated next, pending edits included) whose
+   * signatures over its committed metadata verify; empty for a role not committed yet. With
+   * `addDelegation(..., { keepSignatures: true })` a caller checks that a role it does not re-sign
+   * still meets its threshold (else `touchTargets` it, or remove it).
+   */
+  validSignatures(role: string): string[] {
+    const doc = this.#removedRoles.has(role) ? undefined : this.#targets.get(role);
+    if (!doc) return [];
+    let entry: Tuf1RoleJson;
+    let keys: Readonly<Record<string, Tuf1KeyJson>> | undefined;
+    if (role === 'targets') {
+      entry = this.root.roles.targets;
+      keys = this.root.keys;
+    } else {
+      entry = this.#delegationEntry(role);
+      keys = this.targetsOf(this.#parentOf(role) as string).delegations?.keys;
+    }
+    const message = olpcCanonicalBytes(doc.signed);
+    const good = new Map<string, string>(); // distinct key material -> key id
+    for (const sig of doc.signatures) {
+      const json = entry.keyids.includes(sig.keyid) ? keys?.[sig.keyid] : undefined;
+      if (!json) continue;
+      try {
+        const key = parseTuf1Key(json);
+        if (!good.has(key.identity) && verifyTuf1Signature(key, Buffer.from(sig.sig, 'hex'), message))
+          good.set(key.identity, sig.keyid);
+      } catch {
+        // an unusable key signs nothing
+      }
+    }
+    return [...good.values()];
+  }
+
+  /** Marks a targets role (top-level or delegated) for re-signing without other changes. */
+  touchTargets(role = 'targets'): void {
+    this.#editTargets(role);
   }
 
   /** Removes a delegation and its role (and roles only it delegated to). False when absent. */
