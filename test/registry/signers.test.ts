@@ -203,6 +203,62 @@ describe('registry-hosted trust: signer add/remove (real registry)', () => {
   });
 });
 
+describe('registry-hosted trust: lost updates (real registry)', () => {
+  it('rotate, sign, revoke and signer add racing on one repository: every change ends up published', async () => {
+    const lab = getLab('remote');
+    const gun = freshGun(lab, 'regadminrace');
+    const admin = tempDir();
+    await initRegistryRepository(gun, options(lab, admin));
+    await signRegistryTags([{ reference: `${gun}:t0`, digest: digestOf('0'), size: 1 }], options(lab, admin));
+    const carol = await signerDir(lab, admin, 'carol');
+    await shareKeys(carol.dir, admin, ['carol']);
+    const oldTargets = (await stateOf(lab, gun, admin)).writer.root.roles.targets.keyids;
+    // all four load the same state (a barrier on each one's first load): three of them lose the race
+    // and must refetch, re-apply and retry
+    let arrived = 0;
+    let release = () => {};
+    const barrier = new Promise<void>((r) => {
+      release = r;
+    });
+    let loads = 0;
+    const racer = () => {
+      let first = true;
+      return {
+        verifyState: async () => {
+          loads++;
+          if (!first) return;
+          first = false;
+          if (++arrived === 4) release();
+          await barrier;
+        },
+        maxAttempts: 10,
+        settleMs: 300,
+      };
+    };
+    const [rotated] = await Promise.all([
+      rotateRegistryKey(gun, 'targets', options(lab, admin, racer())),
+      signRegistryTags(
+        [{ reference: `${gun}:t1`, digest: digestOf('1'), size: 1 }],
+        options(lab, admin, racer()),
+      ),
+      revokeRegistryTag(`${gun}:t0`, options(lab, admin, racer())),
+      addRegistrySigner('carol', carol.pem, gun, options(lab, admin, racer())),
+    ]);
+    expect(loads).toBeGreaterThanOrEqual(7);
+    const { writer } = await stateOf(lab, gun, admin);
+    expect(writer.root.roles.targets.keyids).toEqual([rotated.result.keyId]);
+    expect(oldTargets).not.toContain(rotated.result.keyId);
+    expect(writer.root.version).toBe(2);
+    const signedTags = writer.targetsRoles.flatMap((r) => Object.keys(writer.targetsOf(r).targets));
+    expect(signedTags).toEqual(['t1']);
+    expect(writer.targetsOf('targets').delegations!.roles.map((r) => r.name)).toEqual([
+      'targets/releases',
+      'targets/carol',
+    ]);
+    expect((await verifies(lab, gun, 't1')).digest).toBe(digestOf('1'));
+  });
+});
+
 describe('registry-hosted trust: key rotate (real registry)', () => {
   for (const labName of ['remote', 'auth'] as const) {
     it(`rotates every key; warm clients follow, a fresh client pinned to the old root too (${labName} lab)`, async () => {
