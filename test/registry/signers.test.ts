@@ -83,7 +83,7 @@ describe('registry-hosted trust: signer add/remove (real registry)', () => {
       const lab = getLab(labName);
       const gun = freshGun(lab, 'regsigners');
       const admin = tempDir();
-      const init = await initRegistryRepository(gun, options(lab, admin));
+      await initRegistryRepository(gun, options(lab, admin));
       await signRegistryTags(
         [{ reference: `${gun}:base`, digest: digestOf('0'), size: 4 }],
         options(lab, admin),
