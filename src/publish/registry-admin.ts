@@ -33,6 +33,7 @@ import {
   onlineKeyEntries,
   RELEASES,
   type RegistryContext,
+  type RegistryInitResult,
   type RegistryPublishOptions,
   type RegistryPublishResult,
   registryContext,
@@ -165,7 +166,11 @@ export async function addRegistrySigner(
   name: string,
   publicKeyPem: string,
   reference: string | ImageReference,
-  opts: RegistryPublishOptions & { initIfMissing?: boolean } = {},
+  opts: RegistryPublishOptions & {
+    initIfMissing?: boolean;
+    /** Told when `initIfMissing` created the trust data (which keys; the root key id to pin). */
+    onInit?: (result: RegistryInitResult) => void;
+  } = {},
 ): Promise<RegistryPublishResult<RegistrySignerAdded>> {
   checkSignerName(name);
   const key = tuf1PublicKeyOf(publicKeyFromPem(publicKeyPem));
@@ -175,7 +180,7 @@ export async function addRegistrySigner(
     opts.initIfMissing &&
     (await ctx.client.headManifest(ctx.location.repository, ctx.location.tag)) === null
   ) {
-    await initRegistryRepository(ref, opts);
+    opts.onInit?.(await initRegistryRepository(ref, opts));
   }
   const roles = [RELEASES, `targets/${name}`];
   const added: RegistrySignerAdded = { keyId: key.keyid, roles };

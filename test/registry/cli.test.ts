@@ -129,15 +129,24 @@ describe('trust init/sign/refresh/revoke/export --server registry (token lab, do
     };
     const trustDir = join(home, 'trust');
     const td = ['--trust-dir', trustDir];
-    const init = trust(['init', gun, '--server', 'registry', ...td, '--json'], env);
-    expect(init.status, init.stderr).toBe(0);
-    const rootKeyId = (JSON.parse(init.stdout) as { rootKeyId: string }).rootKeyId;
-
     // docker's one-person flow: the signer key is generated in the publisher's trust dir
     expect(trust(['key', 'generate', 'alice', '--dir', home, ...td], env).status).toBe(0);
-    const add = trust(['signer', 'add', '--key', join(home, 'alice.pub'), 'alice', gun, ...td], env);
+    // on a location without trust data, signer add creates it first and says so (the root key id to pin)
+    const add = trust(
+      ['signer', 'add', '--key', join(home, 'alice.pub'), 'alice', gun, '--server', 'registry', ...td],
+      env,
+    );
     expect(add.stderr).toBe('');
-    expect(add.stdout).toMatch(new RegExp(`^Added signer alice \\(key [0-9a-f]{64}\\) to ${gun}\n$`));
+    const added = new RegExp(
+      `^Initialised ${gun} at oci://${gun}:tuf-metadata\n  root key: +([0-9a-f]{64}) \\(pin this key id\\)\n` +
+        `[^]*Added signer alice \\(key ([0-9a-f]{64})\\) to ${gun}\n$`,
+    ).exec(add.stdout);
+    expect(added, add.stdout).not.toBeNull();
+    const rootKeyId = added![1]!;
+    const inspected = JSON.parse(trust(['inspect', gun, '--json', ...td], env).stdout) as Array<{
+      Signers: Array<{ Name: string; Keys: Array<{ ID: string }> }>;
+    }>;
+    expect(inspected[0]!.Signers).toEqual([{ Name: 'alice', Keys: [{ ID: added![2] }] }]);
     const sign = trust(['sign', `${gun}:v1`, ...td], env);
     expect(sign.stdout).toBe(`Signed ${gun}:v1 ${v1.digest} (targets/releases)\n`);
     // a signer whose private key is elsewhere: its new role cannot be signed, refused (exit 2)

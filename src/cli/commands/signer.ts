@@ -8,7 +8,7 @@ import { addSigner, removeSigner } from '../../publish/workflows.js';
 import { bool, parseArgs, str } from '../args.js';
 import { SERVER_FLAGS } from '../options.js';
 import { printJson, printText, printWarning, reportError } from '../output.js';
-import { describeInit, PUBLISH_FLAGS, publishOptionsFrom } from '../publish-options.js';
+import { describeInit, describeRegistryInit, PUBLISH_FLAGS, publishOptionsFrom } from '../publish-options.js';
 
 const USAGE = 'trust signer add --key PUB NAME IMAGE... | remove NAME IMAGE... [OPTIONS]';
 
@@ -54,8 +54,17 @@ export async function run(argv: string[]): Promise<number> {
         const registry = await registryServerFor(image, opts);
         const r =
           registry !== undefined
-            ? (await addRegistrySigner(name, pem, image, { ...opts, server: registry, initIfMissing: true }))
-                .result
+            ? (
+                await addRegistrySigner(name, pem, image, {
+                  ...opts,
+                  server: registry,
+                  initIfMissing: true,
+                  onInit: (res) =>
+                    bool(args, 'json')
+                      ? printWarning(describeRegistryInit(res))
+                      : printText(describeRegistryInit(res)),
+                })
+              ).result
             : await addSigner(name, pem, image, {
                 ...opts,
                 initIfMissing: true,
