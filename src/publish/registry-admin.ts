@@ -118,7 +118,7 @@ async function delegationGaps(ctx: RegistryContext, writer: Tuf1Writer): Promise
 function ownersOf(writer: Tuf1Writer, gap: Gap): string[] {
   return gap.keyids.map((id) => {
     const names = delegationsOf(writer)
-      .filter((d) => d.name !== gap.role && d.name.split('/').length === 2 && d.keyids.includes(id))
+      .filter((d) => d.name !== RELEASES && d.name.split('/').length === 2 && d.keyids.includes(id))
       .map((d) => d.name.slice('targets/'.length));
     return names.length > 0 ? names.join('/') : `key ${id.slice(0, 7)}`;
   });

@@ -154,7 +154,9 @@ describe('trust init/sign/refresh/revoke/export --server registry (token lab, do
     expect(trust(['key', 'generate', 'bob', '--dir', other, '--trust-dir', other], env).status).toBe(0);
     const bob = trust(['signer', 'add', '--key', join(other, 'bob.pub'), 'bob', gun, ...td], env);
     expect(bob.status).toBe(2);
-    expect(bob.stderr).toMatch(/^error KEY_NOT_FOUND: refusing to publish: targets\/bob has no metadata yet/);
+    expect(bob.stderr).toMatch(
+      /^error KEY_NOT_FOUND: refusing to publish: targets\/bob has no metadata yet.* signed by bob /,
+    );
 
     // root rotation: the warm trust dir follows; a fresh one pinned to the first root key too
     const warm = join(home, 'warm');
