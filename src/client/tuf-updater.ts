@@ -16,8 +16,8 @@
  */
 
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { readFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import { mkdir, readFile } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
 import { DEFAULT_LIMITS, type Limits, type TrustContext } from '../context/context.js';
 import { LocalError, NetworkError, TrustError, VerificationError } from '../errors.js';
 import type { TargetsMetadata } from '../metadata/model.js';
@@ -505,6 +505,7 @@ export class TufUpdater {
       );
     }
     checkTuf1FileMeta(bytes, info, info.path, 'targets');
+    await mkdir(dirname(filePath), { recursive: true });
     await writeFileAtomic(filePath, bytes);
     return filePath;
   }
