@@ -314,6 +314,8 @@ describe('Tuf1Writer: later commits', () => {
       keepSignatures: true,
     });
     expect(w.validSignatures('targets/releases')).toEqual([]);
+    // the writer never commits a delegated role its new keys do not sign
+    expect(() => w.commit([...all, b], { now: NOW })).toThrow(/cannot keep targets\/releases as it is/);
     w.touchTargets('targets/releases');
     expect(() => w.commit(all, { now: NOW })).toThrow(/cannot sign targets\/releases/);
     const c2 = w.commit([...all, b], { now: NOW });

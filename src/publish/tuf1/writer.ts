@@ -754,6 +754,22 @@ export class Tuf1Writer {
     const targets = new Map(this.#targets);
     for (const r of this.#removedRoles) targets.delete(r);
     const drafts = new Map(this.#draftTargets);
+    // a delegation whose keys or threshold changed keeps its committed metadata (addDelegation's
+    // keepSignatures) only while a threshold of its new keys still signs it
+    for (const [parent, draft] of drafts) {
+      const before = this.#targets.get(parent)?.signed.delegations?.roles;
+      for (const e of Array.isArray(draft.delegations?.roles) ? draft.delegations.roles : []) {
+        if (drafts.has(e.name) || !targets.has(e.name)) continue;
+        const old = Array.isArray(before) ? before.find((r) => r.name === e.name) : undefined;
+        if (old && old.threshold === e.threshold && old.keyids.join() === e.keyids.join()) continue;
+        if (this.validSignatures(e.name).length < e.threshold)
+          throw new LocalError(
+            'KEY_NOT_FOUND',
+            `cannot keep ${e.name} as it is: a threshold of its new keys does not sign it (re-sign or remove it)`,
+            { role: e.name },
+          );
+      }
+    }
     // a delegated role's entry comes from its parent as it will be committed
     const parents = [
       ...drafts.values(),
