@@ -399,7 +399,10 @@ export interface RegistrySignedTag {
   tag: string;
   digest: string;
   size: number;
+  /** The role that answers for the tag: `targets/releases` when it is among `roles`. */
   role: string;
+  /** Every role the tag was signed into (docker's rule: each held delegation, else `targets`). */
+  roles: string[];
 }
 
 async function resolveTags(tags: readonly RegistryTagToSign[], opts: RegistryPublishOptions) {
@@ -437,22 +440,38 @@ async function resolveTags(tags: readonly RegistryTagToSign[], opts: RegistryPub
   return out;
 }
 
-/** The role a tag is signed into: `targets/releases` when the trust dir holds its key, else `targets`. */
-async function signingRole(writer: Tuf1Writer, keystore: KeyStore, gun: string): Promise<string> {
-  const top = writer.targetsOf('targets');
-  const releases = top.delegations?.roles.find((r) => r.name === RELEASES);
-  if (releases && top.delegations) {
-    const keys = Object.fromEntries(
-      releases.keyids.filter((id) => top.delegations!.keys[id]).map((id) => [id, top.delegations!.keys[id]!]),
-    );
-    if ((await tuf1SignersFromKeyStore(keystore, keys)).length > 0) return RELEASES;
+/**
+ * docker's rule, as the Notary path's signingPlan: a tag goes into every direct delegation of
+ * `targets` the trust dir holds a key for and whose paths allow it (`targets/releases` and
+ * `targets/NAME`), else into `targets` when the trust dir holds the repository key.
+ */
+async function signingPlan(
+  writer: Tuf1Writer,
+  keystore: KeyStore,
+  gun: string,
+): Promise<(tag: string) => string[]> {
+  const d = writer.targetsOf('targets').delegations;
+  const held: Array<{ name: string; paths: readonly string[] }> = [];
+  for (const r of Array.isArray(d?.roles) ? d.roles : []) {
+    if (r.name.split('/').length !== 2 || r.paths === undefined) continue;
+    const keys = Object.fromEntries(r.keyids.filter((id) => d?.keys[id]).map((id) => [id, d!.keys[id]!]));
+    if ((await tuf1SignersFromKeyStore(keystore, keys)).length > 0)
+      held.push({ name: r.name, paths: r.paths });
   }
   const root = writer.root;
   const tk = Object.fromEntries(
     root.roles.targets.keyids.filter((id) => root.keys[id]).map((id) => [id, root.keys[id]!]),
   );
-  if ((await tuf1SignersFromKeyStore(keystore, tk)).length > 0) return 'targets';
-  throw new LocalError('KEY_NOT_FOUND', `no key in the trust dir can sign tags of ${gun}`);
+  const holdsTargets = (await tuf1SignersFromKeyStore(keystore, tk)).length > 0;
+  return (tag) => {
+    const out = held.filter((r) => r.paths.some((p) => targetPathMatches(tag, p))).map((r) => r.name);
+    if (out.length > 0) return out;
+    if (holdsTargets) return ['targets'];
+    throw new LocalError(
+      'KEY_NOT_FOUND',
+      `no key in the trust dir can sign ${JSON.stringify(tag)} in ${gun}`,
+    );
+  };
 }
 
 /** Signs tags of ONE repository in one publish (target = tag, length and sha256 of the image manifest). */
@@ -475,10 +494,10 @@ export async function signRegistryTags(
   ) {
     await initRegistryRepository(first, opts);
   }
-  let role = 'targets';
+  const rolesOf = new Map<string, string[]>();
   const out = await mutateRegistry(ctx, opts, {
     apply: async (writer) => {
-      role = await signingRole(writer, ctx.keystore, ctx.ref.gun);
+      const plan = await signingPlan(writer, ctx.keystore, ctx.ref.gun);
       let changed = false;
       for (const t of resolved) {
         const info = {
@@ -486,23 +505,31 @@ export async function signRegistryTags(
           hashes: { sha256: t.digest.slice('sha256:'.length) },
           ...(t.mediaType ? { custom: { mediaType: t.mediaType } } : {}),
         };
-        const have = writer.targetsOf(role).targets[t.tag];
-        if (have && canonicalJson(have) === canonicalJson(info)) continue;
-        writer.addTarget(t.tag, info, role);
-        changed = true;
+        const roles = plan(t.tag);
+        rolesOf.set(t.tag, roles);
+        for (const role of roles) {
+          const have = writer.targetsOf(role).targets[t.tag];
+          if (have && canonicalJson(have) === canonicalJson(info)) continue;
+          writer.addTarget(t.tag, info, role);
+          changed = true;
+        }
       }
       return changed ? true : null;
     },
   });
   return {
     ...out,
-    result: resolved.map((t) => ({
-      reference: t.reference,
-      tag: t.tag,
-      digest: t.digest,
-      size: t.size,
-      role,
-    })),
+    result: resolved.map((t) => {
+      const roles = rolesOf.get(t.tag) ?? [];
+      return {
+        reference: t.reference,
+        tag: t.tag,
+        digest: t.digest,
+        size: t.size,
+        role: roles.includes(RELEASES) ? RELEASES : (roles[0] ?? 'targets'),
+        roles,
+      };
+    }),
   };
 }
 

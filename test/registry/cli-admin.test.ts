@@ -48,7 +48,7 @@ describe('trust signer/key rotate/revoke --server registry (token lab, docker cr
     }>;
     expect(inspected[0]!.Signers).toEqual([{ Name: 'alice', Keys: [{ ID: added![2] }] }]);
     const sign = trust(['sign', `${gun}:v1`, ...td], env);
-    expect(sign.stdout).toBe(`Signed ${gun}:v1 ${v1.digest} (targets/releases)\n`);
+    expect(sign.stdout).toBe(`Signed ${gun}:v1 ${v1.digest} (targets/releases, targets/alice)\n`);
     // a signer whose private key is elsewhere: its new role cannot be signed, refused (exit 2)
     const other = join(home, 'other');
     expect(trust(['key', 'generate', 'bob', '--dir', other, '--trust-dir', other], env).status).toBe(0);
@@ -90,7 +90,7 @@ describe('trust signer/key rotate/revoke --server registry (token lab, docker cr
     const rev = trust(['revoke', gun, ...td], env);
     expect(rev.stderr).toBe('');
     expect(rev.stdout).toBe(
-      'Nothing to remove in targets\nRemoved v1 from targets/releases\nNothing to remove in targets/alice\n' +
+      'Nothing to remove in targets\nRemoved v1 from targets/releases\nRemoved v1 from targets/alice\n' +
         'Revoked v1: no longer verifies\n',
     );
     expect(rev.status).toBe(0);
@@ -104,7 +104,8 @@ describe('trust signer/key rotate/revoke --server registry (token lab, docker cr
     const rm = trust(['signer', 'remove', 'alice', gun, ...td], env);
     expect(rm.stderr).toBe('');
     expect(rm.stdout).toBe(
-      `Removed signer alice from ${gun}\n  removed targets/releases; tags no longer signed there: v2\n`,
+      `Removed signer alice from ${gun}\n  removed targets/alice; tags no longer signed there: v2\n` +
+        '  removed targets/releases; tags no longer signed there: v2\n',
     );
     expect(trust(['verify', `${gun}:v2`, '--trust-dir', warm], env).status).toBe(1);
     expect(trust(['signer', 'remove', 'alice', gun, ...td], env).status).toBe(2);

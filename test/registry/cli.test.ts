@@ -36,7 +36,14 @@ describe('trust init/sign/refresh/revoke/export --server registry (token lab, do
     const sign = trust(['sign', `${gun}:v1`, '--trust-dir', trustDir, '--json'], env);
     expect(sign.stderr).toBe('');
     expect(JSON.parse(sign.stdout)).toEqual([
-      { reference: `${gun}:v1`, tag: 'v1', digest: image.digest, size: image.size, role: 'targets' },
+      {
+        reference: `${gun}:v1`,
+        tag: 'v1',
+        digest: image.digest,
+        size: image.size,
+        role: 'targets',
+        roles: ['targets'],
+      },
     ]);
 
     const refresh = trust(

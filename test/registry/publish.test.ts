@@ -56,7 +56,14 @@ for (const labName of ['remote', 'auth'] as const) {
 
       const signed = await signRegistryTags([{ reference: `${gun}:v1` }], opts);
       expect(signed.result).toEqual([
-        { reference: `${gun}:v1`, tag: 'v1', digest: image.digest, size: image.size, role: 'targets' },
+        {
+          reference: `${gun}:v1`,
+          tag: 'v1',
+          digest: image.digest,
+          size: image.size,
+          role: 'targets',
+          roles: ['targets'],
+        },
       ]);
       let w = await stateOf(lab, gun, dir);
       expect(w.targetsOf('targets').targets.v1).toEqual({

@@ -79,7 +79,7 @@ export async function run(argv: string[]): Promise<number> {
         );
       }
       if (bool(args, 'json')) printJson(out);
-      else for (const s of out) printText(`Signed ${s.reference} ${s.digest} (${s.role})\n`);
+      else for (const s of out) printText(`Signed ${s.reference} ${s.digest} (${s.roles.join(', ')})\n`);
       return 0;
     }
     const tty = process.stderr.isTTY === true;
