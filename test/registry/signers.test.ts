@@ -344,6 +344,43 @@ async function refreshOk(lab: LabInfo, gun: string, admin: string) {
   expect((await verifies(lab, gun, 'last')).digest).toBe(digestOf('3'));
 }
 
+describe('registry-hosted trust: admin workflows at an oci:// location (real registry)', () => {
+  it('signer add/remove, rotate and revoke-all work on trust data kept in another repository', async () => {
+    const lab = getLab('auth');
+    const gun = freshGun(lab, 'regocidest');
+    const server = `oci://${lab.registryHost}/trust/${gun.slice(gun.lastIndexOf('/') + 1)}:signed`;
+    const admin = tempDir();
+    const at = (dir: string, extra: Parameters<typeof options>[2] = {}) =>
+      options(lab, dir, { server, ...extra });
+    const init = await initRegistryRepository(gun, at(admin));
+    expect(init.location).toBe(server);
+    await signRegistryTags([{ reference: `${gun}:v1`, digest: digestOf('1'), size: 1 }], at(admin));
+    const dave = await signerDir(lab, admin, 'dave');
+    await shareKeys(dave.dir, admin, ['dave']);
+    await addRegistrySigner('dave', dave.pem, gun, at(admin));
+    await rotateRegistryKey(gun, 'root', at(admin));
+    const signed = await signRegistryTags(
+      [{ reference: `${gun}:v2`, digest: digestOf('2'), size: 2 }],
+      at(admin),
+    );
+    expect(signed.result[0]!.roles).toEqual(['targets/releases', 'targets/dave']);
+    const fresh = { ...at(tempDir()), pinning: { certs: { [gun]: [init.rootKeyId] } } };
+    expect(await verifyRegistry(`${gun}:v2`, fresh)).toMatchObject({
+      digest: digestOf('2'),
+      role: 'targets/releases',
+    });
+    expect((await removeRegistrySigner('dave', gun, at(admin))).result.dropped).toEqual([
+      { role: 'targets/dave', tags: ['v2'] },
+      { role: 'targets/releases', tags: ['v2'] },
+    ]);
+    const all = await revokeRegistryTag(gun, at(admin));
+    expect(all.result).toMatchObject({ removed: ['v1'], stillVerifies: false });
+    // the image's own repository has no trust data: nothing was written there
+    const own = await rejection(verifyRegistry(`${gun}:v1`, { ...options(lab, tempDir()) }));
+    expect(own.code).toBe('NO_TRUST_DATA');
+  });
+});
+
 describe('registry-hosted trust: revoke (real registry)', () => {
   it('revokes one tag or every tag, reports per role and whether a tag still verifies', async () => {
     const lab = getLab('remote');
