@@ -10,7 +10,12 @@
 
 export type { InspectKey, InspectResult, InspectSignedTag, InspectSigner } from './client/inspect.js';
 export { inspect } from './client/inspect.js';
-export { inspectRegistry, type RegistryVerifyOptions, verifyRegistry } from './client/registry-verify.js';
+export {
+  inspectRegistry,
+  type RegistryVerifyOptions,
+  verifyRegistry,
+  verifyRegistryState,
+} from './client/registry-verify.js';
 export type { TufLimits, TufTargetInfo, TufUpdaterOptions } from './client/tuf-updater.js';
 export { DEFAULT_TUF_LIMITS, TufUpdater } from './client/tuf-updater.js';
 export type { VerifyOptions, VerifyResult } from './client/verify.js';

@@ -18,7 +18,7 @@ import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { TrustOptions } from '../context/repository.js';
-import { LocalError, NetworkError, NotSignedError, type TrustError, VerificationError } from '../errors.js';
+import { LocalError, NetworkError, NotSignedError, TrustError, VerificationError } from '../errors.js';
 import { type ImageReference, parseReference } from '../reference.js';
 import { writeFileAtomic } from '../storage/atomic.js';
 import { resolveTrustDir } from '../storage/trust-dir.js';
@@ -29,6 +29,8 @@ import { OciRegistryClient } from '../transport/oci/distribution.js';
 import { formatLocation, metadataLocation } from '../transport/oci/location.js';
 import { OciMetadataStore } from '../transport/oci/registry-store.js';
 import type { TufFetcher } from '../transport/tuf-repository.js';
+import { longestPrefixMatch } from '../trust/pinning.js';
+import { checkTuf1RootPinned } from '../trust/tuf1-pins.js';
 import type { InspectResult } from './inspect.js';
 import { registryRecordPath, registryServerFor } from './registry-source.js';
 import { DEFAULT_TUF_LIMITS, type TufTargetInfo, TufUpdater } from './tuf-updater.js';
@@ -87,6 +89,8 @@ export async function usesRegistryTrust(
 
 interface OpenTrust {
   updater: TufUpdater;
+  /** The store the updater read (one manifest per update). */
+  store: OciMetadataStore;
   /** Records the source and prunes the layer cache after a successful refresh. */
   finish(): Promise<void>;
 }
@@ -103,10 +107,24 @@ async function openRegistryTrust(ref: ImageReference, options: RegistryVerifyOpt
   if (options.bundle !== undefined) {
     const bytes = typeof options.bundle === 'string' ? await readBundle(options.bundle) : options.bundle;
     store = OciBundle.parse(bytes).store(ref.gun);
-  } else {
-    if (options.offline) {
-      throw new LocalError('USAGE', 'registry-hosted trust data offline: use --bundle FILE (trust export)');
+  } else if (options.offline) {
+    // The trust dir's copy of what the last online verify fetched (manifest and blobs), verified
+    // again from the trusted metadata: signatures, versions and expiry, no network.
+    const server = (await registryServerFor(ref, { ...options, env, trustDir })) ?? 'registry';
+    const location = metadataLocation(server, ref);
+    store = new OciMetadataStore({
+      location,
+      cache: new DirOciCache(join(gunDir, 'oci')),
+      offline: true,
+      description: `the trust dir's copy of ${formatLocation(location)}`,
+    });
+    if (!existsSync(join(metaDir, 'root.json')) || (await store.manifest()) === null) {
+      throw new VerificationError(
+        'NO_TRUST_DATA',
+        `offline: the trust dir has no registry-hosted trust data for ${ref.gun} at ${formatLocation(location)} (verify once online, or use --bundle FILE)`,
+      );
     }
+  } else {
     const server = (await registryServerFor(ref, { ...options, env, trustDir })) ?? 'registry';
     const location = metadataLocation(server, ref);
     const client =
@@ -138,6 +156,7 @@ async function openRegistryTrust(ref: ImageReference, options: RegistryVerifyOpt
   await updater.refresh();
   return {
     updater,
+    store,
     finish: async () => {
       if (recordLocation === undefined) return;
       const m = await store.manifest();
@@ -189,9 +208,58 @@ export async function verifyRegistry(
     digest,
     size: found.info.length,
     role: found.role,
-    // key ids of the role that signed (the client checked a threshold of them)
-    signers: roleKeyIds(updater, found.role),
+    // as on the Notary path: the key ids whose signatures on that role verified
+    signers: updater.signersOf(found.role),
   };
+}
+
+/**
+ * Verifies a whole registry-hosted repository state, as `trust export` needs before writing a bundle:
+ * the same checks as verify (trusted or pinned root, rotations, expiry, versions, hashes) over the
+ * top-level roles and every delegated role reachable from `targets` (nested ones too, within
+ * `maxDelegations`), and each of `tags` must resolve as verify resolves it. Returns the store the
+ * client read, so that the bundle holds exactly the verified state (the same manifests).
+ */
+export async function verifyRegistryState(
+  reference: string | ImageReference,
+  tags: readonly string[],
+  options: RegistryVerifyOptions = {},
+): Promise<{ store: OciMetadataStore; roles: string[] }> {
+  const ref = typeof reference === 'string' ? parseReference(reference) : reference;
+  const { updater, store, finish } = await openRegistryTrust(ref, { ...options, offline: false });
+  const roles = await loadAllRoles(updater);
+  for (const tag of tags) {
+    if (!(await lookup(updater, tag, options.roles ?? []))) {
+      throw new NotSignedError('NOT_SIGNED', `no trusted signature for ${ref.name}:${tag} in ${ref.gun}`, {
+        expected: `a signed tag ${tag}`,
+      });
+    }
+  }
+  await finish();
+  return { store, roles };
+}
+
+/** Loads (and so verifies) every delegated role reachable from `targets`, breadth first, bounded. */
+async function loadAllRoles(updater: TufUpdater): Promise<string[]> {
+  const done = new Set<string>(['targets']);
+  const queue: Array<[string, string]> = (updater.trustedRole('targets')?.delegations ?? []).map((d) => [
+    d.name,
+    'targets',
+  ]);
+  while (queue.length > 0) {
+    const [role, parent] = queue.shift()!;
+    if (done.has(role)) continue;
+    if (done.size > updater.limits.maxDelegations) {
+      throw new VerificationError(
+        'TOO_LARGE',
+        `more than ${updater.limits.maxDelegations} delegated roles: not exported`,
+      );
+    }
+    await updater.getTargetInfoIn('\u0000', role, parent);
+    done.add(role);
+    for (const d of updater.trustedRole(role)?.delegations ?? []) queue.push([d.name, role]);
+  }
+  return [...done];
 }
 
 function digestOf(info: { hashes: Readonly<Record<string, string>> }, what: string): string {
@@ -270,6 +338,51 @@ async function readBundle(path: string): Promise<Uint8Array> {
   }
 }
 
+/**
+ * The root a client pinned to `pins` (TUF 1.0 root key ids) starts from: the first root version,
+ * walking `1.root.json`, `2.root.json`... (`getRoot`), signed by a threshold of pinned keys
+ * (src/trust/tuf1-pins.ts). Later versions are then accepted only through the rotation chain.
+ * NO_TRUST_DATA without `1.root.json`; PINNING when no version qualifies.
+ */
+export async function pinnedStartRoot(
+  getRoot: (version: number) => Promise<Uint8Array | null>,
+  pins: readonly string[],
+  gun: string,
+  where: string,
+): Promise<Uint8Array> {
+  let why: TrustError | undefined;
+  for (let v = 1; v <= DEFAULT_TUF_LIMITS.maxRootRotations; v++) {
+    const bytes = await getRoot(v);
+    if (bytes === null) {
+      if (v === 1) throw new VerificationError('NO_TRUST_DATA', `no trust data for ${gun} at ${where}`);
+      break;
+    }
+    try {
+      checkTuf1RootPinned(bytes, pins, gun);
+      return bytes;
+    } catch (e) {
+      if (!(e instanceof TrustError)) throw e;
+      why ??= e;
+    }
+  }
+  throw new VerificationError(
+    'PINNING',
+    `no root of ${gun} at ${where} is signed by a pinned root key${why ? ` (${why.message})` : ''}`,
+    { role: 'root', expected: pins.join(', '), ...(why ? { cause: why } : {}) },
+  );
+}
+
+/**
+ * The root the client starts from when the trust dir has none for the GUN:
+ * - pinned (`pinning.certs[gun]`: TUF 1.0 root key ids): the first root version, walking
+ *   `1.root.json`, `2.root.json`..., signed by a threshold of pinned keys (src/trust/tuf1-pins.ts);
+ *   the refresh then follows the rotation chain from it, so an old pin keeps working only through a
+ *   valid chain and a root that merely lists a pinned key id is refused;
+ * - else `1.root.json` on first use, unless TOFU is disabled, a CA pin covers the GUN (CA pins are
+ *   for Notary's x509 root certificates: a TUF 1.0 root has bare keys, so it cannot satisfy one), or
+ *   the source is a bundle.
+ * A root already trusted in the trust dir is the start whatever the pins say, as on the Notary path.
+ */
 async function bootstrapRoot(
   store: OciMetadataStore,
   metaDir: string,
@@ -277,32 +390,31 @@ async function bootstrapRoot(
   options: RegistryVerifyOptions,
   bundle: boolean,
 ): Promise<void> {
-  const bytes = await store.getMeta('1.root.json', DEFAULT_TUF_LIMITS.maxRootBytes);
-  if (bytes === null) {
-    throw new VerificationError('NO_TRUST_DATA', `no trust data for ${gun} at ${store.description}`);
-  }
+  const max = DEFAULT_TUF_LIMITS.maxRootBytes;
   const pins = options.pinning?.certs?.[gun];
   if (pins && pins.length > 0) {
-    let keyids: unknown;
-    try {
-      keyids = (
-        JSON.parse(new TextDecoder().decode(bytes)) as {
-          signed?: { roles?: { root?: { keyids?: unknown } } };
-        }
-      ).signed?.roles?.root?.keyids;
-    } catch {
-      keyids = undefined;
-    }
-    if (!Array.isArray(keyids) || !keyids.some((id) => pins.includes(id as string))) {
-      throw new VerificationError('PINNING', `the root of ${gun} is not signed by a pinned root key`, {
-        expected: pins.join(', '),
-      });
-    }
-  } else if (options.pinning?.disableTofu || bundle) {
+    TufUpdater.init(
+      metaDir,
+      await pinnedStartRoot((v) => store.getMeta(`${v}.root.json`, max), pins, gun, store.description),
+    );
+    return;
+  }
+  if (longestPrefixMatch(options.pinning?.ca, gun) !== undefined) {
+    throw new VerificationError(
+      'PINNING',
+      `a CA is pinned for ${gun}, but registry-hosted (TUF 1.0) roots have bare keys, not certificates: pin the root key id (trust_pinning.certs)`,
+      { role: 'root' },
+    );
+  }
+  if (options.pinning?.disableTofu || bundle) {
     throw new VerificationError(
       'UNTRUSTED_ROOT',
       `no trusted root for ${gun}${bundle ? ' (a bundle needs a pinned root key id or a root already trusted in the trust dir)' : ' and trust on first use is disabled'}`,
     );
+  }
+  const bytes = await store.getMeta('1.root.json', max);
+  if (bytes === null) {
+    throw new VerificationError('NO_TRUST_DATA', `no trust data for ${gun} at ${store.description}`);
   }
   TufUpdater.init(metaDir, bytes);
 }
@@ -321,15 +433,26 @@ async function lookup(
   const inTargets = top?.targets.get(tag);
   if (inTargets) return { info: { path: tag, ...inTargets }, role: 'targets' };
   for (const role of roles) {
-    if (!delegated.has(role)) continue;
-    const hit = await updater.getTargetInfoIn(tag, role, 'targets');
+    const parent = delegated.has(role) ? 'targets' : await delegatorOf(updater, role, 8);
+    if (parent === undefined) continue;
+    const hit = await updater.getTargetInfoIn(tag, role, parent);
     if (hit) return { info: hit, role };
   }
   return undefined;
 }
 
-function roleKeyIds(updater: TufUpdater, role: string): string[] {
-  if (role === 'targets') return updater.rootRoleKeyIds('targets');
-  const d = updater.trustedRole('targets')?.delegations.find((r) => r.name === role);
-  return d ? [...d.keyids] : [];
+/**
+ * The role delegating to a nested DCT role (`targets/releases/qa` -> `targets/releases`), with the
+ * chain from `targets` loaded and verified; undefined when that chain does not delegate to it.
+ */
+async function delegatorOf(updater: TufUpdater, role: string, depth: number): Promise<string | undefined> {
+  const cut = role.lastIndexOf('/');
+  const parent = cut <= 0 ? 'targets' : role.slice(0, cut);
+  if (parent !== 'targets') {
+    if (depth <= 0) return undefined;
+    const grand = await delegatorOf(updater, parent, depth - 1);
+    if (grand === undefined) return undefined;
+    await updater.getTargetInfoIn('\u0000', parent, grand);
+  }
+  return updater.trustedRole(parent)?.delegations.some((d) => d.name === role) ? parent : undefined;
 }

@@ -450,6 +450,14 @@ export class TufUpdater {
     };
   }
 
+  /**
+   * Key ids whose signatures on a trusted targets role verified (counted towards its threshold),
+   * once `refresh`/`getTargetInfoIn` loaded the role; empty otherwise.
+   */
+  signersOf(role = 'targets'): string[] {
+    return [...(this.#set?.signersOf(role) ?? [])];
+  }
+
   /** Key ids of a top-level role in the trusted root (after `refresh`). */
   rootRoleKeyIds(role: 'root' | 'targets' | 'snapshot' | 'timestamp'): string[] {
     const roles = this.#set?.root.signed.roles as Record<string, { keyids?: string[] }> | undefined;

@@ -7,12 +7,15 @@
  *    signed with the root and tagging keys from the trust dir (the Notary root key, ECDSA P-256 with a
  *    certificate, is listed as a bare `ecdsa`/`ecdsa-sha2-nistp256` key) and new publisher-held
  *    snapshot and timestamp keys (the Notary server held the old ones).
+ *    The new snapshot and timestamp keys join the key store only for the push, and are removed when
+ *    it fails (unless the registry may hold the new state: a repository must keep its keys).
  * 3. The GUN's recorded source in the trust dir switches to the registry location: the Notary cache
  *    moves to `<trustDir>/tuf/<gun>/notary-metadata` and the new root becomes the trusted root.
  *
- * Delegations (`targets/releases`, `targets/<signer>`) are carried with their keys, threshold and
- * paths when the trust dir holds a threshold of their private keys (their tags are re-signed by those
- * keys). A delegated role whose keys the trust dir lacks cannot be re-signed, and a TUF 1.0 client
+ * Delegations (`targets/releases`, `targets/<signer>`, and nested ones such as `targets/releases/qa`,
+ * delegated by the parent their name says) are carried with their keys, threshold and paths when the
+ * trust dir holds a threshold of their private keys (their tags are re-signed by those keys) and their
+ * parent is carried. A delegated role whose keys the trust dir lacks cannot be re-signed, and a TUF 1.0 client
  * refuses a delegated role that the snapshot does not list, so such a role is not carried: its tags
  * (and any tag whose resolved digest would change because of it) are reported as dropped, and the
  * migration is refused (KEY_NOT_FOUND) unless `force`.
@@ -37,6 +40,7 @@ import type { TargetsMetadata } from '../metadata/model.js';
 import { RELEASES_ROLE } from '../metadata/roles.js';
 import { type ImageReference, parseReference } from '../reference.js';
 import { resolveTrustDir } from '../storage/trust-dir.js';
+import { buildMetadataManifest } from '../transport/oci/layout.js';
 import { formatLocation, isRegistryServer } from '../transport/oci/location.js';
 import { loadAllTargetsRoles, toSignedTarget } from '../trust/lookup.js';
 import type { TrustedMetadataSet } from '../trust/trusted-set.js';
@@ -329,6 +333,7 @@ export async function migrateRepository(
   // Delegations: carried when a threshold of their keys is held and their paths translate.
   const carriedRoles: Array<{
     md: TargetsMetadata;
+    parent: string;
     keys: Tuf1PublicKey[];
     threshold: number;
     paths: string[];
@@ -337,9 +342,11 @@ export async function migrateRepository(
   const skipped: Array<{ role: string; reason: string }> = [];
   for (const md of roles) {
     if (md.role === 'targets') continue;
+    // Notary names say the parent (`targets/releases/qa` is delegated by `targets/releases`);
+    // roles come breadth first, so a parent is decided before its children.
     const parent = md.role.slice(0, md.role.lastIndexOf('/'));
-    if (parent !== 'targets') {
-      skipped.push({ role: md.role, reason: 'nested delegations are not migrated' });
+    if (parent !== 'targets' && !carriedRoles.some((r) => r.md.role === parent)) {
+      skipped.push({ role: md.role, reason: `its parent ${parent} is not carried` });
       continue;
     }
     const ks = set.keySetFor(md.role);
@@ -357,7 +364,7 @@ export async function migrateRepository(
       continue;
     }
     const keys = ks.keyids.filter((id) => ks.keys.has(id)).map((id) => tuf1PublicKeyOf(ks.keys.get(id)!));
-    carriedRoles.push({ md, keys, threshold: ks.threshold, paths, handles });
+    carriedRoles.push({ md, parent, keys, threshold: ks.threshold, paths, handles });
   }
   const carriedNames = new Set(carriedRoles.map((r) => r.md.role));
 
@@ -408,54 +415,74 @@ export async function migrateRepository(
     );
   }
 
-  // The new repository.
-  const snapshot = await createKey(keystore, 'ecdsa', 'snapshot', gun);
-  const timestamp = await createKey(keystore, 'ecdsa', 'timestamp', gun);
+  // The new repository. Its snapshot and timestamp keys are written as pending files (a killed run
+  // leaves nothing a later run keeps: KeyStore.cleanup) and become part of the key store just before
+  // the push; a push that fails removes them again unless the registry may hold the new state.
+  const snapshot = await createKey(keystore, 'ecdsa', 'snapshot', gun, { pending: true });
+  const timestamp = await createKey(keystore, 'ecdsa', 'timestamp', gun, { pending: true });
+  const newKeyIds = [snapshot.publicKey.id, timestamp.publicKey.id];
+  const committed: string[] = [];
+  let files: Array<{ name: string; bytes: Uint8Array }> = [];
+  let commit: ReturnType<Tuf1Writer['commit']>;
+  let pushed: { digest: string };
   const rootKey = tuf1KeyOf(rootHandles[0]!);
-  const writer = Tuf1Writer.init({
-    keys: {
-      root: [rootKey],
-      targets: targetsKeys,
-      snapshot: [tuf1KeyOf(snapshot)],
-      timestamp: [tuf1KeyOf(timestamp)],
-    },
-    thresholds: { targets: targetsSet.threshold },
-  });
-  const top = byRole.get('targets');
-  if (top) {
-    for (const [tag, v] of tagsOf(top)) {
-      writer.addTarget(
-        tag,
-        { length: v.size, hashes: { sha256: v.digest.slice('sha256:'.length) } },
-        'targets',
-      );
+  try {
+    const writer = Tuf1Writer.init({
+      keys: {
+        root: [rootKey],
+        targets: targetsKeys,
+        snapshot: [tuf1KeyOf(snapshot)],
+        timestamp: [tuf1KeyOf(timestamp)],
+      },
+      thresholds: { targets: targetsSet.threshold },
+    });
+    const top = byRole.get('targets');
+    if (top) {
+      for (const [tag, v] of tagsOf(top)) {
+        writer.addTarget(
+          tag,
+          { length: v.size, hashes: { sha256: v.digest.slice('sha256:'.length) } },
+          'targets',
+        );
+      }
     }
-  }
-  for (const r of carriedRoles) {
-    writer.addDelegation({ name: r.md.role, keys: r.keys, threshold: r.threshold, paths: r.paths });
-    for (const [tag, v] of tagsOf(r.md)) {
-      writer.addTarget(
-        tag,
-        { length: v.size, hashes: { sha256: v.digest.slice('sha256:'.length) } },
-        r.md.role,
+    for (const r of carriedRoles) {
+      writer.addDelegation(
+        { name: r.md.role, keys: r.keys, threshold: r.threshold, paths: r.paths },
+        r.parent,
       );
+      for (const [tag, v] of tagsOf(r.md)) {
+        writer.addTarget(
+          tag,
+          { length: v.size, hashes: { sha256: v.digest.slice('sha256:'.length) } },
+          r.md.role,
+        );
+      }
     }
+    const signers = [
+      rootHandles[0]!,
+      ...targetsHandles,
+      snapshot,
+      timestamp,
+      ...carriedRoles.flatMap((r) => r.handles),
+    ];
+    commit = writer.commit(signers.map(tuf1Signer), {
+      now: now(),
+      ...(opts.expiresIn ? { expiresIn: opts.expiresIn } : {}),
+    });
+    files = [...commit.files].map(([name, bytes]) => ({ name, bytes }));
+    for (const id of newKeyIds) {
+      await keystore.commitPending(id);
+      committed.push(id);
+    }
+    pushed = await rctx.store.pushFiles(files, { base: null });
+  } catch (e) {
+    await dropNewKeys(keystore, newKeyIds, committed, async () => {
+      const current = await rctx.client.headManifest(rctx.location.repository, rctx.location.tag);
+      return current === null || current !== buildMetadataManifest(files).digest;
+    });
+    throw e;
   }
-  const signers = [
-    rootHandles[0]!,
-    ...targetsHandles,
-    snapshot,
-    timestamp,
-    ...carriedRoles.flatMap((r) => r.handles),
-  ];
-  const commit = writer.commit(signers.map(tuf1Signer), {
-    now: now(),
-    ...(opts.expiresIn ? { expiresIn: opts.expiresIn } : {}),
-  });
-  const pushed = await rctx.store.pushFiles(
-    [...commit.files].map(([name, bytes]) => ({ name, bytes })),
-    { base: null },
-  );
 
   // Switch the GUN's recorded source: the Notary cache moves aside, the new root is trusted.
   const gunDir = join(rctx.trustDir, 'tuf', ...gun.split('/'));
@@ -489,6 +516,29 @@ export async function migrateRepository(
     sourceAgeMs: state.ageMs,
     sourceExpired: state.expired,
   };
+}
+
+/**
+ * Removes the keys a failed migration created: pending ones always; committed ones only when the
+ * registry is known not to hold the new state (`gone`), since a repository without its snapshot
+ * and timestamp keys could never be refreshed. When that cannot be told, the keys stay.
+ */
+async function dropNewKeys(
+  keystore: KeyStore,
+  ids: readonly string[],
+  committed: readonly string[],
+  gone: () => Promise<boolean>,
+): Promise<void> {
+  for (const id of ids) if (!committed.includes(id)) await keystore.discardPending(id);
+  if (committed.length === 0) return;
+  let safe = false;
+  try {
+    safe = await gone();
+  } catch {
+    safe = false;
+  }
+  if (!safe) return;
+  for (const id of committed) await keystore.remove(id).catch(() => undefined);
 }
 
 function keystoreDir(trustDir: string): string {

@@ -18,6 +18,7 @@ import { existsSync } from 'node:fs';
 import { mkdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { registryRecordPath, registryServerFor } from '../client/registry-source.js';
+import { pinnedStartRoot, verifyRegistryState } from '../client/registry-verify.js';
 import { TufUpdater } from '../client/tuf-updater.js';
 import type { PrivateKeyAlgorithm } from '../crypto/signers.js';
 import { canonicalJson } from '../encoding/canonical.js';
@@ -164,10 +165,15 @@ export async function fetchState(ctx: RegistryContext): Promise<RegistryStateFil
 
 /**
  * Accepts a state to edit: the one this trust dir last published or verified (pinned by digest), or
- * one the TUF 1.0 client verifies from the trust dir's trusted root (trust on first use of
- * `1.root.json` when the trust dir has none), top-level roles and every delegation of `targets`.
+ * one the TUF 1.0 client verifies from the trust dir's trusted root (when the trust dir has none: the
+ * root a pin in `pinning.certs` signs, else trust on first use of `1.root.json`), top-level roles
+ * and every delegation of `targets`.
  */
-async function defaultVerify(ctx: RegistryContext, state: RegistryStateFiles): Promise<void> {
+async function defaultVerify(
+  ctx: RegistryContext,
+  state: RegistryStateFiles,
+  pinning?: RegistryPublishOptions['pinning'],
+): Promise<void> {
   const pin = await readPin(ctx);
   if (pin !== null && pin.location === formatLocation(ctx.location) && pin.digest === state.digest) return;
   const metaDir = join(registryRecordPath(ctx.trustDir, ctx.ref.gun), '..', 'metadata');
@@ -175,7 +181,18 @@ async function defaultVerify(ctx: RegistryContext, state: RegistryStateFiles): P
     const root = state.files.get('1.root.json');
     if (!root)
       throw new VerificationError('BAD_METADATA', `${formatLocation(ctx.location)} has no 1.root.json`);
-    TufUpdater.init(metaDir, root);
+    // pinned: the root the pin signs (then the rotation chain), never first use of 1.root.json
+    const pins = pinning?.certs?.[ctx.ref.gun];
+    const start =
+      pins && pins.length > 0
+        ? await pinnedStartRoot(
+            async (v) => state.files.get(`${v}.root.json`) ?? null,
+            pins,
+            ctx.ref.gun,
+            formatLocation(ctx.location),
+          )
+        : root;
+    TufUpdater.init(metaDir, start);
   }
   const updater = new TufUpdater({
     metadataDir: metaDir,
@@ -210,7 +227,7 @@ async function loadWriter(
       `no trust data for ${ctx.ref.gun} at ${formatLocation(ctx.location)} (create it with trust init)`,
     );
   }
-  await (opts.verifyState ? opts.verifyState(state) : defaultVerify(ctx, state));
+  await (opts.verifyState ? opts.verifyState(state) : defaultVerify(ctx, state, opts.pinning));
   return { writer: Tuf1Writer.fromFiles(state.files), digest: state.digest };
 }
 
@@ -668,13 +685,24 @@ export async function refreshRegistryRepository(
 export interface ExportResult {
   output: string;
   bytes: number;
-  repositories: Array<{ gun: string; location: string; digest: string; files: number }>;
+  repositories: Array<{
+    gun: string;
+    location: string;
+    digest: string;
+    files: number;
+    /** Docker-layout per-role manifests included (their tags), when the repository uses them. */
+    roleManifests?: string[];
+  }>;
 }
 
 /**
- * Writes the registry-hosted trust data of each image's repository into one OCI image layout tarball
- * (atomically). Every blob is fetched with its length and digest checked; the TUF client verifies the
- * bundle's contents when it is used (`verify --bundle`).
+ * Writes the registry-hosted trust data of each image's repository into one OCI image layout tarball.
+ * Each repository is verified first, with the same checks as verify, from this trust dir's trusted
+ * (or pinned, or first-use) root: the top-level roles, every delegated role reachable from
+ * `targets`, and each tag given (`IMAGE:TAG` must be signed). Unverifiable state is refused and
+ * nothing is written. The bundle holds exactly the verified manifests: the main one and Docker's
+ * per-role manifests the client read, with every blob (length and digest checked). The file is
+ * replaced atomically.
  */
 export async function exportBundle(
   images: readonly string[],
@@ -684,11 +712,16 @@ export async function exportBundle(
   const manifests: BundleManifest[] = [];
   const blobs = new Map<string, Uint8Array>();
   const repositories: ExportResult['repositories'] = [];
-  const seen = new Set<string>();
+  const byGun = new Map<string, { ref: ImageReference; tags: string[] }>();
   for (const image of images) {
     const ref = parseReference(image);
-    if (seen.has(ref.gun)) continue;
-    seen.add(ref.gun);
+    if (ref.digest !== undefined) throw new LocalError('USAGE', `${image}: export takes IMAGE[:TAG]`);
+    const entry = byGun.get(ref.gun) ?? { ref, tags: [] };
+    // a bare IMAGE exports the repository (parseReference reads it as :latest, which is not required)
+    if (ref.tag !== undefined && /:[\w][\w.-]*$/.test(image.split('/').pop() ?? '')) entry.tags.push(ref.tag);
+    byGun.set(ref.gun, entry);
+  }
+  for (const { ref, tags } of byGun.values()) {
     const server =
       (await registryServerFor(ref, opts)) ?? (opts.server === undefined ? 'registry' : undefined);
     if (server === undefined) {
@@ -697,17 +730,18 @@ export async function exportBundle(
         `${ref.gun}: export reads registry-hosted trust data (--server registry or oci://...)`,
       );
     }
-    const ctx = registryContext(ref, { ...opts, server });
-    const got = await collectForBundle(ctx.store, ref.gun, (digest, size) =>
-      ctx.client.getBlob(ctx.location.repository, digest, size, MAX_FILE_BYTES),
+    const { store } = await verifyRegistryState(ref, tags, { ...opts, server, offline: false });
+    const got = await collectForBundle(store, ref.gun, (digest, size) =>
+      store.getBlob(digest, size, MAX_FILE_BYTES),
     );
-    manifests.push(got.manifest);
+    manifests.push(got.manifest, ...got.roleManifests);
     for (const [d, b] of got.blobs) blobs.set(d, b);
     repositories.push({
       gun: ref.gun,
-      location: formatLocation(ctx.location),
+      location: formatLocation(store.location),
       digest: got.parsed.digest,
       files: got.parsed.files.size,
+      ...(got.roleManifests.length > 0 ? { roleManifests: got.roleManifests.map((m) => m.tag) } : {}),
     });
   }
   const tar = writeBundle(manifests, blobs);

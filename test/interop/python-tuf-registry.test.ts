@@ -9,6 +9,7 @@ import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { staticPassphraseProvider } from '../../src/keys/passphrase.js';
 import { generateKey } from '../../src/publish/keys.js';
+import { migrateRepository } from '../../src/publish/migrate.js';
 import {
   fetchState,
   initRegistryRepository,
@@ -25,6 +26,7 @@ import { decodeBasicAuth, staticCredentials } from '../../src/transport/credenti
 import { OciRegistryClient } from '../../src/transport/oci/distribution.js';
 import { OciMetadataStore } from '../../src/transport/oci/registry-store.js';
 import { freshGun, getLab, pushImage, tempDir } from '../harness/lab.js';
+import { nestedNotaryRepo } from '../support/nested-notary.js';
 
 const PYTHON = process.env.CT_TUF_PYTHON;
 const SCRIPT = join(dirname(fileURLToPath(import.meta.url)), 'python', 'registry_tuf.py');
@@ -190,6 +192,39 @@ describe.runIf(PYTHON)('python-tuf ngclient over the registry layout', () => {
     );
     for (const metadataDir of [warm, join(dir, 'fresh')]) {
       expect(verifyPy(metadataDir, 'v2').v2).toMatchObject({ length: 22, sha256: '2'.repeat(64) });
+    }
+  });
+
+  it('verifies a repository migrated from the real notary-server (nested delegation included) and finds the same digests', async () => {
+    const lab = getLab('remote');
+    const { gun, repo, v1, v2, qa, opts } = await nestedNotaryRepo(lab, 'pytuf-migrated');
+    const r = await migrateRepository(gun, { ...opts, to: 'registry' });
+    expect(r.delegations).toContain('targets/releases/qa');
+    const dir = tempDir();
+    const state = await fetchState(registryContext(gun, { ...opts, server: 'registry' }));
+    writeFileSync(join(dir, 'root.json'), state!.files.get('1.root.json')!);
+    const out = py([
+      'verify',
+      '--registry',
+      lab.registryUrl,
+      '--repository',
+      repo,
+      '--root',
+      join(dir, 'root.json'),
+      '--metadata-dir',
+      join(dir, 'client'),
+      'v1',
+      'v2',
+      'qa-1',
+    ]);
+    expect(out.status, out.stderr).toBe(0);
+    const got = JSON.parse(out.stdout) as Record<string, { length: number; sha256: string }>;
+    for (const [tag, image] of [
+      ['v1', v1],
+      ['v2', v2],
+      ['qa-1', qa],
+    ] as const) {
+      expect(got[tag]).toMatchObject({ length: image.size, sha256: image.digest.slice('sha256:'.length) });
     }
   });
 });

@@ -7,48 +7,21 @@
  * empty signature placeholders (`"sig": ""`), a snapshot listing a role no manifest carries.
  */
 import { randomBytes } from 'node:crypto';
-import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { storeFetcher } from '../../src/client/registry-verify.js';
 import { TufUpdater } from '../../src/client/tuf-updater.js';
 import { decodeBasicAuth, staticCredentials } from '../../src/transport/credentials.js';
 import { OciRegistryClient } from '../../src/transport/oci/distribution.js';
-import {
-  OCI_EMPTY_BYTES,
-  OCI_EMPTY_DIGEST,
-  OCI_MANIFEST_MEDIA_TYPE,
-} from '../../src/transport/oci/layout.js';
 import { OciMetadataStore } from '../../src/transport/oci/registry-store.js';
 import { getLab, type LabInfo } from '../harness/lab.js';
+import {
+  DOCKER_LAYOUT,
+  DOCKER_ROOT1_DIGEST,
+  layoutBlob,
+  pushDockerRepository,
+} from '../support/docker-layout.js';
 import { tempDir } from '../support/temp.js';
-
-const LAYOUT = join(import.meta.dirname, '../../vectors/tuf-published/docker-attest-test-repo-oci/metadata');
-
-interface Index {
-  manifests: { digest: string }[];
-}
-
-function blob(dir: string, digest: string): Uint8Array {
-  // Docker's per-role layouts leave out the empty config blob (the manifest carries it inline as `data`)
-  if (digest === OCI_EMPTY_DIGEST && !existsSync(join(dir, 'blobs', 'sha256', digest.slice(7))))
-    return OCI_EMPTY_BYTES;
-  return new Uint8Array(readFileSync(join(dir, 'blobs', 'sha256', digest.slice('sha256:'.length))));
-}
-
-/** Pushes one OCI image layout directory (index -> one manifest -> blobs) under `tag`, bytes unchanged. */
-async function pushLayout(client: OciRegistryClient, repo: string, dir: string, tag: string) {
-  const index = JSON.parse(readFileSync(join(dir, 'index.json'), 'utf8')) as Index;
-  const manifestBytes = blob(dir, index.manifests[0]!.digest);
-  const manifest = JSON.parse(new TextDecoder().decode(manifestBytes)) as {
-    config: { digest: string };
-    layers: { digest: string }[];
-  };
-  for (const d of [manifest.config.digest, ...manifest.layers.map((l) => l.digest)]) {
-    await client.pushBlob(repo, blob(dir, d));
-  }
-  await client.putManifest(repo, tag, manifestBytes, OCI_MANIFEST_MEDIA_TYPE);
-}
 
 function clientFor(lab: LabInfo): OciRegistryClient {
   const basic = lab.notaryEnv.NOTARY_AUTH;
@@ -62,20 +35,13 @@ function clientFor(lab: LabInfo): OciRegistryClient {
 async function publish(lab: LabInfo, withRoles: boolean, now?: number) {
   const client = clientFor(lab);
   const repository = `docker/tuf-metadata-${randomBytes(5).toString('hex')}`;
-  await pushLayout(client, repository, LAYOUT, 'latest');
-  if (withRoles) {
-    await pushLayout(client, repository, join(LAYOUT, 'test-role'), 'test-role');
-    await pushLayout(client, repository, join(LAYOUT, 'testing'), 'testing');
-  }
+  await pushDockerRepository(client, repository, withRoles);
   const store = new OciMetadataStore({
     client,
     location: { registry: lab.registryHost, repository, tag: 'latest' },
   });
   const metadataDir = join(tempDir('ct-docker-published-'), 'metadata');
-  TufUpdater.init(
-    metadataDir,
-    blob(LAYOUT, 'sha256:5a9f60b64b708d05e4e4da0354529fc7fe5015807b79f0bf7b136207bf952bd7'),
-  );
+  TufUpdater.init(metadataDir, layoutBlob(DOCKER_LAYOUT, DOCKER_ROOT1_DIGEST));
   return new TufUpdater({
     metadataDir,
     metadataBaseUrl: 'https://registry.invalid/metadata/',

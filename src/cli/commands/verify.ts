@@ -25,7 +25,8 @@ Options:
                      pinned (trust_pinning.certs) or already trusted in the trust dir
   --trust-dir DIR    docker trust dir (default: $DOCKER_CONFIG/trust or ~/.docker/trust)
   --tlscacert FILE   extra CA certificate for the trust server
-  --offline          answer from the local cache only (must be unexpired)
+  --offline          answer from the trust dir's cache only, no network (must be unexpired;
+                     registry-hosted trust: the copy the last online verify kept)
   --role ROLE        also consult a delegation, e.g. targets/alice (repeatable)
   --json             print the result object as JSON
   --config FILE      notary-style client config (trust_pinning, remote_server, trust_dir)

@@ -14,6 +14,8 @@ import type { ConditionalManifest } from './distribution.js';
 import {
   MAX_METADATA_MANIFEST_BYTES,
   type MetadataManifest,
+  OCI_EMPTY_BYTES,
+  OCI_EMPTY_DIGEST,
   OCI_INDEX_MEDIA_TYPE,
   OCI_MANIFEST_MEDIA_TYPE,
   sha256Digest,
@@ -224,22 +226,40 @@ export class OciBundle {
 }
 
 /**
- * Collects what a bundle needs from a store: the manifest and every layer (and the config), fetched
- * and checked. Returns the manifest and the blobs, to pass to writeBundle.
+ * Collects what a bundle needs from a store: the main manifest with every layer (and the config),
+ * and Docker-layout per-role manifests the store has read (`roleManifests`, tagged with the role
+ * name, with their layers and config), every blob fetched and checked. Pass `manifests` and `blobs`
+ * to writeBundle, main manifest first (OciBundle.store takes the GUN's first entry as the main one).
  */
 export async function collectForBundle(
   store: OciMetadataStore,
   gun: string,
   fetchBlob: (digest: string, size: number) => Promise<Uint8Array>,
-): Promise<{ manifest: BundleManifest; blobs: Map<string, Uint8Array>; parsed: MetadataManifest }> {
+): Promise<{
+  manifest: BundleManifest;
+  roleManifests: BundleManifest[];
+  blobs: Map<string, Uint8Array>;
+  parsed: MetadataManifest;
+}> {
   const parsed = await store.manifest();
   if (parsed === null) {
     throw new VerificationError('NO_TRUST_DATA', `no trust data at ${store.description}`);
   }
   const blobs = new Map<string, Uint8Array>();
-  blobs.set(parsed.config.digest, await fetchBlob(parsed.config.digest, parsed.config.size));
-  for (const d of parsed.files.values()) {
-    if (!blobs.has(d.digest)) blobs.set(d.digest, await fetchBlob(d.digest, d.size));
+  const add = async (m: MetadataManifest) => {
+    for (const d of [m.config, ...m.files.values()]) {
+      if (blobs.has(d.digest)) continue;
+      // the empty config is known (Docker's per-role manifests carry it inline, not as a blob)
+      const known = d.digest === OCI_EMPTY_DIGEST && d.size === OCI_EMPTY_BYTES.byteLength;
+      blobs.set(d.digest, known ? OCI_EMPTY_BYTES : await fetchBlob(d.digest, d.size));
+    }
+  };
+  await add(parsed);
+  const roleManifests: BundleManifest[] = [];
+  for (const { tag, manifest } of await store.roleManifestsRead()) {
+    if (tag === store.location.tag) continue;
+    await add(manifest);
+    roleManifests.push({ gun, tag, bytes: manifest.bytes });
   }
-  return { manifest: { gun, tag: store.location.tag, bytes: parsed.bytes }, blobs, parsed };
+  return { manifest: { gun, tag: store.location.tag, bytes: parsed.bytes }, roleManifests, blobs, parsed };
 }

@@ -63,6 +63,11 @@ export interface OciStoreOptions {
   cache?: OciCache;
   /** Follow Docker's per-role manifests for delegated roles missing from the main manifest (default true). */
   dockerRoleManifests?: boolean;
+  /**
+   * Read from `cache` only, never the network (`verify --offline`): manifests as last fetched, blobs
+   * re-hashed; what the copy lacks reads as absent (a manifest) or NO_TRUST_DATA (a blob).
+   */
+  offline?: boolean;
 }
 
 /** Options of OciMetadataStore.pushFiles. */
@@ -117,14 +122,35 @@ export class OciMetadataStore implements MetadataStore {
   constructor(options: OciStoreOptions) {
     this.#client = options.client;
     this.location = options.location;
-    const source =
-      options.source ??
-      (options.client ? registrySource(options.client, options.location.repository) : undefined);
+    const source = options.offline
+      ? this.#offlineSource(options.cache)
+      : (options.source ??
+        (options.client ? registrySource(options.client, options.location.repository) : undefined));
     if (source === undefined) throw new LocalError('USAGE', 'OciMetadataStore needs a client or a source');
     this.#source = source;
     this.#cache = options.cache;
     this.#dockerRoles = options.dockerRoleManifests ?? true;
     this.description = options.description ?? formatLocation(options.location);
+  }
+
+  #offlineSource(cache: OciCache | undefined): OciSource {
+    if (!cache) throw new LocalError('USAGE', 'an offline OciMetadataStore needs a cache');
+    return {
+      getManifest: async (tag, options) => {
+        const c = cache.getManifest(this.#cacheKey(tag));
+        if (c === null) return { status: 'not-found' };
+        if (options.ifNoneMatch === c.digest) return { status: 'not-modified' };
+        return { status: 'ok', manifest: { ...c, mediaType: OCI_MANIFEST_MEDIA_TYPE } };
+      },
+      getBlob: async (digest, size) => {
+        const b = cache.getBlob(digest);
+        if (b !== null && b.byteLength === size) return b;
+        throw new VerificationError(
+          'NO_TRUST_DATA',
+          `offline: blob ${digest} is not in the local copy of ${this.description}`,
+        );
+      },
+    };
   }
 
   #writer(): OciRegistryClient {
@@ -172,6 +198,26 @@ export class OciMetadataStore implements MetadataStore {
       this.#roleManifests.set(tag, p);
     }
     return p;
+  }
+
+  /**
+   * Docker-layout per-role manifests this store has read so far (tag = role name), e.g. while the
+   * TUF client loaded delegated roles missing from the main manifest; for bundles (`trust export`).
+   */
+  async roleManifestsRead(): Promise<Array<{ tag: string; manifest: MetadataManifest }>> {
+    const out: Array<{ tag: string; manifest: MetadataManifest }> = [];
+    for (const [tag, p] of this.#roleManifests) {
+      const m = await p.catch(() => null);
+      if (m !== null) out.push({ tag, manifest: m });
+    }
+    return out.sort((a, b) => (a.tag < b.tag ? -1 : a.tag > b.tag ? 1 : 0));
+  }
+
+  /** A blob of this location by digest (cached copy first), length and sha256 checked. */
+  async getBlob(digest: string, size: number, maxBytes: number): Promise<Uint8Array> {
+    const cached = this.#cache?.getBlob(digest) ?? null;
+    if (cached !== null && cached.byteLength === size) return cached;
+    return this.#source.getBlob(digest, size, maxBytes);
   }
 
   /** The descriptor of `fileName` in the current state, or in Docker's per-role manifest; null when absent. */
