@@ -67,7 +67,7 @@ function redelegate(writer: Tuf1Writer, d: Tuf1DelegatedRoleJson, keys: Tuf1Publ
     {
       name: d.name,
       keys,
-      threshold: Math.min(d.threshold, keys.length),
+      threshold: d.threshold,
       ...(d.path_hash_prefixes !== undefined
         ? { pathHashPrefixes: d.path_hash_prefixes }
         : { paths: d.paths ?? EVERY_TAG }),
@@ -242,10 +242,19 @@ export async function removeRegistrySigner(
       const releases = delegationsOf(writer).find((x) => x.name === RELEASES);
       if (releases) {
         const left = keysOf(writer, releases).filter((k) => !keys.has(k.keyid));
-        if (left.length === 0) {
-          const tags = tagsOf(RELEASES);
+        const tags = tagsOf(RELEASES);
+        if (left.length === 0 || (left.length < releases.threshold && opts.force)) {
           writer.removeDelegation(RELEASES);
           dropped.push({ role: RELEASES, tags });
+        } else if (left.length < releases.threshold) {
+          // never lower a threshold behind the publisher's back
+          throw new LocalError(
+            'KEY_NOT_FOUND',
+            `refusing to publish: ${RELEASES} needs ${releases.threshold} signatures and would keep ` +
+              `${left.length} key(s) after removing ${name}: add another signer first, or pass --force to remove ` +
+              `${RELEASES} now (drops its tags: ${tags.join(', ') || 'none'})`,
+            { role: RELEASES, expected: String(releases.threshold), actual: String(left.length) },
+          );
         } else if (left.length !== releases.keyids.length) {
           redelegate(writer, releases, left);
         }

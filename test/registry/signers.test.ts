@@ -12,6 +12,7 @@ import { generateKey } from '../../src/publish/keys.js';
 import {
   fetchState,
   initRegistryRepository,
+  mutateRegistry,
   type RegistryPublishOptions,
   registryContext,
   revokeRegistryTag,
@@ -177,6 +178,44 @@ describe('registry-hosted trust: signer add/remove (real registry)', () => {
       expect(s.writer.targetsRoles.sort()).toEqual(['targets', 'targets/bob']);
     });
   }
+
+  it('never lowers a threshold: removing a key of a 2-of-2 targets/releases is refused, --force drops it', async () => {
+    const lab = getLab('remote');
+    const gun = freshGun(lab, 'regthreshold');
+    const admin = tempDir();
+    await initRegistryRepository(gun, options(lab, admin));
+    for (const n of ['gina', 'hank']) {
+      const p = await signerDir(lab, admin, n);
+      await shareKeys(p.dir, admin, [n]);
+      await addRegistrySigner(n, p.pem, gun, options(lab, admin));
+    }
+    // the admin (holding both signer keys) makes targets/releases 2-of-2 and signs a tag there
+    const ctx = registryContext(gun, options(lab, admin));
+    await mutateRegistry(ctx, options(lab, admin), {
+      apply: async (w) => {
+        const d = w.targetsOf('targets').delegations!;
+        const rel = d.roles.find((r) => r.name === 'targets/releases')!;
+        const keys = rel.keyids.map((keyid) => ({
+          keyid,
+          keytype: d.keys[keyid]!.keytype as 'ecdsa',
+          scheme: d.keys[keyid]!.scheme as 'ecdsa-sha2-nistp256',
+          public: d.keys[keyid]!.keyval.public,
+        }));
+        w.addDelegation({ name: 'targets/releases', keys, threshold: 2, paths: ['*'] });
+        w.addTarget('r1', { length: 1, hashes: { sha256: '1'.repeat(64) } }, 'targets/releases');
+        return true;
+      },
+    });
+    expect((await verifies(lab, gun, 'r1')).role).toBe('targets/releases');
+    const before = (await stateOf(lab, gun, admin)).digest;
+    const refused = await rejection(removeRegistrySigner('hank', gun, options(lab, admin)));
+    expect(refused).toMatchObject({ code: 'KEY_NOT_FOUND', role: 'targets/releases' });
+    expect(refused.message).toMatch(/needs 2 signatures and would keep 1 key/);
+    expect((await stateOf(lab, gun, admin)).digest).toBe(before);
+    const forced = await removeRegistrySigner('hank', gun, options(lab, admin, { force: true }));
+    expect(forced.result.dropped).toEqual([{ role: 'targets/releases', tags: ['r1'] }]);
+    expect((await rejection(verifies(lab, gun, 'r1'))).code).toBe('NOT_SIGNED');
+  });
 
   it('concurrent signer adds: a lost update is refetched and re-applied, both signers end up delegated', async () => {
     const lab = getLab('remote');
