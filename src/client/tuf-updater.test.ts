@@ -4,7 +4,8 @@ import { dirname, join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
 import { metaOf, newKey, TestRepo, targetEntry } from '../../test/support/tuf1-repo.js';
-import { roleFileName, TufUpdater } from './tuf-updater.js';
+import { tuf1MetadataFileName } from '../metadata/tuf1.js';
+import { TufUpdater } from './tuf-updater.js';
 
 const dirs: string[] = [];
 afterEach(() => {
@@ -48,7 +49,7 @@ function repository() {
   put(base, 'metadata/timestamp.json', repo.timestamp(1, metaOf(snap, 1)));
   put(base, 'metadata/1.snapshot.json', snap);
   put(base, 'metadata/1.targets.json', top);
-  put(base, `metadata/1.${roleFileName(role)}`, deleg);
+  put(base, `metadata/${tuf1MetadataFileName(role, 1)}`, deleg);
   put(base, `targets/pkg/${targetEntry(content).hashes.sha256}.app.tgz`, content);
   return { base, repo, root, content, role };
 }

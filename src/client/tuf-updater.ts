@@ -21,7 +21,7 @@ import { dirname, join } from 'node:path';
 import { DEFAULT_LIMITS, type Limits, type TrustContext } from '../context/context.js';
 import { LocalError, NetworkError, TrustError, VerificationError } from '../errors.js';
 import type { TargetsMetadata } from '../metadata/model.js';
-import { rolesForTarget, type Tuf1Targets } from '../metadata/tuf1.js';
+import { rolesForTarget, type Tuf1Targets, tuf1MetadataFileName, tuf1Quote } from '../metadata/tuf1.js';
 import { writeFileAtomic } from '../storage/atomic.js';
 import { createHttpClient, displayUrl, type HttpClient } from '../transport/http.js';
 import { fileFetcher, httpFetcher, type TufFetcher } from '../transport/tuf-repository.js';
@@ -101,11 +101,6 @@ function tuf1Targets(md: TargetsMetadata): Tuf1Targets {
 
 const DIALECT_FILE = '.dialect';
 const DIALECT = 'tuf-1.0';
-
-/** The cache file name of a role: percent-encoded so no role name can escape the directory. */
-export function roleFileName(role: string): string {
-  return `${encodeURIComponent(role).replace(/[!'()*]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`)}.json`;
-}
 
 /** URL path of a target: each segment percent-encoded where a URL needs it, `/` kept. */
 function targetUrlPath(path: string): string {
@@ -220,7 +215,7 @@ export class TufUpdater {
 
   private async loadLocal(role: string): Promise<Uint8Array | null> {
     try {
-      return new Uint8Array(await readFile(join(this.#dir, roleFileName(role))));
+      return new Uint8Array(await readFile(join(this.#dir, tuf1MetadataFileName(role))));
     } catch (e) {
       if ((e as NodeJS.ErrnoException).code === 'ENOENT') return null;
       throw new LocalError('IO', `cannot read cached ${role} metadata`, { cause: e });
@@ -228,12 +223,11 @@ export class TufUpdater {
   }
 
   private async persist(role: string, bytes: Uint8Array): Promise<void> {
-    await writeFileAtomic(join(this.#dir, roleFileName(role)), bytes);
+    await writeFileAtomic(join(this.#dir, tuf1MetadataFileName(role)), bytes);
   }
 
   private async download(role: string, maxBytes: number, version: number | undefined, deadlineAt: number) {
-    const name = roleFileName(role);
-    const url = `${this.#metaUrl}${version === undefined ? '' : `${version}.`}${name}`;
+    const url = `${this.#metaUrl}${tuf1MetadataFileName(role, version)}`;
     return this.#fetcher.fetch(url, maxBytes, deadlineAt);
   }
 
@@ -464,10 +458,10 @@ export class TufUpdater {
     return [...(roles?.[role]?.keyids ?? [])];
   }
 
-  /** Where `downloadTarget` stores a target by default: its percent-encoded path in `targetDir`. */
+  /** Where `downloadTarget` stores a target by default: its path percent-encoded as python-tuf does, in `targetDir`. */
   targetFilePath(info: TufTargetInfo): string {
     if (!this.#targetDir) throw new LocalError('USAGE', 'no target directory: pass targetDir or a file path');
-    return join(this.#targetDir, encodeURIComponent(info.path));
+    return join(this.#targetDir, tuf1Quote(info.path));
   }
 
   /** The local copy of a target when it exists and matches the trusted length and hashes. */

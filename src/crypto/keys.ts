@@ -249,6 +249,36 @@ export function publicKeyFromBytes(
   return key;
 }
 
+/**
+ * `publicKeyFromBytes` without preparing the material: the key is parsed (DER, curve, RSA size) on
+ * its first use (`preparedKey`, BAD_KEY then, remembered), so a metadata keys map costs no crypto
+ * setup for keys no signature check uses. `scheme` is set on TUF 1.0 keys.
+ */
+export function publicKeyFromBytesDeferred(
+  keytype: KeyType,
+  publicBytes: Uint8Array,
+  ctx: KeyContext = {},
+  scheme?: string,
+): TufPublicKey {
+  if (!isKeyType(keytype)) throw badKey(ctx, `unknown key type ${JSON.stringify(keytype)}`);
+  const publicB64 = toBase64(publicBytes);
+  const id = computeKeyId(keytype, publicB64);
+  const key: TufPublicKey = Object.freeze(
+    scheme === undefined ? { keytype, publicB64, id } : { keytype, publicB64, id, scheme },
+  );
+  deferredCtx.set(key, ctx);
+  return key;
+}
+
+/**
+ * Whether `key`'s material was prepared (parsed, or found unusable) by now: keys built with
+ * `publicKeyFromBytes` are at once, deferred keys only on first use. Lets tests count what a
+ * signature check really parsed.
+ */
+export function keyPrepared(key: TufPublicKey): boolean {
+  return byObject.has(key);
+}
+
 function isPlainObject(v: unknown): v is Record<string, unknown> {
   return typeof v === 'object' && v !== null && !Array.isArray(v);
 }

@@ -21,7 +21,7 @@
 import { decodePem } from '../encoding/pem.js';
 import { FormatError } from '../errors.js';
 import { sha256 } from './backend.js';
-import { preparedKey, publicKeyFromBytes } from './keys.js';
+import { type KeyContext, preparedKey, publicKeyFromBytesDeferred } from './keys.js';
 import type { TufPublicKey } from './types.js';
 import { toHex } from './util.js';
 import { TUF1_ECDSA_CURVES, TUF1_METHOD, verifySignature } from './verify.js';
@@ -88,11 +88,31 @@ function ecdsaSpki(pub: string, what: string): Uint8Array {
 }
 
 /**
- * Parses one key object of TUF 1.0 metadata. Throws FormatError BAD_KEY for an
- * unknown type/scheme pair or unusable material (callers treat such a key as
- * unusable, as python-tuf does when it cannot verify with it).
+ * Parses one key object of TUF 1.0 metadata and prepares its material now.
+ * Throws FormatError BAD_KEY for an unknown type/scheme pair or unusable
+ * material (callers treat such a key as unusable, as python-tuf does when it
+ * cannot verify with it).
  */
 export function parseTuf1Key(json: unknown, what = 'key'): Tuf1Key {
+  const k = parseTuf1KeyDeferred(json, what);
+  const p = preparedKey(k.key, { keyId: what });
+  const want = TUF1_ECDSA_CURVES[k.scheme];
+  if (want !== undefined && (p.kind !== 'ecdsa' || p.curve !== want))
+    throw badKey(what, `scheme ${k.scheme} needs a ${want} key`);
+  return k;
+}
+
+/**
+ * Parses one key object of TUF 1.0 metadata without any crypto setup: the
+ * JSON shape, the keytype/scheme pair and the encoding of `keyval.public`
+ * (hex, PEM) are checked now (FormatError BAD_KEY); the key material itself
+ * (DER, curve, RSA size) is parsed on first use, as Notary metadata keys are
+ * (`parsePublicKeyDeferred`). A key whose material turns out unusable then
+ * never verifies (`verifySignature` is false, thresholds never count it), and
+ * an ECDSA key on another curve than its scheme's never verifies either. So a
+ * keys map costs crypto only for the keys a signature check uses.
+ */
+export function parseTuf1KeyDeferred(json: unknown, what = 'key', ctx: KeyContext = {}): Tuf1Key {
   if (!isObject(json)) throw badKey(what, 'must be an object');
   const { keytype, scheme, keyval } = json;
   if (typeof keytype !== 'string' || typeof scheme !== 'string') {
@@ -105,22 +125,19 @@ export function parseTuf1Key(json: unknown, what = 'key'): Tuf1Key {
   let key: TufPublicKey;
   if (keytype === 'ed25519' && scheme === 'ed25519') {
     if (!HEX.test(pub) || pub.length !== 64) throw badKey(what, 'ed25519 public key must be 32 bytes hex');
-    key = publicKeyFromBytes('ed25519', Buffer.from(pub, 'hex'));
+    key = publicKeyFromBytesDeferred('ed25519', Buffer.from(pub, 'hex'), ctx, scheme);
   } else if ((keytype === 'ecdsa' || keytype === scheme) && TUF1_ECDSA_CURVES[scheme] !== undefined) {
     // `ecdsa`, or the legacy keytype spelled like its scheme (securesystemslib accepts both)
-    key = publicKeyFromBytes('ecdsa', ecdsaSpki(pub, what));
-    const p = preparedKey(key);
-    const want = TUF1_ECDSA_CURVES[scheme];
-    if (p.kind !== 'ecdsa' || p.curve !== want) throw badKey(what, `scheme ${scheme} needs a ${want} key`);
+    key = publicKeyFromBytesDeferred('ecdsa', ecdsaSpki(pub, what), ctx, scheme);
   } else if (keytype === 'rsa' && RSA_SCHEMES.has(scheme)) {
-    key = publicKeyFromBytes('rsa', spkiFromPem(pub, what));
+    key = publicKeyFromBytesDeferred('rsa', spkiFromPem(pub, what), ctx, scheme);
   } else {
     throw badKey(what, `unsupported keytype/scheme ${JSON.stringify(keytype)}/${JSON.stringify(scheme)}`);
   }
   return Object.freeze({
     keytype,
     scheme: scheme as Tuf1Scheme,
-    key: Object.freeze({ ...key, scheme }),
+    key,
     identity: `${key.keytype}:${key.publicB64}`,
   });
 }

@@ -1,5 +1,59 @@
+import { readdirSync } from 'node:fs';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { isDelegatedPath, isSuccinctRole, succinctRoleFor, targetPathMatches } from './tuf1.js';
+import { TrustError } from '../errors.js';
+import {
+  isDelegatedPath,
+  isSuccinctRole,
+  succinctRoleFor,
+  targetPathMatches,
+  tuf1MetadataFileName,
+  tuf1Quote,
+} from './tuf1.js';
+
+const VECTORS = join(import.meta.dirname, '../../vectors/tuf1');
+
+// Computed with python-tuf 5.1's interpreter (the kit's venv): `urllib.parse.quote(name, "")`,
+// which ngclient uses for `N.<role>.json` (and for a target's local file name).
+const PYTHON_QUOTE: Record<string, string> = {
+  'targets/releases': 'targets%2Freleases',
+  'term/role one': 'term%2Frole%20one',
+  '%': '%25',
+  'a%2Fb': 'a%252Fb',
+  '..': '..',
+  '.': '.',
+  '\u00fc': '%C3%BC',
+  '\u65e5\u672c': '%E6%97%A5%E6%9C%AC',
+  '\ud83d\ude00': '%F0%9F%98%80',
+  'a b+c&d=e?f#g': 'a%20b%2Bc%26d%3De%3Ff%23g',
+  "a-b_c.d~e!'()*": 'a-b_c.d~e%21%27%28%29%2A',
+  '\u0000\u007f': '%00%7F',
+};
+
+describe('TUF 1.0 metadata file names (one encoder: client, writer, OCI layout)', () => {
+  it('percent-encode exactly as python-tuf: quote(rolename, "")', () => {
+    for (const [name, quoted] of Object.entries(PYTHON_QUOTE)) {
+      expect(tuf1Quote(name), JSON.stringify(name)).toBe(quoted);
+      expect(tuf1MetadataFileName(name)).toBe(`${quoted}.json`);
+      expect(tuf1MetadataFileName(name, 7)).toBe(`7.${quoted}.json`);
+    }
+    // no name escapes the metadata directory: `/` is always encoded, `..` becomes the plain file `...json`
+    for (const name of Object.keys(PYTHON_QUOTE)) expect(tuf1MetadataFileName(name)).not.toContain('/');
+    expect(tuf1MetadataFileName('..', 2)).toBe('2....json');
+    // python-tuf's own repository (vectors/tuf1, made by python-tuf) names the delegated role this way
+    expect(readdirSync(join(VECTORS, 'repository/metadata'))).toContain(
+      tuf1MetadataFileName('term/role one', 1),
+    );
+  });
+
+  it('refuses a lone surrogate (python raises UnicodeEncodeError) instead of folding it into U+FFFD', () => {
+    // Buffer.from('\ud800') is the UTF-8 of U+FFFD: two roles would share one file
+    for (const bad of ['\ud800', 'a\udc00b', '\ude00\ud83d']) {
+      expect(() => tuf1MetadataFileName(bad)).toThrow(TrustError);
+    }
+    expect(tuf1Quote('\ufffd')).toBe('%EF%BF%BD');
+  });
+});
 
 // Expected values computed with python-tuf 5.1 (tuf.api.metadata SuccinctRoles / DelegatedRole).
 describe('TUF 1.0 delegation rules (python-tuf parity)', () => {

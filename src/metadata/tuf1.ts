@@ -14,22 +14,202 @@
  *
  * Delegations: `roles` (each with exactly one of `paths`, the spec's glob rules,
  * or `path_hash_prefixes`, and `terminating`) or TAP 15 `succinct_roles`.
+ *
+ * One model for both sides: the wire JSON types below (`Tuf1RootSigned`...)
+ * are what the repository writer (publish/tuf1/) builds and `encodeTuf1Envelope`
+ * serialises, and what `parseTuf1` validates and keeps as `Tuf1Metadata.json`;
+ * `tuf1MetadataFileName` is the one rule naming metadata files (client cache,
+ * writer, OCI registry layers).
  */
 
 import { createHash } from 'node:crypto';
-import { parseTuf1Key, type Tuf1Key } from '../crypto/tuf1.js';
+import { parseTuf1KeyDeferred, type Tuf1Key } from '../crypto/tuf1.js';
 import type { TufPublicKey } from '../crypto/types.js';
 import { TUF1_METHOD } from '../crypto/verify.js';
+import { sortedKeys } from '../encoding/canonical.js';
 import { type JsonObject, type JsonValue, olpcCanonicalJson, parseStrictJson } from '../encoding/olpc.js';
 import { FormatError, TrustError, VerificationError } from '../errors.js';
 import { DEFAULT_MAX_KEYS, DEFAULT_MAX_SIGNATURES, Metadata, type SignedBody } from './model.js';
 import { capCount, type ParseLimits } from './parse.js';
 
-export type Tuf1Type = 'root' | 'timestamp' | 'snapshot' | 'targets';
-export const TUF1_TOP_ROLES: readonly Tuf1Type[] = ['root', 'timestamp', 'snapshot', 'targets'];
+/** The four top-level TUF 1.0 roles (each also the `_type` of its document). */
+export const TUF1_TOP_LEVEL = ['root', 'targets', 'snapshot', 'timestamp'] as const;
+/** One of the four top-level TUF 1.0 roles. */
+export type Tuf1TopLevelRoleName = (typeof TUF1_TOP_LEVEL)[number];
 
-/** The spec version this client implements (major must match). */
+/** The spec version this client implements (major must match) and the writer writes (python-tuf 5.1's). */
 export const TUF1_SPEC_VERSION = '1.0.31';
+
+// ---------------------------------------------------------------------------
+// Wire JSON: the documents as JSON objects (unknown fields kept, index signatures)
+
+/** The metadata form of a key: `{"keytype","scheme","keyval":{"public"}}`. */
+export interface Tuf1KeyJson {
+  keytype: string;
+  scheme: string;
+  keyval: { public: string; [unknown: string]: unknown };
+  [unknown: string]: unknown;
+}
+
+/** A role's key ids and threshold (root's `roles` entries; base of delegated roles). */
+export interface Tuf1RoleJson {
+  keyids: string[];
+  threshold: number;
+  [unknown: string]: unknown;
+}
+
+/** Fields every TUF 1.0 `signed` body has; unknown fields are kept. */
+export interface Tuf1CommonSigned {
+  spec_version: string;
+  version: number;
+  expires: string;
+  [unknown: string]: unknown;
+}
+
+/** The `signed` body of root.json. */
+export interface Tuf1RootSigned extends Tuf1CommonSigned {
+  _type: 'root';
+  consistent_snapshot: boolean;
+  keys: Record<string, Tuf1KeyJson>;
+  roles: Record<Tuf1TopLevelRoleName, Tuf1RoleJson>;
+}
+
+/** One target's file info: length, hashes and optional custom data. */
+export interface Tuf1TargetFileJson {
+  length: number;
+  hashes: Record<string, string>;
+  custom?: unknown;
+  [unknown: string]: unknown;
+}
+
+/** A delegated role: name, keys, threshold, terminating, and paths or path hash prefixes. */
+export interface Tuf1DelegatedRoleJson extends Tuf1RoleJson {
+  name: string;
+  terminating: boolean;
+  paths?: string[];
+  path_hash_prefixes?: string[];
+}
+
+/** TAP 15 succinct hash-bin delegation. */
+export interface Tuf1SuccinctRolesJson extends Tuf1RoleJson {
+  bit_length: number;
+  name_prefix: string;
+}
+
+/** A targets role's `delegations`: the delegation keys and the delegated roles in order (or TAP 15 bins). */
+export interface Tuf1DelegationsJson {
+  keys: Record<string, Tuf1KeyJson>;
+  roles?: Tuf1DelegatedRoleJson[];
+  succinct_roles?: Tuf1SuccinctRolesJson;
+  [unknown: string]: unknown;
+}
+
+/** The `signed` body of a targets (or delegated targets) role. */
+export interface Tuf1TargetsSigned extends Tuf1CommonSigned {
+  _type: 'targets';
+  targets: Record<string, Tuf1TargetFileJson>;
+  delegations?: Tuf1DelegationsJson;
+}
+
+/** A snapshot/timestamp `meta` entry: version, optional length and hex hashes. */
+export interface Tuf1MetaFileJson {
+  version: number;
+  length?: number;
+  hashes?: Record<string, string>;
+  [unknown: string]: unknown;
+}
+
+/** The `signed` body of snapshot.json (`meta`: `<role>.json` -> entry). */
+export interface Tuf1SnapshotSigned extends Tuf1CommonSigned {
+  _type: 'snapshot';
+  meta: Record<string, Tuf1MetaFileJson>;
+}
+
+/** The `signed` body of timestamp.json (`meta` lists `snapshot.json`). */
+export interface Tuf1TimestampSigned extends Tuf1CommonSigned {
+  _type: 'timestamp';
+  meta: Record<string, Tuf1MetaFileJson>;
+}
+
+/** Any TUF 1.0 `signed` body. */
+export type Tuf1Signed = Tuf1RootSigned | Tuf1TargetsSigned | Tuf1SnapshotSigned | Tuf1TimestampSigned;
+
+/** One entry of an envelope's `signatures`: key id and hex signature. */
+export interface Tuf1SignatureJson {
+  keyid: string;
+  sig: string;
+  [unknown: string]: unknown;
+}
+
+const encoder = new TextEncoder();
+
+/** JSON.stringify replacer: object keys in canonical (code point) order. */
+function sortKeys(_key: string, value: unknown): unknown {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) return value;
+  const obj = value as Record<string, unknown>;
+  return Object.fromEntries(sortedKeys(obj).map((k) => [k, obj[k]]));
+}
+
+/**
+ * Encodes a signed document as the file clients download: compact JSON with
+ * sorted keys (python-tuf's `to_file` form). Not canonical JSON: that form
+ * writes control characters raw, which standard JSON parsers (python's
+ * `json`, Go's `encoding/json`) refuse; the signatures cover the canonical
+ * form of `signed`, whatever whitespace and escapes the file uses.
+ */
+export function encodeTuf1Envelope(signed: Tuf1Signed, signatures: readonly Tuf1SignatureJson[]): Uint8Array {
+  return encoder.encode(JSON.stringify({ signatures, signed }, sortKeys));
+}
+
+/** Spec-style UTC timestamp without fractional seconds (`2030-01-01T00:00:00Z`) of `ms`. */
+export function formatTuf1Expires(ms: number): string {
+  return `${new Date(Math.floor(ms / 1000) * 1000).toISOString().slice(0, 19)}Z`;
+}
+
+// ---------------------------------------------------------------------------
+// File names
+
+/** A UTF-16 surrogate not paired (a `u` regex matches pairs as one code point). */
+const LONE_SURROGATE = /\p{Surrogate}/u;
+
+/**
+ * Python's `urllib.parse.quote(s, safe="")`, as python-tuf names files: every
+ * byte of the UTF-8 encoding except `A-Z a-z 0-9 _ . - ~` becomes `%XX`
+ * (upper-case hex). A string that is not well-formed Unicode (a lone
+ * surrogate, which UTF-8 cannot encode: python raises) is refused, so two
+ * names never share a file (FormatError BAD_METADATA).
+ */
+export function tuf1Quote(s: string): string {
+  if (LONE_SURROGATE.test(s)) {
+    throw new FormatError(
+      'BAD_METADATA',
+      `name ${JSON.stringify(s.slice(0, 100))} is not well-formed Unicode`,
+    );
+  }
+  let out = '';
+  for (const b of Buffer.from(s, 'utf8')) {
+    const safe =
+      (b >= 0x30 && b <= 0x39) ||
+      (b >= 0x41 && b <= 0x5a) ||
+      (b >= 0x61 && b <= 0x7a) ||
+      b === 0x5f ||
+      b === 0x2e ||
+      b === 0x2d ||
+      b === 0x7e;
+    out += safe ? String.fromCharCode(b) : `%${b < 16 ? '0' : ''}${b.toString(16).toUpperCase()}`;
+  }
+  return out;
+}
+
+/**
+ * Name of a role's metadata file: `[N.]<role, percent-encoded>.json` (spec
+ * 5.3-5.6, python-tuf's `f"{version}.{quote(role, '')}.json"`). The one rule
+ * for the client (download and cache), the writer and the OCI registry layout.
+ */
+export function tuf1MetadataFileName(role: string, version?: number): string {
+  const name = `${tuf1Quote(role)}.json`;
+  return version === undefined ? name : `${version}.${name}`;
+}
 
 export interface Tuf1Signature {
   readonly keyid: string;
@@ -68,7 +248,7 @@ export interface Tuf1SuccinctRoles extends Tuf1RoleKeys {
 }
 
 export interface Tuf1Delegations {
-  /** Usable keys by id (keys of unsupported type or bad material are absent: they cannot sign). */
+  /** Keys by id (unsupported type/scheme absent; material prepared on first use, unusable ones never verify). */
   readonly keys: ReadonlyMap<string, Tuf1Key>;
   readonly roles?: readonly Tuf1DelegatedRole[];
   readonly succinct?: Tuf1SuccinctRoles;
@@ -85,7 +265,7 @@ export interface Tuf1RootBody extends CommonFields {
   readonly type: 'root';
   readonly consistentSnapshot: boolean;
   readonly keys: ReadonlyMap<string, Tuf1Key>;
-  readonly roles: Readonly<Record<Tuf1Type, Tuf1RoleKeys>>;
+  readonly roles: Readonly<Record<Tuf1TopLevelRoleName, Tuf1RoleKeys>>;
 }
 export interface Tuf1TimestampBody extends CommonFields {
   readonly type: 'timestamp';
@@ -110,6 +290,17 @@ export type Tuf1Body = Tuf1RootBody | Tuf1TimestampBody | Tuf1SnapshotBody | Tuf
  * scheme decides), `keys` are the root keys or the delegation keys. `body` is
  * the validated, typed view of the same document.
  */
+/** The wire JSON type of a body type. */
+export type Tuf1SignedOf<B extends Tuf1Body> = B extends Tuf1RootBody
+  ? Tuf1RootSigned
+  : B extends Tuf1TimestampBody
+    ? Tuf1TimestampSigned
+    : B extends Tuf1SnapshotBody
+      ? Tuf1SnapshotSigned
+      : B extends Tuf1TargetsBody
+        ? Tuf1TargetsSigned
+        : Tuf1Signed;
+
 export class Tuf1Metadata<B extends Tuf1Body = Tuf1Body> extends Metadata<SignedBody> {
   #canonical: string | undefined;
   constructor(
@@ -136,9 +327,13 @@ export class Tuf1Metadata<B extends Tuf1Body = Tuf1Body> extends Metadata<Signed
     this.#canonical ??= olpcCanonicalJson(this.signed);
     return this.#canonical;
   }
-  /** The document's own JSON object (`signed`, unknown fields included). */
-  get json(): JsonObject {
-    return this.signed as unknown as JsonObject;
+  /** The document's own JSON object (`signed`, unknown fields included): the writer's model too. Do not mutate. */
+  get json(): Tuf1SignedOf<B> {
+    return this.signed as unknown as Tuf1SignedOf<B>;
+  }
+  /** The exact bytes of the file (as served, or as the writer encoded them). */
+  get bytes(): Uint8Array {
+    return this.raw as Uint8Array;
   }
 }
 
@@ -146,6 +341,16 @@ export type Tuf1Root = Tuf1Metadata<Tuf1RootBody>;
 export type Tuf1Timestamp = Tuf1Metadata<Tuf1TimestampBody>;
 export type Tuf1Snapshot = Tuf1Metadata<Tuf1SnapshotBody>;
 export type Tuf1Targets = Tuf1Metadata<Tuf1TargetsBody>;
+/** The parsed document type of a wire JSON type. */
+export type Tuf1MetadataOf<T extends Tuf1Signed> = T extends Tuf1RootSigned
+  ? Tuf1Root
+  : T extends Tuf1TargetsSigned
+    ? Tuf1Targets
+    : T extends Tuf1SnapshotSigned
+      ? Tuf1Snapshot
+      : T extends Tuf1TimestampSigned
+        ? Tuf1Timestamp
+        : Tuf1Metadata;
 
 // ---------------------------------------------------------------------------
 // Parsing
@@ -201,10 +406,13 @@ class Ctx {
   }
 }
 
-function parseExpires(ctx: Ctx, v: unknown): { expires: string; expiresMs: number } {
-  const s = ctx.str(v, 'signed.expires');
+/**
+ * Milliseconds since the epoch of a spec `expires` string (`YYYY-MM-DDTHH:MM:SSZ`,
+ * a real calendar date), NaN when it is not one.
+ */
+export function tuf1ExpiresMs(s: string): number {
   const m = EXPIRES.exec(s);
-  if (!m) ctx.fail('signed.expires', `must be YYYY-MM-DDTHH:MM:SSZ, got ${JSON.stringify(s)}`);
+  if (!m) return Number.NaN;
   const [y, mo, d, h, mi, se] = m.slice(1).map(Number) as [number, number, number, number, number, number];
   const ms = Date.UTC(y, mo - 1, d, h, mi, se);
   const back = new Date(ms);
@@ -216,12 +424,20 @@ function parseExpires(ctx: Ctx, v: unknown): { expires: string; expiresMs: numbe
     mi > 59 ||
     se > 59
   ) {
-    ctx.fail('signed.expires', `is not a valid date: ${s}`);
+    return Number.NaN;
   }
+  return ms;
+}
+
+function parseExpires(ctx: Ctx, v: unknown): { expires: string; expiresMs: number } {
+  const s = ctx.str(v, 'signed.expires');
+  if (!EXPIRES.test(s)) ctx.fail('signed.expires', `must be YYYY-MM-DDTHH:MM:SSZ, got ${JSON.stringify(s)}`);
+  const ms = tuf1ExpiresMs(s);
+  if (Number.isNaN(ms)) ctx.fail('signed.expires', `is not a valid date: ${s}`);
   return { expires: s, expiresMs: ms };
 }
 
-function parseCommon(ctx: Ctx, signed: JsonObject, type: Tuf1Type): CommonFields {
+function parseCommon(ctx: Ctx, signed: JsonObject, type: Tuf1TopLevelRoleName): CommonFields {
   const t = ctx.str(signed._type, 'signed._type');
   if (t !== type) {
     throw new VerificationError(
@@ -255,8 +471,11 @@ function parseRoleKeys(ctx: Ctx, v: unknown, field: string): Tuf1RoleKeys {
 
 /**
  * A key map. A structurally invalid key object refuses the document; a key of
- * an unsupported type or with unusable material is left out (it can never
- * count towards a threshold).
+ * an unsupported type/scheme or with undecodable `keyval.public` is left out
+ * (it can never count towards a threshold). Key material is NOT parsed here
+ * (no crypto setup, whatever the map holds): a key is prepared on first use by
+ * a signature check, which uses only keys that are listed for the role and
+ * carry a signature (trust/signatures.ts); unusable material then never counts.
  */
 function parseKeys(ctx: Ctx, v: unknown, field: string): Map<string, Tuf1Key> {
   const o = ctx.obj(v, field);
@@ -269,7 +488,7 @@ function parseKeys(ctx: Ctx, v: unknown, field: string): Map<string, Tuf1Key> {
     const keyval = ctx.obj(k.keyval, `${field}.${id}.keyval`);
     ctx.str(keyval.public, `${field}.${id}.keyval.public`);
     try {
-      out.set(id, parseTuf1Key(k, `${ctx.role} key ${id}`));
+      out.set(id, parseTuf1KeyDeferred(k, `${ctx.role} key ${id}`, { role: ctx.role, keyId: id }));
     } catch (e) {
       if (!(e instanceof TrustError)) throw e;
     }
@@ -295,11 +514,11 @@ function parseRoot(ctx: Ctx, s: JsonObject): Tuf1RootBody {
   const keys = parseKeys(ctx, s.keys, 'signed.keys');
   const rolesObj = ctx.obj(s.roles, 'signed.roles');
   const names = Object.keys(rolesObj);
-  if (names.length !== 4 || !TUF1_TOP_ROLES.every((r) => names.includes(r))) {
+  if (names.length !== 4 || !TUF1_TOP_LEVEL.every((r) => names.includes(r))) {
     ctx.fail('signed.roles', 'must list exactly root, timestamp, snapshot and targets');
   }
-  const roles = {} as Record<Tuf1Type, Tuf1RoleKeys>;
-  for (const r of TUF1_TOP_ROLES) roles[r] = parseRoleKeys(ctx, rolesObj[r], `signed.roles.${r}`);
+  const roles = {} as Record<Tuf1TopLevelRoleName, Tuf1RoleKeys>;
+  for (const r of TUF1_TOP_LEVEL) roles[r] = parseRoleKeys(ctx, rolesObj[r], `signed.roles.${r}`);
   return { type: 'root', ...common, consistentSnapshot, keys, roles };
 }
 
@@ -342,7 +561,7 @@ function parseDelegations(ctx: Ctx, v: unknown): Tuf1Delegations {
     const f = `signed.delegations.roles[${i}]`;
     const ro = ctx.obj(rv, f);
     const name = ctx.str(ro.name, `${f}.name`);
-    if ((TUF1_TOP_ROLES as readonly string[]).includes(name))
+    if ((TUF1_TOP_LEVEL as readonly string[]).includes(name))
       ctx.fail(`${f}.name`, `${name} is a top-level role`);
     if (seen.has(name)) ctx.fail(`${f}.name`, `duplicate delegated role ${name}`);
     seen.add(name);
@@ -423,7 +642,7 @@ export function parseTuf1(
 ): Tuf1Targets;
 export function parseTuf1(
   bytes: Uint8Array,
-  type: Tuf1Type,
+  type: Tuf1TopLevelRoleName,
   role: string = type,
   limits: ParseLimits = {},
 ): Tuf1Metadata {
@@ -434,8 +653,32 @@ export function parseTuf1(
     });
   }
   const doc = ctx.obj(parseStrictJson(bytes, role, limits.maxDepth), 'metadata');
-  const signed = ctx.obj(doc.signed, 'signed');
-  const signatures = parseSignatures(ctx, doc.signatures);
+  return decodeTuf1(ctx, doc.signed, doc.signatures, bytes, type);
+}
+
+/**
+ * A document the writer built (`signed` and its signatures) and the bytes it
+ * encoded them as (`encodeTuf1Envelope`), validated by the same rules as
+ * `parseTuf1` (without parsing the text again). `signed` must not be mutated afterwards.
+ */
+export function tuf1FromJson<T extends Tuf1Signed>(
+  signed: T,
+  signatures: readonly Tuf1SignatureJson[],
+  bytes: Uint8Array,
+  role: string = signed._type,
+): Tuf1MetadataOf<T> {
+  return decodeTuf1(new Ctx(role), signed, signatures, bytes, signed._type) as Tuf1MetadataOf<T>;
+}
+
+function decodeTuf1(
+  ctx: Ctx,
+  signedJson: unknown,
+  signaturesJson: unknown,
+  bytes: Uint8Array,
+  type: Tuf1TopLevelRoleName,
+): Tuf1Metadata {
+  const signed = ctx.obj(signedJson, 'signed');
+  const signatures = parseSignatures(ctx, signaturesJson);
   let body: Tuf1Body;
   switch (type) {
     case 'root':
@@ -451,7 +694,7 @@ export function parseTuf1(
       body = parseTargets(ctx, signed);
       break;
   }
-  return new Tuf1Metadata(role, body, signed, signatures, bytes);
+  return new Tuf1Metadata(ctx.role, body, signed, signatures, bytes);
 }
 
 // ---------------------------------------------------------------------------

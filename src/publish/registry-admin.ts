@@ -23,6 +23,7 @@
 
 import type { PrivateKeyAlgorithm, PrivateKeyHandle } from '../crypto/signers.js';
 import { LocalError } from '../errors.js';
+import type { Tuf1DelegatedRoleJson, Tuf1KeyJson } from '../metadata/tuf1.js';
 import { type ImageReference, parseReference } from '../reference.js';
 import { formatLocation } from '../transport/oci/location.js';
 import { checkSignerName, createKey, publicKeyFromPem } from './keys.js';
@@ -39,8 +40,7 @@ import {
   registryContext,
 } from './registry.js';
 import { tuf1SignersFromKeyStore } from './tuf1/fs.js';
-import { notaryKeyIdOf, type Tuf1KeyJson, type Tuf1PublicKey, tuf1KeyOf, tuf1Signer } from './tuf1/keys.js';
-import type { Tuf1DelegatedRoleJson } from './tuf1/model.js';
+import { notaryKeyIdOf, type Tuf1PublicKey, tuf1KeyOf, tuf1Signer } from './tuf1/keys.js';
 import type { Tuf1Writer } from './tuf1/writer.js';
 import type { RemoveSignerResult, RotatableRole } from './workflows.js';
 

@@ -24,7 +24,7 @@ import type { PrivateKeyAlgorithm } from '../crypto/signers.js';
 import { canonicalJson } from '../encoding/canonical.js';
 import { LocalError, PublishError, TrustError, VerificationError } from '../errors.js';
 import type { KeyStore } from '../keys/keystore.js';
-import { targetPathMatches } from '../metadata/tuf1.js';
+import { type Tuf1KeyJson, targetPathMatches } from '../metadata/tuf1.js';
 import { type ImageReference, parseReference } from '../reference.js';
 import { writeFileAtomic } from '../storage/atomic.js';
 import { resolveTrustDir } from '../storage/trust-dir.js';
@@ -38,7 +38,7 @@ import { RegistryClient } from '../transport/registry.js';
 import { createKey, rootKeyFor } from './keys.js';
 import { keystoreFor, type PublishOptions } from './repository.js';
 import { tuf1KeyEntries, tuf1SignersFromKeyStore } from './tuf1/fs.js';
-import { type Tuf1KeyJson, type Tuf1Signer, tuf1KeyOf, tuf1Signer } from './tuf1/keys.js';
+import { type Tuf1Signer, tuf1KeyOf, tuf1Signer } from './tuf1/keys.js';
 import { type Tuf1CommitResult, type Tuf1ExpiryKind, Tuf1Writer } from './tuf1/writer.js';
 import type { RevokeResult } from './workflows.js';
 

@@ -12,8 +12,8 @@ import { createPrivateKey } from 'node:crypto';
 import { cp, readdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { generateSigner, signerFromKeyObject } from '../../src/crypto/signers.js';
+import { tuf1MetadataFileName } from '../../src/metadata/tuf1.js';
 import {
-  metadataFileName,
   openTuf1Repository,
   readTuf1Files,
   type Tuf1Signer,
@@ -348,10 +348,99 @@ export const scenarios: Scenario[] = [
       await writeTuf1Files(dir, w.commit([root, t, s, ts], { now: Date.now(), metaHashes: false }).files);
       await check({ label: 'untampered', targets: ['a'], expect: { a: expected(a) } });
       // change a signed field of targets without re-signing
-      const name = join(dir, 'metadata', metadataFileName('targets', 1));
+      const name = join(dir, 'metadata', tuf1MetadataFileName('targets', 1));
       const text = (await readFile(name, 'utf8')).replace(`"length":${a.length}`, `"length":${a.length + 1}`);
       await writeFile(name, text);
       await check({ label: 'tampered targets', targets: ['a'], reject: 'UnsignedMetadataError' });
+    },
+  },
+  {
+    name: 'consistent_snapshot false: N.root.json, unversioned snapshot/targets/<role>.json, plain target files',
+    async run(dir, check) {
+      const [root, root2, t, s, ts, rel] = [
+        key('ed25519'),
+        key('p256'),
+        key('p256'),
+        key('ed25519'),
+        key('ed25519'),
+        key('p384'),
+      ];
+      const all = [root, root2, t, s, ts, rel];
+      const w = Tuf1Writer.init({
+        keys: { root: [root.key], targets: [t.key], snapshot: [s.key], timestamp: [ts.key] },
+        consistentSnapshot: false,
+      });
+      const plain = { consistentSnapshot: false };
+      const hello = await writeTuf1TargetFile(dir, 'dir/hello.txt', enc.encode('plain name\n'), plain);
+      w.addTarget('dir/hello.txt', hello);
+      w.addDelegation({ name: 'targets/releases', keys: [rel.key], paths: ['v*'] });
+      const v1 = await writeTuf1TargetFile(dir, 'v1', enc.encode('release one\n'), plain);
+      w.addTarget('v1', v1, 'targets/releases');
+      // a role name python-tuf percent-encodes everywhere (space, non-ASCII, %, !, /)
+      w.addDelegation({ name: 'odd \u00fc%!/role', keys: [rel.key], paths: ['odd-*'] });
+      const odd = manifestTarget('odd-1');
+      w.addTarget('odd-1', odd, 'odd \u00fc%!/role');
+      await writeTuf1Files(dir, w.commit(all, { now: Date.now() }).files);
+      const layout = async (want: string[]) => {
+        const got = (await readdir(join(dir, 'metadata'))).sort();
+        if (got.join() !== want.join()) throw new Error(`metadata/ holds ${got.join(', ')}`);
+        const targets = (await readdir(join(dir, 'targets'))).sort();
+        if (targets.join() !== 'dir,v1') throw new Error(`targets/ holds ${targets.join(', ')}`);
+      };
+      await layout([
+        '1.root.json',
+        'odd%20%C3%BC%25%21%2Frole.json', // python: quote('odd \u00fc%!/role', '') + '.json'
+        'snapshot.json',
+        'targets%2Freleases.json',
+        'targets.json',
+        'timestamp.json',
+      ]);
+      await check({
+        label: 'v1: resolve + download by plain name',
+        cache: 'plain',
+        targets: ['dir/hello.txt', 'v1', 'nope'],
+        download: true,
+        expect: { 'dir/hello.txt': expected(hello), v1: expected(v1), nope: null },
+        versions: { root: 1, timestamp: 1, snapshot: 1, targets: 1 },
+      });
+      await check({
+        label: 'v1: role name percent-encoded',
+        targets: ['odd-1'],
+        expect: { 'odd-1': expected(odd) },
+      });
+      // the next commit replaces snapshot.json and targets%2Freleases.json; root v2 (rotated key) is 2.root.json
+      w.setRoleKeys('root', [root2.key]);
+      const v2 = await writeTuf1TargetFile(dir, 'v1', enc.encode('release one, fixed\n'), plain);
+      w.addTarget('v1', v2, 'targets/releases');
+      await writeTuf1Files(dir, w.commit(all, { now: Date.now() }).files);
+      await layout([
+        '1.root.json',
+        '2.root.json',
+        'odd%20%C3%BC%25%21%2Frole.json',
+        'snapshot.json',
+        'targets%2Freleases.json',
+        'targets.json',
+        'timestamp.json',
+      ]);
+      await check({
+        label: 'v2: update from the cached v1 state',
+        cache: 'plain',
+        targets: ['dir/hello.txt', 'v1'],
+        download: true,
+        expect: { 'dir/hello.txt': expected(hello), v1: expected(v2) },
+        versions: { root: 2, timestamp: 2, snapshot: 2, targets: 1 },
+      });
+      // reopened from disk (the writer reads its own non-consistent layout back)
+      const again = await openTuf1Repository(dir);
+      const tag = manifestTarget('v3');
+      again.addTarget('v3', tag, 'targets/releases');
+      await writeTuf1Files(dir, again.commit(all, { now: Date.now() }).files);
+      await check({
+        label: 'v3 after reopening: fresh client walks 1.root.json -> 2.root.json',
+        targets: ['v1', 'v3'],
+        expect: { v1: expected(v2), v3: expected(tag) },
+        versions: { root: 2, timestamp: 3, snapshot: 3 },
+      });
     },
   },
 ];

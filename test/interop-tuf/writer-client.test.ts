@@ -14,7 +14,7 @@ import { pathToFileURL } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
 import { TufUpdater } from '../../src/client/tuf-updater.js';
 import { generateSigner } from '../../src/crypto/signers.js';
-import { writeTuf1Files } from '../../src/publish/tuf1/fs.js';
+import { writeTuf1Files, writeTuf1TargetFile } from '../../src/publish/tuf1/fs.js';
 import { tuf1Signer } from '../../src/publish/tuf1/keys.js';
 import { Tuf1Writer } from '../../src/publish/tuf1/writer.js';
 
@@ -106,5 +106,38 @@ describe('our client on repositories our writer wrote', () => {
     await u2.refresh();
     expect(u2.trustedVersions().root).toBe(2);
     expect(await u2.getTargetInfo('v1')).toMatchObject(info(3));
+  });
+
+  it('a repository without consistent snapshots (unversioned files, plain target names): cold, warm, download', async () => {
+    const k = () => tuf1Signer(generateSigner('ed25519'));
+    const [r1, r2, t, s, ts, rel] = [k(), k(), k(), k(), k(), k()];
+    const all = [r1, r2, t, s, ts, rel];
+    const w = Tuf1Writer.init({
+      keys: { root: [r1.key], targets: [t.key], snapshot: [s.key], timestamp: [ts.key] },
+      consistentSnapshot: false,
+    });
+    const repo = temp('tuf1-plain-');
+    const data = new TextEncoder().encode('plain target\n');
+    const info = await writeTuf1TargetFile(repo, 'dir/file.txt', data, { consistentSnapshot: false });
+    w.addTarget('dir/file.txt', info);
+    w.addDelegation({ name: 'targets/releases', keys: [rel.key], paths: ['v*'] });
+    w.addTarget('v1', { length: 1, hashes: { sha256: 'ab'.repeat(32) } }, 'targets/releases');
+    await writeTuf1Files(repo, w.commit(all, { now: Date.now() }).files);
+    const meta = temp('tuf1-plain-meta-');
+    const dl = temp('tuf1-plain-dl-');
+    TufUpdater.init(meta, w.files().get('1.root.json')!);
+    const u1 = updater(repo, meta, dl);
+    const got = await u1.getTargetInfo('dir/file.txt');
+    expect(got).toMatchObject(info);
+    expect(readFileSync(await u1.downloadTarget(got!))).toEqual(Buffer.from(data));
+    expect(await u1.getTargetInfo('v1')).toMatchObject({ length: 1 });
+
+    w.setRoleKeys('root', [r2.key]);
+    w.addTarget('v2', { length: 2, hashes: { sha256: 'cd'.repeat(32) } }, 'targets/releases');
+    await writeTuf1Files(repo, w.commit(all, { now: Date.now() }).files);
+    const u2 = updater(repo, meta, dl); // warm
+    await u2.refresh();
+    expect(u2.trustedVersions()).toMatchObject({ root: 2, snapshot: 2, timestamp: 2 });
+    expect(await u2.getTargetInfo('v2')).toMatchObject({ length: 2 });
   });
 });

@@ -106,7 +106,7 @@ describe('registry-hosted trust: signer add/remove (real registry)', () => {
       expect(added.result.roles).toEqual(['targets/releases', 'targets/alice']);
       let s = await stateOf(lab, gun, admin);
       const aliceId = added.result.keyId;
-      expect(s.writer.targetsOf('targets').delegations!.roles).toEqual([
+      expect(s.writer.targetsOf('targets').delegations!.roles!).toEqual([
         { name: 'targets/releases', keyids: [aliceId], threshold: 1, terminating: false, paths: ['*'] },
         { name: 'targets/alice', keyids: [aliceId], threshold: 1, terminating: false, paths: ['*'] },
       ]);
@@ -121,7 +121,7 @@ describe('registry-hosted trust: signer add/remove (real registry)', () => {
       s = await stateOf(lab, gun, admin);
       expect(s.writer.targetsOf('targets/releases').version).toBe(releasesV);
       expect(s.writer.validSignatures('targets/releases')).toEqual([aliceId]);
-      expect(s.writer.targetsOf('targets').delegations!.roles[0]!.keyids).toEqual([
+      expect(s.writer.targetsOf('targets').delegations!.roles![0]!.keyids).toEqual([
         aliceId,
         addedBob.result.keyId,
       ]);
@@ -194,7 +194,7 @@ describe('registry-hosted trust: signer add/remove (real registry)', () => {
     await mutateRegistry(ctx, options(lab, admin), {
       apply: async (w) => {
         const d = w.targetsOf('targets').delegations!;
-        const rel = d.roles.find((r) => r.name === 'targets/releases')!;
+        const rel = d.roles!.find((r) => r.name === 'targets/releases')!;
         const keys = rel.keyids.map((keyid) => ({
           keyid,
           keytype: d.keys[keyid]!.keytype as 'ecdsa',
@@ -236,11 +236,11 @@ describe('registry-hosted trust: signer add/remove (real registry)', () => {
     expect(
       writer
         .targetsOf('targets')
-        .delegations!.roles.map((r) => r.name)
+        .delegations!.roles!.map((r) => r.name)
         .sort(),
     ).toEqual(['targets/carol', 'targets/dave', 'targets/erin', 'targets/releases']);
     expect(
-      writer.targetsOf('targets').delegations!.roles.find((r) => r.name === 'targets/releases')!.keyids,
+      writer.targetsOf('targets').delegations!.roles!.find((r) => r.name === 'targets/releases')!.keyids,
     ).toHaveLength(3);
   });
 });
@@ -294,7 +294,7 @@ describe('registry-hosted trust: lost updates (real registry)', () => {
     const signedTags = writer.targetsRoles.flatMap((r) => Object.keys(writer.targetsOf(r).targets));
     // t1 went into targets, or (when carol's delegation landed first) into carol's roles: never lost
     expect([...new Set(signedTags)]).toEqual(['t1']);
-    expect(writer.targetsOf('targets').delegations!.roles.map((r) => r.name)).toEqual([
+    expect(writer.targetsOf('targets').delegations!.roles!.map((r) => r.name)).toEqual([
       'targets/releases',
       'targets/carol',
     ]);

@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parseTuf1Key, verifyTuf1Signature } from '../../src/crypto/tuf1.js';
 import { olpcCanonicalBytes } from '../../src/encoding/olpc.js';
-import { parseTuf1, type Tuf1Type } from '../../src/metadata/tuf1.js';
+import { parseTuf1, type Tuf1TopLevelRoleName } from '../../src/metadata/tuf1.js';
 
 const VECTORS = join(import.meta.dirname, '../../vectors/tuf1');
 
@@ -20,7 +20,7 @@ interface CanonicalRecord {
   keyids: string[];
 }
 
-function typeOf(file: string): Tuf1Type {
+function typeOf(file: string): Tuf1TopLevelRoleName {
   for (const t of ['root', 'snapshot', 'timestamp'] as const) {
     if (file === `${t}.json` || file.endsWith(`.${t}.json`)) return t;
   }

@@ -74,6 +74,35 @@ describe('TUF 1.0 repository directory', () => {
     await writeTuf1Files(dir, a.w.files());
   });
 
+  it('consistent_snapshot false: unversioned files replaced by each commit, roots versioned, plain target files', async () => {
+    const signers = [0, 1, 2, 3].map(() => tuf1Signer(generateSigner('ed25519')));
+    const [root, targets, snapshot, timestamp] = signers.map((s) => [s.key]) as [never, never, never, never];
+    const w = Tuf1Writer.init({ keys: { root, targets, snapshot, timestamp }, consistentSnapshot: false });
+    const info = await writeTuf1TargetFile(dir, 'a/b.txt', new TextEncoder().encode('hello'), {
+      consistentSnapshot: false,
+    });
+    expect(await readFile(join(dir, 'targets/a/b.txt'), 'utf8')).toBe('hello');
+    w.addTarget('a/b.txt', info);
+    await writeTuf1Files(dir, w.commit(signers, { now: NOW }).files);
+    const names = async () => (await readdir(join(dir, 'metadata'))).sort();
+    expect(await names()).toEqual(['1.root.json', 'snapshot.json', 'targets.json', 'timestamp.json']);
+    const reopened = await openTuf1Repository(dir);
+    reopened.addTarget('c', info);
+    reopened.touchRoot();
+    // 0.1.0: CONFLICT (every name but timestamp.json was treated as never-overwritten)
+    await writeTuf1Files(dir, reopened.commit(signers, { now: NOW }).files);
+    expect(await names()).toEqual([
+      '1.root.json',
+      '2.root.json',
+      'snapshot.json',
+      'targets.json',
+      'timestamp.json',
+    ]);
+    const again = await openTuf1Repository(dir);
+    expect(Object.keys(again.targetsOf().targets).sort()).toEqual(['a/b.txt', 'c']);
+    expect(again.root.version).toBe(2);
+  });
+
   it('refuses file names outside the metadata layout', async () => {
     await expect(writeTuf1Files(dir, new Map([['../evil.json', new Uint8Array()]]))).rejects.toThrow(
       /refusing/,

@@ -6,6 +6,11 @@
  *   <dir>/metadata/N.root.json, N.snapshot.json, N.targets.json, N.<role>.json, timestamp.json
  *   <dir>/targets/<path dir>/<sha256>.<basename>   (target files, when the repository serves files)
  *
+ * or, for a repository whose root says `consistent_snapshot: false`:
+ *
+ *   <dir>/metadata/N.root.json, snapshot.json, targets.json, <role>.json, timestamp.json
+ *   <dir>/targets/<path dir>/<basename>
+ *
  * Role names are percent-encoded in file names (`N.targets%2Freleases.json`),
  * the names python-tuf requests and caches; a static web server must serve
  * them under that literal name.
@@ -26,8 +31,9 @@ import { sha256 } from '../../crypto/backend.js';
 import { toHex } from '../../crypto/util.js';
 import { LocalError } from '../../errors.js';
 import type { KeyStore } from '../../keys/keystore.js';
+import type { Tuf1KeyJson } from '../../metadata/tuf1.js';
 import { writeFileAtomic } from '../../storage/atomic.js';
-import { notaryKeyIdOf, type Tuf1KeyJson, type Tuf1Signer, tuf1Signer } from './keys.js';
+import { notaryKeyIdOf, type Tuf1Signer, tuf1Signer } from './keys.js';
 import type { Tuf1TargetInfo, Tuf1Writer } from './writer.js';
 import { Tuf1Writer as Writer } from './writer.js';
 
@@ -35,6 +41,7 @@ import { Tuf1Writer as Writer } from './writer.js';
 const MAX_METADATA_FILE = 16 << 20;
 const MAX_METADATA_FILES = 100_000;
 const METADATA_NAME = /^(?:[1-9][0-9]{0,15}\.)?[A-Za-z0-9_.~%-]+\.json$/;
+const VERSIONED_NAME = /^[1-9][0-9]{0,15}\./;
 
 function io(message: string, cause?: unknown): LocalError {
   return new LocalError('IO', message, cause === undefined ? {} : { cause });
@@ -82,7 +89,11 @@ function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
 
 /**
  * Writes metadata files (a commit's `files`, or `writer.files()`) into
- * `<dir>/metadata`, versioned names first and `timestamp.json` last.
+ * `<dir>/metadata`: targets roles, then snapshot, then root versions, and
+ * `timestamp.json` last. Versioned names (`N.<role>.json`) are never
+ * overwritten with other bytes; unversioned ones (`timestamp.json`, and
+ * without consistent snapshots `snapshot.json`, `targets.json`,
+ * `<role>.json`) are replaced atomically.
  */
 export async function writeTuf1Files(dir: string, files: ReadonlyMap<string, Uint8Array>): Promise<void> {
   const metaDir = join(dir, 'metadata');
@@ -90,8 +101,10 @@ export async function writeTuf1Files(dir: string, files: ReadonlyMap<string, Uin
   const names = [...files.keys()];
   for (const name of names)
     if (!METADATA_NAME.test(name)) throw io(`refusing to write metadata file ${JSON.stringify(name)}`);
+  const isSnapshot = (n: string) => n === 'snapshot.json' || /^[0-9]+\.snapshot\.json$/.test(n);
   const ordered = [
-    ...names.filter((n) => n !== 'timestamp.json' && !n.endsWith('.root.json')).sort(),
+    ...names.filter((n) => n !== 'timestamp.json' && !n.endsWith('.root.json') && !isSnapshot(n)).sort(),
+    ...names.filter(isSnapshot),
     ...names
       .filter((n) => n.endsWith('.root.json'))
       .sort((a, b) => Number.parseInt(a, 10) - Number.parseInt(b, 10)),
@@ -100,7 +113,7 @@ export async function writeTuf1Files(dir: string, files: ReadonlyMap<string, Uin
   for (const name of ordered) {
     const bytes = files.get(name) as Uint8Array;
     const path = join(metaDir, name);
-    if (name !== 'timestamp.json') {
+    if (VERSIONED_NAME.test(name)) {
       const have = await readIfExists(path);
       if (have !== undefined) {
         if (sameBytes(have, bytes)) continue;
@@ -114,14 +127,25 @@ export async function writeTuf1Files(dir: string, files: ReadonlyMap<string, Uin
   }
 }
 
+/** Options of `writeTuf1TargetFile`. */
+export interface Tuf1TargetFileOptions {
+  /**
+   * The repository's `consistent_snapshot` (default true): store the file as
+   * `<sha256>.<basename>`, else under its plain name (what clients download in each case).
+   */
+  consistentSnapshot?: boolean;
+}
+
 /**
  * Stores a target file as `<dir>/targets/<dirs>/<sha256>.<basename>` (the
- * name consistent-snapshot clients download) and returns its target info.
+ * name consistent-snapshot clients download; `<dirs>/<basename>` without
+ * consistent snapshots) and returns its target info.
  */
 export async function writeTuf1TargetFile(
   dir: string,
   path: string,
   data: Uint8Array,
+  options: Tuf1TargetFileOptions = {},
 ): Promise<Tuf1TargetInfo> {
   const segs = path.split('/');
   if (segs.some((s) => s === '' || s === '.' || s === '..'))
@@ -133,7 +157,8 @@ export async function writeTuf1TargetFile(
   const base = segs.pop() as string;
   const targetDir = join(dir, 'targets', ...segs);
   await mkdir(targetDir, { recursive: true, mode: 0o755 });
-  await writeFileAtomic(join(targetDir, `${hex}.${base}`), data, { mode: 0o644 });
+  const name = options.consistentSnapshot === false ? base : `${hex}.${base}`;
+  await writeFileAtomic(join(targetDir, name), data, { mode: 0o644 });
   return { length: data.length, hashes: { sha256: hex } };
 }
 

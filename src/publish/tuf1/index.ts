@@ -3,6 +3,7 @@
 export {
   openTuf1Repository,
   readTuf1Files,
+  type Tuf1TargetFileOptions,
   tuf1KeyEntries,
   tuf1SignersFromKeyStore,
   writeTuf1Files,
@@ -10,7 +11,6 @@ export {
 } from './fs.js';
 export {
   notaryKeyIdOf,
-  type Tuf1KeyJson,
   type Tuf1PublicKey,
   type Tuf1Scheme,
   type Tuf1Signer,
@@ -18,21 +18,6 @@ export {
   tuf1KeyOf,
   tuf1Signer,
 } from './keys.js';
-export {
-  formatExpires,
-  metadataFileName,
-  quoteRole,
-  SPEC_VERSION,
-  TUF1_TOP_LEVEL,
-  type Tuf1CommonSigned,
-  type Tuf1DelegatedRoleJson,
-  type Tuf1DelegationsJson,
-  type Tuf1RoleJson,
-  type Tuf1RootSigned,
-  type Tuf1TargetFileJson,
-  type Tuf1TargetsSigned,
-  type Tuf1TopLevelRoleName,
-} from './model.js';
 export {
   generateTuf1Key,
   initTuf1Repository,
@@ -43,7 +28,6 @@ export {
   updateTuf1Repository,
 } from './repository.js';
 export {
-  encodeEnvelope,
   TUF1_DEFAULT_EXPIRY_MS,
   TUF1_DEFAULT_RENEW_WITHIN_MS,
   type Tuf1CommitOptions,

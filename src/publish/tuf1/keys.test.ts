@@ -7,7 +7,6 @@ import { tuf1KeyId } from '../../crypto/tuf1.js';
 import { olpcCanonicalBytes } from '../../encoding/olpc.js';
 import { encodePem } from '../../encoding/pem.js';
 import { notaryKeyIdOf, tuf1KeyOf, tuf1Signer } from './keys.js';
-import { quoteRole } from './model.js';
 
 const VECTORS = join(import.meta.dirname, '../../../vectors/tuf1');
 
@@ -103,17 +102,5 @@ describe('TUF 1.0 signatures', () => {
   it('refuses curves python-tuf cannot verify for us', () => {
     const p521 = signerFromKeyObject(generateKeyPairSync('ec', { namedCurve: 'secp521r1' }).privateKey);
     expect(() => tuf1KeyOf(p521)).toThrow(/P-256 and P-384/);
-  });
-});
-
-describe('role file names', () => {
-  it('percent-encode like python urllib.parse.quote(role, "")', () => {
-    expect(quoteRole('term/role one')).toBe('term%2Frole%20one');
-    expect(quoteRole('targets/releases')).toBe('targets%2Freleases');
-    expect(quoteRole("a-b_c.d~e!'()*")).toBe('a-b_c.d~e%21%27%28%29%2A');
-    expect(quoteRole('ü')).toBe('%C3%BC');
-    expect(readdirSync(join(VECTORS, 'repository/metadata'))).toContain(
-      `1.${quoteRole('term/role one')}.json`,
-    );
   });
 });

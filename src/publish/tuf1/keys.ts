@@ -25,6 +25,7 @@ import { fromHex } from '../../crypto/util.js';
 import { olpcCanonicalBytes } from '../../encoding/olpc.js';
 import { decodePem, encodePem } from '../../encoding/pem.js';
 import { FormatError } from '../../errors.js';
+import type { Tuf1KeyJson } from '../../metadata/tuf1.js';
 
 /** Signature schemes the TUF 1.0 writer signs with. */
 export type Tuf1Scheme = 'ed25519' | 'ecdsa-sha2-nistp256' | 'ecdsa-sha2-nistp384' | 'rsassa-pss-sha256';
@@ -36,14 +37,6 @@ export interface Tuf1PublicKey {
   readonly scheme: Tuf1Scheme;
   /** Hex (ed25519) or SPKI PEM (ecdsa, rsa). */
   readonly public: string;
-}
-
-/** The metadata form of a key: `{"keytype","scheme","keyval":{"public"}}`. */
-export interface Tuf1KeyJson {
-  keytype: string;
-  scheme: string;
-  keyval: { public: string };
-  [unknown: string]: unknown;
 }
 
 /** Something that signs for one TUF 1.0 key; private material stays inside. */

@@ -13,11 +13,11 @@ import type { PrivateKeyAlgorithm } from '../../crypto/signers.js';
 import { LocalError } from '../../errors.js';
 import { KeyStore } from '../../keys/keystore.js';
 import type { PassphraseProvider } from '../../keys/passphrase.js';
+import type { Tuf1KeyJson, Tuf1TopLevelRoleName } from '../../metadata/tuf1.js';
 import { resolveTrustDir } from '../../storage/trust-dir.js';
 import { createKey } from '../keys.js';
 import { openTuf1Repository, readTuf1Files, tuf1SignersFromKeyStore, writeTuf1Files } from './fs.js';
-import { type Tuf1KeyJson, type Tuf1PublicKey, type Tuf1Signer, tuf1KeyOf, tuf1Signer } from './keys.js';
-import type { Tuf1TopLevelRoleName } from './model.js';
+import { type Tuf1PublicKey, type Tuf1Signer, tuf1KeyOf, tuf1Signer } from './keys.js';
 import {
   type Tuf1CommitResult,
   type Tuf1ExpiryKind,
@@ -48,6 +48,8 @@ export interface Tuf1InitRepositoryOptions extends Tuf1RepositoryOptions {
   algorithm?: PrivateKeyAlgorithm;
   /** Recorded in the key files' `gun:` header (targets/snapshot/timestamp keys). */
   gun?: string;
+  /** Root's `consistent_snapshot` (default true; see `Tuf1InitOptions.consistentSnapshot`). */
+  consistentSnapshot?: boolean;
 }
 
 /** The key ids a new TUF 1.0 repository was created with (pin `root`), and the files written. */
@@ -96,6 +98,7 @@ export async function initTuf1Repository(opts: Tuf1InitRepositoryOptions): Promi
       snapshot: [signers.snapshot.key],
       timestamp: [signers.timestamp.key],
     },
+    ...(opts.consistentSnapshot === undefined ? {} : { consistentSnapshot: opts.consistentSnapshot }),
   });
   const result = w.commit(Object.values(signers), {
     now: (opts.now ?? Date.now)(),

@@ -1,12 +1,18 @@
-import { constants, createHash, createPublicKey, verify } from 'node:crypto';
+import { constants, createHash, createPrivateKey, createPublicKey, verify } from 'node:crypto';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { generateSigner } from '../../crypto/signers.js';
+import { generateSigner, signerFromKeyObject } from '../../crypto/signers.js';
 import { olpcCanonicalBytes as canonicalBytes } from '../../encoding/olpc.js';
 import { LocalError } from '../../errors.js';
-import { type Tuf1KeyJson, type Tuf1Signer, tuf1Signer } from './keys.js';
-import type { SnapshotSigned, TimestampSigned, Tuf1RootSigned, Tuf1TargetsSigned } from './model.js';
+import type {
+  Tuf1KeyJson,
+  Tuf1RootSigned,
+  Tuf1SnapshotSigned,
+  Tuf1TargetsSigned,
+  Tuf1TimestampSigned,
+} from '../../metadata/tuf1.js';
+import { type Tuf1Signer, tuf1Signer } from './keys.js';
 import { type Tuf1TargetInfo, Tuf1Writer } from './writer.js';
 
 const DAY = 24 * 3600_000;
@@ -132,7 +138,7 @@ describe('Tuf1Writer: first commit', () => {
       const env = parse(files.get(name));
       expect(validSigners(env, root.signed.keys)).toEqual(root.signed.roles[role].keyids);
     }
-    const ts = parse<TimestampSigned>(files.get('timestamp.json'));
+    const ts = parse<Tuf1TimestampSigned>(files.get('timestamp.json'));
     const snapBytes = files.get('1.snapshot.json')!;
     expect(ts.signed.meta['snapshot.json']).toEqual({
       version: 1,
@@ -261,7 +267,7 @@ describe('Tuf1Writer: later commits', () => {
     ]);
     const rel = parse(c.files.get('1.targets%2Freleases.json'));
     expect(validSigners(rel, top.delegations!.keys).sort()).toEqual([d1.key.keyid, d2.key.keyid].sort());
-    const snap = parse<SnapshotSigned>(c.files.get('1.snapshot.json')).signed;
+    const snap = parse<Tuf1SnapshotSigned>(c.files.get('1.snapshot.json')).signed;
     expect(Object.keys(snap.meta).sort()).toEqual(['targets.json', 'targets/releases.json']);
     expect(() =>
       w.addDelegation({ name: 'x', keys: [d1.key], paths: ['a'], pathHashPrefixes: ['ab'] }),
@@ -286,7 +292,7 @@ describe('Tuf1Writer: later commits', () => {
     expect(w.removeDelegation('team')).toBe(true);
     expect(w.removeDelegation('team')).toBe(false);
     const c = w.commit(all, { now: NOW });
-    const snap = parse<SnapshotSigned>(c.files.get('3.snapshot.json')).signed;
+    const snap = parse<Tuf1SnapshotSigned>(c.files.get('3.snapshot.json')).signed;
     expect(snap.meta['team.json']?.version).toBe(2);
     expect(w.targetsRoles).toEqual(['targets']);
     w.addDelegation({ name: 'team', keys: [d.key], paths: ['team-*'] });
@@ -386,7 +392,7 @@ describe('Tuf1Writer.fromFiles', () => {
     expect(() => Tuf1Writer.fromFiles(without('1.targets.json'))).toThrow(/missing 1.targets.json/);
     const bad = new Map(files);
     bad.set('1.snapshot.json', new TextEncoder().encode(`${dec.decode(files.get('1.snapshot.json'))} `));
-    expect(() => Tuf1Writer.fromFiles(bad)).toThrow(/another length/);
+    expect(() => Tuf1Writer.fromFiles(bad)).toThrow(/1.snapshot.json: \d+ bytes, but timestamp says/);
     const swapped = new Map(files);
     swapped.set('2.root.json', files.get('1.root.json')!);
     expect(() => Tuf1Writer.fromFiles(swapped)).toThrow(/2.root.json holds version 1/);
@@ -423,6 +429,89 @@ describe('Tuf1Writer.fromFiles', () => {
   });
 });
 
+describe('Tuf1Writer: consistent_snapshot false', () => {
+  function plainRepo() {
+    const keys = { root: k(), targets: k('p256'), snapshot: k(), timestamp: k(), rel: k('p384') };
+    const w = Tuf1Writer.init({
+      keys: {
+        root: [keys.root.key],
+        targets: [keys.targets.key],
+        snapshot: [keys.snapshot.key],
+        timestamp: [keys.timestamp.key],
+      },
+      consistentSnapshot: false,
+    });
+    return { w, keys, all: Object.values(keys) };
+  }
+
+  it('writes snapshot, targets and delegated roles unversioned, root as N.root.json, and reopens', () => {
+    const { w, keys, all } = plainRepo();
+    w.addTarget('a', target(1));
+    w.addDelegation({ name: 'targets/releases', keys: [keys.rel.key], paths: ['v*'] });
+    w.addTarget('v1', target(2), 'targets/releases');
+    const c1 = w.commit(all, { now: NOW });
+    expect([...c1.files.keys()].sort()).toEqual([
+      '1.root.json',
+      'snapshot.json',
+      'targets%2Freleases.json',
+      'targets.json',
+      'timestamp.json',
+    ]);
+    expect(parse<Tuf1RootSigned>(c1.files.get('1.root.json')).signed.consistent_snapshot).toBe(false);
+    // later commits reuse the names (the files are replaced); roots stay versioned
+    const reopened = Tuf1Writer.fromFiles(w.files());
+    expect(reopened.targetsOf('targets/releases').targets.v1).toEqual(target(2));
+    reopened.addTarget('v2', target(3), 'targets/releases');
+    reopened.touchRoot();
+    const c2 = reopened.commit(all, { now: NOW });
+    expect([...c2.files.keys()].sort()).toEqual([
+      '2.root.json',
+      'snapshot.json',
+      'targets%2Freleases.json',
+      'timestamp.json',
+    ]);
+    const snap = parse<Tuf1SnapshotSigned>(c2.files.get('snapshot.json')).signed;
+    expect(snap.version).toBe(2);
+    expect(snap.meta['targets/releases.json']?.version).toBe(2);
+    expect(snap.meta['targets.json']?.version).toBe(1);
+    const all2 = new Map([...w.files(), ...reopened.files()]);
+    expect([...reopened.files().keys()].sort()).toEqual([
+      '1.root.json',
+      '2.root.json',
+      'snapshot.json',
+      'targets%2Freleases.json',
+      'targets.json',
+      'timestamp.json',
+    ]);
+    expect(Tuf1Writer.fromFiles(all2).targetsOf('targets/releases').targets.v2).toEqual(target(3));
+    // a versioned-looking name is refused: it would be mistaken for `N.<role>.json`
+    expect(() => reopened.addDelegation({ name: '3.root', keys: [keys.rel.key], paths: ['*'] })).toThrow(
+      /look versioned/,
+    );
+  });
+
+  it('opens, edits and re-signs the non-consistent repository python-tuf wrote (vectors/tuf1/plain)', () => {
+    const base = join(import.meta.dirname, '../../../vectors/tuf1/plain');
+    const dir = join(base, 'metadata');
+    const files = new Map(
+      readdirSync(dir).map((n) => [n, new Uint8Array(readFileSync(join(dir, n)))] as const),
+    );
+    const w = Tuf1Writer.fromFiles(files); // 0.1.0: refused (only consistent-snapshot repositories)
+    expect(w.root.consistent_snapshot).toBe(false);
+    const keysDir = join(base, 'private-keys-test-only');
+    const signers = readdirSync(keysDir).map((f) =>
+      tuf1Signer(signerFromKeyObject(createPrivateKey(readFileSync(join(keysDir, f))))),
+    );
+    w.addTarget('new.txt', target(4));
+    const c = w.commit(signers, { now: NOW });
+    expect([...c.files.keys()].sort()).toEqual(['snapshot.json', 'targets.json', 'timestamp.json']);
+    const merged = new Map([...files, ...c.files]);
+    const again = Tuf1Writer.fromFiles(merged);
+    expect(again.targetsOf().targets['new.txt']).toEqual(target(4));
+    expect(Object.keys(again.targetsOf().targets).sort()).toEqual(['a.txt', 'dir/b.txt', 'new.txt']);
+  });
+});
+
 describe('Tuf1Writer.refresh', () => {
   it('re-signs timestamp always, snapshot and targets within their renew window, and reports what it cannot renew', () => {
     const { w, keys, all } = newRepo();
@@ -441,7 +530,7 @@ describe('Tuf1Writer.refresh', () => {
     expect(r3.signed.has('team')).toBe(false);
     const r4 = w.refresh([keys.snapshot, keys.timestamp, d], { now: NOW + 15 * DAY });
     expect(Object.fromEntries(r4.signed)).toEqual({ team: 2, snapshot: 3, timestamp: 5 });
-    const snap = parse<SnapshotSigned>(r4.files.get('3.snapshot.json')).signed;
+    const snap = parse<Tuf1SnapshotSigned>(r4.files.get('3.snapshot.json')).signed;
     expect(snap.expires).toBe(new Date(NOW + 45 * DAY).toISOString().replace('.000Z', 'Z'));
   });
 });

@@ -4,9 +4,12 @@
  * network: the file-system adapter (`fs.ts`) and the registry publisher put
  * the same files on disk or into OCI layers.
  *
- * Layout (consistent snapshots, always on): every root version as
+ * Layout, consistent snapshots (the default): every root version as
  * `N.root.json`, `timestamp.json`, `N.snapshot.json`, `N.targets.json` and
- * `N.<role>.json` (role percent-encoded) for every delegated role.
+ * `N.<role>.json` (role percent-encoded) for every delegated role. With
+ * `consistent_snapshot: false`: root still `N.root.json` (spec 5.3.3: clients
+ * walk versioned roots either way), everything else unversioned
+ * (`snapshot.json`, `targets.json`, `<role>.json`), overwritten by each commit.
  *
  * Rules the writer enforces:
  * - versions only go up: every role it re-signs gets `version + 1`;
@@ -24,45 +27,46 @@
  *   const { files } = w.commit(signers, { now: Date.now() });
  *   // later: Tuf1Writer.fromFiles(files) ...
  */
-import { createHash } from 'node:crypto';
 import { sha256 } from '../../crypto/backend.js';
-import { type Tuf1Key as ParsedTuf1Key, parseTuf1Key, verifyTuf1Signature } from '../../crypto/tuf1.js';
+import { parseTuf1KeyDeferred } from '../../crypto/tuf1.js';
+import type { TufPublicKey } from '../../crypto/types.js';
 import { toHex } from '../../crypto/util.js';
-import { sortedKeys } from '../../encoding/canonical.js';
 import { olpcCanonicalBytes } from '../../encoding/olpc.js';
 import { FormatError, LocalError, VerificationError } from '../../errors.js';
 import { setOwn } from '../../metadata/parse.js';
 import {
   delegationFor,
+  encodeTuf1Envelope,
+  formatTuf1Expires,
   parseTuf1,
-  type Tuf1Metadata,
-  type Tuf1RoleKeys,
-  type Tuf1Root,
-  type Tuf1Snapshot,
-  type Tuf1Targets,
-  type Tuf1Timestamp,
-} from '../../metadata/tuf1.js';
-import { type Tuf1KeyJson, type Tuf1PublicKey, type Tuf1Signer, tuf1KeyJson } from './keys.js';
-import {
-  type AnySigned,
-  formatExpires,
-  type MetaFileJson,
-  metadataFileName,
-  parseExpires,
-  type SignatureJson,
-  type SignedDoc,
-  type SnapshotSigned,
-  SPEC_VERSION,
-  type TimestampSigned,
+  TUF1_SPEC_VERSION,
   TUF1_TOP_LEVEL,
   type Tuf1DelegatedRoleJson,
   type Tuf1DelegationsJson,
+  type Tuf1KeyJson,
+  type Tuf1Metadata,
+  type Tuf1MetaFileJson,
   type Tuf1RoleJson,
+  type Tuf1RoleKeys,
+  type Tuf1Root,
   type Tuf1RootSigned,
+  type Tuf1SignatureJson,
+  type Tuf1Signed,
+  type Tuf1Snapshot,
+  type Tuf1SnapshotSigned,
   type Tuf1TargetFileJson,
+  type Tuf1Targets,
   type Tuf1TargetsSigned,
+  type Tuf1Timestamp,
+  type Tuf1TimestampSigned,
   type Tuf1TopLevelRoleName,
-} from './model.js';
+  tuf1ExpiresMs,
+  tuf1FromJson,
+  tuf1MetadataFileName,
+} from '../../metadata/tuf1.js';
+import { checkTuf1FileMeta } from '../../trust/filemeta.js';
+import { validSignerIds } from '../../trust/signatures.js';
+import { type Tuf1PublicKey, type Tuf1Signer, tuf1KeyJson } from './keys.js';
 
 const DAY_MS = 24 * 3600_000;
 
@@ -102,6 +106,12 @@ export interface Tuf1InitOptions {
   /** Public keys of the four top-level roles (the root key stays offline; only its signer is needed to commit). */
   keys: Record<Tuf1TopLevelRoleName, readonly Tuf1PublicKey[]>;
   thresholds?: Partial<Record<Tuf1TopLevelRoleName, number>>;
+  /**
+   * Root's `consistent_snapshot` (default true): versioned file names for snapshot and targets
+   * roles (and `<hash>.<name>` target files), so readers never see a mix of two commits.
+   * False writes them unversioned (root stays `N.root.json`), as non-consistent clients expect.
+   */
+  consistentSnapshot?: boolean;
 }
 
 /** A target to add: its length, hashes and optional custom data. */
@@ -140,7 +150,10 @@ export interface Tuf1RefreshOptions extends Tuf1CommitOptions {
 
 /** The files one writer commit produced (`name -> bytes`) and the roles it re-signed with their new versions. */
 export interface Tuf1CommitResult {
-  /** Files written by this commit (new names only: consistent snapshots never overwrite, except timestamp.json). */
+  /**
+   * Files written by this commit. Consistent snapshots: new names only (nothing is overwritten but
+   * timestamp.json); otherwise snapshot.json and the targets roles' files are overwritten too.
+   */
   readonly files: ReadonlyMap<string, Uint8Array>;
   /** Roles re-signed, with their new versions. */
   readonly signed: ReadonlyMap<string, number>;
@@ -151,8 +164,6 @@ export interface Tuf1RefreshResult extends Tuf1CommitResult {
   /** Roles that expire within their renew window but could not be re-signed (no key), with their expiry. */
   readonly expiring: ReadonlyMap<string, string>;
 }
-
-type Json = Record<string, unknown>;
 
 function clone<T>(v: T): T {
   return structuredClone(v);
@@ -218,8 +229,8 @@ function checkTargetInfo(info: Tuf1TargetInfo): Tuf1TargetFileJson {
   return out;
 }
 
-function metaOf(doc: SignedDoc, withHashes: boolean): MetaFileJson {
-  const m: MetaFileJson = { version: doc.signed.version };
+function metaOf(doc: Tuf1Metadata, withHashes: boolean): Tuf1MetaFileJson {
+  const m: Tuf1MetaFileJson = { version: doc.json.version };
   if (withHashes) {
     m.length = doc.bytes.length;
     m.hashes = { sha256: toHex(sha256(doc.bytes)) };
@@ -227,30 +238,10 @@ function metaOf(doc: SignedDoc, withHashes: boolean): MetaFileJson {
   return m;
 }
 
-const encoder = new TextEncoder();
-
-/** JSON.stringify replacer: object keys in canonical (code point) order. */
-function sortKeys(_key: string, value: unknown): unknown {
-  if (typeof value !== 'object' || value === null || Array.isArray(value)) return value;
-  const obj = value as Json;
-  return Object.fromEntries(sortedKeys(obj).map((k) => [k, obj[k]]));
-}
-
-/**
- * Encodes a signed document as the file clients download: compact JSON with
- * sorted keys (python-tuf's `to_file` form). Not canonical JSON: that form
- * writes control characters raw, which standard JSON parsers (python's
- * `json`, Go's `encoding/json`) refuse; the signatures cover the canonical
- * form of `signed`, whatever whitespace and escapes the file uses.
- */
-export function encodeEnvelope(signed: AnySigned, signatures: readonly SignatureJson[]): Uint8Array {
-  return encoder.encode(JSON.stringify({ signatures, signed }, sortKeys));
-}
-
 /** Signs `signed` with every signer whose key id is in `keyids` (ordered by key id). */
-function signWith(signed: AnySigned, keyids: Iterable<string>, signers: ReadonlyMap<string, Tuf1Signer>) {
+function signWith(signed: Tuf1Signed, keyids: Iterable<string>, signers: ReadonlyMap<string, Tuf1Signer>) {
   const message = olpcCanonicalBytes(signed);
-  const sigs: SignatureJson[] = [];
+  const sigs: Tuf1SignatureJson[] = [];
   for (const id of [...new Set(keyids)].sort()) {
     const s = signers.get(id);
     if (s) sigs.push({ keyid: id, sig: toHex(s.sign(message)) });
@@ -301,34 +292,27 @@ export interface Tuf1FromFilesOptions {
 }
 
 /** Parses one metadata file strictly, with the dialect's parser (metadata/tuf1.ts). */
-function parseDoc<T extends AnySigned>(
-  bytes: Uint8Array,
-  role: string,
-  type: T['_type'],
-): { doc: SignedDoc<T>; parsed: Tuf1Metadata } {
-  const parsed = parseTuf1(bytes, type as 'root', role) as Tuf1Metadata;
-  const signatures = parsed.tufSignatures.map((x) => ({ keyid: x.keyid, sig: toHex(x.sig) }));
-  return { doc: { signed: parsed.signed as unknown as T, signatures, bytes }, parsed };
+function parseDoc(bytes: Uint8Array, role: string, type: Tuf1TopLevelRoleName): Tuf1Metadata {
+  return parseTuf1(bytes, type as 'root', role) as Tuf1Metadata;
 }
 
-/** Distinct keys of `role` whose signatures over `m` verify must reach its threshold. */
+/**
+ * Distinct keys of `role` whose signatures over `m` verify must reach its threshold: the client's
+ * rule (trust/signatures.ts: listed and signed keys only, prepared on first use, one per key).
+ */
 function checkThresholdOf(
   m: Tuf1Metadata,
-  keys: ReadonlyMap<string, ParsedTuf1Key>,
+  keys: ReadonlyMap<string, TufPublicKey>,
   role: Tuf1RoleKeys,
   what: string,
 ): void {
-  const message = m.canonicalBytes();
-  const good = new Set<string>();
-  for (const sig of m.tufSignatures) {
-    const key = role.keyids.includes(sig.keyid) ? keys.get(sig.keyid) : undefined;
-    if (key && !good.has(key.identity) && verifyTuf1Signature(key, sig.sig, message)) good.add(key.identity);
-  }
-  if (good.size < role.threshold) {
+  const set = { role: m.role, keyids: role.keyids, threshold: role.threshold, keys };
+  const { valid } = validSignerIds(m, set);
+  if (valid.length < role.threshold) {
     throw new VerificationError(
       'THRESHOLD',
-      `TUF 1.0 repository: ${what} has ${good.size} valid signatures, ${role.threshold} needed`,
-      { role: m.role, version: m.version, expected: String(role.threshold), actual: String(good.size) },
+      `TUF 1.0 repository: ${what} has ${valid.length} valid signatures, ${role.threshold} needed`,
+      { role: m.role, version: m.version, expected: String(role.threshold), actual: String(valid.length) },
     );
   }
 }
@@ -339,11 +323,11 @@ function checkThresholdOf(
  */
 export class Tuf1Writer {
   /** Committed root history, ascending by version; the last one is current. */
-  #roots: SignedDoc<Tuf1RootSigned>[] = [];
+  #roots: Tuf1Root[] = [];
   /** Committed targets roles (`targets` and delegated), by role name. */
-  #targets = new Map<string, SignedDoc<Tuf1TargetsSigned>>();
-  #snapshot: SignedDoc<SnapshotSigned> | undefined;
-  #timestamp: SignedDoc<TimestampSigned> | undefined;
+  #targets = new Map<string, Tuf1Targets>();
+  #snapshot: Tuf1Snapshot | undefined;
+  #timestamp: Tuf1Timestamp | undefined;
 
   // Pending edits (copies of `signed`, made on first touch).
   #draftRoot: Tuf1RootSigned | undefined;
@@ -367,10 +351,10 @@ export class Tuf1Writer {
     }
     w.#draftRoot = {
       _type: 'root',
-      spec_version: SPEC_VERSION,
+      spec_version: TUF1_SPEC_VERSION,
       version: 0, // commit() makes it 1
       expires: '',
-      consistent_snapshot: true,
+      consistent_snapshot: options.consistentSnapshot ?? true,
       keys,
       roles,
     };
@@ -398,54 +382,40 @@ export class Tuf1Writer {
     if (rootVersions.length === 0) throw badRepo('no N.root.json file', 'root');
     let root: Tuf1Root | undefined;
     for (const v of rootVersions) {
-      const { doc, parsed } = parseDoc<Tuf1RootSigned>(
-        map.get(`${v}.root.json`) as Uint8Array,
-        'root',
-        'root',
-      );
-      const next = parsed as Tuf1Root;
+      const next = parseDoc(map.get(`${v}.root.json`) as Uint8Array, 'root', 'root') as Tuf1Root;
       if (next.version !== v) throw badRepo(`${v}.root.json holds version ${next.version}`, 'root');
       if (root && v !== root.version + 1)
         throw badRepo(`root versions jump from ${root.version} to ${v}`, 'root');
       if (verify) {
         if (root)
-          checkThresholdOf(
-            next,
-            root.body.keys,
-            root.body.roles.root,
-            `${v}.root.json (by root ${root.version})`,
-          );
-        checkThresholdOf(next, next.body.keys, next.body.roles.root, `${v}.root.json`);
+          checkThresholdOf(next, root.keys, root.body.roles.root, `${v}.root.json (by root ${root.version})`);
+        checkThresholdOf(next, next.keys, next.body.roles.root, `${v}.root.json`);
       }
-      w.#roots.push(doc);
+      w.#roots.push(next);
       root = next;
     }
     const current = root as Tuf1Root;
-    if (!current.body.consistentSnapshot)
-      throw badRepo(
-        'only consistent-snapshot repositories can be written (consistent_snapshot is not true)',
-        'root',
-      );
-    const rootKeys = current.body.keys;
+    // consistent_snapshot false: snapshot and targets roles under unversioned names (root stays N.root.json)
+    const versioned = current.body.consistentSnapshot;
+    const rootKeys = current.keys;
     const tsBytes = map.get('timestamp.json');
     if (tsBytes === undefined) throw badRepo('no timestamp.json', 'timestamp');
-    const ts = parseDoc<TimestampSigned>(tsBytes, 'timestamp', 'timestamp');
-    if (verify) checkThresholdOf(ts.parsed, rootKeys, current.body.roles.timestamp, 'timestamp.json');
-    w.#timestamp = ts.doc;
-    const snapMeta = (ts.parsed as Tuf1Timestamp).body.snapshotMeta;
-    const snapName = metadataFileName('snapshot', snapMeta.version);
+    const ts = parseDoc(tsBytes, 'timestamp', 'timestamp') as Tuf1Timestamp;
+    if (verify) checkThresholdOf(ts, rootKeys, current.body.roles.timestamp, 'timestamp.json');
+    w.#timestamp = ts;
+    const snapMeta = ts.body.snapshotMeta;
+    const snapName = tuf1MetadataFileName('snapshot', versioned ? snapMeta.version : undefined);
     const snapBytes = map.get(snapName);
     if (snapBytes === undefined) throw badRepo(`missing ${snapName}`, 'snapshot');
-    checkPinned(snapBytes, snapMeta, snapName);
-    const snap = parseDoc<SnapshotSigned>(snapBytes, 'snapshot', 'snapshot');
-    if (snap.parsed.version !== snapMeta.version)
-      throw badRepo(`${snapName} holds version ${snap.parsed.version}`);
-    if (verify) checkThresholdOf(snap.parsed, rootKeys, current.body.roles.snapshot, snapName);
-    w.#snapshot = snap.doc;
-    const listed = (snap.parsed as Tuf1Snapshot).body.meta;
+    checkTuf1FileMeta(snapBytes, snapMeta, snapName, 'timestamp');
+    const snap = parseDoc(snapBytes, 'snapshot', 'snapshot') as Tuf1Snapshot;
+    if (snap.version !== snapMeta.version) throw badRepo(`${snapName} holds version ${snap.version}`);
+    if (verify) checkThresholdOf(snap, rootKeys, current.body.roles.snapshot, snapName);
+    w.#snapshot = snap;
+    const listed = snap.body.meta;
     // Load the roles reachable from `targets`; snapshot may also list retired roles (removed
     // delegations stay listed, spec 5.5.5), whose files need not be there.
-    const queue: { role: string; keys: ReadonlyMap<string, ParsedTuf1Key>; entry: Tuf1RoleKeys }[] = [
+    const queue: { role: string; keys: ReadonlyMap<string, TufPublicKey>; entry: Tuf1RoleKeys }[] = [
       { role: 'targets', keys: rootKeys, entry: current.body.roles.targets },
     ];
     for (let item = queue.shift(); item !== undefined; item = queue.shift()) {
@@ -453,18 +423,23 @@ export class Tuf1Writer {
       if (w.#targets.has(role)) throw badRepo(`role ${role} is delegated twice`, role);
       const meta = listed.get(`${role}.json`);
       if (!meta) throw badRepo(`snapshot does not list ${role}.json`, 'snapshot');
-      const name = metadataFileName(role, meta.version);
+      if (!versioned && /^[0-9]+\./.test(role))
+        throw badRepo(
+          `role ${role} has a file name that looks versioned (consistent_snapshot is false)`,
+          role,
+        );
+      const name = tuf1MetadataFileName(role, versioned ? meta.version : undefined);
       const bytes = map.get(name);
       if (bytes === undefined) throw badRepo(`missing ${name}`, role);
-      checkPinned(bytes, meta, name);
-      const t = parseDoc<Tuf1TargetsSigned>(bytes, role, 'targets');
-      if (t.parsed.version !== meta.version) throw badRepo(`${name} holds version ${t.parsed.version}`, role);
-      if (verify) checkThresholdOf(t.parsed, item.keys, item.entry, name);
-      w.#targets.set(role, t.doc);
-      const d = (t.parsed as Tuf1Targets).body.delegations;
-      for (const child of delegatedNames(t.doc.signed.delegations)) {
+      checkTuf1FileMeta(bytes, meta, name, 'snapshot');
+      const t = parseDoc(bytes, role, 'targets') as Tuf1Targets;
+      if (t.version !== meta.version) throw badRepo(`${name} holds version ${t.version}`, role);
+      if (verify) checkThresholdOf(t, item.keys, item.entry, name);
+      w.#targets.set(role, t);
+      const d = t.body.delegations;
+      for (const child of delegatedNames(t.json.delegations)) {
         const entry = delegationFor(d, child);
-        if (d && entry) queue.push({ role: child, keys: d.keys, entry });
+        if (d && entry) queue.push({ role: child, keys: t.keys, entry });
       }
     }
     return w;
@@ -475,7 +450,7 @@ export class Tuf1Writer {
 
   /** The root as it will be signed next (pending edits included). */
   get root(): Readonly<Tuf1RootSigned> {
-    return this.#draftRoot ?? this.#currentRoot().signed;
+    return this.#draftRoot ?? this.#currentRoot().json;
   }
 
   /** Names of all targets roles (`targets` and delegated). */
@@ -490,7 +465,7 @@ export class Tuf1Writer {
   targetsOf(role = 'targets'): Readonly<Tuf1TargetsSigned> {
     const d =
       this.#draftTargets.get(role) ??
-      (this.#removedRoles.has(role) ? undefined : this.#targets.get(role)?.signed);
+      (this.#removedRoles.has(role) ? undefined : this.#targets.get(role)?.json);
     if (!d)
       throw new LocalError('USAGE', `no targets role ${JSON.stringify(role)} in this repository`, { role });
     return d;
@@ -514,7 +489,7 @@ export class Tuf1Writer {
     };
     if (this.#draftRoot) {
       add(root.roles.root.keyids, root.keys);
-      const prev = this.#roots.at(-1)?.signed;
+      const prev = this.#roots.at(-1)?.json;
       if (prev) add(prev.roles.root.keyids, prev.keys);
     }
     for (const name of this.#draftTargets.keys()) {
@@ -522,7 +497,7 @@ export class Tuf1Writer {
       else {
         const parent = this.#parentOf(name);
         const d = parent === undefined ? undefined : this.targetsOf(parent).delegations;
-        add(d?.roles.find((r) => r.name === name)?.keyids ?? [], d?.keys);
+        add(d?.roles?.find((r) => r.name === name)?.keyids ?? [], d?.keys);
       }
     }
     if (!this.#snapshot || this.#draftTargets.size > 0 || this.#removedRoles.size > 0 || this.#resignSnapshot)
@@ -544,10 +519,10 @@ export class Tuf1Writer {
   /** The complete current file set: every root version, timestamp, and the current snapshot and targets roles. */
   files(): Map<string, Uint8Array> {
     const out = new Map<string, Uint8Array>();
-    for (const r of this.#roots) out.set(metadataFileName('root', r.signed.version), r.bytes);
-    for (const [role, doc] of this.#targets) out.set(metadataFileName(role, doc.signed.version), doc.bytes);
-    if (this.#snapshot)
-      out.set(metadataFileName('snapshot', this.#snapshot.signed.version), this.#snapshot.bytes);
+    const root = this.#roots.at(-1)?.json;
+    for (const r of this.#roots) out.set(tuf1MetadataFileName('root', r.version), r.bytes);
+    for (const [role, doc] of this.#targets) out.set(fileNameOf(root, role, doc.version), doc.bytes);
+    if (this.#snapshot) out.set(fileNameOf(root, 'snapshot', this.#snapshot.version), this.#snapshot.bytes);
     if (this.#timestamp) out.set('timestamp.json', this.#timestamp.bytes);
     return out;
   }
@@ -581,6 +556,11 @@ export class Tuf1Writer {
     options: { keepSignatures?: boolean } = {},
   ): void {
     checkRoleName(spec.name);
+    // unversioned `<role>.json` must not look like a versioned file (`1.root.json`)
+    if (this.root.consistent_snapshot === false && /^[0-9]+\./.test(spec.name))
+      throw usage(
+        `delegated role ${spec.name}: without consistent snapshots its file name would look versioned`,
+      );
     const keys = uniqueKeys(spec.keys, spec.name);
     const threshold = spec.threshold ?? 1;
     checkThreshold(threshold, keys.length, `delegation ${spec.name}`);
@@ -647,20 +627,18 @@ export class Tuf1Writer {
       entry = this.#delegationEntry(role);
       keys = this.targetsOf(this.#parentOf(role) as string).delegations?.keys;
     }
-    const message = olpcCanonicalBytes(doc.signed);
-    const good = new Map<string, string>(); // distinct key material -> key id
-    for (const sig of doc.signatures) {
-      const json = entry.keyids.includes(sig.keyid) ? keys?.[sig.keyid] : undefined;
+    const map = new Map<string, TufPublicKey>();
+    for (const id of entry.keyids) {
+      const json = keys?.[id];
       if (!json) continue;
       try {
-        const key = parseTuf1Key(json);
-        if (!good.has(key.identity) && verifyTuf1Signature(key, Buffer.from(sig.sig, 'hex'), message))
-          good.set(key.identity, sig.keyid);
+        map.set(id, parseTuf1KeyDeferred(json, `key ${id}`).key);
       } catch {
         // an unusable key signs nothing
       }
     }
-    return [...good.values()];
+    // threshold 0: every valid signer (the client's rule: listed keys only, one per distinct key)
+    return validSignerIds(doc, { role, keyids: entry.keyids, threshold: 0, keys: map }).valid;
   }
 
   /** Marks a targets role (top-level or delegated) for re-signing without other changes. */
@@ -674,10 +652,10 @@ export class Tuf1Writer {
     if (!d || !Array.isArray(d.roles) || !d.roles.some((r) => r.name === name)) return false;
     const p = this.#editTargets(parent);
     const del = p.delegations as Tuf1DelegationsJson;
-    del.roles = del.roles.filter((r) => r.name !== name);
+    del.roles = (del.roles ?? []).filter((r) => r.name !== name);
     pruneKeys(del);
     const drop = (role: string): void => {
-      const t = this.#draftTargets.get(role) ?? this.#targets.get(role)?.signed;
+      const t = this.#draftTargets.get(role) ?? this.#targets.get(role)?.json;
       this.#draftTargets.delete(role);
       this.#removedRoles.add(role);
       for (const child of Array.isArray(t?.delegations?.roles) ? t.delegations.roles : []) drop(child.name);
@@ -737,18 +715,18 @@ export class Tuf1Writer {
     let roots = this.#roots;
     if (this.#draftRoot) {
       const prev = this.#roots.at(-1);
-      const signed: Tuf1RootSigned = { ...clone(this.#draftRoot), version: (prev?.signed.version ?? 0) + 1 };
-      signed.expires = formatExpires(now + expiry.root);
+      const signed: Tuf1RootSigned = { ...clone(this.#draftRoot), version: (prev?.json.version ?? 0) + 1 };
+      signed.expires = formatTuf1Expires(now + expiry.root);
       needThreshold('root', signed.roles.root, keys);
       if (prev)
-        needThreshold('root', prev.signed.roles.root, keys, ` (version ${signed.version} as the old root)`);
-      const ids = [...signed.roles.root.keyids, ...(prev?.signed.roles.root.keyids ?? [])];
+        needThreshold('root', prev.json.roles.root, keys, ` (version ${signed.version} as the old root)`);
+      const ids = [...signed.roles.root.keyids, ...(prev?.json.roles.root.keyids ?? [])];
       const doc = this.#seal(signed, signWith(signed, ids, keys));
       roots = [...this.#roots, doc];
-      files.set(metadataFileName('root', signed.version), doc.bytes);
+      files.set(tuf1MetadataFileName('root', signed.version), doc.bytes);
       signedRoles.set('root', signed.version);
     }
-    const root = (roots.at(-1) as SignedDoc<Tuf1RootSigned>).signed;
+    const root = (roots.at(-1) as Tuf1Root).json;
 
     // 2. targets roles: top-level first, then delegations (their role entries come from the new parents)
     const targets = new Map(this.#targets);
@@ -757,7 +735,7 @@ export class Tuf1Writer {
     // a delegation whose keys or threshold changed keeps its committed metadata (addDelegation's
     // keepSignatures) only while a threshold of its new keys still signs it
     for (const [parent, draft] of drafts) {
-      const before = this.#targets.get(parent)?.signed.delegations?.roles;
+      const before = this.#targets.get(parent)?.json.delegations?.roles;
       for (const e of Array.isArray(draft.delegations?.roles) ? draft.delegations.roles : []) {
         if (drafts.has(e.name) || !targets.has(e.name)) continue;
         const old = Array.isArray(before) ? before.find((r) => r.name === e.name) : undefined;
@@ -773,7 +751,7 @@ export class Tuf1Writer {
     // a delegated role's entry comes from its parent as it will be committed
     const parents = [
       ...drafts.values(),
-      ...[...targets].filter(([n]) => !drafts.has(n)).map(([, d]) => d.signed),
+      ...[...targets].filter(([n]) => !drafts.has(n)).map(([, d]) => d.json),
     ];
     const roleOf = (name: string): Tuf1RoleJson => {
       if (name === 'targets') return root.roles.targets;
@@ -788,16 +766,16 @@ export class Tuf1Writer {
     for (const [name, draft] of drafts) {
       // a role removed earlier and delegated again continues from the version snapshot still lists
       const prevVersion = Math.max(
-        this.#targets.get(name)?.signed.version ?? 0,
-        this.#snapshot?.signed.meta[`${name}.json`]?.version ?? 0,
+        this.#targets.get(name)?.json.version ?? 0,
+        this.#snapshot?.json.meta[`${name}.json`]?.version ?? 0,
       );
       const signed: Tuf1TargetsSigned = { ...clone(draft), version: prevVersion + 1 };
-      signed.expires = formatExpires(now + (name === 'targets' ? expiry.targets : expiry.delegation));
+      signed.expires = formatTuf1Expires(now + (name === 'targets' ? expiry.targets : expiry.delegation));
       const role = roleOf(name);
       needThreshold(name, role, keys);
-      const doc = this.#seal(signed, signWith(signed, role.keyids, keys));
+      const doc = this.#seal(signed, signWith(signed, role.keyids, keys), name);
       targets.set(name, doc);
-      files.set(metadataFileName(name, signed.version), doc.bytes);
+      files.set(fileNameOf(root, name, signed.version), doc.bytes);
       signedRoles.set(name, signed.version);
     }
 
@@ -806,35 +784,35 @@ export class Tuf1Writer {
     const snapshotNeeded =
       !snapshot || drafts.size > 0 || this.#removedRoles.size > 0 || this.#resignSnapshot;
     if (snapshotNeeded) {
-      const base: SnapshotSigned = snapshot ? clone(snapshot.signed) : emptySnapshot();
+      const base: Tuf1SnapshotSigned = snapshot ? clone(snapshot.json) : emptySnapshot();
       // Spec 5.5.5: a role once listed stays listed (clients treat a vanished entry as an
       // attack), so a removed delegation keeps its last entry.
-      const meta: Record<string, MetaFileJson> = { ...base.meta };
+      const meta: Record<string, Tuf1MetaFileJson> = { ...base.meta };
       for (const [name, doc] of targets) {
         const old = base.meta[`${name}.json`];
         const m = metaOf(doc, withHashes);
         // keep unknown fields of an unchanged entry
         setOwn(meta, `${name}.json`, old && old.version === m.version ? { ...old, ...m } : m);
       }
-      const signed: SnapshotSigned = {
+      const signed: Tuf1SnapshotSigned = {
         ...base,
-        version: (snapshot?.signed.version ?? 0) + 1,
-        expires: formatExpires(now + expiry.snapshot),
+        version: (snapshot?.json.version ?? 0) + 1,
+        expires: formatTuf1Expires(now + expiry.snapshot),
         meta,
       };
       needThreshold('snapshot', root.roles.snapshot, keys);
       snapshot = this.#seal(signed, signWith(signed, root.roles.snapshot.keyids, keys));
-      files.set(metadataFileName('snapshot', signed.version), snapshot.bytes);
+      files.set(fileNameOf(root, 'snapshot', signed.version), snapshot.bytes);
       signedRoles.set('snapshot', signed.version);
     }
 
     // 4. timestamp, always
-    const snap = snapshot as SignedDoc<SnapshotSigned>;
-    const tsBase: TimestampSigned = this.#timestamp ? clone(this.#timestamp.signed) : emptyTimestamp();
-    const tsSigned: TimestampSigned = {
+    const snap = snapshot as Tuf1Snapshot;
+    const tsBase: Tuf1TimestampSigned = this.#timestamp ? clone(this.#timestamp.json) : emptyTimestamp();
+    const tsSigned: Tuf1TimestampSigned = {
       ...tsBase,
-      version: (this.#timestamp?.signed.version ?? 0) + 1,
-      expires: formatExpires(now + expiry.timestamp),
+      version: (this.#timestamp?.json.version ?? 0) + 1,
+      expires: formatTuf1Expires(now + expiry.timestamp),
       meta: { 'snapshot.json': metaOf(snap, withHashes) },
     };
     needThreshold('timestamp', root.roles.timestamp, keys);
@@ -865,7 +843,7 @@ export class Tuf1Writer {
     const keys = signerMap(list);
     const within = { ...TUF1_DEFAULT_RENEW_WITHIN_MS, ...options.renewWithin };
     const expiring = new Map<string, string>();
-    const soon = (expires: string, window: number) => !(parseExpires(expires) > options.now + window);
+    const soon = (expires: string, window: number) => !(tuf1ExpiresMs(expires) > options.now + window);
     const canSign = (role: Tuf1RoleJson) => role.keyids.filter((id) => keys.has(id)).length >= role.threshold;
     const root = this.root;
     if (soon(root.expires, within.root) && this.#roots.length > 0) {
@@ -884,21 +862,21 @@ export class Tuf1Writer {
       if (role && canSign(role)) this.#editTargets(name);
       else expiring.set(name, t.expires);
     }
-    if (this.#snapshot && soon(this.#snapshot.signed.expires, within.snapshot)) this.#resignSnapshot = true;
+    if (this.#snapshot && soon(this.#snapshot.json.expires, within.snapshot)) this.#resignSnapshot = true;
     const result = this.commit(list, options);
     return { ...result, expiring };
   }
 
   // ---------------------------------------------------------------------------------------
 
-  #currentRoot(): SignedDoc<Tuf1RootSigned> {
+  #currentRoot(): Tuf1Root {
     const r = this.#roots.at(-1);
     if (!r) throw new LocalError('USAGE', 'the repository has no root yet');
     return r;
   }
 
   #editRoot(): Tuf1RootSigned {
-    if (!this.#draftRoot) this.#draftRoot = clone(this.#currentRoot().signed);
+    if (!this.#draftRoot) this.#draftRoot = clone(this.#currentRoot().json);
     return this.#draftRoot;
   }
 
@@ -912,7 +890,7 @@ export class Tuf1Writer {
       const committed = this.#removedRoles.has(role) ? undefined : this.#targets.get(role);
       if (!committed)
         throw new LocalError('USAGE', `no targets role ${JSON.stringify(role)} in this repository`, { role });
-      d = clone(committed.signed);
+      d = clone(committed.json);
       this.#draftTargets.set(role, d);
     }
     return d;
@@ -931,26 +909,27 @@ export class Tuf1Writer {
     const e =
       parent === undefined
         ? undefined
-        : this.targetsOf(parent).delegations?.roles.find((r) => r.name === name);
+        : this.targetsOf(parent).delegations?.roles?.find((r) => r.name === name);
     if (!e) throw usage(`role ${name} is not delegated`);
     return e;
   }
 
-  #seal<T extends AnySigned>(signed: T, signatures: SignatureJson[]): SignedDoc<T> {
-    return { signed, signatures, bytes: encodeEnvelope(signed, signatures) };
+  /** Encodes a signed document and holds it as the client's model reads it (same validation as a parse). */
+  #seal<T extends Tuf1Signed>(signed: T, signatures: Tuf1SignatureJson[], role: string = signed._type) {
+    return tuf1FromJson(signed, signatures, encodeTuf1Envelope(signed, signatures), role);
   }
 }
 
 function emptyTargets(): Tuf1TargetsSigned {
-  return { _type: 'targets', spec_version: SPEC_VERSION, version: 0, expires: '', targets: {} };
+  return { _type: 'targets', spec_version: TUF1_SPEC_VERSION, version: 0, expires: '', targets: {} };
 }
 
-function emptySnapshot(): SnapshotSigned {
-  return { _type: 'snapshot', spec_version: SPEC_VERSION, version: 0, expires: '', meta: {} };
+function emptySnapshot(): Tuf1SnapshotSigned {
+  return { _type: 'snapshot', spec_version: TUF1_SPEC_VERSION, version: 0, expires: '', meta: {} };
 }
 
-function emptyTimestamp(): TimestampSigned {
-  return { _type: 'timestamp', spec_version: SPEC_VERSION, version: 0, expires: '', meta: {} };
+function emptyTimestamp(): Tuf1TimestampSigned {
+  return { _type: 'timestamp', spec_version: TUF1_SPEC_VERSION, version: 0, expires: '', meta: {} };
 }
 
 /** Names a delegations object delegates to (explicit roles, or TAP 15 hash bins). */
@@ -971,22 +950,16 @@ function delegatedNames(d: Tuf1DelegationsJson | undefined): string[] {
   return [];
 }
 
-/** Drops delegation keys no role uses any more. */
-function pruneKeys(d: Tuf1DelegationsJson): void {
-  const used = new Set(d.roles.flatMap((r) => r.keyids));
-  for (const id of Object.keys(d.keys)) if (!used.has(id)) delete d.keys[id];
+/**
+ * File name of a snapshot or targets role's version under `root`: versioned with
+ * consistent snapshots, else unversioned (root files are always versioned).
+ */
+function fileNameOf(root: Tuf1RootSigned | undefined, role: string, version: number): string {
+  return tuf1MetadataFileName(role, root?.consistent_snapshot === false ? undefined : version);
 }
 
-function checkPinned(
-  bytes: Uint8Array,
-  meta: { length?: number; hashes?: Readonly<Record<string, string>> },
-  name: string,
-): void {
-  if (meta.length !== undefined && meta.length !== bytes.length)
-    throw badRepo(`${name} has another length than listed`);
-  for (const [alg, want] of Object.entries(meta.hashes ?? {})) {
-    if (alg !== 'sha256' && alg !== 'sha384' && alg !== 'sha512') continue;
-    if (want !== createHash(alg).update(bytes).digest('hex'))
-      throw badRepo(`${name} has another ${alg} than listed`);
-  }
+/** Drops delegation keys no role uses any more. */
+function pruneKeys(d: Tuf1DelegationsJson): void {
+  const used = new Set((d.roles ?? []).flatMap((r) => r.keyids));
+  for (const id of Object.keys(d.keys)) if (!used.has(id)) delete d.keys[id];
 }

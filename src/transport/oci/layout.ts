@@ -13,8 +13,7 @@
 import { createHash } from 'node:crypto';
 import { FormatError, VerificationError } from '../../errors.js';
 
-// File names (`N.<role, percent-encoded>.json`) are the TUF 1.0 writer's: one encoder.
-export { metadataFileName, quoteRole } from '../../publish/tuf1/model.js';
+// File names (`N.<role, percent-encoded>.json`) come from metadata/tuf1.ts `tuf1MetadataFileName`: one encoder.
 
 export const OCI_MANIFEST_MEDIA_TYPE = 'application/vnd.oci.image.manifest.v1+json';
 export const OCI_INDEX_MEDIA_TYPE = 'application/vnd.oci.image.index.v1+json';

@@ -16,6 +16,7 @@
  */
 
 import { LocalError, PublishError, VerificationError } from '../../errors.js';
+import { tuf1MetadataFileName } from '../../metadata/tuf1.js';
 import type { MetadataStore } from '../store.js';
 import type { OciCache } from './cache.js';
 import type { ConditionalManifest, OciRegistryClient } from './distribution.js';
@@ -27,7 +28,6 @@ import {
   MAX_METADATA_MANIFEST_BYTES,
   type MetadataFile,
   type MetadataManifest,
-  metadataFileName,
   OCI_MANIFEST_MEDIA_TYPE,
   parseMetadataManifest,
   roleOfFileName,
@@ -352,7 +352,7 @@ export class OciMetadataStore implements MetadataStore {
     const named = files.map((f) => ({
       name: f.role.endsWith('.json')
         ? f.role
-        : metadataFileName(f.role, f.role === 'timestamp' ? undefined : signedVersion(f.bytes, f.role)),
+        : tuf1MetadataFileName(f.role, f.role === 'timestamp' ? undefined : signedVersion(f.bytes, f.role)),
       bytes: f.bytes,
     }));
     await this.pushFiles(named);
