@@ -5,14 +5,14 @@
  * - `signer add NAME`: the key joins `targets/releases` (created when absent) and a new `targets/NAME`,
  *   both delegated by `targets` with docker's "every tag" path (`*` in TUF 1.0).
  * - `signer remove NAME`: `targets/NAME` goes, and its keys leave `targets/releases` (which goes too when
- *   no key is left); the tags of removed roles are reported.
+ *   no key is left); the tags of removed roles are reported. A threshold is never lowered.
  * - Never publish a state in which a delegated role's metadata misses its threshold: such a role is
  *   re-signed with keys this trust dir holds, else the change is refused before anything is pushed,
  *   naming who must sign first, unless `force` (remove only), which removes that delegation and lists
  *   its tags. A TUF 1.0 client refuses a delegated role the snapshot does not list, so a NEW delegated
  *   role must be signed by its own key when it is created: adding a signer needs that signer's private
- *   key in the trust dir (`trust key load`) unless `targets/releases` already exists and the signer's
- *   own role can be signed (in practice: run it where the signer's key is).
+ *   key in the trust dir (`trust key generate NAME` there, or `trust key load`). An existing
+ *   `targets/releases` that gains a key keeps its signatures (it is not re-signed).
  * - `key rotate ROLE`: a new key for root, targets, snapshot or timestamp (all held by the publisher);
  *   every rotation is a new root version signed by the old root keys and the new root's keys, pushed as
  *   `N.root.json` next to the earlier versions so clients walk the chain. The new key joins the trust
