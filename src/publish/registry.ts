@@ -494,7 +494,11 @@ async function signingPlan(
 /** Signs tags of ONE repository in one publish (target = tag, length and sha256 of the image manifest). */
 export async function signRegistryTags(
   tags: readonly RegistryTagToSign[],
-  opts: RegistryPublishOptions & { initIfMissing?: boolean } = {},
+  opts: RegistryPublishOptions & {
+    initIfMissing?: boolean;
+    /** Told when `initIfMissing` created the trust data (which keys; the root key id to pin). */
+    onInit?: (result: RegistryInitResult) => void;
+  } = {},
 ): Promise<RegistryPublishResult<RegistrySignedTag[]>> {
   if (tags.length === 0) throw new LocalError('USAGE', 'no tags to sign');
   const first = parseReference(tags[0]!.reference);
@@ -509,7 +513,7 @@ export async function signRegistryTags(
     opts.initIfMissing &&
     (await ctx.client.headManifest(ctx.location.repository, ctx.location.tag)) === null
   ) {
-    await initRegistryRepository(first, opts);
+    opts.onInit?.(await initRegistryRepository(first, opts));
   }
   const rolesOf = new Map<string, string[]>();
   const out = await mutateRegistry(ctx, opts, {

@@ -112,5 +112,18 @@ describe('trust signer/key rotate/revoke --server registry (token lab, docker cr
     expect(trust(['key', 'rotate', gun, 'snapshot', '--server-managed', ...td], env).stderr).toMatch(
       /^error USAGE: registry-hosted trust has no server/,
     );
+
+    // sign on a location without trust data creates it first and says so, as on a Notary server
+    const gun2 = freshGun(lab, 'cli-regsign');
+    const first = trust(
+      ['sign', `${gun2}:v1`, '--digest', v1.digest, '--size', String(v1.size), '--server', 'registry', ...td],
+      env,
+    );
+    expect(first.stderr).toBe('');
+    expect(first.stdout).toMatch(
+      new RegExp(
+        `^Initialised ${gun2} at oci://${gun2}:tuf-metadata\n[^]*\nSigned ${gun2}:v1 ${v1.digest} \\(targets\\)\n$`,
+      ),
+    );
   });
 });
