@@ -54,7 +54,7 @@ const trustOpts = (trustDir) => ({
 const pubOpts = (trustDir) => ({
   ...trustOpts(trustDir),
   passphrase: pick('staticPassphraseProvider')(process.env.BENCH_PASSPHRASE),
-  keyIterations: 1000,
+  keyIterations: spec.keyIterations ?? 1000,
 });
 
 /** A keep-alive HTTPS GET of timestamp.json: the network floor of a warm verify. */

@@ -1,4 +1,3 @@
-#!/usr/bin/env node
 /**
  * `trust`: a thin shell over the library. Each subcommand lives in its own
  * module, loaded on demand so `trust verify` (the pre-pull hook) loads only

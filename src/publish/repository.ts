@@ -608,6 +608,11 @@ export async function mutate<T>(
     beforeUpload?: () => Promise<void>;
     /** Sees the state the server serves after the publish (null when it could not be read back). */
     after?: (after: RepoState | null, result: T) => Promise<T>;
+    /**
+     * Called once when the repository has no trust data (e.g. to initialise it); the state is then
+     * loaded again. One refresh for a repository that exists, not a probe and then the real one.
+     */
+    ifMissing?: () => Promise<void>;
   } = {},
 ): Promise<T> {
   const ctx = repositoryContext(reference, opts);
@@ -616,11 +621,17 @@ export async function mutate<T>(
   await removeLeftovers(ctx.cache.dir);
   await keystore.cleanup();
   const max = opts.maxAttempts ?? 3;
-  for (let attempt = 1; ; attempt++) {
-    const state = await loadState(ctx, keystore, {
+  const load = () =>
+    loadState(ctx, keystore, {
       requireAnchor: true,
       ...(opts.rootKeyId === undefined ? {} : { rootKeyId: opts.rootKeyId }),
     });
+  for (let attempt = 1; ; attempt++) {
+    let state = await load();
+    if (!state && attempt === 1 && hooks.ifMissing) {
+      await hooks.ifMissing();
+      state = await load();
+    }
     if (!state) {
       throw new PublishError('NO_TRUST_DATA', `${ctx.ref.gun} has no trust data yet: run 'trust init' first`);
     }

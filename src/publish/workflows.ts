@@ -310,14 +310,20 @@ async function resolveDigests(tags: readonly TagToSign[], opts: SignOptions): Pr
   return out;
 }
 
-async function initIfMissing(
+/**
+ * mutate(), and with `opts.initIfMissing` a repository without trust data is initialised first
+ * (`opts.onInit` is told): one refresh when the repository exists, not a probe and then the real one.
+ */
+function mutateOrInit<T>(
   ref: ImageReference,
-  opts: PublishOptions & { onInit?: (result: InitResult) => void },
-): Promise<void> {
-  const ctx = repositoryContext(ref, opts);
-  if (await loadState(ctx, keystoreFor(ctx, opts))) return;
-  const res = await initRepository(ref, opts);
-  opts.onInit?.(res);
+  opts: PublishOptions & { initIfMissing?: boolean; onInit?: (result: InitResult) => void },
+  change: Parameters<typeof mutate<T>>[2],
+): Promise<T> {
+  const ifMissing = async () => {
+    const res = await initRepository(ref, opts);
+    opts.onInit?.(res);
+  };
+  return mutate(ref, opts, change, opts.initIfMissing ? { ifMissing } : {});
 }
 
 /** Signs tags of ONE repository in one publish. */
@@ -330,8 +336,7 @@ export async function signTags(tags: readonly TagToSign[], opts: SignOptions = {
     }
   }
   const resolved = await resolveDigests(tags, opts);
-  if (opts.initIfMissing) await initIfMissing(first, opts);
-  return mutate(first, opts, async (state) => {
+  return mutateOrInit(first, opts, async (state) => {
     const bodies = new Map<string, TargetsBody>();
     const result: SignedTag[] = [];
     const rolesFor = await signingPlan(state);
@@ -480,9 +485,8 @@ export async function addSigner(
   checkSignerName(name);
   const key = publicKeyFromPem(publicKeyPem);
   const r = parseReference(reference);
-  if (opts.initIfMissing) await initIfMissing(r, opts);
   const roles = [RELEASES_ROLE, `targets/${name}`];
-  return mutate(r, opts, async (state) => {
+  return mutateOrInit(r, opts, async (state) => {
     const body = editableTargets(state.targets.get('targets')!.signed, 'targets');
     body.delegations.keys[key.id] = keyJson(key);
     for (const role of roles) {

@@ -1,11 +1,11 @@
 /** package.json scripts: `npm start` reaches the demo without building type declarations. */
 
-import { readFileSync } from 'node:fs';
+import { readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Options } from 'tsup';
 import { describe, expect, it } from 'vitest';
 import config from '../../tsup.config.js';
-import { ROOT } from '../support/cli.js';
+import { ROOT, run } from '../support/cli.js';
 
 const pkg = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as {
   scripts: Record<string, string>;
@@ -26,5 +26,31 @@ describe('build scripts', () => {
     const full = resolve({});
     expect(full.dts).toEqual({ entry: { index: 'src/index.ts' } });
     expect(full.treeshake).toBe(true);
+  });
+});
+
+describe('package layout', () => {
+  const bins = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')).bin as Record<string, string>;
+
+  it('every bin is the built CLI launcher: executable, with a node shebang', () => {
+    expect(Object.keys(bins).sort()).toEqual(['content-trust', 'trust']);
+    for (const file of Object.values(bins)) {
+      expect(file).toBe('dist/cli.cjs');
+      const path = join(ROOT, file);
+      expect(readFileSync(path, 'utf8')).toMatch(/^#!\/usr\/bin\/env node\n/);
+      expect(statSync(path).mode & 0o111).toBe(0o111);
+    }
+  });
+
+  it('the CLI bundle is pure ASCII (V8 keeps it as a one-byte string)', () => {
+    const bundle = readFileSync(join(ROOT, 'dist', 'cli-main.cjs'));
+    expect(bundle.findIndex((b) => b > 0x7f)).toBe(-1);
+  });
+
+  it('runs as the bin itself, and as `node dist/cli.js` (npm start), with the same output', () => {
+    const version = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')).version as string;
+    const direct = run(join(ROOT, bins.trust!), ['--version']);
+    const alias = run(process.execPath, [join(ROOT, 'dist', 'cli.js'), '--version']);
+    for (const r of [direct, alias]) expect([r.status, r.stdout]).toEqual([0, `${version}\n`]);
   });
 });
