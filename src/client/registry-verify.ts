@@ -14,10 +14,10 @@
  *   named in `roles`.
  */
 
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { TrustOptions } from '../context/repository.js';
+import { operationContext, type TrustOptions } from '../context/repository.js';
 import { LocalError, NetworkError, NotSignedError, TrustError, VerificationError } from '../errors.js';
 import { type ImageReference, parseReference } from '../reference.js';
 import { writeFileAtomic } from '../storage/atomic.js';
@@ -150,6 +150,8 @@ async function openRegistryTrust(ref: ImageReference, options: RegistryVerifyOpt
     metadataDir: metaDir,
     metadataBaseUrl: 'https://registry.invalid/metadata/',
     fetcher: storeFetcher(store),
+    // the caller's context: signature verdicts, key identities and parsed documents outlive this call
+    context: operationContext(options),
     ...(options.now ? { now: options.now } : {}),
     limits: { deadlineMs: options.deadlineMs ?? DEFAULT_TUF_LIMITS.deadlineMs },
   });
@@ -160,13 +162,12 @@ async function openRegistryTrust(ref: ImageReference, options: RegistryVerifyOpt
     finish: async () => {
       if (recordLocation === undefined) return;
       const m = await store.manifest();
-      if (m) {
-        await writeFileAtomic(
-          registryRecordPath(trustDir, ref.gun),
-          `${JSON.stringify({ location: recordLocation, digest: m.digest })}\n`,
-          { mode: 0o600 },
-        );
-      }
+      if (!m) return;
+      // a warm verify of an unchanged repository writes nothing (no fsync on the hot path)
+      const path = registryRecordPath(trustDir, ref.gun);
+      const record = `${JSON.stringify({ location: recordLocation, digest: m.digest })}\n`;
+      if (readTextOrNull(path) === record) return;
+      await writeFileAtomic(path, record, { mode: 0o600 });
       await store.pruneCache();
     },
   };
@@ -328,6 +329,14 @@ export async function inspectRegistry(
       { Name: 'Root', Keys: [...(root.root?.keyids ?? [])].sort(by).map((ID) => ({ ID })) },
     ],
   };
+}
+
+function readTextOrNull(path: string): string | null {
+  try {
+    return readFileSync(path, 'utf8');
+  } catch {
+    return null;
+  }
 }
 
 async function readBundle(path: string): Promise<Uint8Array> {

@@ -1,9 +1,11 @@
+import { createHash } from 'node:crypto';
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
 import { metaOf, newKey, TestRepo, targetEntry } from '../../test/support/tuf1-repo.js';
+import { TrustContext } from '../context/context.js';
 import { tuf1MetadataFileName } from '../metadata/tuf1.js';
 import { TufUpdater } from './tuf-updater.js';
 
@@ -77,6 +79,7 @@ describe('TufUpdater over a file:// repository', () => {
     expect(readdirSync(metadataDir).sort()).toEqual(
       [
         '.dialect',
+        '.verified-index',
         '%3Fodd%2Frole.json',
         'root.json',
         'snapshot.json',
@@ -86,6 +89,74 @@ describe('TufUpdater over a file:// repository', () => {
     );
     expect(readFileSync(join(metadataDir, 'root.json'))).toEqual(Buffer.from(root));
     expect(role).toBe('?odd/role');
+  });
+
+  it('a warm refresh takes cached targets and delegations through the verified index; a damaged index does not count', async () => {
+    const { base, root } = repository();
+    const metadataDir = join(tmp(), 'md');
+    TufUpdater.init(metadataDir, root);
+    const run = async () => {
+      const context = new TrustContext();
+      const u = new TufUpdater({
+        metadataDir,
+        metadataBaseUrl: pathToFileURL(join(base, 'metadata')).href,
+        context,
+      });
+      const info = await u.getTargetInfo('pkg/app.tgz');
+      return { length: info?.length, verdicts: context.verdicts.size };
+    };
+    const cold = await run();
+    const warm = await run();
+    expect(warm.length).toBe(cold.length);
+    // root, timestamp, snapshot checked; targets and the delegation taken through the index
+    expect(warm.verdicts).toBe(cold.verdicts - 2);
+    const index = join(metadataDir, '.verified-index');
+    const doc = JSON.parse(readFileSync(index, 'utf8'));
+    expect(Object.keys(doc.files).sort()).toEqual(['?odd/role', 'root', 'snapshot', 'targets', 'timestamp']);
+    expect(doc.files['?odd/role'].delegator).toBe('targets');
+    // the delegation's entry no longer matches its bytes: that role is checked again, targets not
+    doc.files['?odd/role'].sha256 = '00'.repeat(32);
+    writeFileSync(index, JSON.stringify(doc));
+    expect((await run()).verdicts).toBe(cold.verdicts - 1);
+    writeFileSync(index, '{"format":1');
+    expect((await run()).verdicts).toBe(cold.verdicts);
+    expect((await run()).verdicts).toBe(warm.verdicts); // rewritten after the full check
+  });
+
+  it('a snapshot that lists targets by version only never lets the index vouch for cached targets', async () => {
+    const base = tmp();
+    const repo = new TestRepo();
+    const real = targetEntry(Buffer.from('real'));
+    const top = repo.targets(1, { app: real });
+    const snap = repo.snapshot(1, { 'targets.json': { version: 1 } });
+    const root = repo.root({ consistent: true });
+    put(base, 'metadata/1.root.json', root);
+    put(base, 'metadata/timestamp.json', repo.timestamp(1, metaOf(snap, 1)));
+    put(base, 'metadata/1.snapshot.json', snap);
+    put(base, 'metadata/1.targets.json', top);
+    const metadataDir = join(tmp(), 'md');
+    TufUpdater.init(metadataDir, root);
+    const run = async () => {
+      const context = new TrustContext();
+      const u = new TufUpdater({
+        metadataDir,
+        metadataBaseUrl: pathToFileURL(join(base, 'metadata')).href,
+        context,
+      });
+      const info = await u.getTargetInfo('app');
+      return { sha: info?.hashes.sha256, verdicts: context.verdicts.size };
+    };
+    const cold = await run();
+    expect((await run()).verdicts).toBe(cold.verdicts); // targets re-checked every time
+    // cached targets of the same version signed by another key, with an index vouching for them
+    const forged = repo.targets(1, { app: targetEntry(Buffer.from('evil')) }, undefined, [newKey()]);
+    writeFileSync(join(metadataDir, 'targets.json'), forged);
+    const indexPath = join(metadataDir, '.verified-index');
+    const doc = JSON.parse(readFileSync(indexPath, 'utf8'));
+    doc.files.targets.sha256 = createHash('sha256').update(forged).digest('hex');
+    doc.files.targets.length = forged.length;
+    writeFileSync(indexPath, JSON.stringify(doc));
+    expect((await run()).sha).toBe(real.hashes.sha256);
   });
 
   it('a tampered artifact is refused and not written', async () => {

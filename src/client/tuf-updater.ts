@@ -23,11 +23,18 @@ import { LocalError, NetworkError, TrustError, VerificationError } from '../erro
 import type { TargetsMetadata } from '../metadata/model.js';
 import { rolesForTarget, type Tuf1Targets, tuf1MetadataFileName, tuf1Quote } from '../metadata/tuf1.js';
 import { writeFileAtomic } from '../storage/atomic.js';
+import {
+  encodeVerifiedIndex,
+  readVerifiedIndex,
+  VERIFIED_INDEX_FILE,
+  type VerifiedIndex,
+  writeVerifiedIndex,
+} from '../storage/verified-index.js';
 import { createHttpClient, displayUrl, type HttpClient } from '../transport/http.js';
 import { fileFetcher, httpFetcher, type TufFetcher } from '../transport/tuf-repository.js';
 import { TUF1_DIALECT } from '../trust/dialect.js';
 import { checkTuf1FileMeta } from '../trust/filemeta.js';
-import { TrustedMetadataSet, type TrustPolicy } from '../trust/trusted-set.js';
+import { TrustedMetadataSet, type TrustPolicy, verifiedIndexOf } from '../trust/trusted-set.js';
 
 /**
  * Every limit of the TUF 1.0 client: the library's `Limits` (the same names and meaning as on the
@@ -146,6 +153,8 @@ export class TufUpdater {
   readonly #policy: TrustPolicy;
   #set: TrustedMetadataSet | undefined;
   #http: HttpClient | undefined;
+  /** The cache's verified index as last read or written (storage/verified-index.ts). */
+  #index: VerifiedIndex | null = null;
 
   /**
    * Initialises `metadataDir` with a trusted root (bytes from an out-of-band
@@ -271,10 +280,25 @@ export class TufUpdater {
       TUF1_DIALECT,
     );
     this.#set = set;
+    this.#index = readVerifiedIndex(join(this.#dir, VERIFIED_INDEX_FILE), DIALECT);
+    set.useVerifiedIndex(this.#index);
     await this.loadRoot(set, deadlineAt);
     await this.loadTimestamp(set, deadlineAt);
     await this.loadSnapshot(set, deadlineAt);
     await this.loadTargets(set, 'targets', 'root', deadlineAt);
+    await this.saveIndex(set);
+  }
+
+  /**
+   * Records the trusted state in the verified index (after every file it lists was persisted), so
+   * that the next refresh of an unchanged repository takes cached targets without re-checking them.
+   */
+  private async saveIndex(set: TrustedMetadataSet): Promise<void> {
+    if (set !== this.#set) return;
+    const index = verifiedIndexOf(set, this.#index);
+    if (this.#index && encodeVerifiedIndex(this.#index) === encodeVerifiedIndex(index)) return;
+    await writeVerifiedIndex(join(this.#dir, VERIFIED_INDEX_FILE), index);
+    this.#index = index;
   }
 
   /** 5.3: walk N+1.root.json until the repository has no newer root (bounded). */
@@ -392,7 +416,10 @@ export class TufUpdater {
       if (visited.has(role)) continue;
       const md = await this.loadTargets(set, role, delegator, deadlineAt);
       const hit = md.body.targets.get(targetPath);
-      if (hit) return { path: targetPath, ...hit };
+      if (hit) {
+        await this.saveIndex(set);
+        return { path: targetPath, ...hit };
+      }
       visited.add(role);
       const d = md.body.delegations;
       if (!d) continue;
@@ -406,6 +433,7 @@ export class TufUpdater {
       }
       stack.push(...children.reverse());
     }
+    await this.saveIndex(set);
     return undefined;
   }
 
@@ -421,6 +449,7 @@ export class TufUpdater {
   ): Promise<TufTargetInfo | undefined> {
     if (!this.#set?.snapshot) await this.refresh();
     const md = await this.loadTargets(this.#set!, role, delegator, Date.now() + this.limits.deadlineMs);
+    await this.saveIndex(this.#set!);
     const hit = md.body.targets.get(targetPath);
     return hit ? { path: targetPath, ...hit } : undefined;
   }

@@ -121,13 +121,16 @@ export class DocumentCache<T = unknown> {
   readonly #map = new Map<string, T>();
   constructor(readonly max = 64) {}
 
-  #key(role: string, bytes: Uint8Array): string {
-    return `${role}\u0000${bytes.length}\u0000${Buffer.from(sha256(bytes)).toString('base64')}`;
+  #key(role: string, bytes: Uint8Array, sha256Base64?: string): string {
+    return `${role}\u0000${bytes.length}\u0000${sha256Base64 ?? Buffer.from(sha256(bytes)).toString('base64')}`;
   }
 
-  /** The document parsed from `bytes`, parsing (and remembering) it with `parse` when unknown. */
-  get<D extends T>(role: string, bytes: Uint8Array, parse: () => D): D {
-    const k = this.#key(role, bytes);
+  /**
+   * The document parsed from `bytes`, parsing (and remembering) it with `parse` when unknown.
+   * `sha256Base64`: the bytes' sha256 when the caller has just checked it (saves hashing them again).
+   */
+  get<D extends T>(role: string, bytes: Uint8Array, parse: () => D, sha256Base64?: string): D {
+    const k = this.#key(role, bytes, sha256Base64);
     const hit = this.#map.get(k);
     if (hit !== undefined) return hit as D;
     const doc = parse();

@@ -4,6 +4,7 @@
  * what we parsed reproduces the signed bytes exactly.
  */
 
+import { sha256 } from '../crypto/backend.js';
 import type { TufPublicKey } from '../crypto/types.js';
 import { canonicalJson, utf8 } from '../encoding/canonical.js';
 import { type WireSignature, wireBytes } from '../encoding/wire.js';
@@ -87,6 +88,7 @@ export type Signature = WireSignature;
 export class Metadata<T extends SignedBody = SignedBody> {
   #canonical: string | undefined;
   #wire: Uint8Array | undefined;
+  #message: { readonly bytes: Uint8Array; readonly sha256Base64: string } | undefined;
 
   constructor(
     /** Role name, e.g. `targets/releases`. */
@@ -117,6 +119,18 @@ export class Metadata<T extends SignedBody = SignedBody> {
 
   canonicalBytes(): Uint8Array {
     return utf8(this.canonicalText());
+  }
+
+  /**
+   * The canonical bytes and their sha256 (base64), computed once per document: what a signature
+   * check verifies and the key of its verdict memo (a warm verify checks the same documents again).
+   */
+  signedMessage(): { readonly bytes: Uint8Array; readonly sha256Base64: string } {
+    this.#message ??= (() => {
+      const bytes = this.canonicalBytes();
+      return { bytes, sha256Base64: Buffer.from(sha256(bytes)).toString('base64') };
+    })();
+    return this.#message;
   }
 
   /**

@@ -429,6 +429,25 @@ export function parseMetadata(bytes: Uint8Array, role: string, limits?: number |
   return new Metadata(role, body, signatures, keys, bytes, expiresMs);
 }
 
+/**
+ * One member of a targets document's `targets` map, given the bytes of its value: parsed and checked
+ * exactly as `parseMetadata` checks it inside the whole document (nesting counted from the document's
+ * top: the entry sits 3 levels down). For the verified index (metadata/indexed.ts).
+ */
+export function parseTargetEntry(
+  bytes: Uint8Array,
+  role: string,
+  name: string,
+  limits?: ParseLimits,
+): FileMetaJson {
+  const ctx = new Ctx(role, limits?.maxKeys, limits?.maxSignatures);
+  const parsed = parseCheckedJson(bytes, role, Math.max(1, (limits?.maxDepth ?? DEFAULT_MAX_NESTING) - 3));
+  const field = `targets.${JSON.stringify(name)}`;
+  const meta = parseFileMeta(ctx, parsed.value, field);
+  if (ctx.members !== parsed.members) ctx.fail(field, 'an object has the same key twice; refused');
+  return meta;
+}
+
 export const parseRoot = (b: Uint8Array, limits?: number | ParseLimits) =>
   parseMetadata(b, 'root', limits) as RootMetadata;
 export const parseTimestamp = (b: Uint8Array, limits?: number | ParseLimits) =>

@@ -27,7 +27,13 @@ import { parseTuf1KeyDeferred, type Tuf1Key } from '../crypto/tuf1.js';
 import type { TufPublicKey } from '../crypto/types.js';
 import { TUF1_METHOD } from '../crypto/verify.js';
 import { sortedKeys } from '../encoding/canonical.js';
-import { type JsonObject, type JsonValue, olpcCanonicalJson, parseStrictJson } from '../encoding/olpc.js';
+import {
+  type JsonObject,
+  type JsonValue,
+  MAX_JSON_DEPTH,
+  olpcCanonicalJson,
+  parseStrictJson,
+} from '../encoding/olpc.js';
 import { FormatError, TrustError, VerificationError } from '../errors.js';
 import { DEFAULT_MAX_KEYS, DEFAULT_MAX_SIGNATURES, Metadata, type SignedBody } from './model.js';
 import { capCount, type ParseLimits } from './parse.js';
@@ -582,20 +588,38 @@ function parseDelegations(ctx: Ctx, v: unknown): Tuf1Delegations {
   return { keys, roles };
 }
 
+function targetFile(ctx: Ctx, path: string, v: unknown): Tuf1TargetFile {
+  const f = `targets[${JSON.stringify(path)}]`;
+  const o = ctx.obj(v, f);
+  const tf: { length: number; hashes: Record<string, string>; custom?: JsonValue } = {
+    length: ctx.int(o.length, `${f}.length`, 0),
+    hashes: ctx.hashes(o.hashes, `${f}.hashes`),
+  };
+  if (o.custom !== undefined) tf.custom = o.custom;
+  return tf;
+}
+
+/**
+ * One member of a targets document's `targets` map, from the bytes of its value, checked as
+ * `parseTuf1` checks it inside the whole document (nesting counted from the document's top). For the
+ * verified index (metadata/indexed.ts).
+ */
+export function parseTuf1TargetEntry(
+  bytes: Uint8Array,
+  role: string,
+  path: string,
+  limits: ParseLimits = {},
+): Tuf1TargetFile {
+  const ctx = new Ctx(role, limits.maxKeys, limits.maxSignatures);
+  const depth = Math.max(1, (limits.maxDepth ?? MAX_JSON_DEPTH) - 3);
+  return targetFile(ctx, path, parseStrictJson(bytes, role, depth));
+}
+
 function parseTargets(ctx: Ctx, s: JsonObject): Tuf1TargetsBody {
   const common = parseCommon(ctx, s, 'targets');
   const tObj = ctx.obj(s.targets, 'signed.targets');
   const targets = new Map<string, Tuf1TargetFile>();
-  for (const [path, v] of Object.entries(tObj)) {
-    const f = `targets[${JSON.stringify(path)}]`;
-    const o = ctx.obj(v, f);
-    const tf: { length: number; hashes: Record<string, string>; custom?: JsonValue } = {
-      length: ctx.int(o.length, `${f}.length`, 0),
-      hashes: ctx.hashes(o.hashes, `${f}.hashes`),
-    };
-    if (o.custom !== undefined) tf.custom = o.custom;
-    targets.set(path, tf);
-  }
+  for (const [path, v] of Object.entries(tObj)) targets.set(path, targetFile(ctx, path, v));
   const body: Tuf1TargetsBody = { type: 'targets', ...common, targets };
   if (s.delegations !== undefined) return { ...body, delegations: parseDelegations(ctx, s.delegations) };
   return body;

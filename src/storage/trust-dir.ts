@@ -20,6 +20,12 @@ import { join } from 'node:path';
 import { LocalError } from '../errors.js';
 import { escapeControl } from '../escape.js';
 import { writeFileAtomic } from './atomic.js';
+import {
+  readVerifiedIndex,
+  VERIFIED_INDEX_FILE,
+  type VerifiedIndex,
+  writeVerifiedIndex,
+} from './verified-index.js';
 
 /** Resolves the trust dir: explicit option, else `$DOCKER_CONFIG/trust`, else `~/.docker/trust`. */
 export function resolveTrustDir(explicit?: string, env: NodeJS.ProcessEnv = process.env): string {
@@ -136,6 +142,17 @@ export class MetadataCache {
     const i = role.lastIndexOf('/');
     await mkdir(i < 0 ? this.dir : join(this.dir, role.slice(0, i)), { recursive: true, mode: 0o700 });
     await writeFileAtomic(path, bytes, { mode: 0o644 });
+  }
+
+  /** The verified index of this cache (storage/verified-index.ts), or null when absent or unusable. */
+  readIndex(dialect: string): VerifiedIndex | null {
+    return readVerifiedIndex(join(this.dir, VERIFIED_INDEX_FILE), dialect);
+  }
+
+  /** Writes the verified index atomically; call only after the files it lists are written. */
+  async writeIndex(index: VerifiedIndex): Promise<void> {
+    await mkdir(this.dir, { recursive: true, mode: 0o700 });
+    await writeVerifiedIndex(join(this.dir, VERIFIED_INDEX_FILE), index);
   }
 
   /**

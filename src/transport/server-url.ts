@@ -94,8 +94,11 @@ export function checkServerUrl(
   if (url.username !== '' || url.password !== '') {
     return { ok: false, reason: 'must not contain user:password (use NOTARY_AUTH or docker login)' };
   }
-  if (url.hash !== '') return { ok: false, reason: 'must not contain a #fragment' };
-  if (purpose === 'server' && url.search !== '') return { ok: false, reason: 'must not contain a ?query' };
+  // (the getters are costly on a hot path; a URL without `#` / `?` in its text has neither)
+  if (raw.includes('#') && url.hash !== '') return { ok: false, reason: 'must not contain a #fragment' };
+  if (purpose === 'server' && raw.includes('?') && url.search !== '') {
+    return { ok: false, reason: 'must not contain a ?query' };
+  }
   const why = rule.check?.(url);
   if (why !== undefined) return { ok: false, reason: why };
   const base = rule.kind === 'file' ? raw : `${url.origin}${url.pathname.replace(/\/+$/, '')}`;

@@ -18,6 +18,7 @@
  * | equal timestamp  | the new copy replaces the trusted one      | the trusted one is kept (spec 5.4.3.2)      |
  */
 
+import { parseTargetsIndexed, parseTuf1TargetsIndexed } from '../metadata/indexed.js';
 import type {
   FileMetaJson,
   Metadata,
@@ -55,6 +56,11 @@ export interface TrustDialect {
   parseTimestamp(bytes: Uint8Array, limits?: ParseLimits): TimestampMetadata;
   parseSnapshot(bytes: Uint8Array, limits?: ParseLimits): SnapshotMetadata;
   parseTargets(bytes: Uint8Array, role: string, limits?: ParseLimits): TargetsMetadata;
+  /**
+   * For bytes the verified index vouches for: the document with its targets map parsed lazily, or
+   * null when that cannot be done soundly (then `parseTargets`). Absent: no lazy form.
+   */
+  parseTargetsIndexed?(bytes: Uint8Array, role: string, limits?: ParseLimits): TargetsMetadata | null;
   /** The key under which timestamp/snapshot `meta` lists a role. */
   metaName(role: string): string;
   /** Length and hashes of `bytes` against the parent's entry (LENGTH_MISMATCH / HASH_MISMATCH). */
@@ -81,6 +87,7 @@ export const NOTARY_DIALECT: TrustDialect = Object.freeze({
   parseTimestamp: (b: Uint8Array, l?: ParseLimits) => parseTimestamp(b, l),
   parseSnapshot: (b: Uint8Array, l?: ParseLimits) => parseSnapshot(b, l),
   parseTargets: (b: Uint8Array, role: string, l?: ParseLimits) => parseTargets(b, role, l),
+  parseTargetsIndexed: (b: Uint8Array, role: string, l?: ParseLimits) => parseTargetsIndexed(b, role, l),
   metaName: (role: string) => role,
   checkFileMeta,
   rootKeySet,
@@ -106,6 +113,7 @@ export const TUF1_DIALECT: TrustDialect = Object.freeze({
     parseTuf1(b, 'snapshot', 'snapshot', l) as unknown as SnapshotMetadata,
   parseTargets: (b: Uint8Array, role: string, l?: ParseLimits) =>
     parseTuf1(b, 'targets', role, l) as unknown as TargetsMetadata,
+  parseTargetsIndexed: (b: Uint8Array, role: string, l?: ParseLimits) => parseTuf1TargetsIndexed(b, role, l),
   metaName: (role: string) => `${role}.json`,
   checkFileMeta: (bytes: Uint8Array, meta: FileMetaJson, role: string, parent: string) =>
     checkTuf1FileMeta(bytes, meta as { length?: number; hashes?: Record<string, string> }, role, parent),

@@ -4,7 +4,6 @@
  * two certificates) is one key and its signatures count once.
  */
 
-import { sha256 } from '../crypto/backend.js';
 import { preparedKey } from '../crypto/keys.js';
 import type { TufPublicKey } from '../crypto/types.js';
 import { verifySignature } from '../crypto/verify.js';
@@ -40,7 +39,7 @@ export interface SignatureCaches {
   /** Canonical key identities by key type and public bytes. */
   readonly keyIdentities?: Map<string, string>;
   /** Parsed documents by role and exact bytes (see context/context.ts DocumentCache). */
-  readonly documents?: { get<D>(role: string, bytes: Uint8Array, parse: () => D): D };
+  readonly documents?: { get<D>(role: string, bytes: Uint8Array, parse: () => D, sha256Base64?: string): D };
   /** The operation's deadline, checked between signature checks (TIMEOUT). */
   readonly deadline?: { check(what: string): void };
 }
@@ -102,8 +101,7 @@ export function validSignerIds(
     // an unusable key (its deferred preparation failed) is as good as unlisted: it never counts
     if (seenKeys.has(identity) || identity.startsWith(UNUSABLE)) continue;
     if (!message) {
-      message = md.canonicalBytes();
-      messageHash = Buffer.from(sha256(message)).toString('base64');
+      ({ bytes: message, sha256Base64: messageHash } = md.signedMessage());
     }
     const msg = message;
     const check = () => verifySignature(key, s.method, Buffer.from(s.sig, 'base64'), msg);

@@ -28,6 +28,7 @@
  * a second delegator is checked against that delegation too (`trustedTargets`).
  */
 
+import { sha256 } from '../crypto/backend.js';
 import { TrustError, VerificationError } from '../errors.js';
 import type {
   FileMetaJson,
@@ -37,9 +38,10 @@ import type {
   TimestampMetadata,
 } from '../metadata/model.js';
 import type { ParseLimits } from '../metadata/parse.js';
+import type { VerifiedEntry, VerifiedIndex } from '../storage/verified-index.js';
 import { NOTARY_DIALECT, type TrustDialect } from './dialect.js';
 import type { RootKeyPolicy } from './root-keys.js';
-import { checkThreshold, type RoleKeySet, type SignatureCaches } from './signatures.js';
+import { checkThreshold, keyIdentity, type RoleKeySet, type SignatureCaches } from './signatures.js';
 
 /**
  * Whether a role listed by the trusted snapshot may be missing from a newer one.
@@ -126,6 +128,12 @@ export class TrustedMetadataSet {
   #localTargets = new Map<string, number>();
   /** Delegated roles the previously trusted snapshot listed and the new one does not. */
   #vanished = new Map<string, number>();
+  /** Digests of the files of the last update that succeeded (storage/verified-index.ts). */
+  #index: VerifiedIndex | undefined;
+  /** Targets roles accepted in this session whose bytes the index vouches for. */
+  #indexed = new Set<string>();
+  /** sha256 (hex) of the trusted root's bytes, for the index. */
+  #rootSha: { root: RootMetadata; hex: string } | undefined;
 
   private constructor(
     root: RootMetadata,
@@ -145,10 +153,15 @@ export class TrustedMetadataSet {
   }
 
   /** Parses through the context's document cache, when there is one. */
-  private parse<D>(role: string, bytes: Uint8Array, parse: (b: Uint8Array, limits: ParseLimits) => D): D {
+  private parse<D>(
+    role: string,
+    bytes: Uint8Array,
+    parse: (b: Uint8Array, limits: ParseLimits) => D,
+    sha256Base64?: string,
+  ): D {
     const docs = this.#caches.documents;
     const limits = parseLimitsOf(this.policy);
-    return docs ? docs.get(role, bytes, () => parse(bytes, limits)) : parse(bytes, limits);
+    return docs ? docs.get(role, bytes, () => parse(bytes, limits), sha256Base64) : parse(bytes, limits);
   }
 
   private nowMs(): number {
@@ -215,6 +228,98 @@ export class TrustedMetadataSet {
   targets(role = 'targets'): TargetsMetadata | undefined {
     return this.#targets.get(role);
   }
+  /**
+   * Uses the verified index of the cache (see storage/verified-index.ts): a targets role whose
+   * bytes both the accepted snapshot and the index list, under the same root bytes (and, for a
+   * delegation, parent bytes that were themselves taken through the index), is accepted without
+   * re-checking its signatures, its targets map parsed lazily. Every other rule still applies.
+   */
+  useVerifiedIndex(index: VerifiedIndex | null | undefined): void {
+    this.#index = index && index.dialect === this.#d.name ? index : undefined;
+  }
+
+  /** Targets roles accepted since the last snapshot, in the order they were accepted. */
+  acceptedTargetsRoles(): string[] {
+    return [...this.#targets.keys()];
+  }
+
+  /** The delegator an accepted targets role was verified through (`root` for targets). */
+  delegatorOf(role: string): string | undefined {
+    return this.#delegators.get(role);
+  }
+
+  /** Targets roles accepted in this session through the verified index. */
+  get indexedRoles(): ReadonlySet<string> {
+    return this.#indexed;
+  }
+
+  /** sha256 hex of the trusted root's exact bytes ('' when it has none). */
+  rootSha256(): string {
+    const r = this.#root;
+    if (!r.raw) return '';
+    if (this.#rootSha?.root !== r)
+      this.#rootSha = { root: r, hex: Buffer.from(sha256(r.raw)).toString('hex') };
+    return this.#rootSha.hex;
+  }
+
+  /**
+   * The index's view of `bytes` as `role` (after its length and hashes matched the snapshot), or
+   * undefined when the index does not vouch for them: the parsed document and the signers.
+   */
+  private fromIndex(
+    bytes: Uint8Array,
+    role: string,
+    delegator: string | undefined,
+    meta: FileMetaJson,
+    keySet: RoleKeySet,
+  ): { md: TargetsMetadata; signers: string[] } | undefined {
+    const index = this.#index;
+    const lazy = this.#d.parseTargetsIndexed;
+    if (!index || !lazy) return undefined;
+    const entry = index.files.get(role);
+    const rootEntry = index.files.get('root');
+    if (!entry?.signers || !rootEntry || entry.length !== bytes.length) return undefined;
+    // signatures were checked against this delegator's delegation, whose bytes are the indexed ones
+    const norm = (d: string | undefined) => (d === undefined || d === '' ? 'root' : d);
+    const via = norm(delegator ?? this.#d.parentOf(role));
+    if (norm(entry.delegator ?? this.#d.parentOf(role)) !== via) return undefined;
+    if (via === 'root' ? role !== 'targets' : !this.#indexed.has(via)) return undefined;
+    if (rootEntry.sha256 !== this.rootSha256()) return undefined;
+    // Only bytes the accepted snapshot pins by hash (checked against them just before): a TUF 1.0
+    // snapshot may list a version only, and then nothing but the role's own signatures vouches for
+    // the cached bytes, so the full path runs.
+    const listed = meta.hashes?.sha256;
+    if (typeof listed !== 'string') return undefined;
+    const digest = Buffer.from(listed, this.#d.name === 'notary' ? 'base64' : 'hex');
+    if (digest.toString('hex') !== entry.sha256) return undefined;
+    const limits = parseLimitsOf(this.policy);
+    let md: TargetsMetadata;
+    try {
+      md = this.parse(
+        role,
+        bytes,
+        (b) => lazy(b, role, limits) ?? this.#d.parseTargets(b, role, limits),
+        digest.toString('base64'),
+      );
+    } catch (e) {
+      if (e instanceof TrustError) return undefined; // the full path gives the precise error
+      throw e;
+    }
+    // signers the index recorded, still listed for the role and present in the envelope
+    const present = new Set(md.signatures.map((s) => s.keyid));
+    const allowed = new Set(keySet.keyids);
+    const signers = entry.signers.filter((id) => allowed.has(id) && present.has(id));
+    // a threshold counts distinct usable keys, as checkThreshold does (two ids of one key count once)
+    const distinct = new Set<string>();
+    for (const id of signers) {
+      const key = keySet.keys.get(id);
+      const identity = key ? keyIdentity(key, this.#caches) : undefined;
+      if (identity !== undefined && !identity.startsWith('unusable:')) distinct.add(identity);
+    }
+    if (distinct.size < Math.max(1, keySet.threshold) || distinct.size !== signers.length) return undefined;
+    return { md, signers };
+  }
+
   /** Key ids that validly signed an accepted targets role. */
   signersOf(role: string): readonly string[] {
     return this.#signers.get(role) ?? [];
@@ -411,6 +516,7 @@ export class TrustedMetadataSet {
     this.#targets.clear();
     this.#signers.clear();
     this.#delegators.clear();
+    this.#indexed.clear();
     return sn;
   }
 
@@ -527,8 +633,9 @@ export class TrustedMetadataSet {
     }
     this.#d.checkFileMeta(bytes, meta, role, 'snapshot');
     const keySet = this.keySetFor(role, delegator);
-    const md = this.parse(role, bytes, (b, l) => this.#d.parseTargets(b, role, l));
-    const signers = checkThreshold(md, keySet, role, this.#caches);
+    const fast = this.fromIndex(bytes, role, delegator, meta, keySet);
+    const md = fast?.md ?? this.parse(role, bytes, (b, l) => this.#d.parseTargets(b, role, l));
+    const signers = fast?.signers ?? checkThreshold(md, keySet, role, this.#caches);
     const floor = this.#localTargets.get(role) ?? 0;
     if (md.version < floor) throw rollback(role, floor, md.version);
     const listed = metaVersion(meta);
@@ -557,6 +664,42 @@ export class TrustedMetadataSet {
     this.#targets.set(role, md);
     this.#delegators.set(role, delegator ?? this.#d.parentOf(role) ?? 'root');
     this.#signers.set(role, signers);
+    if (fast) this.#indexed.add(role);
+    else this.#indexed.delete(role);
     return md;
   }
+}
+
+/**
+ * The verified index of a set's trusted state (storage/verified-index.ts): root, timestamp, snapshot
+ * and every accepted targets role with its signers and delegator. Digests of bytes taken through
+ * `previous` are reused; other bytes are hashed (only when the index is written).
+ */
+export function verifiedIndexOf(set: TrustedMetadataSet, previous?: VerifiedIndex | null): VerifiedIndex {
+  const old = previous?.files;
+  const files = new Map<string, VerifiedEntry>();
+  const add = (role: string, raw: Uint8Array | undefined, targets: boolean) => {
+    if (!raw) return;
+    const prev = old?.get(role);
+    // targets roles: the sha256 the accepted snapshot lists (checked against these bytes on accept)
+    const listed = targets ? set.metaFor(role)?.hashes?.sha256 : undefined;
+    const sha =
+      prev && set.indexedRoles.has(role) && prev.length === raw.length
+        ? prev.sha256
+        : typeof listed === 'string'
+          ? Buffer.from(listed, set.dialect.name === 'notary' ? 'base64' : 'hex').toString('hex')
+          : Buffer.from(sha256(raw)).toString('hex');
+    const delegator = set.delegatorOf(role);
+    files.set(role, {
+      sha256: sha,
+      length: raw.length,
+      ...(targets ? { signers: [...set.signersOf(role)] } : {}),
+      ...(targets && delegator !== undefined ? { delegator } : {}),
+    });
+  };
+  add('root', set.root.raw, false);
+  add('timestamp', set.timestamp?.raw, false);
+  add('snapshot', set.snapshot?.raw, false);
+  for (const role of set.acceptedTargetsRoles()) add(role, set.targets(role)?.raw, true);
+  return { dialect: set.dialect.name, files };
 }

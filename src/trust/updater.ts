@@ -23,9 +23,10 @@ import { NetworkError, NotSignedError, TrustError, VerificationError } from '../
 import type { FileMetaJson } from '../metadata/model.js';
 import { parentRole } from '../metadata/roles.js';
 import type { MetadataCache } from '../storage/trust-dir.js';
+import { encodeVerifiedIndex, type VerifiedIndex } from '../storage/verified-index.js';
 import type { MetadataStore } from '../transport/store.js';
 import { checkFileMeta, listedSha256Hex } from './filemeta.js';
-import { TrustedMetadataSet, type TrustPolicy } from './trusted-set.js';
+import { TrustedMetadataSet, type TrustPolicy, verifiedIndexOf } from './trusted-set.js';
 
 export interface UpdateOptions
   extends Partial<
@@ -77,6 +78,8 @@ export class Updater {
   #staged = new Map<string, Uint8Array>();
   #cached = new Map<string, Uint8Array | null>();
   #set: TrustedMetadataSet | undefined;
+  /** The cache's verified index as read (undefined: not read yet). */
+  #index: VerifiedIndex | null | undefined;
 
   constructor(store: MetadataStore, cache: MetadataCache, policy: TrustPolicy, opts: UpdateOptions = {}) {
     this.#store = store;
@@ -137,7 +140,10 @@ export class Updater {
     const caches = deadline
       ? { verdicts: ctx?.verdicts, keyIdentities: ctx?.keyIdentities, documents: ctx?.documents, deadline }
       : (ctx ?? {});
-    return TrustedMetadataSet.fromRoot(bytes, this.#policy, source, caches);
+    const set = TrustedMetadataSet.fromRoot(bytes, this.#policy, source, caches);
+    if (this.#index === undefined) this.#index = this.#cache.readIndex(set.dialect.name);
+    set.useVerifiedIndex(this.#index);
+    return set;
   }
 
   /** Bytes of the trusted root: the cached one, else the server's on first use. */
@@ -336,8 +342,23 @@ export class Updater {
       return false;
     }
     const cachedBytes = await this.cached(role);
-    const reuse = matches(cachedBytes, meta, role);
-    if (cachedBytes && !reuse) {
+    // Cached bytes of the listed length go straight to the set, which checks their hashes once
+    // (a 2 MB targets is not hashed twice); other bytes, or a hash mismatch, mean a download.
+    if (cachedBytes && cachedBytes.length === meta.length) {
+      try {
+        set.updateTargets(cachedBytes, role);
+        this.checkDeadline(role);
+        return true;
+      } catch (e) {
+        if (
+          !(e instanceof VerificationError) ||
+          (e.code !== 'HASH_MISMATCH' && e.code !== 'LENGTH_MISMATCH')
+        ) {
+          throw e;
+        }
+      }
+    }
+    if (cachedBytes) {
       try {
         set.loadLocalTargets(cachedBytes, role);
       } catch (e) {
@@ -345,19 +366,52 @@ export class Updater {
         if (!(e instanceof TrustError)) throw e;
       }
     }
-    const bytes = reuse ? cachedBytes : await this.fetchByChecksum(role, meta);
-    const fresh = !reuse;
+    const bytes = await this.fetchByChecksum(role, meta);
     set.updateTargets(bytes, role);
-    if (fresh) this.#staged.set(role, bytes);
+    this.#staged.set(role, bytes);
     this.checkDeadline(role);
     return true;
   }
 
-  /** Persists every verified file accepted in this update (atomic per file). */
+  /**
+   * Persists every verified file accepted in this update (atomic per file), then the verified index
+   * of the trusted state (storage/verified-index.ts) when it changed.
+   */
   async commit(): Promise<void> {
-    if (this.#staged.size === 0 || this.#opts.offline) return;
-    await this.#cache.writeAll(this.#staged);
-    for (const [role, bytes] of this.#staged) this.#cached.set(role, bytes);
-    this.#staged.clear();
+    if (this.#opts.offline) return;
+    const wrote = this.#staged.size > 0;
+    if (wrote) {
+      await this.#cache.writeAll(this.#staged);
+      for (const [role, bytes] of this.#staged) this.#cached.set(role, bytes);
+      this.#staged.clear();
+    }
+    const set = this.#set;
+    if (!set || this.indexCurrent(set, wrote)) return;
+    const index = this.indexOf(set);
+    const old = this.#index;
+    if (old && encodeVerifiedIndex(old) === encodeVerifiedIndex(index)) return;
+    await this.#cache.writeIndex(index);
+    this.#index = index;
+  }
+
+  /**
+   * Whether the index read at the start already describes this update's trusted state, so that a
+   * warm verify of an unchanged repository hashes and writes nothing: no file was written, and the
+   * index holds exactly the targets roles accepted, each taken through it (which also means its root
+   * entry matched). Its timestamp and snapshot entries decide nothing (see useVerifiedIndex).
+   */
+  private indexCurrent(set: TrustedMetadataSet, wrote: boolean): boolean {
+    const files = this.#index?.files;
+    if (wrote || !files) return false;
+    const accepted = set.acceptedTargetsRoles();
+    if (accepted.some((r) => !set.indexedRoles.has(r))) return false;
+    let indexedTargets = 0;
+    for (const e of files.values()) if (e.signers !== undefined) indexedTargets++;
+    return indexedTargets === accepted.length;
+  }
+
+  /** The verified index of the trusted state: root, timestamp, snapshot and the accepted targets roles. */
+  private indexOf(set: TrustedMetadataSet): VerifiedIndex {
+    return verifiedIndexOf(set, this.#index);
   }
 }

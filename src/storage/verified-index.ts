@@ -1,0 +1,110 @@
+/**
+ * The verified index of a metadata cache (issue 12): beside the cached files, `.verified-index`
+ * records the sha256 and length of every file of the last update that succeeded as a whole, and the
+ * key ids whose signatures verified on each targets role. It is written atomically after the cached
+ * files (a crash in between leaves entries that no longer match: the full path runs).
+ *
+ * It is an optimisation only, keyed by the exact bytes' hash, and used only where the hash chain
+ * from a timestamp verified in this very update already pins the bytes (the trusted set decides:
+ * trust/trusted-set.ts `useVerifiedIndex`): a targets role whose bytes the accepted snapshot lists
+ * AND the index lists, under the same root (and, for a delegation, the same parent bytes), is taken
+ * without re-checking its signatures and with its `targets` map parsed lazily. Expiry, version,
+ * rollback floors and every other rule still run on the bytes at every verify.
+ *
+ * What an attacker who can write the trust dir gains: nothing they did not have. Bytes the index
+ * vouches for must still match the snapshot accepted in this update, so they are the repository's
+ * current bytes; only someone who can also sign snapshots (the Notary server) could get unsigned
+ * targets listed, and they can already replace the cached root today. A damaged or forged index
+ * (bad JSON, wrong shape, hashes that match nothing) reads as no index.
+ */
+
+import { writeFileAtomic } from './atomic.js';
+import { readRegularFile } from './trust-dir.js';
+
+/** One verified file: its digest, length and (targets roles) the key ids that signed it. */
+export interface VerifiedEntry {
+  readonly sha256: string;
+  readonly length: number;
+  /** Targets roles: key ids whose signatures verified. */
+  readonly signers?: readonly string[];
+  /** Targets roles: the role whose delegation the signatures were checked against (`root` for targets). */
+  readonly delegator?: string;
+}
+
+/** The index of one metadata cache: its dialect and the files of the last verified state, by role. */
+export interface VerifiedIndex {
+  readonly dialect: string;
+  readonly files: ReadonlyMap<string, VerifiedEntry>;
+}
+
+export const VERIFIED_INDEX_FILE = '.verified-index';
+const FORMAT = 1;
+const HEX64 = /^[0-9a-f]{64}$/;
+/** A larger index is not ours (a few hundred bytes per role). */
+const MAX_BYTES = 4 << 20;
+
+/** Parses an index file; null when it is absent, damaged or of another dialect. */
+export function parseVerifiedIndex(bytes: Uint8Array | null, dialect: string): VerifiedIndex | null {
+  if (!bytes || bytes.length > MAX_BYTES) return null;
+  let doc: unknown;
+  try {
+    doc = JSON.parse(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.length).toString('utf8'));
+  } catch {
+    return null;
+  }
+  if (typeof doc !== 'object' || doc === null) return null;
+  const d = doc as { format?: unknown; dialect?: unknown; files?: unknown };
+  if (d.format !== FORMAT || d.dialect !== dialect) return null;
+  if (typeof d.files !== 'object' || d.files === null || Array.isArray(d.files)) return null;
+  const files = new Map<string, VerifiedEntry>();
+  for (const [role, e] of Object.entries(d.files as Record<string, unknown>)) {
+    if (typeof e !== 'object' || e === null) return null;
+    const { sha256, length, signers, delegator } = e as Record<string, unknown>;
+    if (typeof sha256 !== 'string' || !HEX64.test(sha256)) return null;
+    if (typeof length !== 'number' || !Number.isSafeInteger(length) || length < 0) return null;
+    if (signers !== undefined && (!Array.isArray(signers) || !signers.every((s) => typeof s === 'string'))) {
+      return null;
+    }
+    if (delegator !== undefined && typeof delegator !== 'string') return null;
+    files.set(role, {
+      sha256,
+      length,
+      ...(signers !== undefined ? { signers } : {}),
+      ...(delegator !== undefined ? { delegator } : {}),
+    });
+  }
+  return { dialect, files };
+}
+
+/** The index file's bytes (stable order, so an unchanged index is not rewritten). */
+export function encodeVerifiedIndex(index: VerifiedIndex): string {
+  const files: Record<string, VerifiedEntry> = {};
+  for (const role of [...index.files.keys()].sort()) {
+    const e = index.files.get(role)!;
+    files[role] = {
+      sha256: e.sha256,
+      length: e.length,
+      ...(e.signers ? { signers: [...e.signers] } : {}),
+      ...(e.delegator !== undefined ? { delegator: e.delegator } : {}),
+    };
+  }
+  return `${JSON.stringify({ format: FORMAT, dialect: index.dialect, files })}\n`;
+}
+
+/** Reads the index at `path` (null when absent or unusable; never throws for a bad file). */
+export function readVerifiedIndex(path: string, dialect: string): VerifiedIndex | null {
+  try {
+    return parseVerifiedIndex(readRegularFile(path), dialect);
+  } catch {
+    return null;
+  }
+}
+
+/** Writes the index atomically (a failure only costs the fast path next time). */
+export async function writeVerifiedIndex(path: string, index: VerifiedIndex): Promise<void> {
+  try {
+    await writeFileAtomic(path, encodeVerifiedIndex(index), { mode: 0o644 });
+  } catch {
+    // the index is an optimisation: without it the next verify takes the full path
+  }
+}

@@ -1,0 +1,186 @@
+/**
+ * The verified index of the metadata cache (storage/verified-index.ts, issue 12): a warm verify of an
+ * unchanged repository takes the cached targets through the index (no signature re-check, one entry
+ * parsed), while a damaged or forged index or cache file never yields a trust decision from bytes the
+ * accepted snapshot does not vouch for, and expiry is still checked against the clock.
+ */
+
+import { readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { verify } from '../../src/client/verify.js';
+import { TrustContext } from '../../src/context/context.js';
+import { repositoryContext, updateOptionsFor } from '../../src/context/repository.js';
+import { generateSigner } from '../../src/crypto/signers.js';
+import { keyJson } from '../../src/metadata/build.js';
+import { formatGoTime } from '../../src/metadata/gotime.js';
+import { addSigner, generateKey, signTags } from '../../src/publish/workflows.js';
+import { VERIFIED_INDEX_FILE } from '../../src/storage/verified-index.js';
+import { lookupTag } from '../../src/trust/lookup.js';
+import { Updater } from '../../src/trust/updater.js';
+import { tempDir } from '../harness/lab.js';
+import { digestOf, type Fixture, makeFixture } from './support.js';
+
+const fixtures: Fixture[] = [];
+async function fixture(tags?: Record<string, string>): Promise<Fixture> {
+  const f = await makeFixture(tags);
+  fixtures.push(f);
+  return f;
+}
+afterEach(async () => {
+  for (const f of fixtures.splice(0)) {
+    await f.server.close();
+  }
+});
+
+type Opts = ReturnType<Fixture['client']>;
+
+/** One verify through the Updater; what the trusted set took through the index and verdicts computed. */
+async function warmUpdate(f: Fixture, opts: Opts & { now?: () => number }, tag = 'v1') {
+  const context = new TrustContext();
+  const ctx = repositoryContext(`${f.gun}:${tag}`, { ...opts, context });
+  const updater = new Updater(ctx.store, ctx.cache, ctx.policy, updateOptionsFor(ctx, { ...opts, context }));
+  await updater.refresh();
+  const found = await lookupTag(updater, tag);
+  await updater.commit();
+  return {
+    found,
+    indexed: [...updater.trusted.indexedRoles],
+    verdicts: context.verdicts.size,
+    dir: ctx.cache.dir,
+  };
+}
+
+describe('verified index', () => {
+  it('a warm verify of an unchanged repository takes targets through the index: no signature re-check', async () => {
+    const f = await fixture({ v1: 'one', v2: 'two', v3: 'three' });
+    const opts = f.client();
+    await verify(`${f.gun}:v2`, opts); // cold: writes the cache and the index
+    const warm = await warmUpdate(f, opts, 'v2');
+    expect(warm.found?.digest).toBe(digestOf('two'));
+    expect(warm.found?.signers.length).toBeGreaterThan(0);
+    expect(warm.indexed).toEqual(['targets']);
+    // without the index the same verify checks one more signature (targets)
+    rmSync(join(warm.dir, VERIFIED_INDEX_FILE));
+    const full = await warmUpdate(f, opts, 'v2');
+    expect(full.indexed).toEqual([]);
+    expect(full.found).toEqual(warm.found);
+    expect(full.verdicts).toBeGreaterThan(warm.verdicts);
+    // ... and rewrites the index, so the next one is fast again
+    expect((await warmUpdate(f, opts, 'v2')).indexed).toEqual(['targets']);
+    // a tag that is not signed is still not signed
+    expect((await warmUpdate(f, opts, 'v9')).found).toBeNull();
+  });
+
+  it('a delegation is taken through the index only under the same parent bytes: a changed delegation is checked again', async () => {
+    const f = await fixture();
+    const alice = await generateKey('alice', { ...f.pub, dir: tempDir() });
+    await addSigner('alice', readFileSync(alice.publicKeyPath, 'utf8'), f.gun, f.pub);
+    await signTags([{ reference: `${f.gun}:rel`, digest: digestOf('rel'), size: 3 }], f.pub);
+    const opts = f.client();
+    expect((await warmUpdate(f, opts, 'rel')).found?.role).toBe('targets/releases');
+    const warm = await warmUpdate(f, opts, 'rel');
+    expect(warm.indexed.sort()).toEqual(['targets', 'targets/releases']);
+    expect(warm.found?.digest).toBe(digestOf('rel'));
+    // targets now demands 2 signatures on targets/releases, whose bytes (1 signature) stay the same
+    const t = await f.craft('targets', (s) => {
+      s.version += 1;
+      for (const r of s.delegations.roles) r.threshold = 2;
+    });
+    await f.rechain({ targets: t });
+    await expect(verify(`${f.gun}:rel`, opts)).rejects.toMatchObject({
+      code: 'THRESHOLD',
+      role: 'targets/releases',
+    });
+  });
+
+  it('a delegation whose key id stays but whose key the parent replaced is not taken through the index', async () => {
+    const f = await fixture();
+    const alice = await generateKey('alice', { ...f.pub, dir: tempDir() });
+    await addSigner('alice', readFileSync(alice.publicKeyPath, 'utf8'), f.gun, f.pub);
+    await signTags([{ reference: `${f.gun}:rel`, digest: digestOf('rel'), size: 3 }], f.pub);
+    const opts = f.client();
+    await warmUpdate(f, opts, 'rel');
+    expect((await warmUpdate(f, opts, 'rel')).indexed.sort()).toEqual(['targets', 'targets/releases']);
+    // same key ids, same releases bytes, same signer id in the index: but targets now maps the id to
+    // another key, so the signatures on releases must be checked again (and fail)
+    const other = keyJson(generateSigner('ecdsa').publicKey);
+    const t = await f.craft('targets', (s) => {
+      s.version += 1;
+      for (const id of s.delegations.roles[0].keyids) s.delegations.keys[id] = other;
+    });
+    await f.rechain({ targets: t });
+    const err = await verify(`${f.gun}:rel`, opts).then(
+      () => undefined,
+      (e: unknown) => e as { code?: string; role?: string },
+    );
+    expect(err, 'accepted under a parent the index entry was not checked against').toBeDefined();
+    expect(err?.role).toBe('targets/releases');
+  });
+
+  it('a garbage or forged index reads as no index (full path, same answer)', async () => {
+    const f = await fixture();
+    const opts = f.client();
+    const { dir } = await warmUpdate(f, opts);
+    const path = join(dir, VERIFIED_INDEX_FILE);
+    writeFileSync(path, 'not json');
+    const a = await warmUpdate(f, opts);
+    expect(a.indexed).toEqual([]);
+    expect(a.found?.digest).toBe(digestOf('one'));
+    // an index whose targets digest matches nothing the snapshot lists
+    const index = JSON.parse(readFileSync(path, 'utf8'));
+    index.files.targets.sha256 = 'ab'.repeat(32);
+    writeFileSync(path, JSON.stringify(index));
+    const b = await warmUpdate(f, opts);
+    expect(b.indexed).toEqual([]);
+    expect(b.found?.digest).toBe(digestOf('one'));
+  });
+
+  it('forged cached targets with an index that vouches for them: the snapshot decides, the real digest wins', async () => {
+    const f = await fixture();
+    const opts = f.client();
+    const { dir } = await warmUpdate(f, opts);
+    // the attacker writes targets signing v1 with another digest (their own key) and an index to match
+    const forged = await f.craft('targets', (s) => {
+      s.targets.v1.hashes.sha256 = Buffer.from(digestOf('evil').slice(7), 'hex').toString('base64');
+    });
+    writeFileSync(join(dir, 'targets.json'), forged);
+    const path = join(dir, VERIFIED_INDEX_FILE);
+    const index = JSON.parse(readFileSync(path, 'utf8'));
+    const { createHash } = await import('node:crypto');
+    index.files.targets = {
+      ...index.files.targets,
+      sha256: createHash('sha256').update(forged).digest('hex'),
+      length: forged.length,
+    };
+    writeFileSync(path, JSON.stringify(index));
+    const r = await warmUpdate(f, opts);
+    expect(r.found?.digest).toBe(digestOf('one'));
+    expect(r.indexed).toEqual([]);
+    // the genuine bytes were fetched again and the cache repaired
+    expect(Buffer.compare(readFileSync(join(dir, 'targets.json')), f.file('targets.json'))).toBe(0);
+  });
+
+  it('expiry is checked against the clock on the index path (EXPIRED once targets expire)', async () => {
+    const f = await fixture();
+    const soon = Date.now() + 3 * 24 * 3600_000;
+    const t = await f.craft('targets', (s) => {
+      s.version += 1;
+      s.expires = formatGoTime(soon);
+    });
+    await f.rechain({ targets: t });
+    const opts = f.client();
+    const before = await warmUpdate(f, opts);
+    expect(before.found?.digest).toBe(digestOf('one'));
+    expect((await warmUpdate(f, opts)).indexed).toEqual(['targets']);
+    // a day after targets expired, timestamp and snapshot still valid
+    const later = { ...opts, now: () => soon + 24 * 3600_000 };
+    const err = await warmUpdate(f, later).then(
+      () => undefined,
+      (e: unknown) => e as { code?: string; role?: string },
+    );
+    expect(err?.code).toBe('EXPIRED');
+    expect(err?.role).toBe('targets');
+    await expect(verify(`${f.gun}:v1`, later)).rejects.toMatchObject({ code: 'EXPIRED', role: 'targets' });
+  });
+});
