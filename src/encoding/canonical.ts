@@ -275,23 +275,15 @@ const MAY_DIFFER_ALL = new RegExp(STRINGIFY_MAY_DIFFER.source, 'g');
 function fillIn(r: { text: string; emitted: Emitted[] }, st: EncodeState): string | undefined {
   const t = r.text;
   if (r.emitted.length === 0) return STRINGIFY_MAY_DIFFER.test(t) ? undefined : t;
+  // one pass finds every escape: each must be a placeholder's, and there must be exactly one per
+  // placeholder (a real string equal to PLACEHOLDER would make one more)
   const at: number[] = [];
-  for (
-    let i = t.indexOf(PLACEHOLDER_TEXT);
-    i >= 0;
-    i = t.indexOf(PLACEHOLDER_TEXT, i + PLACEHOLDER_TEXT.length)
-  ) {
-    at.push(i);
-  }
-  // one more means a real string equal to PLACEHOLDER
-  if (at.length !== r.emitted.length) return undefined;
-  // the only escapes allowed are the placeholders' own
   MAY_DIFFER_ALL.lastIndex = 0;
-  let k = 0;
   for (let m = MAY_DIFFER_ALL.exec(t); m !== null; m = MAY_DIFFER_ALL.exec(t)) {
-    while (k < at.length && at[k]! + 1 < m.index) k++;
-    if (k >= at.length || at[k]! + 1 !== m.index) return undefined;
+    if (!t.startsWith(PLACEHOLDER_TEXT, m.index - 1)) return undefined;
+    at.push(m.index - 1);
   }
+  if (at.length !== r.emitted.length) return undefined;
   let out = '';
   let from = 0;
   for (let i = 0; i < at.length; i++) {

@@ -19,6 +19,7 @@
  * nesting depth before recursing.
  */
 
+import { isUtf8 } from 'node:buffer';
 import { FormatError } from '../errors.js';
 import { canonicalJson } from './canonical.js';
 
@@ -35,11 +36,61 @@ function fail(message: string): FormatError {
 
 const decoder = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
 
+/** A parsed document and what its scan proved about its bytes. */
+export interface StrictJsonDocument {
+  readonly value: JsonValue;
+  /**
+   * For a top-level object with a member `signed` whose served bytes are
+   * exactly the canonical form (securesystemslib) of its value: those bytes
+   * (a view into the input). Undefined otherwise (whitespace, other escapes,
+   * unsorted keys, or the document took the strict parser).
+   */
+  readonly canonicalSigned?: Uint8Array;
+}
+
 /**
  * Parses UTF-8 JSON bytes strictly (see the module comment). Throws FormatError
  * BAD_METADATA naming `what` and the byte offset of the problem.
  */
 export function parseStrictJson(bytes: Uint8Array, what = 'metadata', maxDepth = MAX_JSON_DEPTH): JsonValue {
+  return parseStrictJsonDocument(bytes, what, maxDepth).value;
+}
+
+/**
+ * parseStrictJson, and the canonical bytes of the top-level `signed` member
+ * when the input already is canonical there (see StrictJsonDocument).
+ *
+ * Fast path ("validate, then native"): one byte scan proves the document is
+ * inside the grammar the strict parser accepts, in the places where
+ * JSON.parse is more lenient (floats and exponents, -0, integers beyond 2^53,
+ * escaped surrogates, a BOM, nesting depth), UTF-8 is validated natively, then
+ * JSON.parse builds the value and one walk gives every object a null prototype
+ * and counts its keys: fewer keys than the scan read means a duplicate key
+ * (JSON.parse keeps the last one). Anything the scan cannot
+ * prove, and every error, goes to the strict parser, which gives the
+ * authoritative value or the precise error.
+ */
+export function parseStrictJsonDocument(
+  bytes: Uint8Array,
+  what = 'metadata',
+  maxDepth = MAX_JSON_DEPTH,
+): StrictJsonDocument {
+  const depth = Math.min(maxDepth, MAX_JSON_DEPTH);
+  const fast = fastParse(bytes, depth);
+  if (fast !== undefined) return fast;
+  return { value: strictParse(bytes, what, depth) };
+}
+
+/** The strict parser alone (the reference for the fast path's differential tests). */
+export function parseStrictJsonSlow(
+  bytes: Uint8Array,
+  what = 'metadata',
+  maxDepth = MAX_JSON_DEPTH,
+): JsonValue {
+  return strictParse(bytes, what, Math.min(maxDepth, MAX_JSON_DEPTH));
+}
+
+function strictParse(bytes: Uint8Array, what: string, maxDepth: number): JsonValue {
   if (bytes.length >= 3 && bytes[0] === 0xef && bytes[1] === 0xbb && bytes[2] === 0xbf) {
     throw fail(`${what}: starts with a UTF-8 byte order mark`);
   }
@@ -49,7 +100,228 @@ export function parseStrictJson(bytes: Uint8Array, what = 'metadata', maxDepth =
   } catch {
     throw fail(`${what}: not valid UTF-8`);
   }
-  return new Parser(text, what, Math.min(maxDepth, MAX_JSON_DEPTH)).parseDocument();
+  return new Parser(text, what, maxDepth).parseDocument();
+}
+
+// ---------------------------------------------------------------------------
+// The fast path
+
+interface Scan {
+  /** Object members in the document (keys read). */
+  members: number;
+  signedStart: number;
+  signedEnd: number;
+}
+
+/** Byte-wise order of b[as, ae) and b[bs, be): UTF-8 byte order is code point order. */
+function compareBytes(b: Uint8Array, as: number, ae: number, bs: number, be: number): number {
+  const la = ae - as;
+  const lb = be - bs;
+  const n = Math.min(la, lb);
+  for (let k = 0; k < n; k++) {
+    const d = b[as + k]! - b[bs + k]!;
+    if (d !== 0) return d;
+  }
+  return la - lb;
+}
+
+const isHexSurrogateLead = (h1: number, h2: number): boolean =>
+  (h1 | 0x20) === 0x64 && ((h2 >= 0x38 && h2 <= 0x39) || ((h2 | 0x20) >= 0x61 && (h2 | 0x20) <= 0x66));
+
+/**
+ * One pass over the bytes. Undefined when the document may be outside what the
+ * strict parser accepts, or read differently by JSON.parse: a BOM, a byte that
+ * starts no JSON token, a fraction or exponent, -0, 16 or more digits, an
+ * escaped surrogate, nesting deeper than maxDepth. Malformed JSON either ends
+ * here or makes JSON.parse throw; both go to the strict parser.
+ */
+function scan(b: Uint8Array, maxDepth: number): Scan | undefined {
+  const n = b.length;
+  if (n >= 3 && b[0] === 0xef && b[1] === 0xbb && b[2] === 0xbf) return undefined;
+  const buf = Buffer.from(b.buffer, b.byteOffset, b.length);
+  /** Position of the next backslash at or after the scan (n: none), or -1: not searched yet. */
+  let nextEscape = -1;
+  const inObject = new Uint8Array(maxDepth + 2);
+  const prevStart = new Int32Array(maxDepth + 2);
+  const prevEnd = new Int32Array(maxDepth + 2);
+  let depth = 0;
+  let members = 0;
+  let expectKey = false;
+  /** The current depth-1 key is `signed`. */
+  let signedKey = false;
+  /** Nothing non-canonical since the `signed` object opened. */
+  let clean = false;
+  let signedStart = -1;
+  let signedEnd = -1;
+  let i = 0;
+  while (i < n) {
+    const c = b[i]!;
+    if (c === 0x22) {
+      const start = ++i;
+      let escaped = false;
+      // native searches for the closing quote and the next backslash (most strings have none)
+      for (;;) {
+        const q = buf.indexOf(0x22, i);
+        if (q < 0) return undefined;
+        if (nextEscape < i) {
+          nextEscape = buf.indexOf(0x5c, i);
+          if (nextEscape < 0) nextEscape = n;
+        }
+        if (nextEscape > q) {
+          i = q;
+          break;
+        }
+        i = nextEscape;
+        const e = b[i + 1];
+        if (e === 0x75) {
+          if (i + 5 >= n || isHexSurrogateLead(b[i + 2]!, b[i + 3]!)) return undefined;
+          clean = false;
+        } else if (e !== 0x22 && e !== 0x5c) {
+          clean = false;
+        }
+        escaped = true;
+        i += 2;
+      }
+      if (expectKey) {
+        expectKey = false;
+        members++;
+        if (escaped) {
+          // decoded order may differ from the escaped bytes' order: prove nothing
+          clean = false;
+          prevStart[depth] = -1;
+        } else {
+          const ps = prevStart[depth]!;
+          if (ps >= 0 && compareBytes(b, ps, prevEnd[depth]!, start, i) >= 0) clean = false;
+          prevStart[depth] = start;
+          prevEnd[depth] = i;
+        }
+        if (depth === 1) {
+          signedKey =
+            !escaped &&
+            i - start === 6 &&
+            b[start] === 0x73 &&
+            b[start + 1] === 0x69 &&
+            b[start + 2] === 0x67 &&
+            b[start + 3] === 0x6e &&
+            b[start + 4] === 0x65 &&
+            b[start + 5] === 0x64;
+        }
+      }
+      i++;
+      continue;
+    }
+    switch (c) {
+      case 0x7b: // {
+        if (++depth > maxDepth) return undefined;
+        inObject[depth] = 1;
+        prevStart[depth] = -1;
+        expectKey = true;
+        if (depth === 2 && signedKey && signedStart < 0) {
+          signedStart = i;
+          clean = true;
+        }
+        i++;
+        continue;
+      case 0x5b: // [
+        if (++depth > maxDepth) return undefined;
+        inObject[depth] = 0;
+        expectKey = false;
+        i++;
+        continue;
+      case 0x7d: // }
+      case 0x5d: // ]
+        if (depth === 2 && signedStart >= 0 && signedEnd < 0 && c === 0x7d) {
+          signedEnd = clean ? i + 1 : -2;
+        }
+        if (depth === 1) signedKey = false;
+        depth--;
+        expectKey = false;
+        i++;
+        continue;
+      case 0x2c: // ,
+        expectKey = inObject[depth] === 1;
+        if (depth === 1) signedKey = false;
+        i++;
+        continue;
+      case 0x3a: // :
+        i++;
+        continue;
+      case 0x20:
+      case 0x09:
+      case 0x0a:
+      case 0x0d:
+        clean = false;
+        i++;
+        continue;
+      case 0x74: // true
+      case 0x6e: // null
+        i += 4;
+        continue;
+      case 0x66: // false
+        i += 5;
+        continue;
+      case 0x2d: // -
+        if (b[i + 1] === 0x30) return undefined; // -0, or a fraction of it
+        i++;
+        continue;
+      default: {
+        if (c < 0x30 || c > 0x39) return undefined;
+        const start = i;
+        while (i < n && b[i]! >= 0x30 && b[i]! <= 0x39) i++;
+        // 16 digits may exceed 2^53: the strict parser keeps those exactly (bigint)
+        if (i - start > 15) return undefined;
+        const d = b[i];
+        if (d === 0x2e || d === 0x65 || d === 0x45) return undefined;
+      }
+    }
+  }
+  return { members, signedStart, signedEnd };
+}
+
+/**
+ * Null prototypes for every object (as the strict parser makes them, so no
+ * member lookup ever reaches Object.prototype), and the number of members.
+ */
+function adopt(root: JsonValue): number {
+  let count = 0;
+  const stack: JsonValue[] = [root];
+  while (stack.length > 0) {
+    const v = stack.pop()!;
+    if (typeof v !== 'object' || v === null) continue;
+    if (Array.isArray(v)) {
+      for (let k = 0; k < v.length; k++) {
+        const x = v[k]!;
+        if (typeof x === 'object' && x !== null) stack.push(x);
+      }
+      continue;
+    }
+    Object.setPrototypeOf(v, null);
+    for (const k in v) {
+      count++;
+      const x = v[k]!;
+      if (typeof x === 'object' && x !== null) stack.push(x);
+    }
+  }
+  return count;
+}
+
+function fastParse(bytes: Uint8Array, maxDepth: number): StrictJsonDocument | undefined {
+  const s = scan(bytes, maxDepth);
+  if (s === undefined || !isUtf8(bytes)) return undefined;
+  let value: JsonValue;
+  try {
+    value = JSON.parse(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.length).toString('utf8'));
+  } catch {
+    return undefined;
+  }
+  // JSON.parse keeps the last of duplicate keys: a member count short of the scan's means duplicates
+  if (adopt(value) !== s.members) return undefined;
+  if (s.signedEnd > s.signedStart && s.signedStart >= 0) {
+    // a Buffer view (no copy), like olpcCanonicalBytes gives
+    const view = Buffer.from(bytes.buffer, bytes.byteOffset + s.signedStart, s.signedEnd - s.signedStart);
+    return { value, canonicalSigned: view };
+  }
+  return { value };
 }
 
 const WS = new Set([0x20, 0x09, 0x0a, 0x0d]);

@@ -1,15 +1,82 @@
 import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { olpcCanonicalBytes } from '../encoding/olpc.js';
 import { TrustError } from '../errors.js';
 import {
   isDelegatedPath,
   isSuccinctRole,
+  parseTuf1,
   succinctRoleFor,
   targetPathMatches,
   tuf1MetadataFileName,
   tuf1Quote,
 } from './tuf1.js';
+
+const targetsDoc = (targets: unknown, spacing?: number) =>
+  Buffer.from(
+    JSON.stringify(
+      {
+        signatures: [],
+        signed: {
+          _type: 'targets',
+          expires: '2030-01-01T00:00:00Z',
+          spec_version: '1.0.31',
+          targets,
+          version: 1,
+        },
+      },
+      null,
+      spacing,
+    ),
+  );
+
+describe('TUF 1.0 targets parsing', () => {
+  it('keeps lowercase hashes, lowercases others, and names the bad field', () => {
+    const t = parseTuf1(
+      targetsDoc({
+        a: { hashes: { sha256: 'ab' }, length: 1 },
+        b: { custom: { x: 1 }, hashes: { sha256: 'AB' }, length: 2 },
+      }),
+      'targets',
+    );
+    expect(t.body.targets.get('a')).toEqual({ length: 1, hashes: { sha256: 'ab' } });
+    expect(t.body.targets.get('b')).toEqual({ length: 2, hashes: { sha256: 'ab' }, custom: { x: 1 } });
+    const bad: [unknown, RegExp][] = [
+      [{ hashes: { sha256: 'ab' }, length: -1 }, /targets\["x"\]\.length: must be >= 0/],
+      [{ hashes: { sha256: 'ab' }, length: 1.5 }, /only integers/],
+      [{ hashes: {}, length: 1 }, /targets\["x"\]\.hashes: must not be empty/],
+      [{ hashes: { sha256: 'zz' }, length: 1 }, /targets\["x"\]\.hashes\.sha256: must be hex/],
+      [{ hashes: { sha256: 1 }, length: 1 }, /targets\["x"\]\.hashes\.sha256: must be a string/],
+      [{ hashes: [], length: 1 }, /targets\["x"\]\.hashes: must be an object/],
+      [[], /targets\["x"\]: must be an object/],
+    ];
+    for (const [entry, message] of bad) {
+      expect(() =>
+        parseTuf1(targetsDoc({ ok: { hashes: { sha256: 'ab' }, length: 1 }, x: entry }), 'targets'),
+      ).toThrow(message);
+    }
+  });
+
+  it('signatures cover the canonical form whether or not the served bytes are canonical', () => {
+    // keys in code point order, compact: the served bytes of signed are canonical as they are
+    const targets = {
+      a: { hashes: { sha256: 'cd' }, length: 2 },
+      'é/x': { hashes: { sha256: 'ab' }, length: 1 },
+    };
+    const compact = parseTuf1(targetsDoc(targets), 'targets');
+    const indented = parseTuf1(targetsDoc(targets, 1), 'targets');
+    const expected = Buffer.from(olpcCanonicalBytes(indented.signed));
+    expect(Buffer.from(compact.canonicalBytes()).equals(expected)).toBe(true);
+    expect(Buffer.from(indented.canonicalBytes()).equals(expected)).toBe(true);
+    expect(compact.canonicalText()).toBe(expected.toString('utf8'));
+    // the compact document is canonical there: its served bytes are the message (no re-encoding)
+    const c = compact.canonicalBytes();
+    const raw = Buffer.from(compact.raw!);
+    expect(c.buffer).toBe(compact.raw!.buffer);
+    expect(c.byteOffset - compact.raw!.byteOffset).toBe(raw.indexOf('{"_type"'));
+  });
+});
 
 const VECTORS = join(import.meta.dirname, '../../vectors/tuf1');
 

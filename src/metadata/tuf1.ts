@@ -31,8 +31,10 @@ import {
   type JsonObject,
   type JsonValue,
   MAX_JSON_DEPTH,
+  olpcCanonicalBytes,
   olpcCanonicalJson,
   parseStrictJson,
+  parseStrictJsonDocument,
 } from '../encoding/olpc.js';
 import { FormatError, TrustError, VerificationError } from '../errors.js';
 import { DEFAULT_MAX_KEYS, DEFAULT_MAX_SIGNATURES, Metadata, type SignedBody } from './model.js';
@@ -309,6 +311,7 @@ export type Tuf1SignedOf<B extends Tuf1Body> = B extends Tuf1RootBody
 
 export class Tuf1Metadata<B extends Tuf1Body = Tuf1Body> extends Metadata<SignedBody> {
   #canonical: string | undefined;
+  #canonicalBytes: Uint8Array | undefined;
   constructor(
     role: string,
     readonly body: B,
@@ -316,6 +319,8 @@ export class Tuf1Metadata<B extends Tuf1Body = Tuf1Body> extends Metadata<Signed
     /** Signatures as in the document (hex decoded). */
     readonly tufSignatures: readonly Tuf1Signature[],
     raw: Uint8Array,
+    /** The served bytes of `signed` when the parser proved them canonical (see parseStrictJsonDocument). */
+    canonicalSigned?: Uint8Array,
   ) {
     const keys = new Map<string, TufPublicKey>();
     const source =
@@ -327,11 +332,19 @@ export class Tuf1Metadata<B extends Tuf1Body = Tuf1Body> extends Metadata<Signed
       sig: Buffer.from(t.sig).toString('base64'),
     }));
     super(role, signed as unknown as SignedBody, sigs, keys, raw, body.expiresMs);
+    this.#canonicalBytes = canonicalSigned;
   }
   /** securesystemslib canonical JSON of `signed`: what signatures cover. */
   override canonicalText(): string {
-    this.#canonical ??= olpcCanonicalJson(this.signed);
+    this.#canonical ??= this.#canonicalBytes
+      ? Buffer.from(this.#canonicalBytes).toString('utf8')
+      : olpcCanonicalJson(this.signed);
     return this.#canonical;
+  }
+  /** The canonical form as UTF-8: the served bytes when they already are canonical, else the encoding. */
+  override canonicalBytes(): Uint8Array {
+    this.#canonicalBytes ??= olpcCanonicalBytes(this.signed);
+    return this.#canonicalBytes;
   }
   /** The document's own JSON object (`signed`, unknown fields included): the writer's model too. Do not mutate. */
   get json(): Tuf1SignedOf<B> {
@@ -588,6 +601,34 @@ function parseDelegations(ctx: Ctx, v: unknown): Tuf1Delegations {
   return { keys, roles };
 }
 
+const LOWER_HEX = /^[0-9a-f]*$/;
+
+/**
+ * A target entry that needs no normalisation (an object with an integer
+ * `length` >= 0 and a non-empty `hashes` of lowercase hex strings): its parsed
+ * `hashes` is used as is. Undefined for anything else, which the checked path
+ * in parseTargets refuses with a message naming the field, or normalises.
+ */
+function plainTarget(v: JsonValue | undefined): Tuf1TargetFile | undefined {
+  if (typeof v !== 'object' || v === null || Array.isArray(v)) return undefined;
+  const length = v.length;
+  if (typeof length !== 'number' || !Number.isSafeInteger(length) || length < 0) return undefined;
+  const hashes = v.hashes;
+  if (typeof hashes !== 'object' || hashes === null || Array.isArray(hashes)) return undefined;
+  let n = 0;
+  for (const alg in hashes) {
+    if (!Object.hasOwn(hashes, alg)) return undefined;
+    const h = hashes[alg];
+    if (typeof h !== 'string' || !LOWER_HEX.test(h)) return undefined;
+    n++;
+  }
+  if (n === 0) return undefined;
+  const custom = v.custom;
+  return custom === undefined
+    ? { length, hashes: hashes as Record<string, string> }
+    : { length, hashes: hashes as Record<string, string>, custom };
+}
+
 function targetFile(ctx: Ctx, path: string, v: unknown): Tuf1TargetFile {
   const f = `targets[${JSON.stringify(path)}]`;
   const o = ctx.obj(v, f);
@@ -619,7 +660,10 @@ function parseTargets(ctx: Ctx, s: JsonObject): Tuf1TargetsBody {
   const common = parseCommon(ctx, s, 'targets');
   const tObj = ctx.obj(s.targets, 'signed.targets');
   const targets = new Map<string, Tuf1TargetFile>();
-  for (const [path, v] of Object.entries(tObj)) targets.set(path, targetFile(ctx, path, v));
+  for (const path of Object.keys(tObj)) {
+    const v = tObj[path];
+    targets.set(path, plainTarget(v) ?? targetFile(ctx, path, v));
+  }
   const body: Tuf1TargetsBody = { type: 'targets', ...common, targets };
   if (s.delegations !== undefined) return { ...body, delegations: parseDelegations(ctx, s.delegations) };
   return body;
@@ -676,8 +720,9 @@ export function parseTuf1(
       role,
     });
   }
-  const doc = ctx.obj(parseStrictJson(bytes, role, limits.maxDepth), 'metadata');
-  return decodeTuf1(ctx, doc.signed, doc.signatures, bytes, type);
+  const parsed = parseStrictJsonDocument(bytes, role, limits.maxDepth);
+  const doc = ctx.obj(parsed.value, 'metadata');
+  return decodeTuf1(ctx, doc.signed, doc.signatures, bytes, type, parsed.canonicalSigned);
 }
 
 /**
@@ -700,6 +745,8 @@ function decodeTuf1(
   signaturesJson: unknown,
   bytes: Uint8Array,
   type: Tuf1TopLevelRoleName,
+  /** The served bytes of `signed` when the parser proved them canonical. */
+  canonicalSigned?: Uint8Array,
 ): Tuf1Metadata {
   const signed = ctx.obj(signedJson, 'signed');
   const signatures = parseSignatures(ctx, signaturesJson);
@@ -718,7 +765,7 @@ function decodeTuf1(
       body = parseTargets(ctx, signed);
       break;
   }
-  return new Tuf1Metadata(ctx.role, body, signed, signatures, bytes);
+  return new Tuf1Metadata(ctx.role, body, signed, signatures, bytes, canonicalSigned);
 }
 
 // ---------------------------------------------------------------------------
