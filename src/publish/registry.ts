@@ -18,7 +18,7 @@ import { existsSync } from 'node:fs';
 import { mkdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { registryRecordPath, registryServerFor } from '../client/registry-source.js';
-import { pinnedStartRoot, verifyRegistryState } from '../client/registry-verify.js';
+import { pinnedStartRoot, verifyRegistryState, withDeadline } from '../client/registry-verify.js';
 import { TufUpdater } from '../client/tuf-updater.js';
 import type { PrivateKeyAlgorithm } from '../crypto/signers.js';
 import { canonicalJson } from '../encoding/canonical.js';
@@ -34,7 +34,9 @@ import type { OciCache } from '../transport/oci/cache.js';
 import { OciRegistryClient } from '../transport/oci/distribution.js';
 import { formatLocation, type MetadataLocation, metadataLocation } from '../transport/oci/location.js';
 import { OciMetadataStore } from '../transport/oci/registry-store.js';
+import { MAX_BUNDLE_BYTES } from '../transport/oci/tar.js';
 import { RegistryClient } from '../transport/registry.js';
+import { checkTuf1RootGun } from '../trust/tuf1-pins.js';
 import { createKey, rootKeyFor } from './keys.js';
 import { keystoreFor, type PublishOptions } from './repository.js';
 import { tuf1KeyEntries, tuf1SignersFromKeyStore } from './tuf1/fs.js';
@@ -192,6 +194,7 @@ async function defaultVerify(
             formatLocation(ctx.location),
           )
         : root;
+    checkTuf1RootGun(start, ctx.ref.gun);
     TufUpdater.init(metaDir, start);
   }
   const updater = new TufUpdater({
@@ -209,6 +212,7 @@ async function defaultVerify(
         return bytes ?? null;
       },
     },
+    checkRoot: (bytes, previous) => checkTuf1RootGun(bytes, ctx.ref.gun, previous),
   });
   await updater.refresh();
   for (const d of updater.trustedRole('targets')?.delegations ?? []) {
@@ -375,6 +379,7 @@ export async function initRegistryRepository(
   const snapshot = await createKey(ctx.keystore, 'ecdsa', 'snapshot', gun);
   const timestamp = await createKey(ctx.keystore, 'ecdsa', 'timestamp', gun);
   const writer = Tuf1Writer.init({
+    gun,
     keys: {
       root: [tuf1KeyOf(root)],
       targets: [tuf1KeyOf(targets)],
@@ -725,6 +730,8 @@ export async function exportBundle(
     if (ref.tag !== undefined && /:[\w][\w.-]*$/.test(image.split('/').pop() ?? '')) entry.tags.push(ref.tag);
     byGun.set(ref.gun, entry);
   }
+  // one bundle that `verify --bundle` can read: the reader's size cap (less index.json and oci-layout)
+  let budget = MAX_BUNDLE_BYTES - (64 << 10);
   for (const { ref, tags } of byGun.values()) {
     const server =
       (await registryServerFor(ref, opts)) ?? (opts.server === undefined ? 'registry' : undefined);
@@ -734,10 +741,15 @@ export async function exportBundle(
         `${ref.gun}: export reads registry-hosted trust data (--server registry or oci://...)`,
       );
     }
-    const { store } = await verifyRegistryState(ref, tags, { ...opts, server, offline: false });
-    const got = await collectForBundle(store, ref.gun, (digest, size) =>
-      store.getBlob(digest, size, MAX_FILE_BYTES),
+    const { store, deadlineAt } = await verifyRegistryState(ref, tags, { ...opts, server, offline: false });
+    // the blobs the client did not read (older versions...) within the same overall deadline
+    const got = await collectForBundle(
+      store,
+      ref.gun,
+      (digest, size) => withDeadline(() => store.getBlob(digest, size, MAX_FILE_BYTES), deadlineAt, digest),
+      budget,
     );
+    budget -= got.bytes;
     manifests.push(got.manifest, ...got.roleManifests);
     for (const [d, b] of got.blobs) blobs.set(d, b);
     repositories.push({

@@ -66,6 +66,7 @@ import {
 } from '../../metadata/tuf1.js';
 import { checkTuf1FileMeta } from '../../trust/filemeta.js';
 import { validSignerIds } from '../../trust/signatures.js';
+import { TUF1_ROOT_GUN_FIELD } from '../../trust/tuf1-pins.js';
 import { type Tuf1PublicKey, type Tuf1Signer, tuf1KeyJson } from './keys.js';
 
 const DAY_MS = 24 * 3600_000;
@@ -112,6 +113,12 @@ export interface Tuf1InitOptions {
    * False writes them unversioned (root stays `N.root.json`), as non-consistent clients expect.
    */
   consistentSnapshot?: boolean;
+  /**
+   * The GUN the repository is about, signed into root as `x-content-trust-gun` (registry-hosted
+   * trust): a client of one repository then refuses the roots of another signed with the same root
+   * key (src/trust/tuf1-pins.ts `checkTuf1RootGun`). Kept by every later root version.
+   */
+  gun?: string;
 }
 
 /** A target to add: its length, hashes and optional custom data. */
@@ -357,6 +364,7 @@ export class Tuf1Writer {
       consistent_snapshot: options.consistentSnapshot ?? true,
       keys,
       roles,
+      ...(options.gun !== undefined ? { [TUF1_ROOT_GUN_FIELD]: options.gun } : {}),
     };
     w.#draftTargets.set('targets', emptyTargets());
     return w;
