@@ -335,6 +335,15 @@ export async function rotateRegistryKey(
         const newId = made ? tuf1KeyOf(made).keyid : undefined;
         const cur = writer.root.roles[role].keyids;
         if (newId !== undefined && cur.length === 1 && cur[0] === newId) return null; // already published
+        const threshold = writer.root.roles[role].threshold;
+        if (threshold > 1) {
+          // rotation replaces the role's keys with one new key: never lower a threshold silently
+          throw new LocalError(
+            'USAGE',
+            `${role} of ${ctx.ref.gun} has threshold ${threshold}: key rotate replaces its keys with one key, which would lower it to 1; rotate it with the library (Tuf1Writer.setRoleKeys with ${threshold} keys)`,
+            { role },
+          );
+        }
         const root = writer.root;
         const rootKeys = Object.fromEntries(
           root.roles.root.keyids.filter((id) => root.keys[id]).map((id) => [id, root.keys[id]!]),

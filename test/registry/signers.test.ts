@@ -23,6 +23,7 @@ import {
   removeRegistrySigner,
   rotateRegistryKey,
 } from '../../src/publish/registry-admin.js';
+import { tuf1SignersFromKeyStore } from '../../src/publish/tuf1/fs.js';
 import { Tuf1Writer } from '../../src/publish/tuf1/writer.js';
 import { decodeBasicAuth, staticCredentials } from '../../src/transport/credentials.js';
 import { freshGun, getLab, type LabInfo, tempDir } from '../harness/lab.js';
@@ -215,6 +216,52 @@ describe('registry-hosted trust: signer add/remove (real registry)', () => {
     const forced = await removeRegistrySigner('hank', gun, options(lab, admin, { force: true }));
     expect(forced.result.dropped).toEqual([{ role: 'targets/releases', tags: ['r1'] }]);
     expect((await rejection(verifies(lab, gun, 'r1'))).code).toBe('NOT_SIGNED');
+  });
+
+  it('key rotate never lowers a threshold: a 2-of-2 targets role is refused, nothing pushed, no key left', async () => {
+    const lab = getLab('remote');
+    const gun = freshGun(lab, 'regrotthreshold');
+    const admin = tempDir();
+    await initRegistryRepository(gun, options(lab, admin));
+    const p = await signerDir(lab, admin, 'ivy');
+    await shareKeys(p.dir, admin, ['ivy']);
+    await addRegistrySigner('ivy', p.pem, gun, options(lab, admin));
+    // the admin makes the top-level targets role 2-of-2: its own targets key and ivy's
+    const ctx = registryContext(gun, options(lab, admin));
+    const { root } = (await stateOf(lab, gun, admin)).writer;
+    const rootKeys = Object.fromEntries(root.roles.root.keyids.map((id) => [id, root.keys[id]!]));
+    const rootSigners = await tuf1SignersFromKeyStore(ctx.keystore, rootKeys);
+    await mutateRegistry(ctx, options(lab, admin), {
+      apply: async (w) => {
+        const asKey = (
+          keyid: string,
+          k: { keytype: string; scheme: string; keyval: { public: string } },
+        ) => ({
+          keyid,
+          keytype: k.keytype as 'ecdsa',
+          scheme: k.scheme as 'ecdsa-sha2-nistp256',
+          public: k.keyval.public,
+        });
+        const tid = w.root.roles.targets.keyids[0]!;
+        const d = w.targetsOf('targets').delegations!;
+        const ivyId = d.roles!.find((r) => r.name === 'targets/ivy')!.keyids[0]!;
+        w.setRoleKeys('targets', [asKey(tid, w.root.keys[tid]!), asKey(ivyId, d.keys[ivyId]!)], 2);
+        w.addTarget('t2', { length: 1, hashes: { sha256: '2'.repeat(64) } }, 'targets');
+        return true;
+      },
+      // the root changed: sign it with the root key the admin holds, besides the online keys
+      sign: (w, signers) => w.commit([...signers, ...rootSigners], { now: Date.now() }),
+    });
+    expect((await verifies(lab, gun, 't2')).role).toBe('targets');
+    const before = await stateOf(lab, gun, admin);
+    expect(before.writer.root.roles.targets.threshold).toBe(2);
+    const keysBefore = (await new KeyStore(admin, { passphrase }).find()).length;
+    const refused = await rejection(rotateRegistryKey(gun, 'targets', options(lab, admin)));
+    expect(refused).toMatchObject({ code: 'USAGE', role: 'targets' });
+    expect(refused.message).toMatch(/threshold 2/);
+    expect(exitCodeFor(refused)).toBe(2);
+    expect((await stateOf(lab, gun, admin)).digest).toBe(before.digest);
+    expect((await new KeyStore(admin, { passphrase }).find()).length).toBe(keysBefore);
   });
 
   it('concurrent signer adds: a lost update is refetched and re-applied, both signers end up delegated', async () => {
