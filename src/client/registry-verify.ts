@@ -15,7 +15,7 @@
  */
 
 import { existsSync, readFileSync } from 'node:fs';
-import { readFile } from 'node:fs/promises';
+import { type FileHandle, open } from 'node:fs/promises';
 import { join } from 'node:path';
 import { operationContext, type TrustOptions } from '../context/repository.js';
 import { LocalError, NetworkError, NotSignedError, TrustError, VerificationError } from '../errors.js';
@@ -28,9 +28,10 @@ import { DirOciCache } from '../transport/oci/cache.js';
 import { OciRegistryClient } from '../transport/oci/distribution.js';
 import { formatLocation, metadataLocation } from '../transport/oci/location.js';
 import { OciMetadataStore } from '../transport/oci/registry-store.js';
+import { MAX_BUNDLE_BYTES } from '../transport/oci/tar.js';
 import type { TufFetcher } from '../transport/tuf-repository.js';
 import { longestPrefixMatch } from '../trust/pinning.js';
-import { checkTuf1RootPinned } from '../trust/tuf1-pins.js';
+import { checkTuf1RootGun, checkTuf1RootPinned } from '../trust/tuf1-pins.js';
 import type { InspectResult } from './inspect.js';
 import { registryRecordPath, registryServerFor } from './registry-source.js';
 import { DEFAULT_TUF_LIMITS, type TufTargetInfo, TufUpdater } from './tuf-updater.js';
@@ -49,29 +50,38 @@ export interface RegistryVerifyOptions extends TrustOptions {
 export const RELEASES_ROLE = 'targets/releases';
 
 /** A TufFetcher serving metadata files by name from a store, within the caller's deadline. */
-export function storeFetcher(store: OciMetadataStore): TufFetcher {
+export function storeFetcher(store: OciMetadataStore, overallDeadlineAt = Infinity): TufFetcher {
   return {
     async fetch(url, maxBytes, deadlineAt) {
       const name = url.slice(url.lastIndexOf('/') + 1);
-      const left = deadlineAt - Date.now();
-      if (left <= 0) throw timeout(url);
-      let timer: NodeJS.Timeout | undefined;
-      try {
-        return await Promise.race([
-          store.getMeta(name, maxBytes),
-          new Promise<never>((_, reject) => {
-            timer = setTimeout(() => reject(timeout(url)), left);
-          }),
-        ]);
-      } finally {
-        clearTimeout(timer);
-      }
+      return withDeadline(() => store.getMeta(name, maxBytes), Math.min(deadlineAt, overallDeadlineAt), name);
     },
   };
 }
 
-function timeout(url: string): TrustError {
-  return new NetworkError('TIMEOUT', `deadline exceeded fetching ${url.slice(url.lastIndexOf('/') + 1)}`);
+/**
+ * `run()`, failing with TIMEOUT at `deadlineAt` (ms since the epoch) if it has not settled: the one
+ * overall deadline of a registry-hosted operation, over however many requests it makes.
+ */
+export async function withDeadline<T>(run: () => Promise<T>, deadlineAt: number, what: string): Promise<T> {
+  const left = deadlineAt - Date.now();
+  if (left <= 0) throw timeout(what);
+  if (!Number.isFinite(left)) return run();
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    return await Promise.race([
+      run(),
+      new Promise<never>((_, reject) => {
+        timer = setTimeout(() => reject(timeout(what)), left);
+      }),
+    ]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+function timeout(what: string): TrustError {
+  return new NetworkError('TIMEOUT', `deadline exceeded fetching ${what}`);
 }
 
 /** Whether verification of `reference` goes to registry-hosted trust data (bundle, server, record, env, probe). */
@@ -89,6 +99,8 @@ export async function usesRegistryTrust(
 
 interface OpenTrust {
   updater: TufUpdater;
+  /** The operation's overall deadline (ms since the epoch): every fetch of it ends by then. */
+  deadlineAt: number;
   /** The store the updater read (one manifest per update). */
   store: OciMetadataStore;
   /** Records the source and prunes the layer cache after a successful refresh. */
@@ -98,6 +110,7 @@ interface OpenTrust {
 /** Refreshes the TUF 1.0 client over the registry (or bundle) for `ref`. */
 async function openRegistryTrust(ref: ImageReference, options: RegistryVerifyOptions): Promise<OpenTrust> {
   const env = options.env ?? process.env;
+  const deadlineAt = Date.now() + (options.deadlineMs ?? DEFAULT_TUF_LIMITS.deadlineMs);
   const trustDir = resolveTrustDir(options.trustDir, env);
   const gunDir = join(registryRecordPath(trustDir, ref.gun), '..');
   const metaDir = join(gunDir, 'metadata');
@@ -149,16 +162,19 @@ async function openRegistryTrust(ref: ImageReference, options: RegistryVerifyOpt
   const updater = new TufUpdater({
     metadataDir: metaDir,
     metadataBaseUrl: 'https://registry.invalid/metadata/',
-    fetcher: storeFetcher(store),
+    fetcher: storeFetcher(store, deadlineAt),
     // the caller's context: signature verdicts, key identities and parsed documents outlive this call
     context: operationContext(options),
     ...(options.now ? { now: options.now } : {}),
     limits: { deadlineMs: options.deadlineMs ?? DEFAULT_TUF_LIMITS.deadlineMs },
+    // a root of another repository signed with the same root key is not a rotation of this one
+    checkRoot: (bytes, previous) => checkTuf1RootGun(bytes, ref.gun, previous),
   });
   await updater.refresh();
   return {
     updater,
     store,
+    deadlineAt,
     finish: async () => {
       if (recordLocation === undefined) return;
       const m = await store.manifest();
@@ -225,9 +241,9 @@ export async function verifyRegistryState(
   reference: string | ImageReference,
   tags: readonly string[],
   options: RegistryVerifyOptions = {},
-): Promise<{ store: OciMetadataStore; roles: string[] }> {
+): Promise<{ store: OciMetadataStore; roles: string[]; deadlineAt: number }> {
   const ref = typeof reference === 'string' ? parseReference(reference) : reference;
-  const { updater, store, finish } = await openRegistryTrust(ref, { ...options, offline: false });
+  const { updater, store, deadlineAt, finish } = await openRegistryTrust(ref, { ...options, offline: false });
   const roles = await loadAllRoles(updater);
   for (const tag of tags) {
     if (!(await lookup(updater, tag, options.roles ?? []))) {
@@ -237,7 +253,7 @@ export async function verifyRegistryState(
     }
   }
   await finish();
-  return { store, roles };
+  return { store, roles, deadlineAt };
 }
 
 /** Loads (and so verifies) every delegated role reachable from `targets`, breadth first, bounded. */
@@ -339,11 +355,39 @@ function readTextOrNull(path: string): string | null {
   }
 }
 
-async function readBundle(path: string): Promise<Uint8Array> {
+/** The bundle file's bytes: a regular file of at most the bundle cap, checked before reading it. */
+async function readBundle(path: string, maxBytes = MAX_BUNDLE_BYTES): Promise<Uint8Array> {
+  let fh: FileHandle;
   try {
-    return new Uint8Array(await readFile(path));
+    fh = await open(path, 'r');
   } catch (e) {
     throw new LocalError('IO', `cannot read bundle ${path}`, { cause: e });
+  }
+  try {
+    const st = await fh.stat();
+    if (!st.isFile()) throw new LocalError('IO', `bundle ${path} is not a regular file`);
+    if (st.size > maxBytes) {
+      throw new VerificationError(
+        'TOO_LARGE',
+        `bundle is ${st.size} bytes, over the ${maxBytes}-byte limit`,
+        { expected: `<= ${maxBytes} bytes`, actual: `${st.size} bytes` },
+      );
+    }
+    // one byte more than its size: a file that grows meanwhile is noticed, and never read past the cap
+    const buf = Buffer.alloc(st.size + 1);
+    let n = 0;
+    for (;;) {
+      const { bytesRead } = await fh.read(buf, n, buf.length - n, n);
+      n += bytesRead;
+      if (bytesRead === 0 || n === buf.length) break;
+    }
+    if (n !== st.size) throw new LocalError('IO', `bundle ${path} changed while it was read`);
+    return new Uint8Array(buf.buffer, buf.byteOffset, n);
+  } catch (e) {
+    if (e instanceof TrustError) throw e;
+    throw new LocalError('IO', `cannot read bundle ${path}`, { cause: e });
+  } finally {
+    await fh.close();
   }
 }
 
@@ -402,10 +446,14 @@ async function bootstrapRoot(
   const max = DEFAULT_TUF_LIMITS.maxRootBytes;
   const pins = options.pinning?.certs?.[gun];
   if (pins && pins.length > 0) {
-    TufUpdater.init(
-      metaDir,
-      await pinnedStartRoot((v) => store.getMeta(`${v}.root.json`, max), pins, gun, store.description),
+    const start = await pinnedStartRoot(
+      (v) => store.getMeta(`${v}.root.json`, max),
+      pins,
+      gun,
+      store.description,
     );
+    checkTuf1RootGun(start, gun);
+    TufUpdater.init(metaDir, start);
     return;
   }
   if (longestPrefixMatch(options.pinning?.ca, gun) !== undefined) {
@@ -425,6 +473,7 @@ async function bootstrapRoot(
   if (bytes === null) {
     throw new VerificationError('NO_TRUST_DATA', `no trust data for ${gun} at ${store.description}`);
   }
+  checkTuf1RootGun(bytes, gun);
   TufUpdater.init(metaDir, bytes);
 }
 

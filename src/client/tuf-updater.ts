@@ -89,6 +89,12 @@ export interface TufUpdaterOptions {
   readonly fetcher?: TufFetcher;
   /** Clock, ms since the epoch (default Date.now: the system's, faketime included). */
   readonly now?: () => number;
+  /**
+   * Extra check of each new root of the root walk (`N.root.json` bytes, and the trusted root's bytes
+   * before it), after its signatures verified and before it is trusted: throw to refuse it. Registry-hosted
+   * trust binds roots to their GUN with it (trust/tuf1-pins.ts `checkTuf1RootGun`).
+   */
+  readonly checkRoot?: (bytes: Uint8Array, previous: Uint8Array | undefined) => void;
 }
 
 /** What `getTargetInfo` returns: the target path and its trusted length and hashes. */
@@ -151,6 +157,7 @@ export class TufUpdater {
   readonly #fetcher: TufFetcher;
   readonly #now: () => number;
   readonly #policy: TrustPolicy;
+  readonly #checkRoot: TufUpdaterOptions['checkRoot'];
   #set: TrustedMetadataSet | undefined;
   #http: HttpClient | undefined;
   /** The cache's verified index as last read or written (storage/verified-index.ts). */
@@ -178,6 +185,7 @@ export class TufUpdater {
     this.limits = resolveTufLimits(options.limits);
     this.#context = options.context;
     this.#now = options.now ?? options.context?.now ?? Date.now;
+    this.#checkRoot = options.checkRoot;
     this.#policy = { gun: displayUrl(this.#metaUrl) };
     if (options.http) this.#http = options.http;
     this.#fetcher = options.fetcher ?? this.defaultFetcher();
@@ -307,7 +315,9 @@ export class TufUpdater {
     for (let v = first; v < first + this.limits.maxRootRotations; v++) {
       const bytes = await this.download('root', this.limits.maxRootBytes, v, deadlineAt);
       if (bytes === null) return;
+      const previous = set.root.raw;
       set.updateRoot(bytes);
+      this.#checkRoot?.(bytes, previous);
       await this.persist('root', bytes);
     }
   }

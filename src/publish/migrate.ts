@@ -428,6 +428,7 @@ export async function migrateRepository(
   const rootKey = tuf1KeyOf(rootHandles[0]!);
   try {
     const writer = Tuf1Writer.init({
+      gun,
       keys: {
         root: [rootKey],
         targets: targetsKeys,

@@ -99,6 +99,11 @@ export function parseWwwAuthenticate(header: string): Challenge[] {
 export interface AuthRequest extends HttpRequest {
   /** Token scope(s) to ask for, e.g. `repository:<gun>:pull`; default: the challenge's own scope. */
   scope?: string | string[];
+  /**
+   * Send without any credential and answer no challenge: a request to another origin than the
+   * server's (a blob redirect to storage) must never receive its credentials or tokens.
+   */
+  anonymous?: boolean;
 }
 
 /** Options of `RegistryAuth`: the HTTP client it wraps and where credentials come from. */
@@ -186,7 +191,13 @@ export class RegistryAuth implements HttpClient {
   }
 
   async request(req: AuthRequest): Promise<HttpResponse> {
-    const { scope, ...plain } = req;
+    const { scope, anonymous, ...plain } = req;
+    if (anonymous) {
+      const headers = Object.fromEntries(
+        Object.entries(plain.headers ?? {}).filter(([k]) => k.toLowerCase() !== 'authorization'),
+      );
+      return this.http.request({ ...plain, headers });
+    }
     const scopes = scope === undefined ? undefined : Array.isArray(scope) ? scope : [scope];
     if (hasAuthorization(plain.headers)) return this.http.request(plain);
     const origin = originOf(plain.url);

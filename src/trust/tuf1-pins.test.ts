@@ -7,7 +7,7 @@ import { generateSigner } from '../crypto/signers.js';
 import { TrustError } from '../errors.js';
 import { tuf1KeyOf, tuf1Signer } from '../publish/tuf1/keys.js';
 import { Tuf1Writer } from '../publish/tuf1/writer.js';
-import { checkTuf1RootPinned } from './tuf1-pins.js';
+import { checkTuf1RootGun, checkTuf1RootPinned, TUF1_ROOT_GUN_FIELD } from './tuf1-pins.js';
 
 const now = Date.UTC(2026, 10, 1);
 const gun = 'localhost:5000/app';
@@ -94,5 +94,46 @@ describe('checkTuf1RootPinned', () => {
       const few = role.keyids.slice(0, role.threshold - 1);
       if (few.length > 0) expect(code(() => checkTuf1RootPinned(bytes, few, gun))).toBe('PINNING');
     }
+  });
+});
+
+describe('checkTuf1RootGun: a root is bound to the GUN it names', () => {
+  const roots = (repoGun: string | undefined) => {
+    const keys = ['root', 'targets', 'snapshot', 'timestamp'].map(() =>
+      tuf1Signer(generateSigner('ed25519')),
+    );
+    const [r, t, s, ts] = keys.map((x) => x.key);
+    const w = Tuf1Writer.init({
+      ...(repoGun !== undefined ? { gun: repoGun } : {}),
+      keys: { root: [r!], targets: [t!], snapshot: [s!], timestamp: [ts!] },
+    });
+    const v1 = w.commit(keys, { now }).files.get('1.root.json')!;
+    const again = Tuf1Writer.fromFiles(w.files());
+    again.touchRoot();
+    const v2 = again.commit(keys, { now }).files.get('2.root.json')!;
+    return { v1, v2 };
+  };
+
+  it('the writer signs the GUN into root and keeps it in later versions', () => {
+    const { v1, v2 } = roots(gun);
+    for (const b of [v1, v2]) {
+      expect(JSON.parse(new TextDecoder().decode(b)).signed[TUF1_ROOT_GUN_FIELD]).toBe(gun);
+    }
+    expect(code(() => checkTuf1RootGun(v1, gun))).toBeUndefined();
+    expect(code(() => checkTuf1RootGun(v2, gun, v1))).toBeUndefined();
+  });
+
+  it("another repository's root, or a root dropping the binding, is refused", () => {
+    const mine = roots(gun);
+    const other = roots('localhost:5000/other');
+    const legacy = roots(undefined);
+    expect(code(() => checkTuf1RootGun(other.v1, gun))).toBe('UNTRUSTED_ROOT');
+    expect(code(() => checkTuf1RootGun(other.v2, gun, mine.v1))).toBe('UNTRUSTED_ROOT');
+    expect(code(() => checkTuf1RootGun(legacy.v2, gun, mine.v1))).toBe('UNTRUSTED_ROOT');
+    // roots naming no GUN (python-tuf's, Docker's) stay accepted while the trusted one names none
+    expect(code(() => checkTuf1RootGun(legacy.v1, gun))).toBeUndefined();
+    expect(code(() => checkTuf1RootGun(legacy.v2, gun, legacy.v1))).toBeUndefined();
+    // a legacy repository may start binding itself
+    expect(code(() => checkTuf1RootGun(mine.v2, gun, legacy.v1))).toBeUndefined();
   });
 });

@@ -89,3 +89,48 @@ export function checkTuf1RootPinned(bytes: Uint8Array, pins: readonly string[], 
     throw e;
   }
 }
+
+/**
+ * The field of a TUF 1.0 root (in `signed`) naming the GUN it is about: registry-hosted repositories
+ * written by this library carry it (publish/tuf1/writer.ts `gun`). It is an unrecognized field to the
+ * spec's other clients, so it stays covered by the root's signatures and they ignore it.
+ */
+export const TUF1_ROOT_GUN_FIELD = 'x-content-trust-gun';
+
+function rootGunOf(bytes: Uint8Array): { present: boolean; value: unknown } {
+  let signed: unknown;
+  try {
+    signed = (JSON.parse(new TextDecoder().decode(bytes)) as { signed?: unknown }).signed;
+  } catch {
+    return { present: false, value: undefined }; // the strict parser refuses it with its own error
+  }
+  if (typeof signed !== 'object' || signed === null || !Object.hasOwn(signed, TUF1_ROOT_GUN_FIELD)) {
+    return { present: false, value: undefined };
+  }
+  return { present: true, value: (signed as Record<string, unknown>)[TUF1_ROOT_GUN_FIELD] };
+}
+
+/**
+ * Binds a TUF 1.0 root to the repository `gun` (registry-hosted trust): a root naming a GUN must name
+ * this one, and once the trusted root (`previous`) names it, every later root must too. Without the
+ * binding, two repositories signed with one root key (docker's trust dir reuses one root key for
+ * every repository; `trust migrate` keeps it) would accept each other's rotated roots, and so each
+ * other's tags. Roots that name no GUN (python-tuf's, Docker's, older ones) stay accepted while the
+ * trusted root names none. UNTRUSTED_ROOT otherwise.
+ */
+export function checkTuf1RootGun(bytes: Uint8Array, gun: string, previous?: Uint8Array): void {
+  const mine = rootGunOf(bytes);
+  const before = previous ? rootGunOf(previous) : { present: false, value: undefined };
+  if (mine.present ? mine.value !== gun : before.present) {
+    const named = mine.present
+      ? typeof mine.value === 'string'
+        ? `is the root of ${JSON.stringify(mine.value.slice(0, 200))}`
+        : `has an invalid ${TUF1_ROOT_GUN_FIELD}`
+      : `names no repository (the trusted root names ${gun})`;
+    throw new VerificationError(
+      'UNTRUSTED_ROOT',
+      `a root served for ${gun} ${named}: refusing another repository's trust data`,
+      { role: 'root', expected: gun },
+    );
+  }
+}

@@ -22,7 +22,7 @@ import {
 } from './layout.js';
 import type { MetadataLocation } from './location.js';
 import { OciMetadataStore, type OciSource } from './registry-store.js';
-import { readTar, type TarLimits, writeTar } from './tar.js';
+import { MAX_BUNDLE_BYTES, readTar, type TarLimits, tarEntryBytes, writeTar } from './tar.js';
 
 export const GUN_ANNOTATION = 'io.content-trust.gun';
 export const REF_NAME_ANNOTATION = 'org.opencontainers.image.ref.name';
@@ -230,20 +230,42 @@ export class OciBundle {
  * and Docker-layout per-role manifests the store has read (`roleManifests`, tagged with the role
  * name, with their layers and config), every blob fetched and checked. Pass `manifests` and `blobs`
  * to writeBundle, main manifest first (OciBundle.store takes the GUN's first entry as the main one).
+ * A state whose bundle entries would exceed `maxBytes` (default: what `readTar` accepts) is refused,
+ * TOO_LARGE, before any blob is fetched.
  */
 export async function collectForBundle(
   store: OciMetadataStore,
   gun: string,
   fetchBlob: (digest: string, size: number) => Promise<Uint8Array>,
+  maxBytes: number = MAX_BUNDLE_BYTES,
 ): Promise<{
   manifest: BundleManifest;
   roleManifests: BundleManifest[];
   blobs: Map<string, Uint8Array>;
   parsed: MetadataManifest;
+  /** Bytes the repository's entries take in the bundle (for a budget over several repositories). */
+  bytes: number;
 }> {
   const parsed = await store.manifest();
   if (parsed === null) {
     throw new VerificationError('NO_TRUST_DATA', `no trust data at ${store.description}`);
+  }
+  const roleRead = (await store.roleManifestsRead()).filter(({ tag }) => tag !== store.location.tag);
+  // The whole bundle's size from the descriptors, before any blob is fetched: a hostile manifest may
+  // list up to 10 000 layers of up to the per-file cap that the client never reads.
+  const planned = new Map<string, number>();
+  let total = 0;
+  for (const m of [parsed, ...roleRead.map((r) => r.manifest)]) {
+    total += tarEntryBytes(m.bytes.byteLength);
+    for (const d of [m.config, ...m.files.values()]) planned.set(d.digest, d.size);
+  }
+  for (const size of planned.values()) total += tarEntryBytes(size);
+  if (total > maxBytes) {
+    throw new VerificationError(
+      'TOO_LARGE',
+      `the trust data of ${gun} at ${store.description} would make a bundle of ${total} bytes, over the ${maxBytes}-byte limit`,
+      { expected: `<= ${maxBytes} bytes`, actual: `${total} bytes` },
+    );
   }
   const blobs = new Map<string, Uint8Array>();
   const add = async (m: MetadataManifest) => {
@@ -256,10 +278,15 @@ export async function collectForBundle(
   };
   await add(parsed);
   const roleManifests: BundleManifest[] = [];
-  for (const { tag, manifest } of await store.roleManifestsRead()) {
-    if (tag === store.location.tag) continue;
+  for (const { tag, manifest } of roleRead) {
     await add(manifest);
     roleManifests.push({ gun, tag, bytes: manifest.bytes });
   }
-  return { manifest: { gun, tag: store.location.tag, bytes: parsed.bytes }, roleManifests, blobs, parsed };
+  return {
+    manifest: { gun, tag: store.location.tag, bytes: parsed.bytes },
+    roleManifests,
+    blobs,
+    parsed,
+    bytes: total,
+  };
 }

@@ -229,6 +229,8 @@ export class OciRegistryClient {
         url,
         maxBytes: size,
         ...(hop === 0 ? { scope: `repository:${repository}:pull` } : {}),
+        // storage behind a redirect gets no registry credentials, whatever it challenges with
+        ...(new URL(url).origin !== new URL(this.baseUrl).origin ? { anonymous: true } : {}),
       });
       if (![301, 302, 303, 307, 308].includes(res.status)) break;
       const location = res.headers.location;

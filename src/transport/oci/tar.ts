@@ -29,7 +29,14 @@ export interface TarLimits {
 }
 
 const BLOCK = 512;
-const DEFAULTS = { maxArchiveBytes: 256 << 20, maxEntryBytes: 64 << 20, maxEntries: 100_000 };
+/** The reader's default cap on a whole archive: `trust export` never writes a bundle over it. */
+export const MAX_BUNDLE_BYTES = 256 << 20;
+const DEFAULTS = { maxArchiveBytes: MAX_BUNDLE_BYTES, maxEntryBytes: 64 << 20, maxEntries: 100_000 };
+
+/** Bytes an entry of `size` bytes takes in a ustar archive (header block and padded data). */
+export function tarEntryBytes(size: number): number {
+  return BLOCK + Math.ceil(size / BLOCK) * BLOCK;
+}
 const ascii = new TextEncoder();
 
 function bad(message: string): FormatError {
