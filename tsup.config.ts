@@ -14,6 +14,9 @@ import { defineConfig } from 'tsup';
  * (src/cli/bin.ts) that runs dist/cli-main.cjs, the whole CLI in one CommonJS
  * file, through a V8 code cache. dist/cli.js runs the same launcher for
  * `node dist/cli.js`.
+ *
+ * dist/tuf.js (`content-trust/tuf`, src/tuf.ts) is the TUF 1.0 client alone; its declarations are
+ * types/tuf.d.ts, re-exporting the main entry's (one declaration file, one class per name).
  */
 /**
  * The bundle as pure ASCII, so V8 holds it as a one-byte string (half the memory; measurably faster
@@ -36,7 +39,7 @@ export default defineConfig((cli) => {
     logLevel: 'warning',
   } as const;
   return {
-    entry: { index: 'src/index.ts', 'tuf-conformance': 'src/cli/tuf-conformance.ts' },
+    entry: { index: 'src/index.ts', tuf: 'src/tuf.ts', 'tuf-conformance': 'src/cli/tuf-conformance.ts' },
     format: ['esm'],
     target: 'node20',
     platform: 'node',

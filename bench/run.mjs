@@ -69,7 +69,8 @@ const PASSPHRASE = 'bench-throwaway-passphrase'; // of throw-away keys; reaches 
 // of a missing chunk) and replaced by a private tsup build of the same sources.
 const distDir = join(root, 'bench', 'results', `.dist-${process.pid}`);
 function distComplete(dir) {
-  for (const f of ['index.js', 'cli.cjs', 'cli-main.cjs']) if (!existsSync(join(dir, f))) return false;
+  for (const f of ['index.js', 'tuf.js', 'cli.cjs', 'cli-main.cjs'])
+    if (!existsSync(join(dir, f))) return false;
   for (const f of readdirSync(dir).filter((x) => x.endsWith('.js'))) {
     const text = readFileSync(join(dir, f), 'utf8');
     for (const m of text.matchAll(/(?:from\s*|import\s*\(\s*)["'](\.\/[^"']+)["']/g)) {
@@ -130,6 +131,8 @@ await build({
 });
 const libUrls = {
   dist: pathToFileURL(join(distDir, 'index.js')).href,
+  // content-trust/tuf: the TUF 1.0 client alone (what a program reading TUF 1.0 repositories imports)
+  tuf: pathToFileURL(join(distDir, 'tuf.js')).href,
   internal: pathToFileURL(join(work, 'internal.mjs')).href,
 };
 
@@ -384,7 +387,7 @@ const scenarios = [
         const target = `t${n - 1}`;
         const oursSpec = (dir) =>
           JSON.stringify({
-            dist: libUrls.dist,
+            dist: libUrls.tuf,
             metadataUrl: `${baseUrl}/metadata/`,
             root: rootFile,
             target,
@@ -426,7 +429,7 @@ const scenarios = [
         const extra = (profile) => ({
           baseline: 'python-tuf ngclient',
           notes: [
-            `repository written by our TUF 1.0 writer: ${n.toLocaleString('en')} targets, targets.json ${(targetsBytes / 1e6).toFixed(1)} MB, ECDSA P-256; served by python's http.server on loopback; fresh metadata dir each run, then the lookup of t${n - 1}`,
+            `repository written by our TUF 1.0 writer: ${n.toLocaleString('en')} targets, targets.json ${(targetsBytes / 1e6).toFixed(1)} MB, ECDSA P-256; served by python's http.server on loopback; fresh metadata dir each run, then the lookup of t${n - 1}; our client imported as content-trust/tuf (dist/tuf.js)`,
           ],
           profileWith: profile,
         });

@@ -100,6 +100,14 @@ export {
   revokeRegistryTag,
   signRegistryTags,
 } from './publish/registry.js';
+export {
+  addRegistrySigner,
+  type RegistryRotateOptions,
+  type RegistryRotateResult,
+  type RegistrySignerAdded,
+  removeRegistrySigner,
+  rotateRegistryKey,
+} from './publish/registry-admin.js';
 export type { PublishOptions } from './publish/repository.js';
 export type {
   Tuf1CommitOptions,

@@ -1,5 +1,5 @@
 // One cold TUF 1.0 refresh with our TufUpdater, in a fresh process (bench/run.mjs times the process and
-// reads the in-process figure from stdout). Argument: JSON {dist, metadataUrl, root, target, dir}.
+// reads the in-process figure from stdout). Argument: JSON {dist (dist/tuf.js: content-trust/tuf), metadataUrl, root, target, dir}.
 // Prints {ms, sha256}: refresh + getTargetInfo(target), in-process.
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';

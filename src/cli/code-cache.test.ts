@@ -1,4 +1,4 @@
-import { readFileSync, symlinkSync, writeFileSync } from 'node:fs';
+import { chmodSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { tempDir } from '../../test/support/temp.js';
@@ -34,6 +34,22 @@ describe('V8 code cache files', () => {
       expect(readCacheFile(file, key)).toBeUndefined();
     }
     expect(readCacheFile(join(dir, 'missing.bin'), key)).toBeUndefined();
+  });
+
+  it('ignores a valid cache file reached through a symlink or writable by group or others', () => {
+    const dir = tempDir();
+    const real = join(dir, 'real.bin');
+    writeCacheFile(real, key, payload);
+    expect(readCacheFile(real, key)).toEqual(payload);
+    const link = join(dir, 'v8-verify.bin');
+    symlinkSync(real, link);
+    expect(readCacheFile(link, key)).toBeUndefined();
+    for (const mode of [0o620, 0o602, 0o666]) {
+      chmodSync(real, mode);
+      expect(readCacheFile(real, key)).toBeUndefined();
+    }
+    chmodSync(real, 0o600);
+    expect(readCacheFile(real, key)).toEqual(payload);
   });
 
   it('never writes through a planted temporary file (O_EXCL), and says the write failed', () => {

@@ -23,8 +23,12 @@
 
 import { createHash } from 'node:crypto';
 import {
+  closeSync,
+  constants as fsConstants,
+  fstatSync,
   lstatSync,
   mkdirSync,
+  openSync,
   readdirSync,
   readFileSync,
   renameSync,
@@ -77,10 +81,19 @@ export function cacheKey(source: Buffer, env: NodeJS.ProcessEnv = process.env): 
 /** The payload of a cache file, if the file is ours, complete, and made for `key`. */
 export function readCacheFile(file: string, key: Buffer): Buffer | undefined {
   let bytes: Buffer;
+  let fd: number | undefined;
   try {
-    bytes = readFileSync(file);
+    // the opened file itself must be ours and private: no symlink, a regular file, not group/other
+    // writable (the directory check alone races with a swap of the directory under a writable parent)
+    fd = openSync(file, fsConstants.O_RDONLY | fsConstants.O_NOFOLLOW);
+    const st = fstatSync(fd);
+    const uid = process.getuid?.();
+    if (!st.isFile() || (uid !== undefined && st.uid !== uid) || (st.mode & 0o022) !== 0) return undefined;
+    bytes = readFileSync(fd);
   } catch {
     return undefined;
+  } finally {
+    if (fd !== undefined) closeSync(fd);
   }
   const head = MAGIC.length;
   if (bytes.length <= head + 2 * HASH || !bytes.subarray(0, head).equals(MAGIC)) return undefined;

@@ -48,3 +48,11 @@ export function describeInit(res: import('../publish/workflows.js').InitResult):
   );
   return `${lines.join('\n')}\n`;
 }
+
+/** What `trust init --server registry` (and `signer add` on a new registry location) tells about the keys. */
+export function describeRegistryInit(r: import('../publish/registry.js').RegistryInitResult): string {
+  return (
+    `Initialised ${r.repository} at ${r.location}\n  root key:       ${r.rootKeyId} (pin this key id)\n` +
+    `  repository key: ${r.targetsKeyId}\n  snapshot, timestamp: held by you (run trust refresh before they expire)\n`
+  );
+}

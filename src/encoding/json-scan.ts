@@ -36,6 +36,10 @@ export interface JsonScanProblem {
   readonly problem: string;
 }
 
+/** Uint8Array's own search: Buffer's override adds a JS wrapper per call (a call per string here). */
+const indexOfByte = (bytes: Uint8Array, b: number, from?: number): number =>
+  Uint8Array.prototype.indexOf.call(bytes, b, from);
+
 const QUOTE = 0x22;
 const BACKSLASH = 0x5c;
 
@@ -62,14 +66,14 @@ export function scanJson(bytes: Uint8Array, maxDepth: number): JsonScan | JsonSc
   let members = 0;
   let surrogateEscapes = false;
   // next backslash at or after i (n when none): strings without one are skipped with a native search
-  let nextBackslash = bytes.indexOf(BACKSLASH);
+  let nextBackslash = indexOfByte(bytes, BACKSLASH);
   if (nextBackslash < 0) nextBackslash = n;
   let i = 0;
   while (i < n) {
     const c = bytes[i]!;
     if (c === QUOTE) {
       i++;
-      const close = bytes.indexOf(QUOTE, i);
+      const close = indexOfByte(bytes, QUOTE, i);
       if (close < 0) break;
       if (nextBackslash >= close) {
         i = close + 1;
@@ -89,7 +93,7 @@ export function scanJson(bytes: Uint8Array, maxDepth: number): JsonScan | JsonSc
         }
       }
       i++;
-      nextBackslash = i < n ? bytes.indexOf(BACKSLASH, i) : -1;
+      nextBackslash = i < n ? indexOfByte(bytes, BACKSLASH, i) : -1;
       if (nextBackslash < 0) nextBackslash = n;
       continue;
     }

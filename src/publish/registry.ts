@@ -24,7 +24,7 @@ import type { PrivateKeyAlgorithm } from '../crypto/signers.js';
 import { canonicalJson } from '../encoding/canonical.js';
 import { LocalError, PublishError, TrustError, VerificationError } from '../errors.js';
 import type { KeyStore } from '../keys/keystore.js';
-import type { Tuf1KeyJson } from '../metadata/tuf1.js';
+import { type Tuf1KeyJson, targetPathMatches } from '../metadata/tuf1.js';
 import { type ImageReference, parseReference } from '../reference.js';
 import { writeFileAtomic } from '../storage/atomic.js';
 import { resolveTrustDir } from '../storage/trust-dir.js';
@@ -42,6 +42,7 @@ import { keystoreFor, type PublishOptions } from './repository.js';
 import { tuf1KeyEntries, tuf1SignersFromKeyStore } from './tuf1/fs.js';
 import { type Tuf1Signer, tuf1KeyOf, tuf1Signer } from './tuf1/keys.js';
 import { type Tuf1CommitResult, type Tuf1ExpiryKind, Tuf1Writer } from './tuf1/writer.js';
+import type { RevokeResult } from './workflows.js';
 
 /** Largest metadata file loaded back for editing (a 10 000-tag targets role is ~2 MiB). */
 const MAX_FILE_BYTES = 16 << 20;
@@ -235,7 +236,7 @@ async function loadWriter(
 }
 
 /** Every key entry of the repository except the root role's own: the root key stays offline. */
-function onlineKeyEntries(writer: Tuf1Writer): Record<string, Tuf1KeyJson> {
+export function onlineKeyEntries(writer: Tuf1Writer): Record<string, Tuf1KeyJson> {
   const all = tuf1KeyEntries(writer);
   const root = writer.root;
   const used = new Set<string>();
@@ -273,6 +274,8 @@ export interface RegistryEdit<T> {
   sign?(writer: Tuf1Writer, signers: Tuf1Signer[]): Tuf1CommitResult;
   /** Re-check after `settleMs` that the change survived concurrent publishers (default true). */
   confirm?: boolean;
+  /** Runs after signing, right before the push (e.g. new keys join the trust dir before they are used). */
+  beforePush?(): Promise<void>;
 }
 
 /**
@@ -308,6 +311,7 @@ export async function mutateRegistry<T>(
       await writePin(ctx, digest);
       return { digest, signed: commit.signed, result };
     }
+    await edit.beforePush?.();
     try {
       const pushed = await ctx.store.pushFiles(
         [...commit.files].map(([name, bytes]) => ({ name, bytes })),
@@ -417,7 +421,10 @@ export interface RegistrySignedTag {
   tag: string;
   digest: string;
   size: number;
+  /** The role that answers for the tag: `targets/releases` when it is among `roles`. */
   role: string;
+  /** Every role the tag was signed into (docker's rule: each held delegation, else `targets`). */
+  roles: string[];
 }
 
 async function resolveTags(tags: readonly RegistryTagToSign[], opts: RegistryPublishOptions) {
@@ -455,28 +462,48 @@ async function resolveTags(tags: readonly RegistryTagToSign[], opts: RegistryPub
   return out;
 }
 
-/** The role a tag is signed into: `targets/releases` when the trust dir holds its key, else `targets`. */
-async function signingRole(writer: Tuf1Writer, keystore: KeyStore, gun: string): Promise<string> {
-  const top = writer.targetsOf('targets');
-  const releases = top.delegations?.roles?.find((r) => r.name === RELEASES);
-  if (releases && top.delegations) {
-    const keys = Object.fromEntries(
-      releases.keyids.filter((id) => top.delegations!.keys[id]).map((id) => [id, top.delegations!.keys[id]!]),
-    );
-    if ((await tuf1SignersFromKeyStore(keystore, keys)).length > 0) return RELEASES;
+/**
+ * docker's rule, as the Notary path's signingPlan: a tag goes into every direct delegation of
+ * `targets` the trust dir holds a key for and whose paths allow it (`targets/releases` and
+ * `targets/NAME`), else into `targets` when the trust dir holds the repository key.
+ */
+async function signingPlan(
+  writer: Tuf1Writer,
+  keystore: KeyStore,
+  gun: string,
+): Promise<(tag: string) => string[]> {
+  const d = writer.targetsOf('targets').delegations;
+  const held: Array<{ name: string; paths: readonly string[] }> = [];
+  for (const r of Array.isArray(d?.roles) ? d.roles : []) {
+    if (r.name.split('/').length !== 2 || r.paths === undefined) continue;
+    const keys = Object.fromEntries(r.keyids.filter((id) => d?.keys[id]).map((id) => [id, d!.keys[id]!]));
+    if ((await tuf1SignersFromKeyStore(keystore, keys)).length > 0)
+      held.push({ name: r.name, paths: r.paths });
   }
   const root = writer.root;
   const tk = Object.fromEntries(
     root.roles.targets.keyids.filter((id) => root.keys[id]).map((id) => [id, root.keys[id]!]),
   );
-  if ((await tuf1SignersFromKeyStore(keystore, tk)).length > 0) return 'targets';
-  throw new LocalError('KEY_NOT_FOUND', `no key in the trust dir can sign tags of ${gun}`);
+  const holdsTargets = (await tuf1SignersFromKeyStore(keystore, tk)).length > 0;
+  return (tag) => {
+    const out = held.filter((r) => r.paths.some((p) => targetPathMatches(tag, p))).map((r) => r.name);
+    if (out.length > 0) return out;
+    if (holdsTargets) return ['targets'];
+    throw new LocalError(
+      'KEY_NOT_FOUND',
+      `no key in the trust dir can sign ${JSON.stringify(tag)} in ${gun}`,
+    );
+  };
 }
 
 /** Signs tags of ONE repository in one publish (target = tag, length and sha256 of the image manifest). */
 export async function signRegistryTags(
   tags: readonly RegistryTagToSign[],
-  opts: RegistryPublishOptions & { initIfMissing?: boolean } = {},
+  opts: RegistryPublishOptions & {
+    initIfMissing?: boolean;
+    /** Told when `initIfMissing` created the trust data (which keys; the root key id to pin). */
+    onInit?: (result: RegistryInitResult) => void;
+  } = {},
 ): Promise<RegistryPublishResult<RegistrySignedTag[]>> {
   if (tags.length === 0) throw new LocalError('USAGE', 'no tags to sign');
   const first = parseReference(tags[0]!.reference);
@@ -491,12 +518,12 @@ export async function signRegistryTags(
     opts.initIfMissing &&
     (await ctx.client.headManifest(ctx.location.repository, ctx.location.tag)) === null
   ) {
-    await initRegistryRepository(first, opts);
+    opts.onInit?.(await initRegistryRepository(first, opts));
   }
-  let role = 'targets';
+  const rolesOf = new Map<string, string[]>();
   const out = await mutateRegistry(ctx, opts, {
     apply: async (writer) => {
-      role = await signingRole(writer, ctx.keystore, ctx.ref.gun);
+      const plan = await signingPlan(writer, ctx.keystore, ctx.ref.gun);
       let changed = false;
       for (const t of resolved) {
         const info = {
@@ -504,44 +531,128 @@ export async function signRegistryTags(
           hashes: { sha256: t.digest.slice('sha256:'.length) },
           ...(t.mediaType ? { custom: { mediaType: t.mediaType } } : {}),
         };
-        const have = writer.targetsOf(role).targets[t.tag];
-        if (have && canonicalJson(have) === canonicalJson(info)) continue;
-        writer.addTarget(t.tag, info, role);
-        changed = true;
+        const roles = plan(t.tag);
+        rolesOf.set(t.tag, roles);
+        for (const role of roles) {
+          const have = writer.targetsOf(role).targets[t.tag];
+          if (have && canonicalJson(have) === canonicalJson(info)) continue;
+          writer.addTarget(t.tag, info, role);
+          changed = true;
+        }
       }
       return changed ? true : null;
     },
   });
   return {
     ...out,
-    result: resolved.map((t) => ({
-      reference: t.reference,
-      tag: t.tag,
-      digest: t.digest,
-      size: t.size,
-      role,
-    })),
+    result: resolved.map((t) => {
+      const roles = rolesOf.get(t.tag) ?? [];
+      return {
+        reference: t.reference,
+        tag: t.tag,
+        digest: t.digest,
+        size: t.size,
+        role: roles.includes(RELEASES) ? RELEASES : (roles[0] ?? 'targets'),
+        roles,
+      };
+    }),
   };
 }
 
-/** Removes a tag from every targets role this trust dir can sign that lists it. */
+/** Every targets role this trust dir can sign: `targets` and each delegation it holds a key for. */
+async function writableRoles(writer: Tuf1Writer, keystore: KeyStore): Promise<string[]> {
+  const out: string[] = [];
+  const entries = (ids: readonly string[], keys: Readonly<Record<string, Tuf1KeyJson>> | undefined) =>
+    Object.fromEntries(ids.filter((id) => keys?.[id]).map((id) => [id, keys![id]!]));
+  const root = writer.root;
+  if ((await tuf1SignersFromKeyStore(keystore, entries(root.roles.targets.keyids, root.keys))).length > 0)
+    out.push('targets');
+  for (const role of writer.targetsRoles) {
+    const d = writer.targetsOf(role).delegations;
+    for (const r of Array.isArray(d?.roles) ? d.roles : []) {
+      if ((await tuf1SignersFromKeyStore(keystore, entries(r.keyids, d?.keys))).length > 0) out.push(r.name);
+    }
+  }
+  return [...new Set(out)];
+}
+
+/** The role that answers for `tag`, in docker's order (targets/releases, then targets), and its digest. */
+function answeringRole(writer: Tuf1Writer, tag: string): { role: string; digest: string } | null {
+  const rel = writer.targetsOf('targets').delegations?.roles;
+  const releases = Array.isArray(rel) ? rel.find((r) => r.name === RELEASES) : undefined;
+  const allows =
+    releases !== undefined &&
+    (releases.paths === undefined || releases.paths.some((p) => targetPathMatches(tag, p)));
+  for (const role of allows ? [RELEASES, 'targets'] : ['targets']) {
+    if (!writer.targetsRoles.includes(role)) continue;
+    const t = writer.targetsOf(role).targets;
+    const hex = Object.hasOwn(t, tag) ? t[tag]?.hashes.sha256 : undefined;
+    if (hex) return { role, digest: `sha256:${hex}` };
+  }
+  return null;
+}
+
+/**
+ * Removes trust for a tag (or every tag when IMAGE has none) from every role this trust dir can sign
+ * (`targets` and the delegations it holds a key for), publishes, and reports per role what it removed
+ * and whether the tag still verifies afterwards (through a role this trust dir cannot sign), like the
+ * Notary path's revokeTag. Nothing to remove: NOT_SIGNED.
+ */
 export async function revokeRegistryTag(
   reference: string,
   opts: RegistryPublishOptions = {},
-): Promise<RegistryPublishResult<string[]>> {
+): Promise<RegistryPublishResult<RevokeResult>> {
   const ref = parseReference(reference);
-  if (!ref.tag || ref.digest) throw new LocalError('USAGE', `${reference}: revoke needs IMAGE:TAG`);
+  if (ref.digest) throw new LocalError('USAGE', `${reference}: revoke needs IMAGE or IMAGE:TAG`);
+  const explicitTag = /:[\w][\w.-]*$/.test(reference.split('/').pop() ?? '') ? ref.tag : undefined;
   const ctx = registryContext(ref, opts);
+  let last: Tuf1Writer | undefined;
+  let result: RevokeResult | undefined;
   const out = await mutateRegistry(ctx, opts, {
     apply: async (writer) => {
-      const removed: string[] = [];
-      for (const role of writer.targetsRoles) {
-        if (writer.removeTarget(ref.tag!, role)) removed.push(role);
+      last = writer;
+      const roles = await writableRoles(writer, ctx.keystore);
+      if (roles.length === 0) {
+        throw new LocalError(
+          'KEY_NOT_FOUND',
+          `no key in the trust dir can sign ${ctx.ref.gun}: neither the repository key nor a signer key`,
+        );
       }
-      return removed.length === 0 ? null : removed;
+      const perRole: RevokeResult['roles'] = [];
+      const removed = new Set<string>();
+      for (const role of roles) {
+        const gone = Object.keys(writer.targetsOf(role).targets).filter(
+          (name) => explicitTag === undefined || name === explicitTag,
+        );
+        for (const name of gone) {
+          writer.removeTarget(name, role);
+          removed.add(name);
+        }
+        perRole.push({ role, removed: gone.sort() });
+      }
+      if (removed.size === 0) {
+        if (result) return null; // our earlier push is in this state
+        const answer = explicitTag === undefined ? null : answeringRole(writer, explicitTag);
+        throw new PublishError(
+          'NOT_SIGNED',
+          `${reference}: no signed tag to revoke in the roles this trust dir can sign (${roles.join(', ')})` +
+            (answer
+              ? `; it is signed in ${answer.role}, whose keys this trust dir does not hold: revoke it from a trust dir that does`
+              : ''),
+        );
+      }
+      result = { reference, removed: [...removed].sort(), roles: perRole, stillVerifies: false };
+      return result;
     },
   });
-  return { ...out, result: out.result ?? [] };
+  const done = (out.result ?? result) as RevokeResult;
+  // `last` holds the state now published (the commit made it the writer's committed state)
+  if (last && explicitTag !== undefined) {
+    const answer = answeringRole(last, explicitTag);
+    return { ...out, result: answer ? { ...done, stillVerifies: true, verifiedBy: answer } : done };
+  }
+  const still = last ? done.removed.filter((t) => answeringRole(last!, t) !== null) : [];
+  return { ...out, result: { ...done, stillVerifies: still.length > 0, stillSigned: still } };
 }
 
 /** Options of refreshRegistryRepository. */

@@ -8,6 +8,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { staticPassphraseProvider } from '../../src/keys/passphrase.js';
+import { generateKey } from '../../src/publish/keys.js';
 import { migrateRepository } from '../../src/publish/migrate.js';
 import {
   fetchState,
@@ -16,6 +17,11 @@ import {
   registryContext,
   signRegistryTags,
 } from '../../src/publish/registry.js';
+import {
+  addRegistrySigner,
+  removeRegistrySigner,
+  rotateRegistryKey,
+} from '../../src/publish/registry-admin.js';
 import { decodeBasicAuth, staticCredentials } from '../../src/transport/credentials.js';
 import { OciRegistryClient } from '../../src/transport/oci/distribution.js';
 import { OciMetadataStore } from '../../src/transport/oci/registry-store.js';
@@ -135,6 +141,60 @@ describe.runIf(PYTHON)('python-tuf ngclient over the registry layout', () => {
       custom: { mediaType: v2.mediaType },
     });
   });
+
+  it('follows signer add/remove and every key rotation: a warm and a fresh ngclient find the same digests', async () => {
+    const lab = getLab('remote');
+    const gun = freshGun(lab, 'pytuf-admin');
+    const repository = gun.slice(lab.registryHost.length + 1);
+    const dir = tempDir();
+    const opts = {
+      trustDir: join(dir, 'trust'),
+      server: 'registry',
+      passphrase: staticPassphraseProvider('pytuf'),
+      keyIterations: 1000,
+      credentials: null,
+      settleMs: 0,
+    };
+    const d = (c: string) => `sha256:${c.repeat(64)}`;
+    await initRegistryRepository(gun, opts);
+    const alice = await generateKey('alice', { ...opts, dir });
+    await addRegistrySigner('alice', readFileSync(alice.publicKeyPath, 'utf8'), gun, opts);
+    // the trust dir holds alice's key: v1 goes into targets/releases; v2 into targets after she leaves
+    await signRegistryTags([{ reference: `${gun}:v1`, digest: d('1'), size: 11 }], opts);
+    const state = await fetchState(registryContext(gun, opts));
+    writeFileSync(join(dir, 'root.json'), state!.files.get('1.root.json')!);
+    const verifyPy = (metadataDir: string, ...tags: string[]) => {
+      const out = py([
+        'verify',
+        '--registry',
+        lab.registryUrl,
+        '--repository',
+        repository,
+        '--root',
+        join(dir, 'root.json'),
+        '--metadata-dir',
+        metadataDir,
+        ...tags,
+      ]);
+      expect(out.status, out.stderr).toBe(0);
+      return JSON.parse(out.stdout) as Record<string, { length: number; sha256: string }>;
+    };
+    const warm = join(dir, 'warm');
+    expect(verifyPy(warm, 'v1').v1).toMatchObject({ length: 11, sha256: '1'.repeat(64) });
+    for (const role of ['targets', 'snapshot', 'timestamp', 'root'] as const) {
+      await rotateRegistryKey(gun, role, opts);
+    }
+    await removeRegistrySigner('alice', gun, opts);
+    await signRegistryTags([{ reference: `${gun}:v2`, digest: d('2'), size: 22 }], opts);
+    const names = [...(await fetchState(registryContext(gun, opts)))!.files.keys()];
+    expect(names.filter((n) => n.endsWith('.root.json')).sort()).toEqual(
+      ['1', '2', '3', '4', '5'].map((v) => `${v}.root.json`),
+    );
+    for (const metadataDir of [warm, join(dir, 'fresh')]) {
+      expect(verifyPy(metadataDir, 'v2').v2).toMatchObject({ length: 22, sha256: '2'.repeat(64) });
+    }
+  });
+
   it('verifies a repository migrated from the real notary-server (nested delegation included) and finds the same digests', async () => {
     const lab = getLab('remote');
     const { gun, repo, v1, v2, qa, opts } = await nestedNotaryRepo(lab, 'pytuf-migrated');

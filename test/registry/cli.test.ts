@@ -36,7 +36,14 @@ describe('trust init/sign/refresh/revoke/export --server registry (token lab, do
     const sign = trust(['sign', `${gun}:v1`, '--trust-dir', trustDir, '--json'], env);
     expect(sign.stderr).toBe('');
     expect(JSON.parse(sign.stdout)).toEqual([
-      { reference: `${gun}:v1`, tag: 'v1', digest: image.digest, size: image.size, role: 'targets' },
+      {
+        reference: `${gun}:v1`,
+        tag: 'v1',
+        digest: image.digest,
+        size: image.size,
+        role: 'targets',
+        roles: ['targets'],
+      },
     ]);
 
     const refresh = trust(
@@ -88,7 +95,7 @@ describe('trust init/sign/refresh/revoke/export --server registry (token lab, do
     expect(unpinned.stderr).toMatch(/^error UNTRUSTED_ROOT/);
 
     const revoke = trust(['revoke', `${gun}:v1`, '--trust-dir', trustDir], env);
-    expect(revoke.stdout).toBe('Revoked targets\n');
+    expect(revoke.stdout).toBe('Removed v1 from targets\nRevoked v1: no longer verifies\n');
 
     // a bad duration, an oci:// location with a digest: usage / config errors (exit 2)
     expect(trust(['refresh', gun, '--trust-dir', trustDir, '--timestamp-expiry', '7 days'], env).status).toBe(

@@ -56,7 +56,14 @@ for (const labName of ['remote', 'auth'] as const) {
 
       const signed = await signRegistryTags([{ reference: `${gun}:v1` }], opts);
       expect(signed.result).toEqual([
-        { reference: `${gun}:v1`, tag: 'v1', digest: image.digest, size: image.size, role: 'targets' },
+        {
+          reference: `${gun}:v1`,
+          tag: 'v1',
+          digest: image.digest,
+          size: image.size,
+          role: 'targets',
+          roles: ['targets'],
+        },
       ]);
       let w = await stateOf(lab, gun, dir);
       expect(w.targetsOf('targets').targets.v1).toEqual({
@@ -72,12 +79,17 @@ for (const labName of ['remote', 'auth'] as const) {
       expect(refreshed.result.size).toBe(0);
 
       const revoked = await revokeRegistryTag(`${gun}:v1`, opts);
-      expect(revoked.result).toEqual(['targets']);
+      expect(revoked.result).toEqual({
+        reference: `${gun}:v1`,
+        removed: ['v1'],
+        roles: [{ role: 'targets', removed: ['v1'] }],
+        stillVerifies: false,
+      });
       w = await stateOf(lab, gun, dir);
       expect(w.targetsOf('targets').targets.v1).toBeUndefined();
-      // nothing to revoke: no push, same state
-      const again = await revokeRegistryTag(`${gun}:v1`, opts);
-      expect(again.digest).toBe(revoked.digest);
+      // nothing to revoke: NOT_SIGNED (as the Notary path), no push, same state
+      expect((await rejection(revokeRegistryTag(`${gun}:v1`, opts))).code).toBe('NOT_SIGNED');
+      expect((await fetchState(registryContext(gun, opts)))!.digest).toBe(revoked.digest);
     });
   });
 }

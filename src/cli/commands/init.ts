@@ -6,7 +6,7 @@ import { initRepository } from '../../publish/workflows.js';
 import { bool, parseArgs, str } from '../args.js';
 import { SERVER_FLAGS } from '../options.js';
 import { printJson, printText, reportError } from '../output.js';
-import { describeInit, PUBLISH_FLAGS, publishOptionsFrom } from '../publish-options.js';
+import { describeInit, describeRegistryInit, PUBLISH_FLAGS, publishOptionsFrom } from '../publish-options.js';
 
 const USAGE = 'trust init IMAGE [OPTIONS]';
 
@@ -52,12 +52,7 @@ export async function run(argv: string[]): Promise<number> {
         targetsAlgorithm: alg,
       });
       if (bool(args, 'json')) printJson(r);
-      else {
-        printText(
-          `Initialised ${r.repository} at ${r.location}\n  root key:       ${r.rootKeyId} (pin this key id)\n` +
-            `  repository key: ${r.targetsKeyId}\n  snapshot, timestamp: held by you (run trust refresh before they expire)\n`,
-        );
-      }
+      else printText(describeRegistryInit(r));
       return 0;
     }
     const res = await initRepository(args.positionals[0]!, { ...opts, targetsAlgorithm: alg });

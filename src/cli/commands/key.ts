@@ -1,7 +1,15 @@
 /** `trust key generate|load|rotate`. */
 
 import { LocalError } from '../../errors.js';
-import { generateKey, loadKey, type RotatableRole, rotateKey } from '../../publish/workflows.js';
+import { registryServerFor } from '../../publish/registry.js';
+import { rotateRegistryKey } from '../../publish/registry-admin.js';
+import {
+  generateKey,
+  loadKey,
+  type RotatableRole,
+  type RotateOptions,
+  rotateKey,
+} from '../../publish/workflows.js';
 import { bool, parseArgs, str } from '../args.js';
 import { SERVER_FLAGS } from '../options.js';
 import { printJson, printText, reportError } from '../output.js';
@@ -21,7 +29,9 @@ const HELP = `Usage:
   trust key rotate IMAGE ROLE [--server-managed]
       ROLE is targets, snapshot, timestamp or root. --server-managed lets the trust
       server hold the new snapshot key. The new root is signed by the old and new root
-      keys; the old root key is marked retired in the trust dir.
+      keys; the old root key is marked retired in the trust dir. With registry-hosted
+      trust (--server registry or oci://...) you hold every key, and each rotation is
+      a new N.root.json in the registry, next to the earlier ones.
 Options: --json  --trust-dir DIR  (rotate: --root-key ID --server URL --tlscacert FILE --config FILE)
 `;
 
@@ -76,11 +86,16 @@ export async function run(argv: string[]): Promise<number> {
       if (!['root', 'targets', 'snapshot', 'timestamp'].includes(role)) {
         throw new LocalError('USAGE', 'ROLE is root, targets, snapshot or timestamp');
       }
-      const r = await rotateKey(args.positionals[0]!, role, {
+      const rotateOpts: RotateOptions = {
         ...opts,
         serverManaged: bool(args, 'server-managed'),
         ...(alg ? { algorithm: alg } : {}),
-      });
+      };
+      const registry = await registryServerFor(args.positionals[0]!, opts);
+      const r =
+        registry !== undefined
+          ? (await rotateRegistryKey(args.positionals[0]!, role, { ...rotateOpts, server: registry })).result
+          : await rotateKey(args.positionals[0]!, role, rotateOpts);
       result = { ...r };
       text = `Rotated the ${r.role} key to ${r.keyId} (root version ${r.rootVersion})\n`;
       for (const id of r.retiredKeys) text += `  old root key ${id} marked retired\n`;

@@ -30,13 +30,10 @@ export async function run(argv: string[]): Promise<number> {
     if (args.positionals.length !== 1) throw new LocalError('USAGE', 'revoke takes exactly one IMAGE[:TAG]');
     const opts = publishOptionsFrom(args);
     const registry = await registryServerFor(args.positionals[0]!, opts);
-    if (registry !== undefined) {
-      const r = await revokeRegistryTag(args.positionals[0]!, { ...opts, server: registry });
-      if (bool(args, 'json')) printJson({ removed: r.result, digest: r.digest });
-      else printText(r.result.length > 0 ? `Revoked ${r.result.join(', ')}\n` : 'Nothing to revoke\n');
-      return 0;
-    }
-    const res = await revokeTag(args.positionals[0]!, opts);
+    const res =
+      registry !== undefined
+        ? (await revokeRegistryTag(args.positionals[0]!, { ...opts, server: registry })).result
+        : await revokeTag(args.positionals[0]!, opts);
     if (bool(args, 'json')) printJson(res);
     else {
       let text = '';

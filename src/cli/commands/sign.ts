@@ -7,7 +7,7 @@ import { parseReference } from '../../reference.js';
 import { bool, parseArgs, str } from '../args.js';
 import { SERVER_FLAGS } from '../options.js';
 import { printJson, printText, printWarning, reportError } from '../output.js';
-import { describeInit, PUBLISH_FLAGS, publishOptionsFrom } from '../publish-options.js';
+import { describeInit, describeRegistryInit, PUBLISH_FLAGS, publishOptionsFrom } from '../publish-options.js';
 
 const USAGE = 'trust sign IMAGE:TAG... [OPTIONS]';
 
@@ -75,11 +75,21 @@ export async function run(argv: string[]): Promise<number> {
       for (const tags of byRepo.values()) {
         const repoServer = (await registryServerFor(tags[0]!.reference, opts)) ?? registry;
         out.push(
-          ...(await signRegistryTags(tags, { ...opts, server: repoServer, initIfMissing: true })).result,
+          ...(
+            await signRegistryTags(tags, {
+              ...opts,
+              server: repoServer,
+              initIfMissing: true,
+              onInit: (res) =>
+                bool(args, 'json')
+                  ? printWarning(describeRegistryInit(res))
+                  : printText(describeRegistryInit(res)),
+            })
+          ).result,
         );
       }
       if (bool(args, 'json')) printJson(out);
-      else for (const s of out) printText(`Signed ${s.reference} ${s.digest} (${s.role})\n`);
+      else for (const s of out) printText(`Signed ${s.reference} ${s.digest} (${s.roles.join(', ')})\n`);
       return 0;
     }
     const tty = process.stderr.isTTY === true;

@@ -2,11 +2,13 @@
 
 import { readFile } from 'node:fs/promises';
 import { LocalError } from '../../errors.js';
+import { registryServerFor } from '../../publish/registry.js';
+import { addRegistrySigner, removeRegistrySigner } from '../../publish/registry-admin.js';
 import { addSigner, removeSigner } from '../../publish/workflows.js';
 import { bool, parseArgs, str } from '../args.js';
 import { SERVER_FLAGS } from '../options.js';
 import { printJson, printText, printWarning, reportError } from '../output.js';
-import { describeInit, PUBLISH_FLAGS, publishOptionsFrom } from '../publish-options.js';
+import { describeInit, describeRegistryInit, PUBLISH_FLAGS, publishOptionsFrom } from '../publish-options.js';
 
 const USAGE = 'trust signer add --key PUB NAME IMAGE... | remove NAME IMAGE... [OPTIONS]';
 
@@ -16,6 +18,10 @@ const HELP = `Usage:
       A delegation left without a valid signature is re-signed with a remaining key
       you hold; else the removal is refused before publishing, naming who must
       re-sign first. --force removes such a delegation instead (its tags are listed).
+  With --server registry or oci://... (or a repository first published there) the
+  TUF 1.0 repository in the registry is changed; a new delegated role must be signed
+  by its own key when it is created, so add a signer where its private key is
+  (trust key load).
 Options: --json  --root-key ID  --server URL  --trust-dir DIR  --tlscacert FILE  --config FILE  --deadline SEC
 `;
 
@@ -45,18 +51,37 @@ export async function run(argv: string[]): Promise<number> {
         throw new LocalError('IO', `cannot read ${keyFile}: ${e.message}`);
       });
       for (const image of images) {
-        const r = await addSigner(name, pem, image, {
-          ...opts,
-          initIfMissing: true,
-          onInit: (res) =>
-            bool(args, 'json') ? printWarning(describeInit(res)) : printText(describeInit(res)),
-        });
+        const registry = await registryServerFor(image, opts);
+        const r =
+          registry !== undefined
+            ? (
+                await addRegistrySigner(name, pem, image, {
+                  ...opts,
+                  server: registry,
+                  initIfMissing: true,
+                  onInit: (res) =>
+                    bool(args, 'json')
+                      ? printWarning(describeRegistryInit(res))
+                      : printText(describeRegistryInit(res)),
+                })
+              ).result
+            : await addSigner(name, pem, image, {
+                ...opts,
+                initIfMissing: true,
+                onInit: (res) =>
+                  bool(args, 'json') ? printWarning(describeInit(res)) : printText(describeInit(res)),
+              });
         out.push({ image, ...r });
         if (!bool(args, 'json')) printText(`Added signer ${name} (key ${r.keyId}) to ${image}\n`);
       }
     } else if (sub === 'remove') {
       for (const image of images) {
-        const r = await removeSigner(name, image, { ...opts, force: bool(args, 'force') });
+        const registry = await registryServerFor(image, opts);
+        const force = bool(args, 'force');
+        const r =
+          registry !== undefined
+            ? (await removeRegistrySigner(name, image, { ...opts, server: registry, force })).result
+            : await removeSigner(name, image, { ...opts, force });
         out.push({ image, ...r });
         if (!bool(args, 'json')) {
           let text = `Removed signer ${name} from ${image}\n`;

@@ -301,6 +301,38 @@ describe('Tuf1Writer: later commits', () => {
     expect(Object.keys(parse<Tuf1TargetsSigned>(c2.files.get('3.team.json')).signed.targets)).toEqual([]);
   });
 
+  it('keepSignatures: a re-delegated role keeps its signatures; validSignatures says whether they still count', () => {
+    const { w, all } = newRepo();
+    const [a, b] = [k(), k()];
+    w.addDelegation({ name: 'targets/releases', keys: [a.key], paths: ['*'] });
+    w.addTarget('v1', target(1), 'targets/releases');
+    w.commit([...all, a], { now: NOW });
+    expect(w.validSignatures('targets/releases')).toEqual([a.key.keyid]);
+    // b joins: the role is not re-signed (b's key is not needed), a's signature still counts
+    w.addDelegation({ name: 'targets/releases', keys: [a.key, b.key], paths: ['*'] }, 'targets', {
+      keepSignatures: true,
+    });
+    const c = w.commit(all, { now: NOW });
+    expect(c.signed.has('targets/releases')).toBe(false);
+    expect(w.validSignatures('targets/releases')).toEqual([a.key.keyid]);
+    // a leaves: its signature no longer counts; touchTargets re-signs with b
+    w.addDelegation({ name: 'targets/releases', keys: [b.key], paths: ['*'] }, 'targets', {
+      keepSignatures: true,
+    });
+    expect(w.validSignatures('targets/releases')).toEqual([]);
+    // the writer never commits a delegated role its new keys do not sign
+    expect(() => w.commit([...all, b], { now: NOW })).toThrow(/cannot keep targets\/releases as it is/);
+    w.touchTargets('targets/releases');
+    expect(() => w.commit(all, { now: NOW })).toThrow(/cannot sign targets\/releases/);
+    const c2 = w.commit([...all, b], { now: NOW });
+    expect(c2.signed.get('targets/releases')).toBe(2);
+    expect(w.validSignatures('targets/releases')).toEqual([b.key.keyid]);
+    // without keepSignatures an existing role is re-signed (the default)
+    w.addDelegation({ name: 'targets/releases', keys: [a.key, b.key], paths: ['*'] });
+    expect(w.commit([...all, a, b], { now: NOW }).signed.get('targets/releases')).toBe(3);
+    expect(w.validSignatures('nope')).toEqual([]);
+  });
+
   it('refuses bad targets', () => {
     const { w } = newRepo();
     expect(() => w.addTarget('', target(1))).toThrow(/1-4096/);

@@ -28,6 +28,7 @@
  *   // later: Tuf1Writer.fromFiles(files) ...
  */
 import { sha256 } from '../../crypto/backend.js';
+import { parseTuf1KeyDeferred } from '../../crypto/tuf1.js';
 import type { TufPublicKey } from '../../crypto/types.js';
 import { toHex } from '../../crypto/util.js';
 import { olpcCanonicalBytes } from '../../encoding/olpc.js';
@@ -554,9 +555,14 @@ export class Tuf1Writer {
   /**
    * Delegates from `parent` (default `targets`) to a new role, which starts
    * empty, or updates an existing delegation (keys, threshold, paths,
-   * terminating; the role's targets are kept and it is re-signed).
+   * terminating; the role's targets are kept and it is re-signed, unless
+   * `keepSignatures`: then its committed signatures are kept, see `validSignatures`).
    */
-  addDelegation(spec: Tuf1DelegationSpec, parent = 'targets'): void {
+  addDelegation(
+    spec: Tuf1DelegationSpec,
+    parent = 'targets',
+    options: { keepSignatures?: boolean } = {},
+  ): void {
     checkRoleName(spec.name);
     // unversioned `<role>.json` must not look like a versioned file (`1.root.json`)
     if (this.root.consistent_snapshot === false && /^[0-9]+\./.test(spec.name))
@@ -607,8 +613,45 @@ export class Tuf1Writer {
     }
     pruneKeys(delegations);
     this.#removedRoles.delete(spec.name);
-    if (this.#exists(spec.name)) this.#editTargets(spec.name);
-    else this.#draftTargets.set(spec.name, emptyTargets());
+    if (!this.#exists(spec.name)) this.#draftTargets.set(spec.name, emptyTargets());
+    else if (!options.keepSignatures) this.#editTargets(spec.name);
+  }
+
+  /**
+   * Key ids of `role`'s keys (as the role will be delegated next, pending edits included) whose
+   * signatures over its committed metadata verify; empty for a role not committed yet. With
+   * `addDelegation(..., { keepSignatures: true })` a caller checks that a role it does not re-sign
+   * still meets its threshold (else `touchTargets` it, or remove it).
+   */
+  validSignatures(role: string): string[] {
+    const doc = this.#removedRoles.has(role) ? undefined : this.#targets.get(role);
+    if (!doc) return [];
+    let entry: Tuf1RoleJson;
+    let keys: Readonly<Record<string, Tuf1KeyJson>> | undefined;
+    if (role === 'targets') {
+      entry = this.root.roles.targets;
+      keys = this.root.keys;
+    } else {
+      entry = this.#delegationEntry(role);
+      keys = this.targetsOf(this.#parentOf(role) as string).delegations?.keys;
+    }
+    const map = new Map<string, TufPublicKey>();
+    for (const id of entry.keyids) {
+      const json = keys?.[id];
+      if (!json) continue;
+      try {
+        map.set(id, parseTuf1KeyDeferred(json, `key ${id}`).key);
+      } catch {
+        // an unusable key signs nothing
+      }
+    }
+    // threshold 0: every valid signer (the client's rule: listed keys only, one per distinct key)
+    return validSignerIds(doc, { role, keyids: entry.keyids, threshold: 0, keys: map }).valid;
+  }
+
+  /** Marks a targets role (top-level or delegated) for re-signing without other changes. */
+  touchTargets(role = 'targets'): void {
+    this.#editTargets(role);
   }
 
   /** Removes a delegation and its role (and roles only it delegated to). False when absent. */
@@ -697,6 +740,22 @@ export class Tuf1Writer {
     const targets = new Map(this.#targets);
     for (const r of this.#removedRoles) targets.delete(r);
     const drafts = new Map(this.#draftTargets);
+    // a delegation whose keys or threshold changed keeps its committed metadata (addDelegation's
+    // keepSignatures) only while a threshold of its new keys still signs it
+    for (const [parent, draft] of drafts) {
+      const before = this.#targets.get(parent)?.json.delegations?.roles;
+      for (const e of Array.isArray(draft.delegations?.roles) ? draft.delegations.roles : []) {
+        if (drafts.has(e.name) || !targets.has(e.name)) continue;
+        const old = Array.isArray(before) ? before.find((r) => r.name === e.name) : undefined;
+        if (old && old.threshold === e.threshold && old.keyids.join() === e.keyids.join()) continue;
+        if (this.validSignatures(e.name).length < e.threshold)
+          throw new LocalError(
+            'KEY_NOT_FOUND',
+            `cannot keep ${e.name} as it is: a threshold of its new keys does not sign it (re-sign or remove it)`,
+            { role: e.name },
+          );
+      }
+    }
     // a delegated role's entry comes from its parent as it will be committed
     const parents = [
       ...drafts.values(),
