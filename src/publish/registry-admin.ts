@@ -180,7 +180,9 @@ export async function addRegistrySigner(
     opts.initIfMissing &&
     (await ctx.client.headManifest(ctx.location.repository, ctx.location.tag)) === null
   ) {
-    opts.onInit?.(await initRegistryRepository(ref, opts));
+    // not `opts.onInit?.(await init...)`: an optional call skips evaluating its arguments
+    const created = await initRegistryRepository(ref, opts);
+    opts.onInit?.(created);
   }
   const roles = [RELEASES, `targets/${name}`];
   const added: RegistrySignerAdded = { keyId: key.keyid, roles };

@@ -518,7 +518,9 @@ export async function signRegistryTags(
     opts.initIfMissing &&
     (await ctx.client.headManifest(ctx.location.repository, ctx.location.tag)) === null
   ) {
-    opts.onInit?.(await initRegistryRepository(first, opts));
+    // not `opts.onInit?.(await init...)`: an optional call skips evaluating its arguments
+    const created = await initRegistryRepository(first, opts);
+    opts.onInit?.(created);
   }
   const rolesOf = new Map<string, string[]>();
   const out = await mutateRegistry(ctx, opts, {

@@ -1,8 +1,10 @@
 // Publishing registry-hosted trust data (TUF 1.0 writer + Docker's layout) on the real docker-registry.
-import { cpSync } from 'node:fs';
+import { cpSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { verifyRegistry } from '../../src/client/registry-verify.js';
 import { staticPassphraseProvider } from '../../src/keys/passphrase.js';
+import { generateKey } from '../../src/publish/keys.js';
 import {
   fetchState,
   initRegistryRepository,
@@ -12,6 +14,7 @@ import {
   revokeRegistryTag,
   signRegistryTags,
 } from '../../src/publish/registry.js';
+import { addRegistrySigner } from '../../src/publish/registry-admin.js';
 import { Tuf1Writer } from '../../src/publish/tuf1/writer.js';
 import { decodeBasicAuth, staticCredentials } from '../../src/transport/credentials.js';
 import { freshGun, getLab, type LabInfo, pushImage, tempDir } from '../harness/lab.js';
@@ -146,5 +149,27 @@ describe('registry-hosted trust: publishing rules', () => {
     );
     const w = await stateOf(lab, gun, a);
     expect(Object.keys(w.targetsOf('targets').targets).sort()).toEqual(tags);
+  });
+
+  it('initIfMissing creates the trust data when the caller passes no onInit (library sign and signer add)', async () => {
+    const lab = getLab('remote');
+    const digest = `sha256:${'c'.repeat(64)}`;
+    const gun = freshGun(lab, 'reginit');
+    const dir = tempDir();
+    const signed = await signRegistryTags([{ reference: `${gun}:v1`, digest, size: 7 }], {
+      ...options(lab, dir),
+      initIfMissing: true,
+    });
+    expect(signed.result.map((t) => t.tag)).toEqual(['v1']);
+    expect((await verifyRegistry(`${gun}:v1`, { trustDir: tempDir(), server: 'registry' })).reference).toBe(
+      `${gun}@${digest}`,
+    );
+    const other = freshGun(lab, 'reginit');
+    const k = await generateKey('nell', { ...options(lab, dir), dir });
+    await addRegistrySigner('nell', readFileSync(k.publicKeyPath, 'utf8'), other, {
+      ...options(lab, dir),
+      initIfMissing: true,
+    });
+    expect(Object.keys((await stateOf(lab, other, dir)).targetsOf('targets/nell').targets)).toEqual([]);
   });
 });
