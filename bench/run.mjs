@@ -108,6 +108,7 @@ let tufServer;
 
 let lab;
 const cleanup = () => {
+  tufServer?.stdout?.destroy();
   tufServer?.stdin.end();
   tufServer?.kill();
   lab?.stop();
@@ -965,3 +966,6 @@ if (SAVE) {
 }
 log(`wrote bench/results/latest.{json,md,svg}${SAVE ? ', bench/RESULTS.md and bench/chart.svg' : ''}`);
 if (failed.length > 0) process.exitCode = 1;
+// stop the lab and the TUF repository server now: the server's pipes would keep the event loop (and
+// so the process, and the 'exit' cleanup) alive forever
+cleanup();
