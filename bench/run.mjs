@@ -151,8 +151,26 @@ function inproc(spec) {
 }
 const timeNotary = (dir, args) => timeProcess('notary', notaryArgs(dir, args), { env: notaryEnv });
 const timeCli = (args, env) => timeProcess(node, [cli, ...args], env ? { env } : {});
-const cliProfile = (dir, args, env) =>
-  run(node, ['--cpu-prof', `--cpu-prof-dir=${dir}`, cli, ...args], env ? { env } : {});
+/**
+ * One CPU profile of the CLI into `dir`. The CLI's V8 code cache is keyed by node's flags (the
+ * profiler's included), so a first run with the very same flags (`warmArgs`: the same command; a
+ * cold row gives a fresh trust dir) writes it and the profiled run uses it, as the timed runs do.
+ */
+const cliProfile = (dir, args, env, warmArgs = args) => {
+  const profDir = join(work, 'cli-prof');
+  const flags = ['--cpu-prof', `--cpu-prof-dir=${profDir}`, cli];
+  run(node, [...flags, ...warmArgs], env ? { env } : {});
+  rmSync(profDir, { recursive: true, force: true });
+  run(node, [...flags, ...args], env ? { env } : {});
+  for (const f of readdirSync(profDir)) cpSync(join(profDir, f), join(dir, f));
+  rmSync(profDir, { recursive: true, force: true });
+};
+/** The floor of a warm verify: node + one HTTPS GET of the GUN's timestamp.json (bench/lib/floor-https.cjs). */
+const floorArgs = (gun) => [
+  join(root, 'bench', 'lib', 'floor-https.cjs'),
+  `${L.notaryUrl}/v2/${gun}/_trust/tuf/timestamp.json`,
+  L.caCert,
+];
 const lookupDigest = (out) => /sha256:([0-9a-f]{64})/.exec(out)?.[1];
 const gunOf = (name) => `${L.registryHost}/bench/${name}`;
 
@@ -252,13 +270,20 @@ const scenarios = [
       if (warm.digest !== `sha256:${hex('v1')}`) throw new Error(`verify() returned ${warm.digest}`);
       const verifyArgs = ['verify', ref, ...server, '--trust-dir', ourDir];
       const overNode = [];
+      // the floor (node + one HTTPS GET of timestamp.json, same CA), paired with node like the CLI
+      const floorOverNode = [];
+      const floor1 = floorArgs(one.gun);
       const pair = await cliPair(
         RUNS,
         () => {
           const out = run(node, [cli, ...verifyArgs]);
           if (lookupDigest(out) !== hex('v1')) throw new Error(`trust verify printed ${out}`);
+          if (!(Number(run(node, floor1)) > 0)) throw new Error('the floor script read no timestamp');
         },
-        () => pairedOverNode(overNode, () => timeCli(verifyArgs)),
+        () => {
+          pairedOverNode(floorOverNode, () => timeProcess(node, floor1));
+          return pairedOverNode(overNode, () => timeCli(verifyArgs));
+        },
         () => timeNotary(nd, ['lookup', one.gun, 'v1']),
       );
       const floor = stats(warm.floor);
@@ -295,6 +320,22 @@ const scenarios = [
           profileWith: (dir) => cliProfile(dir, verifyArgs),
         },
       );
+      const floorStats = stats(floorOverNode.length > 0 ? floorOverNode : [Number.NaN]);
+      const floorCpu = cpuOverNode(floor1, undefined, RUNS);
+      addRow(
+        'warm verify floor: node + one HTTPS GET of timestamp.json, minus `node -e 0` (paired runs)',
+        floorOverNode.length > 0 ? floorStats : undefined,
+        undefined,
+        undefined,
+        {
+          error: pair.error,
+          notes: [
+            'bench/lib/floor-https.cjs: what a warm verify of an unchanged repository cannot avoid (node:https, one TLS handshake with the same --tlscacert, one GET, exit); timed in the same loop as the CLI, each run paired with its own `node -e 0`',
+            cpuNote(floorCpu),
+          ],
+        },
+      );
+      const oursCpu = pair.ours ? cpuOverNode([cli, ...verifyArgs], undefined, RUNS) : undefined;
       addRow(
         'warm verify, CLI wall minus `node -e 0` (paired runs)',
         pair.ours && stats(overNode),
@@ -304,7 +345,12 @@ const scenarios = [
           error: pair.error,
           notes: [
             OVER_NODE_NOTE,
-            ...(pair.ours ? [cpuNote(cpuOverNode([cli, ...verifyArgs], undefined, RUNS))] : []),
+            ...(oursCpu ? [cpuNote(oursCpu)] : []),
+            ...(pair.ours
+              ? [
+                  `ours = floor + ${(stats(overNode).median - floorStats.median).toFixed(1)} ms wall (floor ${floorStats.median.toFixed(1)} ms over node), floor + ${(oursCpu.median - floorCpu.median).toFixed(1)} ms CPU (floor ${floorCpu.median.toFixed(1)} ms CPU over node)`,
+                ]
+              : []),
           ],
           profileWith: (dir) => cliProfile(dir, verifyArgs),
         },
@@ -340,7 +386,13 @@ const scenarios = [
           {
             error: pair.error,
             profileWith: (dir) =>
-              cliProfile(dir, ['verify', ref, ...server, '--trust-dir', fresh('cold-prof')]),
+              cliProfile(dir, ['verify', ref, ...server, '--trust-dir', fresh('cold-prof')], undefined, [
+                'verify',
+                ref,
+                ...server,
+                '--trust-dir',
+                fresh('cold-prof-warmup'),
+              ]),
           },
         );
         // issue 12: the library's cold 10k goal is 0.3x notary (the CLI's is 0.5x)
@@ -695,7 +747,8 @@ const scenarios = [
           {
             baseline: 'trust verify (Notary path)',
             error: cold.error,
-            profileWith: (dir) => cliProfile(dir, regArgs(fresh('reg-prof'))),
+            profileWith: (dir) =>
+              cliProfile(dir, regArgs(fresh('reg-prof')), undefined, regArgs(fresh('reg-prof-warmup'))),
           },
         );
         const regWarm = fresh('reg-warm');
@@ -750,6 +803,11 @@ async function warmCli(n, ref, tag) {
   const nd = fresh('warm-big-notary');
   const args = ['verify', ref, ...server, '--trust-dir', ourDir];
   const gun = ref.slice(0, ref.lastIndexOf(':'));
+  // in the same loop: `node -e 0` alone and the floor (node + one HTTPS GET), so the report states
+  // what fraction of notary's time node's own start already takes
+  const bare = [];
+  const floorXs = [];
+  const overNode = [];
   const pair = await cliPair(
     COLD_RUNS,
     () => {
@@ -757,9 +815,23 @@ async function warmCli(n, ref, tag) {
       if (lookupDigest(out) !== hex(tag)) throw new Error(`trust verify printed ${out}`);
       notary(nd, ['lookup', gun, tag]);
     },
-    () => timeCli(args),
+    () => {
+      floorXs.push(timeProcess(node, floorArgs(gun)));
+      const t = pairedOverNode(overNode, () => timeCli(args));
+      bare.push(t - overNode.at(-1));
+      return t;
+    },
     () => timeNotary(nd, ['lookup', gun, tag]),
   );
+  const floorNotes = [];
+  if (pair.ours) {
+    const nt = pair.theirs.median;
+    const b = stats(bare).median;
+    const f = stats(floorXs).median;
+    floorNotes.push(
+      `same run: \`node -e 0\` alone ${b.toFixed(1)} ms = ${(b / nt).toFixed(2)}x notary; the floor (node + one HTTPS GET of timestamp.json, bench/lib/floor-https.cjs) ${f.toFixed(1)} ms = ${(f / nt).toFixed(2)}x notary; ours minus \`node -e 0\` (paired) ${stats(overNode).median.toFixed(1)} ms`,
+    );
+  }
   addRow(
     `warm verify, ${n.toLocaleString('en')} tags, CLI wall`,
     pair.ours,
@@ -768,7 +840,7 @@ async function warmCli(n, ref, tag) {
       ratio: 0.3,
       text: '<= 0.3x notary',
     },
-    { error: pair.error, profileWith: (dir) => cliProfile(dir, args) },
+    { error: pair.error, notes: floorNotes, profileWith: (dir) => cliProfile(dir, args) },
   );
 }
 
@@ -790,6 +862,9 @@ function cpuOverNode(args, env, runs) {
     return Number(/@@cpu ([\d.]+)/.exec(r.stderr)[1]);
   };
   const xs = [];
+  // one unmeasured run first: the preloaded hook changes node's flags, so the CLI's V8 code cache for
+  // them is written by that run (the timed wall runs have their own, written by their first run)
+  cpu(typeof args === 'function' ? args('warmup') : args);
   for (let i = 0; i < runs; i++) xs.push(cpu(typeof args === 'function' ? args(i) : args) - cpu(['-e', '0']));
   return stats(xs);
 }
