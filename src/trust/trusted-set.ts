@@ -32,6 +32,7 @@ import { sha256 } from '../crypto/backend.js';
 import { TrustError, VerificationError } from '../errors.js';
 import type {
   FileMetaJson,
+  Metadata,
   RootMetadata,
   SnapshotMetadata,
   TargetsMetadata,
@@ -110,6 +111,32 @@ function metaVersion(meta: FileMetaJson | undefined): number | undefined {
   return typeof v === 'number' && Number.isSafeInteger(v) ? v : undefined;
 }
 
+/**
+ * The signers a verified-index entry records for `md`, as a threshold check would return them, or
+ * undefined when they do not make the threshold under `set` now (then the full check runs). Each must
+ * be listed for the role, have a signature in the envelope and be a key of `set` (whose lookup applies
+ * the root key rules); above a threshold of 1, distinct usable keys are counted as `checkThreshold` does.
+ */
+function signersByIndex(
+  md: Metadata,
+  set: RoleKeySet,
+  recorded: readonly string[],
+  caches: SignatureCaches,
+): readonly string[] | undefined {
+  if (set.threshold < 1) return undefined;
+  const present = new Set(md.signatures.map((s) => s.keyid));
+  const allowed = new Set(set.keyids);
+  const ok = [...new Set(recorded)].filter((id) => allowed.has(id) && present.has(id) && set.keys.get(id));
+  if (ok.length < set.threshold) return undefined;
+  if (set.threshold === 1) return ok.slice(0, 1);
+  const distinct = new Set<string>();
+  for (const id of ok) {
+    const identity = keyIdentity(set.keys.get(id)!, caches);
+    if (!identity.startsWith('unusable:')) distinct.add(identity);
+  }
+  return distinct.size >= set.threshold && distinct.size === ok.length ? ok : undefined;
+}
+
 export class TrustedMetadataSet {
   readonly policy: TrustPolicy;
   readonly #caches: SignatureCaches;
@@ -134,6 +161,13 @@ export class TrustedMetadataSet {
   #indexed = new Set<string>();
   /** sha256 (hex) of the trusted root's bytes, for the index. */
   #rootSha: { root: RootMetadata; hex: string } | undefined;
+  /**
+   * Root, timestamp and snapshot documents loaded from the cache whose exact bytes the verified index
+   * records as verified under the trusted root, with the key ids it records (`vouchedSigners`).
+   */
+  #vouched = new WeakMap<Metadata, readonly string[]>();
+  /** Key ids whose signatures verified on root (its own keys), timestamp and snapshot documents. */
+  #signedBy = new WeakMap<Metadata, readonly string[]>();
 
   private constructor(
     root: RootMetadata,
@@ -182,6 +216,11 @@ export class TrustedMetadataSet {
     caches: SignatureCaches = {},
     /** The wire dialect (codec, key types, layout); default Notary 0.7. */
     dialect: TrustDialect = NOTARY_DIALECT,
+    /**
+     * The cache's verified index (storage/verified-index.ts), for a cached root: when it records these
+     * exact root bytes with their signers, the root's signatures are not verified again (`useVerifiedIndex`).
+     */
+    index?: VerifiedIndex | null,
   ): TrustedMetadataSet {
     if (source === 'first-use' && policy.disableTofu && !policy.pinnedCertIds && !policy.pinnedCAs) {
       throw new VerificationError(
@@ -196,12 +235,18 @@ export class TrustedMetadataSet {
     const set = new TrustedMetadataSet(root, policy, caches, dialect);
     const now = set.nowMs();
     const firstUse = source === 'first-use';
+    if (!firstUse && index) {
+      set.useVerifiedIndex(index);
+      const entry = set.#index?.files.get('root');
+      if (entry?.signers && root.raw?.length === entry.length && entry.sha256 === set.rootSha256()) {
+        set.#vouched.set(root, entry.signers);
+      }
+    }
     try {
-      checkThreshold(
+      set.threshold(
         root,
         dialect.rootKeySet(root, policy, now, { checkExpiry: firstUse, pinned: firstUse }),
         'root',
-        caches,
       );
     } catch (e) {
       if (e instanceof VerificationError && firstUse && e.code !== 'PINNING') {
@@ -251,6 +296,43 @@ export class TrustedMetadataSet {
   /** Targets roles accepted in this session through the verified index. */
   get indexedRoles(): ReadonlySet<string> {
     return this.#indexed;
+  }
+
+  /**
+   * `checkThreshold` for root (its own keys), timestamp and snapshot, remembering the signers for
+   * the index. A document the verified index vouches for (`vouch`) takes the index's signers instead
+   * of verifying signatures again: each must still be listed for the role, carry a signature in the
+   * envelope and be a usable key of `set` now (root keys: certificate checks, validity windows and
+   * pins as the key set applies them), and a threshold above 1 counts distinct keys. Otherwise, or
+   * when that falls short, the full check runs and gives its precise error.
+   */
+  private threshold(md: Metadata, set: RoleKeySet, what: string): readonly string[] {
+    const vouched = this.#vouched.get(md);
+    const fast = vouched && signersByIndex(md, set, vouched, this.#caches);
+    const signers = fast || checkThreshold(md, set, what, this.#caches);
+    this.#signedBy.set(md, signers);
+    return signers;
+  }
+
+  /**
+   * Marks a cached timestamp or snapshot as vouched for when the verified index records its exact
+   * bytes with signers, the trusted root is the one the index was written under, and that root was
+   * itself taken through the index in this set (so a root rotation, or a root the index does not
+   * know, means the full path for everything).
+   */
+  private vouch(md: Metadata, role: 'timestamp' | 'snapshot'): void {
+    const files = this.#index?.files;
+    const rootEntry = files?.get('root');
+    const entry = files?.get(role);
+    if (!entry?.signers || !rootEntry || !md.raw || entry.length !== md.raw.length) return;
+    if (!this.#vouched.has(this.#root) || rootEntry.sha256 !== this.rootSha256()) return;
+    if (Buffer.from(sha256(md.raw)).toString('hex') !== entry.sha256) return;
+    this.#vouched.set(md, entry.signers);
+  }
+
+  /** Key ids whose signatures verified on this set's root (own keys), timestamp or snapshot document. */
+  signersOfDocument(md: Metadata | undefined): readonly string[] | undefined {
+    return md ? this.#signedBy.get(md) : undefined;
   }
 
   /** sha256 hex of the trusted root's exact bytes ('' when it has none). */
@@ -352,11 +434,10 @@ export class TrustedMetadataSet {
       'previous root',
       this.#caches,
     );
-    checkThreshold(
+    this.threshold(
       next,
       this.#d.rootKeySet(next, this.policy, now, { checkExpiry: true, pinned: true }),
       'new root',
-      this.#caches,
     );
     this.#root = next;
     return next;
@@ -375,11 +456,10 @@ export class TrustedMetadataSet {
   checkRootUsable(): void {
     this.checkRootFresh();
     const r = this.#root;
-    checkThreshold(
+    this.threshold(
       r,
       this.#d.rootKeySet(r, this.policy, this.nowMs(), { checkExpiry: true, pinned: false }),
       'root',
-      this.#caches,
     );
   }
 
@@ -401,7 +481,8 @@ export class TrustedMetadataSet {
   loadLocalTimestamp(bytes: Uint8Array): TimestampMetadata {
     if (this.#timestamp) throw new Error('local timestamp after a timestamp');
     const ts = this.parse('timestamp', bytes, this.#d.parseTimestamp);
-    checkThreshold(ts, topRoleKeys(this.#root, 'timestamp'), 'timestamp', this.#caches);
+    this.vouch(ts, 'timestamp');
+    this.threshold(ts, topRoleKeys(this.#root, 'timestamp'), 'timestamp');
     this.#timestamp = ts;
     return ts;
   }
@@ -410,7 +491,7 @@ export class TrustedMetadataSet {
   updateTimestamp(bytes: Uint8Array): TimestampMetadata {
     const prev = this.#timestamp;
     const ts = sameBytes(prev?.raw, bytes) ? prev! : this.parse('timestamp', bytes, this.#d.parseTimestamp);
-    if (ts !== prev) checkThreshold(ts, topRoleKeys(this.#root, 'timestamp'), 'timestamp', this.#caches);
+    if (ts !== prev) this.threshold(ts, topRoleKeys(this.#root, 'timestamp'), 'timestamp');
     if (prev && ts.version < prev.version) throw rollback('timestamp', prev.version, ts.version);
     if (prev && ts !== prev && ts.version === prev.version && this.#d.equalTimestamp === 'keep') {
       // spec 5.4.3.2: same version, the repository is up to date: keep the trusted copy
@@ -448,7 +529,8 @@ export class TrustedMetadataSet {
   loadLocalSnapshot(bytes: Uint8Array): SnapshotMetadata {
     if (this.#snapshot) throw new Error('local snapshot after a snapshot');
     const sn = this.parse('snapshot', bytes, this.#d.parseSnapshot);
-    checkThreshold(sn, topRoleKeys(this.#root, 'snapshot'), 'snapshot', this.#caches);
+    this.vouch(sn, 'snapshot');
+    this.threshold(sn, topRoleKeys(this.#root, 'snapshot'), 'snapshot');
     this.#snapshot = sn;
     this.#snapshotLocal = true;
     return sn;
@@ -464,7 +546,7 @@ export class TrustedMetadataSet {
     this.#d.checkFileMeta(bytes, meta, 'snapshot', 'timestamp');
     const prev = this.#snapshot;
     const sn = sameBytes(prev?.raw, bytes) ? prev! : this.parse('snapshot', bytes, this.#d.parseSnapshot);
-    if (sn !== prev) checkThreshold(sn, topRoleKeys(this.#root, 'snapshot'), 'snapshot', this.#caches);
+    if (sn !== prev) this.threshold(sn, topRoleKeys(this.#root, 'snapshot'), 'snapshot');
     const listed = metaVersion(meta);
     if (listed !== undefined && sn.version !== listed) {
       throw new VerificationError(
@@ -678,7 +760,7 @@ export class TrustedMetadataSet {
 export function verifiedIndexOf(set: TrustedMetadataSet, previous?: VerifiedIndex | null): VerifiedIndex {
   const old = previous?.files;
   const files = new Map<string, VerifiedEntry>();
-  const add = (role: string, raw: Uint8Array | undefined, targets: boolean) => {
+  const add = (role: string, raw: Uint8Array | undefined, targets: boolean, top?: readonly string[]) => {
     if (!raw) return;
     const prev = old?.get(role);
     // targets roles: the sha256 the accepted snapshot lists (checked against these bytes on accept)
@@ -690,16 +772,19 @@ export function verifiedIndexOf(set: TrustedMetadataSet, previous?: VerifiedInde
           ? Buffer.from(listed, set.dialect.name === 'notary' ? 'base64' : 'hex').toString('hex')
           : Buffer.from(sha256(raw)).toString('hex');
     const delegator = set.delegatorOf(role);
+    const signers = targets ? set.signersOf(role) : top;
     files.set(role, {
       sha256: sha,
       length: raw.length,
-      ...(targets ? { signers: [...set.signersOf(role)] } : {}),
+      ...(signers ? { signers: [...signers] } : {}),
       ...(targets && delegator !== undefined ? { delegator } : {}),
     });
   };
-  add('root', set.root.raw, false);
-  add('timestamp', set.timestamp?.raw, false);
-  add('snapshot', set.snapshot?.raw, false);
+  // root (its own keys), timestamp, snapshot: the signers whose signatures verified, so that the next
+  // warm load of the same cached bytes under the same root need not verify them again
+  add('root', set.root.raw, false, set.signersOfDocument(set.root));
+  add('timestamp', set.timestamp?.raw, false, set.signersOfDocument(set.timestamp));
+  add('snapshot', set.snapshot?.raw, false, set.signersOfDocument(set.snapshot));
   for (const role of set.acceptedTargetsRoles()) add(role, set.targets(role)?.raw, true);
   return { dialect: set.dialect.name, files };
 }

@@ -29,6 +29,7 @@ import { parentRole } from '../metadata/roles.js';
 import type { MetadataCache } from '../storage/trust-dir.js';
 import { encodeVerifiedIndex, type VerifiedIndex } from '../storage/verified-index.js';
 import type { MetadataStore } from '../transport/store.js';
+import { NOTARY_DIALECT } from './dialect.js';
 import { checkFileMeta, listedSha256Hex } from './filemeta.js';
 import { TrustedMetadataSet, type TrustPolicy, verifiedIndexOf } from './trusted-set.js';
 
@@ -151,8 +152,9 @@ export class Updater {
     const caches = deadline
       ? { verdicts: ctx?.verdicts, keyIdentities: ctx?.keyIdentities, documents: ctx?.documents, deadline }
       : (ctx ?? {});
-    const set = TrustedMetadataSet.fromRoot(bytes, this.#policy, source, caches);
-    if (this.#index === undefined) this.#index = this.#cache.readIndex(set.dialect.name);
+    // the index first: a cached root it records (with its signers) is not verified again
+    if (this.#index === undefined) this.#index = this.#cache.readIndex(NOTARY_DIALECT.name);
+    const set = TrustedMetadataSet.fromRoot(bytes, this.#policy, source, caches, NOTARY_DIALECT, this.#index);
     set.useVerifiedIndex(this.#index);
     return set;
   }
@@ -424,11 +426,13 @@ export class Updater {
    * Whether the index read at the start already describes this update's trusted state, so that a
    * warm verify of an unchanged repository hashes and writes nothing: no file was written, and the
    * index holds exactly the targets roles accepted, each taken through it (which also means its root
-   * entry matched). Its timestamp and snapshot entries decide nothing (see useVerifiedIndex).
+   * entry matched), and root, timestamp and snapshot carry their signers (an index written before
+   * they did is rewritten once).
    */
   private indexCurrent(set: TrustedMetadataSet, wrote: boolean): boolean {
     const files = this.#index?.files;
     if (wrote || !files) return false;
+    if (!['root', 'timestamp', 'snapshot'].every((r) => files.get(r)?.signers)) return false;
     const accepted = set.acceptedTargetsRoles();
     if (accepted.some((r) => !set.indexedRoles.has(r))) return false;
     let indexedTargets = 0;

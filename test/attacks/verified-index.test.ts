@@ -72,6 +72,57 @@ describe('verified index', () => {
     expect((await warmUpdate(f, opts, 'v9')).found).toBeNull();
   });
 
+  it('a warm verify of an unchanged repository verifies no signature: root, timestamp and snapshot come through the index too', async () => {
+    const f = await fixture();
+    const opts = f.client();
+    await verify(`${f.gun}:v1`, opts);
+    const warm = await warmUpdate(f, opts);
+    expect(warm.found?.digest).toBe(digestOf('one'));
+    expect(warm.verdicts).toBe(0);
+    const path = join(warm.dir, VERIFIED_INDEX_FILE);
+    const index = JSON.parse(readFileSync(path, 'utf8'));
+    for (const role of ['root', 'timestamp', 'snapshot']) expect(index.files[role].signers.length).toBe(1);
+    // an index written before these entries carried signers: the full path, then rewritten once
+    for (const role of ['root', 'timestamp', 'snapshot']) delete index.files[role].signers;
+    writeFileSync(path, JSON.stringify(index));
+    const old = await warmUpdate(f, opts);
+    expect(old.verdicts).toBe(3);
+    expect(old.found).toEqual(warm.found);
+    expect((await warmUpdate(f, opts)).verdicts).toBe(0);
+  });
+
+  it('a changed timestamp is verified on the index path, and a badly signed one is refused', async () => {
+    const f = await fixture();
+    const opts = f.client();
+    await verify(`${f.gun}:v1`, opts);
+    f.serve('timestamp', await f.craft('timestamp', (s) => (s.version += 1)));
+    const next = await warmUpdate(f, opts);
+    expect(next.found?.digest).toBe(digestOf('one'));
+    expect(next.verdicts).toBe(1); // the new timestamp; root and snapshot through the index
+    expect((await warmUpdate(f, opts)).verdicts).toBe(0);
+    const stranger = generateSigner('ecdsa');
+    f.serve('timestamp', await f.craft('timestamp', (s) => (s.version += 1), [stranger]));
+    await expect(verify(`${f.gun}:v1`, opts)).rejects.toMatchObject({ role: 'timestamp' });
+  });
+
+  it('cached root or timestamp bytes the index does not record are verified again (a damaged cache is caught)', async () => {
+    const f = await fixture();
+    const opts = f.client();
+    const { dir } = await warmUpdate(f, opts);
+    // the cached timestamp replaced by one of a higher version the root's keys never signed: no floor
+    const bogus = await f.craft('timestamp', (s) => (s.version += 5), [generateSigner('ecdsa')]);
+    writeFileSync(join(dir, 'timestamp.json'), bogus);
+    const a = await warmUpdate(f, opts);
+    expect(a.found?.digest).toBe(digestOf('one'));
+    expect(a.verdicts).toBeGreaterThan(0);
+    expect(Buffer.compare(readFileSync(join(dir, 'timestamp.json')), f.file('timestamp.json'))).toBe(0);
+    // the cached root with one byte of its signed part changed (its signature no longer verifies)
+    const root = readFileSync(join(dir, 'root.json'), 'utf8');
+    expect(root).toContain('"version":1');
+    writeFileSync(join(dir, 'root.json'), root.replace('"version":1', '"version":2'));
+    await expect(warmUpdate(f, opts)).rejects.toMatchObject({ role: 'root' });
+  });
+
   it('a delegation is taken through the index only under the same parent bytes: a changed delegation is checked again', async () => {
     const f = await fixture();
     const alice = await generateKey('alice', { ...f.pub, dir: tempDir() });
