@@ -12,8 +12,9 @@ import { defineConfig } from 'tsup';
  * module loader's per-chunk resolution and compilation was most of `trust
  * verify`'s own cost): dist/cli.cjs, the package's bin, is a small launcher
  * (src/cli/bin.ts) that runs dist/cli-main.cjs, the whole CLI in one CommonJS
- * file, through a V8 code cache. dist/cli.js runs the same launcher for
- * `node dist/cli.js`.
+ * file, through a V8 code cache; `trust verify` runs dist/cli-verify.cjs, the
+ * verify command alone (src/cli/verify-main.ts). dist/cli.js runs the same
+ * launcher for `node dist/cli.js`.
  *
  * dist/tuf.js (`content-trust/tuf`, src/tuf.ts) is the TUF 1.0 client alone; its declarations are
  * types/tuf.d.ts, re-exporting the main entry's (one declaration file, one class per name).
@@ -49,18 +50,22 @@ export default defineConfig((cli) => {
     splitting: true,
     treeshake: !quick,
     async onSuccess() {
-      await Promise.all([
+      // the whole CLI, and `trust verify` alone (the pre-pull hook: less code to load per run)
+      const cliBundle = (entry: string, out: string) =>
         build({
           ...cjs,
-          entryPoints: ['src/cli/main.ts'],
-          outfile: `${outDir}/cli-main.cjs`,
+          entryPoints: [entry],
+          outfile: out,
           // undici is loaded only for proxies; `import()` becomes require() (code-cache.ts runs a script)
           external: ['undici'],
           // node:fs/promises only when a function of it is called (src/cli/fs-promises-lazy.ts)
           alias: { 'node:fs/promises': './src/cli/fs-promises-lazy.ts' },
           supported: { 'dynamic-import': false },
           write: false,
-        }).then(({ outputFiles }) => writeFile(`${outDir}/cli-main.cjs`, asciiOnly(outputFiles[0]!.text))),
+        }).then(({ outputFiles }) => writeFile(out, asciiOnly(outputFiles[0]!.text)));
+      await Promise.all([
+        cliBundle('src/cli/main.ts', `${outDir}/cli-main.cjs`),
+        cliBundle('src/cli/verify-main.ts', `${outDir}/cli-verify.cjs`),
         build({
           ...cjs,
           entryPoints: ['src/cli/bin.ts'],

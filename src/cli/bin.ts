@@ -4,10 +4,14 @@
  * CommonJS file (dist/cli-main.cjs, built from main.ts), through a V8 code
  * cache (code-cache.ts). One CommonJS file and a code cache instead of the ES
  * module loader resolving, reading and compiling some twenty chunks on every
- * run: this is the process cost of a pre-pull hook (issue 12).
+ * run: this is the process cost of a pre-pull hook (issue 12). `trust verify` runs
+ * dist/cli-verify.cjs instead (verify-main.ts): the same command, without the
+ * code of the others.
  */
 
 import { join } from 'node:path';
 import { runBundle } from './code-cache.js';
 
-runBundle(join(__dirname, 'cli-main.cjs'), process.argv[2]);
+// `trust verify` (the pre-pull hook) has a bundle of its own, without the other commands' code
+const command = process.argv[2];
+runBundle(join(__dirname, command === 'verify' ? 'cli-verify.cjs' : 'cli-main.cjs'), command);

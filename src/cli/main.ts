@@ -6,7 +6,7 @@
  */
 
 import { escapeControl } from '../escape.js';
-import { reportError } from './output.js';
+import { runCli } from './run-cli.js';
 
 type Command = () => Promise<{ run(argv: string[]): Promise<number> }>;
 
@@ -85,22 +85,4 @@ async function main(argv: string[]): Promise<number> {
   return mod.run(args);
 }
 
-// A reader that stops early (`trust inspect ... | head`) is not an error.
-process.stdout.on('error', (err: NodeJS.ErrnoException) => {
-  if (err.code === 'EPIPE') process.exit(process.exitCode ?? 0);
-  throw err;
-});
-// Last resort: whatever escapes a command is still one `error CODE: message` line, never a stack
-// trace (unless CONTENT_TRUST_DEBUG=1).
-const fatal = (err: unknown) => process.exit(reportError(err));
-process.on('uncaughtException', fatal);
-process.on('unhandledRejection', fatal);
-
-main(process.argv.slice(2)).then(
-  (code) => {
-    process.exitCode = code;
-  },
-  (err: unknown) => {
-    process.exitCode = reportError(err);
-  },
-);
+runCli(() => main(process.argv.slice(2)));

@@ -42,9 +42,41 @@ describe('package layout', () => {
     }
   });
 
-  it('the CLI bundle is pure ASCII (V8 keeps it as a one-byte string)', () => {
-    const bundle = readFileSync(join(ROOT, 'dist', 'cli-main.cjs'));
-    expect(bundle.findIndex((b) => b > 0x7f)).toBe(-1);
+  it('the CLI bundles are pure ASCII (V8 keeps them as one-byte strings)', () => {
+    for (const name of ['cli-main.cjs', 'cli-verify.cjs']) {
+      const bundle = readFileSync(join(ROOT, 'dist', name));
+      expect(
+        bundle.findIndex((b) => b > 0x7f),
+        name,
+      ).toBe(-1);
+    }
+  });
+
+  it('`trust verify` has a bundle of its own, without the code of the other commands', () => {
+    const verifyOnly = readFileSync(join(ROOT, 'dist', 'cli-verify.cjs'), 'utf8');
+    const whole = readFileSync(join(ROOT, 'dist', 'cli-main.cjs'), 'utf8');
+    // esbuild names each bundled module in a `// src/...` comment
+    const modules = (text: string) => new Set(text.match(/^\/\/ src\/\S+$/gm));
+    expect(modules(verifyOnly).has('// src/cli/commands/verify.ts')).toBe(true);
+    for (const m of modules(verifyOnly)) {
+      if (m !== '// src/cli/verify-main.ts') expect(modules(whole).has(m), m).toBe(true);
+    }
+    for (const m of [
+      '// src/publish/workflows.ts',
+      '// src/cli/commands/sign.ts',
+      '// src/keys/keyfile.ts',
+    ]) {
+      expect(modules(whole).has(m), m).toBe(true);
+      expect(modules(verifyOnly).has(m), m).toBe(false);
+    }
+    // the bin runs it for `verify`: same answers as the whole CLI (`help verify` runs cli-main.cjs)
+    const bin = join(ROOT, bins.trust!);
+    const viaVerify = run(bin, ['verify', '--help']);
+    expect(viaVerify.status).toBe(0);
+    expect(viaVerify.stdout).toBe(run(bin, ['help', 'verify']).stdout);
+    const usage = run(bin, ['verify']);
+    expect(usage.status).toBe(2);
+    expect(usage.stderr).toMatch(/^error USAGE: verify takes exactly one IMAGE\[:TAG\]\n/);
   });
 
   it('runs as the bin itself, and as `node dist/cli.js` (npm start), with the same output', () => {

@@ -1,0 +1,28 @@
+/**
+ * The process shell every CLI bundle shares (main.ts, and verify-main.ts for the verify path): runs
+ * a command, sets the exit code, and turns whatever escapes it into one `error CODE: message` line.
+ */
+
+import { reportError } from './output.js';
+
+/** Runs `command` as the whole process: its result is the exit code. */
+export function runCli(command: () => Promise<number>): void {
+  // A reader that stops early (`trust inspect ... | head`) is not an error.
+  process.stdout.on('error', (err: NodeJS.ErrnoException) => {
+    if (err.code === 'EPIPE') process.exit(process.exitCode ?? 0);
+    throw err;
+  });
+  // Last resort: whatever escapes a command is still one `error CODE: message` line, never a stack
+  // trace (unless CONTENT_TRUST_DEBUG=1).
+  const fatal = (err: unknown) => process.exit(reportError(err));
+  process.on('uncaughtException', fatal);
+  process.on('unhandledRejection', fatal);
+  command().then(
+    (code) => {
+      process.exitCode = code;
+    },
+    (err: unknown) => {
+      process.exitCode = reportError(err);
+    },
+  );
+}
