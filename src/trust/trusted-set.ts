@@ -391,6 +391,10 @@ export class TrustedMetadataSet {
     const present = new Set(md.signatures.map((s) => s.keyid));
     const allowed = new Set(keySet.keyids);
     const signers = entry.signers.filter((id) => allowed.has(id) && present.has(id));
+    // one recorded signer of a threshold-1 role (the common case): nothing to count, and its key is
+    // usable (its signature on these very bytes verified), so the key is not prepared (issue 12)
+    if (keySet.threshold === 1 && signers.length === 1 && keySet.keys.get(signers[0]!))
+      return { md, signers };
     // a threshold counts distinct usable keys, as checkThreshold does (two ids of one key count once)
     const distinct = new Set<string>();
     for (const id of signers) {

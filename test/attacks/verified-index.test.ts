@@ -47,6 +47,8 @@ async function warmUpdate(f: Fixture, opts: Opts & { now?: () => number }, tag =
     found,
     indexed: [...updater.trusted.indexedRoles],
     verdicts: context.verdicts.size,
+    /** keys prepared (parsed, made into key objects) to tell distinct keys apart */
+    identities: context.keyIdentities.size,
     dir: ctx.cache.dir,
   };
 }
@@ -79,6 +81,7 @@ describe('verified index', () => {
     const warm = await warmUpdate(f, opts);
     expect(warm.found?.digest).toBe(digestOf('one'));
     expect(warm.verdicts).toBe(0);
+    expect(warm.identities).toBe(0); // threshold 1, one recorded signer: no key prepared either
     const path = join(warm.dir, VERIFIED_INDEX_FILE);
     const index = JSON.parse(readFileSync(path, 'utf8'));
     for (const role of ['root', 'timestamp', 'snapshot']) expect(index.files[role].signers.length).toBe(1);
