@@ -4,12 +4,17 @@
  * key ids whose signatures verified on each targets role. It is written atomically after the cached
  * files (a crash in between leaves entries that no longer match: the full path runs).
  *
- * It is an optimisation only, keyed by the exact bytes' hash, and used only where the hash chain
- * from a timestamp verified in this very update already pins the bytes (the trusted set decides:
- * trust/trusted-set.ts `useVerifiedIndex`): a targets role whose bytes the accepted snapshot lists
- * AND the index lists, under the same root (and, for a delegation, the same parent bytes), is taken
- * without re-checking its signatures and with its `targets` map parsed lazily. Expiry, version,
- * rollback floors and every other rule still run on the bytes at every verify.
+ * It is an optimisation only, keyed by the exact bytes' hash (the trusted set decides:
+ * trust/trusted-set.ts `useVerifiedIndex`):
+ * - a targets role whose bytes the accepted snapshot lists AND the index lists, under the same root
+ *   (and, for a delegation, the same parent bytes), is taken without re-checking its signatures and
+ *   with its `targets` map parsed lazily;
+ * - the cached root, when the index records its exact bytes with the key ids that signed them, and
+ *   under that root the cached timestamp and snapshot the index records byte for byte, take the
+ *   recorded signers instead of verifying signatures again: each must still be listed for the role,
+ *   carry a signature and be a usable key now (root keys: the certificate rules, validity windows
+ *   included); a new timestamp from the server, a rotated root, or any other bytes are verified.
+ * Expiry, versions, rollback floors and every other rule still run on the bytes at every verify.
  *
  * What an attacker who can write the trust dir gains: nothing they did not have. Bytes the index
  * vouches for must still match the snapshot accepted in this update, so they are the repository's
@@ -21,11 +26,11 @@
 import { writeFileAtomic } from './atomic.js';
 import { readRegularFile } from './trust-dir.js';
 
-/** One verified file: its digest, length and (targets roles) the key ids that signed it. */
+/** One verified file: its digest, length and the key ids whose signatures on it verified. */
 export interface VerifiedEntry {
   readonly sha256: string;
   readonly length: number;
-  /** Targets roles: key ids whose signatures verified. */
+  /** Key ids whose signatures verified (root: its own root keys); absent in older indexes. */
   readonly signers?: readonly string[];
   /** Targets roles: the role whose delegation the signatures were checked against (`root` for targets). */
   readonly delegator?: string;
