@@ -34,6 +34,20 @@ export interface VerifiedEntry {
   readonly signers?: readonly string[];
   /** Targets roles: the role whose delegation the signatures were checked against (`root` for targets). */
   readonly delegator?: string;
+  /**
+   * Root (Notary dialect): per signer key id, the GUN its certificate was accepted for and the leaf's
+   * validity window (ms since the epoch), recorded only for a certificate without intermediates:
+   * every other certificate rule is a function of the root bytes and the GUN, so a later verify of
+   * the same root bytes for the same GUN has only the window left to check.
+   */
+  readonly certificates?: Readonly<Record<string, RootCertificateWindow>>;
+}
+
+/** A root certificate accepted for `gun`, valid from `notBefore` to `notAfter` (ms since the epoch). */
+export interface RootCertificateWindow {
+  readonly gun: string;
+  readonly notBefore: number;
+  readonly notAfter: number;
 }
 
 /** The index of one metadata cache: its dialect and the files of the last verified state, by role. */
@@ -64,21 +78,38 @@ export function parseVerifiedIndex(bytes: Uint8Array | null, dialect: string): V
   const files = new Map<string, VerifiedEntry>();
   for (const [role, e] of Object.entries(d.files as Record<string, unknown>)) {
     if (typeof e !== 'object' || e === null) return null;
-    const { sha256, length, signers, delegator } = e as Record<string, unknown>;
+    const { sha256, length, signers, delegator, certificates } = e as Record<string, unknown>;
     if (typeof sha256 !== 'string' || !HEX64.test(sha256)) return null;
     if (typeof length !== 'number' || !Number.isSafeInteger(length) || length < 0) return null;
     if (signers !== undefined && (!Array.isArray(signers) || !signers.every((s) => typeof s === 'string'))) {
       return null;
     }
     if (delegator !== undefined && typeof delegator !== 'string') return null;
+    const certs = certificates === undefined ? undefined : parseCertificates(certificates);
+    if (certs === null) return null;
     files.set(role, {
       sha256,
       length,
       ...(signers !== undefined ? { signers } : {}),
       ...(delegator !== undefined ? { delegator } : {}),
+      ...(certs !== undefined ? { certificates: certs } : {}),
     });
   }
   return { dialect, files };
+}
+
+function parseCertificates(v: unknown): Record<string, RootCertificateWindow> | null {
+  if (typeof v !== 'object' || v === null || Array.isArray(v)) return null;
+  const out: Record<string, RootCertificateWindow> = {};
+  for (const [id, w] of Object.entries(v as Record<string, unknown>)) {
+    if (!HEX64.test(id) || typeof w !== 'object' || w === null) return null;
+    const { gun, notBefore, notAfter } = w as Record<string, unknown>;
+    if (typeof gun !== 'string' || !Number.isSafeInteger(notBefore) || !Number.isSafeInteger(notAfter)) {
+      return null;
+    }
+    out[id] = { gun, notBefore: notBefore as number, notAfter: notAfter as number };
+  }
+  return out;
 }
 
 /** The index file's bytes (stable order, so an unchanged index is not rewritten). */
@@ -91,9 +122,21 @@ export function encodeVerifiedIndex(index: VerifiedIndex): string {
       length: e.length,
       ...(e.signers ? { signers: [...e.signers] } : {}),
       ...(e.delegator !== undefined ? { delegator: e.delegator } : {}),
+      ...(e.certificates !== undefined ? { certificates: sortedCertificates(e.certificates) } : {}),
     };
   }
   return `${JSON.stringify({ format: FORMAT, dialect: index.dialect, files })}\n`;
+}
+
+function sortedCertificates(
+  c: Readonly<Record<string, RootCertificateWindow>>,
+): Record<string, RootCertificateWindow> {
+  const out: Record<string, RootCertificateWindow> = {};
+  for (const id of Object.keys(c).sort()) {
+    const w = c[id]!;
+    out[id] = { gun: w.gun, notBefore: w.notBefore, notAfter: w.notAfter };
+  }
+  return out;
 }
 
 /** Reads the index at `path` (null when absent or unusable; never throws for a bad file). */

@@ -39,7 +39,17 @@ export interface RootKeyFilter {
   checkExpiry: boolean;
   /** Apply the trust pins (for a root that is new to us). */
   pinned: boolean;
+  /**
+   * Certificates of this very root already accepted for `policy.gun` (the verified index, for the
+   * cached root bytes it records; never with `pinned`): key id -> the leaf's validity window (ms).
+   * Only the window is checked for these (when `checkExpiry`); a window that fails, or any other
+   * key, goes through `validateRootCertificate`, which gives the precise error.
+   */
+  accepted?: ReadonlyMap<string, { readonly notBefore: number; readonly notAfter: number }>;
 }
+
+/** Notary's leeway for a root certificate's notBefore (crypto/x509.ts validateRootCertificate). */
+const NOT_BEFORE_LEEWAY_MS = 24 * 60 * 60 * 1000;
 
 /**
  * Keys whose certificate is checked on first lookup (`get`): a threshold check looks up only the
@@ -96,6 +106,13 @@ export function rootKeySet(
   const keys = new CheckedKeys((id) => {
     const key = root.keys.get(id);
     if (!key || !listedSet.has(id)) return undefined;
+    const known = filter.pinned ? undefined : filter.accepted?.get(id);
+    if (
+      known &&
+      (!filter.checkExpiry || (nowMs + NOT_BEFORE_LEEWAY_MS >= known.notBefore && nowMs <= known.notAfter))
+    ) {
+      return key;
+    }
     try {
       validateRootCertificate(key, policy.gun, new Date(nowMs), { checkExpiry: filter.checkExpiry });
     } catch (e) {

@@ -29,6 +29,7 @@
  */
 
 import { sha256 } from '../crypto/backend.js';
+import { knownCertificateBundle } from '../crypto/keys.js';
 import { TrustError, VerificationError } from '../errors.js';
 import type {
   FileMetaJson,
@@ -39,9 +40,9 @@ import type {
   TimestampMetadata,
 } from '../metadata/model.js';
 import type { ParseLimits } from '../metadata/parse.js';
-import type { VerifiedEntry, VerifiedIndex } from '../storage/verified-index.js';
+import type { RootCertificateWindow, VerifiedEntry, VerifiedIndex } from '../storage/verified-index.js';
 import { NOTARY_DIALECT, type TrustDialect } from './dialect.js';
-import type { RootKeyPolicy } from './root-keys.js';
+import type { RootKeyFilter, RootKeyPolicy } from './root-keys.js';
 import { checkThreshold, keyIdentity, type RoleKeySet, type SignatureCaches } from './signatures.js';
 
 /**
@@ -168,6 +169,8 @@ export class TrustedMetadataSet {
   #vouched = new WeakMap<Metadata, readonly string[]>();
   /** Key ids whose signatures verified on root (its own keys), timestamp and snapshot documents. */
   #signedBy = new WeakMap<Metadata, readonly string[]>();
+  /** For a vouched root: its certificates the index records as accepted for this GUN (`RootKeyFilter.accepted`). */
+  #acceptedCerts: { root: RootMetadata; certs: Map<string, RootCertificateWindow> } | undefined;
 
   private constructor(
     root: RootMetadata,
@@ -240,12 +243,21 @@ export class TrustedMetadataSet {
       const entry = set.#index?.files.get('root');
       if (entry?.signers && root.raw?.length === entry.length && entry.sha256 === set.rootSha256()) {
         set.#vouched.set(root, entry.signers);
+        const certs = new Map<string, RootCertificateWindow>();
+        for (const [id, w] of Object.entries(entry.certificates ?? {}))
+          if (w.gun === policy.gun) certs.set(id, w);
+        set.#acceptedCerts = { root, certs };
       }
     }
     try {
       set.threshold(
         root,
-        dialect.rootKeySet(root, policy, now, { checkExpiry: firstUse, pinned: firstUse }),
+        dialect.rootKeySet(
+          root,
+          policy,
+          now,
+          set.rootFilter(root, { checkExpiry: firstUse, pinned: firstUse }),
+        ),
         'root',
       );
     } catch (e) {
@@ -328,6 +340,41 @@ export class TrustedMetadataSet {
     if (!this.#vouched.has(this.#root) || rootEntry.sha256 !== this.rootSha256()) return;
     if (Buffer.from(sha256(md.raw)).toString('hex') !== entry.sha256) return;
     this.#vouched.set(md, entry.signers);
+  }
+
+  /** `filter`, with the certificates the index records as accepted when `root` is the vouched root. */
+  private rootFilter(root: RootMetadata, filter: RootKeyFilter): RootKeyFilter {
+    const a = this.#acceptedCerts;
+    return a && a.root === root && !filter.pinned ? { ...filter, accepted: a.certs } : filter;
+  }
+
+  /**
+   * For the index (Notary dialect): the trusted root's signers whose certificate was accepted for this
+   * GUN and has no intermediates, with the leaf's validity window (see `VerifiedEntry.certificates`).
+   */
+  rootCertificates(): Record<string, RootCertificateWindow> | undefined {
+    const root = this.#root;
+    const signers = this.#signedBy.get(root);
+    if (this.#d.name !== 'notary' || !signers) return undefined;
+    const out: Record<string, RootCertificateWindow> = {};
+    const a = this.#acceptedCerts?.root === root ? this.#acceptedCerts.certs : undefined;
+    for (const id of signers) {
+      const known = a?.get(id);
+      if (known) {
+        out[id] = known;
+        continue;
+      }
+      const key = root.keys.get(id);
+      const certs = key ? knownCertificateBundle(key)?.certs : undefined;
+      const leaf = certs?.length === 1 ? certs[0] : undefined;
+      if (!leaf) continue;
+      const notBefore = leaf.notBefore.getTime();
+      const notAfter = leaf.notAfter.getTime();
+      if (Number.isSafeInteger(notBefore) && Number.isSafeInteger(notAfter)) {
+        out[id] = { gun: this.policy.gun, notBefore, notAfter };
+      }
+    }
+    return Object.keys(out).length > 0 ? out : undefined;
   }
 
   /** Key ids whose signatures verified on this set's root (own keys), timestamp or snapshot document. */
@@ -462,7 +509,12 @@ export class TrustedMetadataSet {
     const r = this.#root;
     this.threshold(
       r,
-      this.#d.rootKeySet(r, this.policy, this.nowMs(), { checkExpiry: true, pinned: false }),
+      this.#d.rootKeySet(
+        r,
+        this.policy,
+        this.nowMs(),
+        this.rootFilter(r, { checkExpiry: true, pinned: false }),
+      ),
       'root',
     );
   }
@@ -787,6 +839,9 @@ export function verifiedIndexOf(set: TrustedMetadataSet, previous?: VerifiedInde
   // root (its own keys), timestamp, snapshot: the signers whose signatures verified, so that the next
   // warm load of the same cached bytes under the same root need not verify them again
   add('root', set.root.raw, false, set.signersOfDocument(set.root));
+  const certificates = set.rootCertificates();
+  const rootEntry = files.get('root');
+  if (rootEntry && certificates) files.set('root', { ...rootEntry, certificates });
   add('timestamp', set.timestamp?.raw, false, set.signersOfDocument(set.timestamp));
   add('snapshot', set.snapshot?.raw, false, set.signersOfDocument(set.snapshot));
   for (const role of set.acceptedTargetsRoles()) add(role, set.targets(role)?.raw, true);

@@ -426,13 +426,15 @@ export class Updater {
    * Whether the index read at the start already describes this update's trusted state, so that a
    * warm verify of an unchanged repository hashes and writes nothing: no file was written, and the
    * index holds exactly the targets roles accepted, each taken through it (which also means its root
-   * entry matched), and root, timestamp and snapshot carry their signers (an index written before
-   * they did is rewritten once).
+   * entry matched), and root, timestamp and snapshot carry their signers and the root its
+   * certificate windows (an index written before they did is rewritten once).
    */
   private indexCurrent(set: TrustedMetadataSet, wrote: boolean): boolean {
     const files = this.#index?.files;
     if (wrote || !files) return false;
     if (!['root', 'timestamp', 'snapshot'].every((r) => files.get(r)?.signers)) return false;
+    // the root's certificate windows, when it has certificates the index can record (leaf only)
+    if (!files.get('root')?.certificates && set.rootCertificates()) return false;
     const accepted = set.acceptedTargetsRoles();
     if (accepted.some((r) => !set.indexedRoles.has(r))) return false;
     let indexedTargets = 0;
