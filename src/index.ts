@@ -168,7 +168,7 @@ export {
 export type { ImageReference } from './reference.js';
 export { defaultTrustServer, familiarName, parseReference } from './reference.js';
 export type { MetadataCache } from './storage/trust-dir.js';
-export type { VerifiedEntry, VerifiedIndex } from './storage/verified-index.js';
+export type { RootCertificateWindow, VerifiedEntry, VerifiedIndex } from './storage/verified-index.js';
 export type { AuthClientOptions, AuthRequest, RegistryAuthOptions } from './transport/auth.js';
 export { RegistryAuth } from './transport/auth.js';
 export type { CredentialProvider, Credentials } from './transport/credentials.js';

@@ -13,7 +13,9 @@
  *   under that root the cached timestamp and snapshot the index records byte for byte, take the
  *   recorded signers instead of verifying signatures again: each must still be listed for the role,
  *   carry a signature and be a usable key now (root keys: the certificate rules, validity windows
- *   included); a new timestamp from the server, a rotated root, or any other bytes are verified.
+ *   included; a certificate the root entry records as accepted for the same GUN has only its window
+ *   checked, `RootKeyFilter.accepted`); a new timestamp from the server, a rotated root, or any
+ *   other bytes are verified.
  * Expiry, versions, rollback floors and every other rule still run on the bytes at every verify.
  *
  * What an attacker who can write the trust dir gains: nothing they did not have. Bytes the index
