@@ -147,7 +147,12 @@ export function scanJson(
           // an unescaped key
           if (sig === INSIDE) {
             const ps = prevStart[depth]!;
-            if (ps >= 0 && compareBytes(bytes, ps, prevEnd[depth]!, start, close) >= 0) sig = DONE;
+            if (ps >= 0) {
+              // most keys differ from the previous one in their first byte (both non-empty)
+              const pe = prevEnd[depth]!;
+              const d = ps < pe && start < close ? bytes[ps]! - bytes[start]! : 0;
+              if (d > 0 || (d === 0 && compareBytes(bytes, ps, pe, start, close) >= 0)) sig = DONE;
+            }
             prevStart[depth] = start;
             prevEnd[depth] = close;
           } else if (depth === 1 && close - start === 6 && bytes[i + 1] === OPEN && isSigned(bytes, start)) {
