@@ -44,10 +44,6 @@ export interface JsonScanProblem {
   readonly problem: string;
 }
 
-/** Uint8Array's own search: Buffer's override adds a JS wrapper per call (a call per string here). */
-const indexOfByte = (bytes: Uint8Array, b: number, from?: number): number =>
-  Uint8Array.prototype.indexOf.call(bytes, b, from);
-
 const QUOTE = 0x22;
 const BACKSLASH = 0x5c;
 const COLON = 0x3a;
@@ -132,14 +128,20 @@ export function scanJson(
   const prevStart = new Int32Array(levels);
   const prevEnd = new Int32Array(levels);
   // next backslash at or after i (n when none): strings without one are skipped with a native search
-  let nextBackslash = indexOfByte(bytes, BACKSLASH);
+  // searches go through a plain Uint8Array view: its indexOf is the engine's own, where Buffer's
+  // override adds a JS wrapper per call (a call per string here)
+  const u8 =
+    Object.getPrototypeOf(bytes) === Uint8Array.prototype
+      ? bytes
+      : new Uint8Array(bytes.buffer, bytes.byteOffset, n);
+  let nextBackslash = u8.indexOf(BACKSLASH);
   if (nextBackslash < 0) nextBackslash = n;
   let i = 0;
   while (i < n) {
     const c = bytes[i]!;
     if (c === QUOTE) {
       const start = ++i;
-      const close = indexOfByte(bytes, QUOTE, i);
+      const close = u8.indexOf(QUOTE, i);
       if (close < 0) break;
       if (nextBackslash >= close) {
         i = close + 1;
@@ -183,7 +185,7 @@ export function scanJson(
       i++;
       // an escaped key: its decoded order may differ from its bytes' order
       if (sig === INSIDE && bytes[i] === COLON) sig = DONE;
-      nextBackslash = i < n ? indexOfByte(bytes, BACKSLASH, i) : -1;
+      nextBackslash = i < n ? u8.indexOf(BACKSLASH, i) : -1;
       if (nextBackslash < 0) nextBackslash = n;
       continue;
     }
