@@ -407,18 +407,22 @@ export class Updater {
   async commit(): Promise<void> {
     if (this.#opts.offline) return;
     const wrote = this.#staged.size > 0;
+    const set = this.#set;
+    let index: VerifiedIndex | undefined;
+    if (set && !this.indexCurrent(set, wrote)) {
+      index = this.indexOf(set);
+      const old = this.#index;
+      if (old && encodeVerifiedIndex(old) === encodeVerifiedIndex(index)) index = undefined;
+    }
     if (wrote) {
-      await this.#cache.writeAll(this.#staged);
+      // the index goes last in the same batch as the files it lists (one directory sync for all)
+      await this.#cache.writeAll(this.#staged, index);
       for (const [role, bytes] of this.#staged) this.#cached.set(role, bytes);
       this.#staged.clear();
+    } else if (index) {
+      await this.#cache.writeIndex(index);
     }
-    const set = this.#set;
-    if (!set || this.indexCurrent(set, wrote)) return;
-    const index = this.indexOf(set);
-    const old = this.#index;
-    if (old && encodeVerifiedIndex(old) === encodeVerifiedIndex(index)) return;
-    await this.#cache.writeIndex(index);
-    this.#index = index;
+    if (index) this.#index = index;
   }
 
   /**
