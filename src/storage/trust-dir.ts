@@ -166,10 +166,10 @@ export class MetadataCache {
   async writeAll(files: ReadonlyMap<string, Uint8Array>, index?: VerifiedIndex): Promise<void> {
     const rank = (r: string) => (r === 'root' ? 0 : r === 'timestamp' ? 3 : r === 'snapshot' ? 2 : 1);
     const roles = [...files.keys()].sort((a, b) => rank(a) - rank(b));
-    for (const role of roles) {
-      const i = role.lastIndexOf('/');
-      await mkdir(i < 0 ? this.dir : join(this.dir, role.slice(0, i)), { recursive: true, mode: 0o700 });
-    }
+    const dirs = new Set(
+      roles.map((r) => (r.includes('/') ? join(this.dir, r.slice(0, r.lastIndexOf('/'))) : this.dir)),
+    );
+    for (const dir of dirs) await mkdir(dir, { recursive: true, mode: 0o700 });
     // each file atomic, renamed in this order, one directory sync for all (storage/atomic.ts)
     const batch: AtomicFile[] = roles.map((role) => ({
       path: this.pathOf(role),
