@@ -191,6 +191,8 @@ export function scanJson(
     }
     if (c === COLON) {
       members++;
+    } else if (c === 0x2c) {
+      // a comma changes nothing (tested early: it is as frequent as the colon)
     } else if (c === OPEN || c === 0x5b) {
       if (++depth > maxDepth) return { problem: `nests deeper than ${maxDepth} levels` };
       if (sig === INSIDE) {
