@@ -59,7 +59,10 @@ function compareCodePoints(a: string, b: string): number {
 
 /** Object keys in Go's byte-wise order. */
 export function sortedKeys(obj: object): string[] {
-  const keys = Object.keys(obj);
+  return sortKeys(Object.keys(obj));
+}
+
+function sortKeys(keys: string[]): string[] {
   let surrogates = false;
   for (const k of keys) {
     if (HAS_SURROGATE.test(k)) {
@@ -361,7 +364,7 @@ function fillIn(r: NativeResult, st: EncodeState): string | undefined {
   for (let i = 0; i < at.length; i++) {
     const e = r.emitted[i]!;
     if (e.key === undefined) {
-      out += t.slice(from, at[i]) + encodeAny(e.value, e.enclosing, st);
+      out += t.slice(from, at[i]) + encodeChild(e.value, e.enclosing, st);
     } else {
       // the text before the placeholder ends with `"key":` (the check above: no escape but `\"`
       // and `\\`); the integer-like members go in front of it
@@ -371,7 +374,7 @@ function fillIn(r: NativeResult, st: EncodeState): string | undefined {
         const item = e.holder![k];
         if (present(item)) out += `${member(k, item, e.enclosing, st)},`;
       }
-      out += name + encodeAny(e.value, e.enclosing, st);
+      out += name + encodeChild(e.value, e.enclosing, st);
     }
     from = at[i]! + PLACEHOLDER_TEXT.length;
   }
@@ -409,7 +412,40 @@ function appendTail(out: string, keys: string[], obj: object, enclosing: number,
 }
 
 function member(k: string, v: unknown, enclosing: number, st: EncodeState): string {
-  return `${canonicalString(k)}:${encodeAny(v, enclosing, st)}`;
+  return `${canonicalString(k)}:${encodeChild(v, enclosing, st)}`;
+}
+
+/** Values the general encoder writes before a value is given to the native path instead. */
+const SMALL_VALUE = 64;
+/** Thrown by the general encoder when a value is bigger than its budget. */
+const OVER_BUDGET = new Error('not small');
+
+interface Budget {
+  left: number;
+}
+
+function spend(budget: Budget, values: number): void {
+  budget.left -= values;
+  if (budget.left < 0) throw OVER_BUDGET;
+}
+
+/**
+ * A value written apart from the native pass around it (behind a placeholder, next to
+ * integer-like keys, or a member of an object whose keys are not sorted): the general encoder
+ * writes it when it holds at most SMALL_VALUE values (a native attempt has a fixed cost of a
+ * few microseconds, which a document of many small objects with integer-like keys would pay per
+ * object), else the native path. The work given up on a bigger value is at most SMALL_VALUE
+ * values plus listing its keys once.
+ */
+function encodeChild(v: unknown, enclosing: number, st: EncodeState): string {
+  if (typeof v === 'object' && v !== null && st.failures < MAX_NATIVE_FAILURES) {
+    try {
+      return encodeValue(v, enclosing, st.maxDepth, { left: SMALL_VALUE });
+    } catch (e) {
+      if (e !== OVER_BUDGET) throw e;
+    }
+  }
+  return encodeAny(v, enclosing, st);
 }
 
 /** Members one by one, in canonical key order (for objects whose keys are not sorted). */
@@ -424,7 +460,8 @@ function encodeMembers(obj: Record<string, unknown>, enclosing: number, st: Enco
   return out === '' ? '{}' : `{${out.slice(1)}}`;
 }
 
-function encodeValue(v: unknown, enclosing: number, maxDepth: number): string {
+/** The general encoder; with `budget`, throws OVER_BUDGET once the value holds more values than it. */
+function encodeValue(v: unknown, enclosing: number, maxDepth: number, budget?: Budget): string {
   switch (typeof v) {
     case 'string':
       return canonicalString(v);
@@ -437,6 +474,7 @@ function encodeValue(v: unknown, enclosing: number, maxDepth: number): string {
       if (enclosing + 1 > maxDepth) throw tooDeep(maxDepth);
       if (Array.isArray(v)) {
         if (v.length === 0) return '[]';
+        if (budget !== undefined) spend(budget, v.length);
         let out = '[';
         for (let i = 0; i < v.length; i++) {
           if (i > 0) out += ',';
@@ -444,22 +482,24 @@ function encodeValue(v: unknown, enclosing: number, maxDepth: number): string {
           out +=
             item === undefined || typeof item === 'function'
               ? 'null'
-              : encodeValue(item, enclosing + 1, maxDepth);
+              : encodeValue(item, enclosing + 1, maxDepth, budget);
         }
         return `${out}]`;
       }
       if (v instanceof Uint8Array) throw canonicalError('raw bytes must be base64-encoded first');
       const rec = v as Record<string, unknown>;
+      const keys = Object.keys(rec);
+      if (budget !== undefined) spend(budget, keys.length);
       let out = '{';
       let first = true;
-      for (const k of sortedKeys(rec)) {
+      for (const k of sortKeys(keys)) {
         const item = rec[k];
         if (item === undefined || typeof item === 'function') continue;
         if (first) first = false;
         else out += ',';
         out += canonicalString(k);
         out += ':';
-        out += encodeValue(item, enclosing + 1, maxDepth);
+        out += encodeValue(item, enclosing + 1, maxDepth, budget);
       }
       return `${out}}`;
     }
