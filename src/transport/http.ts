@@ -410,11 +410,21 @@ export function nodeTransport(options: HttpClientOptions = {}): {
               return;
             }
             const buf = Buffer.concat(chunks, total);
-            finish(undefined, {
+            const answer = {
               status,
               headers: resHeaders,
               body: new Uint8Array(buf.buffer, buf.byteOffset, buf.byteLength),
-            });
+            };
+            // Answer once the agent has the socket back (issue 12): node frees a keep-alive socket
+            // on the next tick after both the response ended and the request finished writing; a
+            // fast server's answer can end before that, and a caller's next request, made on the
+            // resolution, would open a second connection (one more TLS handshake) instead.
+            const answerNow = () => process.nextTick(() => finish(undefined, answer));
+            if (request.writableFinished) answerNow();
+            else {
+              request.once('finish', answerNow);
+              request.once('close', answerNow);
+            }
           });
           res.on('aborted', () => finish(prematureClose()));
           res.on('error', (err) => finish(err));
