@@ -104,10 +104,15 @@ export interface Edit {
 export async function loadState(
   ctx: RepositoryContext,
   keystore: KeyStore,
-  options: { requireAnchor?: boolean; rootKeyId?: string } = {},
+  options: { requireAnchor?: boolean; rootKeyId?: string; published?: ReadonlyMap<string, Uint8Array> } = {},
 ): Promise<RepoState | null> {
   const cachedRoot = await ctx.cache.read('root');
-  const updater = new Updater(ctx.store, ctx.cache, ctx.policy);
+  // the operation's context: the read-back after a publish finds the root, keys and signature
+  // verdicts this operation already verified, and the operation's limits apply
+  const updater = new Updater(ctx.store, ctx.cache, ctx.policy, {
+    context: ctx.context,
+    ...(options.published ? { published: options.published } : {}),
+  });
   try {
     await updater.refresh();
   } catch (e) {
@@ -313,6 +318,8 @@ export interface PublishResult {
   roles: string[];
   /** `signed.version` of each uploaded role. */
   versions: Map<string, number>;
+  /** The bytes uploaded, by role (the read-back takes them instead of downloading them again). */
+  bytes?: ReadonlyMap<string, Uint8Array>;
 }
 
 /** A delegation's current metadata, as trusted now or (when no longer delegated) as the snapshot still lists it. */
@@ -530,6 +537,7 @@ export async function publishEdit(
   return {
     roles: files.map((f) => f.role),
     versions: new Map(files.map((f) => [f.role, f.md.version])),
+    bytes: new Map(upload.map((f) => [f.role, f.bytes])),
   };
 }
 
@@ -549,7 +557,13 @@ export async function refreshAfterPublish(
 ): Promise<RepoState | null> {
   let after: RepoState | null;
   try {
-    after = await loadState(ctx, keystore);
+    // what the server serves now, verified from the trusted root; a role whose accepted parent lists
+    // exactly the bytes we uploaded is taken from those bytes (no second download of what we sent)
+    after = await loadState(
+      ctx,
+      keystore,
+      expect?.published.bytes ? { published: expect.published.bytes } : {},
+    );
   } catch (e) {
     if (e instanceof NetworkError) {
       onWarning?.(`published, but could not read ${ctx.ref.gun} back to confirm it: ${e.message}`);
