@@ -6,7 +6,7 @@ import { buildSync } from 'esbuild';
 import { describe, expect, it } from 'vitest';
 import { tempDir } from '../../test/support/temp.js';
 import { LocalError } from '../errors.js';
-import { writeFileAtomic, writeFileAtomicSync } from './atomic.js';
+import { writeFileAtomic, writeFileAtomicSync, writeFilesAtomic } from './atomic.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const fresh = (): string => tempDir('ct-atomic-');
@@ -91,5 +91,35 @@ describe('writeFileAtomic', () => {
     expect(names[1]).toBe('timestamp.json');
     expect(names[0]).toMatch(/^\.timestamp\.json\.[0-9a-f]{12}\.tmp$/);
     expect(statSync(join(dir, 'data', names[0]!)).size).toBe(1 << 20);
+  });
+});
+
+describe('writeFilesAtomic (one batch: all data synced, then renamed in order)', () => {
+  it('replaces every file with its exact bytes and mode, and leaves no temp file', async () => {
+    const dir = fresh();
+    mkdirSync(join(dir, 'sub'));
+    writeFileSync(join(dir, 'a.json'), 'old a');
+    await writeFilesAtomic([
+      { path: join(dir, 'a.json'), data: 'new a', mode: 0o644 },
+      { path: join(dir, 'sub', 'b.json'), data: new Uint8Array([7, 8]), mode: 0o600 },
+    ]);
+    expect(readFileSync(join(dir, 'a.json'), 'utf8')).toBe('new a');
+    expect([...readFileSync(join(dir, 'sub', 'b.json'))]).toEqual([7, 8]);
+    expect(statSync(join(dir, 'sub', 'b.json')).mode & 0o777).toBe(0o600);
+    expect(readdirSync(dir).sort()).toEqual(['a.json', 'sub']);
+    expect(readdirSync(join(dir, 'sub'))).toEqual(['b.json']);
+  });
+
+  it('a file that cannot be written: nothing is replaced, no temp file is left, IO error', async () => {
+    const dir = fresh();
+    writeFileSync(join(dir, 'a.json'), 'old a');
+    const err = await writeFilesAtomic([
+      { path: join(dir, 'a.json'), data: 'new a' },
+      { path: join(dir, 'missing-dir', 'b.json'), data: 'b' },
+    ]).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(LocalError);
+    expect((err as LocalError).code).toBe('IO');
+    expect(readFileSync(join(dir, 'a.json'), 'utf8')).toBe('old a');
+    expect(readdirSync(dir)).toEqual(['a.json']);
   });
 });

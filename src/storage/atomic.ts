@@ -16,6 +16,12 @@ export interface AtomicWriteOptions {
   mode?: number;
   /** fsync the directory after the rename so the new name is durable. Default true. */
   fsyncDir?: boolean;
+  /**
+   * fsync the file before the rename (default true). Only for files whose loss or damage costs
+   * nothing but work (a reader that finds them torn or missing ignores them): then a crash may leave
+   * the new name with missing data, and neither the file nor the directory is synced.
+   */
+  sync?: boolean;
   /** Fault-injection hook for tests: runs after the temp file is synced, before the rename. */
   beforeRename?: (tempPath: string) => void | Promise<void>;
 }
@@ -36,17 +42,10 @@ export async function writeFileAtomic(
   data: Uint8Array | string,
   options: AtomicWriteOptions = {},
 ): Promise<void> {
-  const tmp = tempPathFor(path);
+  const sync = options.sync ?? true;
+  const tmp = await writeTemp(path, data, options.mode, sync);
   let renamed = false;
   try {
-    const fh = await open(tmp, 'wx', options.mode ?? 0o666);
-    try {
-      if (options.mode !== undefined) await fh.chmod(options.mode);
-      await fh.writeFile(data);
-      await fh.sync();
-    } finally {
-      await fh.close();
-    }
     if (options.beforeRename) await options.beforeRename(tmp);
     await rename(tmp, path);
     renamed = true;
@@ -55,7 +54,61 @@ export async function writeFileAtomic(
     if (e instanceof LocalError) throw e;
     throw ioError('write', path, e);
   }
-  if (options.fsyncDir ?? true) await fsyncDirectory(dirname(path));
+  if (sync && (options.fsyncDir ?? true)) await fsyncDirectory(dirname(path));
+}
+
+/** `data` in a new temp file beside `path`, fsynced unless `sync` is false; returns the temp path. */
+async function writeTemp(
+  path: string,
+  data: Uint8Array | string,
+  mode: number | undefined,
+  sync = true,
+): Promise<string> {
+  const tmp = tempPathFor(path);
+  try {
+    const fh = await open(tmp, 'wx', mode ?? 0o666);
+    try {
+      if (mode !== undefined) await fh.chmod(mode);
+      await fh.writeFile(data);
+      if (sync) await fh.sync();
+    } finally {
+      await fh.close();
+    }
+    return tmp;
+  } catch (e) {
+    await unlink(tmp).catch(() => undefined);
+    throw ioError('write', path, e);
+  }
+}
+
+/**
+ * Replaces several files, each atomically, in one batch: every file is written to its temp file and
+ * fsynced (concurrently: the syncs overlap instead of queueing), the temp files are renamed in the
+ * given order, then each directory is fsynced once. A crash leaves each file whole, old or new (its
+ * data is on disk before its new name is), never torn; the directory syncs make the new names durable
+ * when the call returns. On an error, files not renamed yet keep their old contents (IO error thrown).
+ */
+export async function writeFilesAtomic(
+  files: ReadonlyArray<{ path: string; data: Uint8Array | string; mode?: number }>,
+): Promise<void> {
+  const written = await Promise.allSettled(files.map((f) => writeTemp(f.path, f.data, f.mode)));
+  const temps = written.map((r) => (r.status === 'fulfilled' ? r.value : undefined));
+  let next = 0;
+  try {
+    const failed = written.find((r) => r.status === 'rejected');
+    if (failed) throw (failed as PromiseRejectedResult).reason;
+    for (; next < files.length; next++) {
+      const f = files[next]!;
+      try {
+        await rename(temps[next]!, f.path);
+      } catch (e) {
+        throw ioError('write', f.path, e);
+      }
+    }
+  } finally {
+    for (const tmp of temps.slice(next)) if (tmp) await unlink(tmp).catch(() => undefined);
+  }
+  for (const dir of new Set(files.map((f) => dirname(f.path)))) await fsyncDirectory(dir);
 }
 
 /** Synchronous variant of `writeFileAtomic` (for CLI exit paths and tests). */

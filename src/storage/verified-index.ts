@@ -103,7 +103,9 @@ export function readVerifiedIndex(path: string, dialect: string): VerifiedIndex 
 /** Writes the index atomically (a failure only costs the fast path next time). */
 export async function writeVerifiedIndex(path: string, index: VerifiedIndex): Promise<void> {
   try {
-    await writeFileAtomic(path, encodeVerifiedIndex(index), { mode: 0o644 });
+    // not synced: a crash that loses or tears it costs one full verification (a damaged index reads
+    // as none, and its entries vouch only for bytes whose hash they name)
+    await writeFileAtomic(path, encodeVerifiedIndex(index), { mode: 0o644, sync: false });
   } catch {
     // the index is an optimisation: without it the next verify takes the full path
   }
