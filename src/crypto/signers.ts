@@ -167,8 +167,9 @@ export function signerFromEd25519Seed(seed: Uint8Array): PrivateKeyHandle {
     throw new FormatError('BAD_KEY', 'ed25519 seed must be 32 bytes');
   }
   const own = Uint8Array.from(seed);
-  const publicKey = publicKeyFromBytes('ed25519', ed25519PublicFromSeed(own));
-  return new KeyHandle('ed25519', ed25519PrivateKeyObject(own), publicKey, own);
+  const node = ed25519PrivateKeyObject(own); // imported once, for the public key and for signing
+  const publicKey = publicKeyFromBytes('ed25519', ed25519PublicFromSeed(own, node));
+  return new KeyHandle('ed25519', node, publicKey, own);
 }
 
 /** A signer from unencrypted standard PKCS#8 DER. */
