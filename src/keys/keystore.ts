@@ -18,7 +18,7 @@ import {
   readFileSync,
   statSync,
 } from 'node:fs';
-import { chmod, lstat, mkdir, readdir, readFile, rename, stat, unlink } from 'node:fs/promises';
+import { chmod, lstat, mkdir, readFile, rename, stat, unlink } from 'node:fs/promises';
 import { join, relative, sep } from 'node:path';
 import type { PrivateKeyHandle } from '../crypto/signers.js';
 import { FormatError, LocalError, TrustError } from '../errors.js';
@@ -232,7 +232,7 @@ export class KeyStore {
     this.#cleaned = true;
     let names: string[];
     try {
-      names = await readdir(this.privateDir);
+      names = readdirSync(this.privateDir); // synchronous, as the listing (see #walk)
     } catch {
       return [];
     }

@@ -6,8 +6,8 @@
  * have, so notary-server's re-serialisation of what we upload is identical.
  */
 
-import type { Dirent } from 'node:fs';
-import { lstat, readdir, unlink } from 'node:fs/promises';
+import { type Dirent, lstatSync, readdirSync } from 'node:fs';
+import { unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { type RepositoryContext, repositoryContext, type TrustOptions } from '../context/repository.js';
 import { bareKeyOf } from '../crypto/keys.js';
@@ -676,9 +676,11 @@ export async function mutate<T>(
  * them; this keeps them from piling up.
  */
 async function removeLeftovers(dir: string, depth = 0): Promise<void> {
+  // synchronous: a small local directory walked once per publish (issue 12: promise-based readdir and
+  // lstat cost a thread-pool round trip each, before the first request could go out)
   let entries: Dirent[];
   try {
-    entries = await readdir(dir, { withFileTypes: true });
+    entries = readdirSync(dir, { withFileTypes: true });
   } catch {
     return;
   }
@@ -686,7 +688,13 @@ async function removeLeftovers(dir: string, depth = 0): Promise<void> {
     const path = join(dir, e.name);
     if (e.isDirectory() && depth < 8) await removeLeftovers(path, depth + 1);
     else if (e.isFile() && /^\..+\.[0-9a-f]{12}\.tmp$/.test(e.name)) {
-      const st = await lstat(path).catch(() => undefined);
+      const st = (() => {
+        try {
+          return lstatSync(path);
+        } catch {
+          return undefined;
+        }
+      })();
       if (st && Date.now() - st.mtimeMs >= 60_000) await unlink(path).catch(() => undefined);
     }
   }
