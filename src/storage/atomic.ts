@@ -16,12 +16,6 @@ export interface AtomicWriteOptions {
   mode?: number;
   /** fsync the directory after the rename so the new name is durable. Default true. */
   fsyncDir?: boolean;
-  /**
-   * fsync the file before the rename (default true). Only for files whose loss or damage costs
-   * nothing but work (a reader that finds them torn or missing ignores them): then a crash may leave
-   * the new name with missing data, and neither the file nor the directory is synced.
-   */
-  sync?: boolean;
   /** Fault-injection hook for tests: runs after the temp file is synced, before the rename. */
   beforeRename?: (tempPath: string) => void | Promise<void>;
 }
@@ -42,10 +36,17 @@ export async function writeFileAtomic(
   data: Uint8Array | string,
   options: AtomicWriteOptions = {},
 ): Promise<void> {
-  const sync = options.sync ?? true;
-  const tmp = await writeTemp(path, data, options.mode, sync);
+  const tmp = tempPathFor(path);
   let renamed = false;
   try {
+    const fh = await open(tmp, 'wx', options.mode ?? 0o666);
+    try {
+      if (options.mode !== undefined) await fh.chmod(options.mode);
+      await fh.writeFile(data);
+      await fh.sync();
+    } finally {
+      await fh.close();
+    }
     if (options.beforeRename) await options.beforeRename(tmp);
     await rename(tmp, path);
     renamed = true;
@@ -54,59 +55,63 @@ export async function writeFileAtomic(
     if (e instanceof LocalError) throw e;
     throw ioError('write', path, e);
   }
-  if (sync && (options.fsyncDir ?? true)) await fsyncDirectory(dirname(path));
+  if (options.fsyncDir ?? true) await fsyncDirectory(dirname(path));
 }
 
-/** `data` in a new temp file beside `path`, fsynced unless `sync` is false; returns the temp path. */
-async function writeTemp(
-  path: string,
-  data: Uint8Array | string,
-  mode: number | undefined,
-  sync = true,
-): Promise<string> {
-  const tmp = tempPathFor(path);
+/** One file of {@link writeFilesAtomic}. */
+export interface AtomicFile {
+  readonly path: string;
+  readonly data: Uint8Array | string;
+  /** Exact permission bits (as AtomicWriteOptions.mode). */
+  readonly mode?: number;
+}
+
+/** Writes `data` to a fresh temp file next to `path` and fsyncs it; returns the temp path. */
+async function stageFile(f: AtomicFile): Promise<string> {
+  const tmp = tempPathFor(f.path);
   try {
-    const fh = await open(tmp, 'wx', mode ?? 0o666);
+    const fh = await open(tmp, 'wx', f.mode ?? 0o666);
     try {
-      if (mode !== undefined) await fh.chmod(mode);
-      await fh.writeFile(data);
-      if (sync) await fh.sync();
+      if (f.mode !== undefined) await fh.chmod(f.mode);
+      await fh.writeFile(f.data);
+      await fh.sync();
     } finally {
       await fh.close();
     }
     return tmp;
   } catch (e) {
     await unlink(tmp).catch(() => undefined);
-    throw ioError('write', path, e);
+    throw ioError('write', f.path, e);
   }
 }
 
 /**
- * Replaces several files, each atomically, in one batch: every file is written to its temp file and
- * fsynced (concurrently: the syncs overlap instead of queueing), the temp files are renamed in the
- * given order, then each directory is fsynced once. A crash leaves each file whole, old or new (its
- * data is on disk before its new name is), never torn; the directory syncs make the new names durable
- * when the call returns. On an error, files not renamed yet keep their old contents (IO error thrown).
+ * Replaces several files, each atomically, committed in the order given: every temp file is
+ * written and fsynced first (concurrently), then each is renamed over its target in order, then
+ * each directory involved is fsynced once. Data is on disk before any name changes, so no file is
+ * ever torn; the renames are issued in order (a journaling file system makes directory changes
+ * durable in the order they were made) and are all durable when this returns. One directory sync
+ * for the lot instead of one per file: a cold verify writes four files and the index, and each
+ * sync is a journal commit (issue 12). A failure before the renames changes nothing; a failure
+ * during them leaves the files before it replaced and the rest untouched. No temp file is left.
  */
-export async function writeFilesAtomic(
-  files: ReadonlyArray<{ path: string; data: Uint8Array | string; mode?: number }>,
-): Promise<void> {
-  const written = await Promise.allSettled(files.map((f) => writeTemp(f.path, f.data, f.mode)));
-  const temps = written.map((r) => (r.status === 'fulfilled' ? r.value : undefined));
-  let next = 0;
-  try {
-    const failed = written.find((r) => r.status === 'rejected');
-    if (failed) throw (failed as PromiseRejectedResult).reason;
-    for (; next < files.length; next++) {
-      const f = files[next]!;
-      try {
-        await rename(temps[next]!, f.path);
-      } catch (e) {
-        throw ioError('write', f.path, e);
-      }
+export async function writeFilesAtomic(files: readonly AtomicFile[]): Promise<void> {
+  const staged = await Promise.allSettled(files.map(stageFile));
+  const temps = staged.map((r) => (r.status === 'fulfilled' ? r.value : undefined));
+  const failed = staged.find((r) => r.status === 'rejected');
+  const cleanup = (from: number) =>
+    Promise.all(temps.slice(from).map((t) => (t ? unlink(t).catch(() => undefined) : undefined)));
+  if (failed) {
+    await cleanup(0);
+    throw (failed as PromiseRejectedResult).reason;
+  }
+  for (let i = 0; i < files.length; i++) {
+    try {
+      await rename(temps[i]!, files[i]!.path);
+    } catch (e) {
+      await cleanup(i);
+      throw ioError('write', files[i]!.path, e);
     }
-  } finally {
-    for (const tmp of temps.slice(next)) if (tmp) await unlink(tmp).catch(() => undefined);
   }
   for (const dir of new Set(files.map((f) => dirname(f.path)))) await fsyncDirectory(dir);
 }

@@ -167,8 +167,7 @@ export class MetadataCache {
       const i = role.lastIndexOf('/');
       await mkdir(i < 0 ? this.dir : join(this.dir, role.slice(0, i)), { recursive: true, mode: 0o700 });
     }
-    // one batch (issue 12): every file's data synced before any rename, renames in this order, one
-    // sync per directory at the end, instead of write-sync-rename-sync-directory per file
+    // each file atomic, renamed in this order, one directory sync for all (storage/atomic.ts)
     await writeFilesAtomic(
       roles.map((role) => ({ path: this.pathOf(role), data: files.get(role)!, mode: 0o644 })),
     );
