@@ -102,6 +102,12 @@ export class KeyStore {
   readonly #iterations: number | undefined;
   readonly #maxAttempts: number;
   readonly #cache = new Map<string, PrivateKeyHandle>();
+  /**
+   * Headers of key files this store has parsed, by path, with the exact text they came from: every
+   * listing still reads each file, and parses again only a file whose text changed (issue 12: a sign
+   * lists the directory four times; parsing the PEM headers was most of each listing).
+   */
+  readonly #headers = new Map<string, { text: string; header: ReturnType<typeof inspectKeyFile> }>();
   #cleaned = false;
   /** Keys this store wrote with `pending: true` and has not committed yet (visible to this store only). */
   readonly #pending = new Map<string, StoredKeyInfo>();
@@ -398,10 +404,15 @@ export class KeyStore {
       return undefined; // unreadable or oversized: not listed (Notary logs and skips)
     }
     let header: ReturnType<typeof inspectKeyFile>;
-    try {
-      header = inspectKeyFile(text);
-    } catch {
-      return undefined; // not a key PEM: skipped like Notary's ListKeys
+    const seen = this.#headers.get(path);
+    if (seen !== undefined && seen.text === text) header = seen.header;
+    else {
+      try {
+        header = inspectKeyFile(text);
+      } catch {
+        return undefined; // not a key PEM: skipped like Notary's ListKeys
+      }
+      this.#headers.set(path, { text, header });
     }
     const rel = relative(this.privateDir, path).split(sep);
     const base = (rel[rel.length - 1] as string).slice(0, -'.key'.length);
