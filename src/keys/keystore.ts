@@ -277,7 +277,7 @@ export class KeyStore {
     if (!info) throw new LocalError('KEY_NOT_FOUND', `no private key with id ${keyId} in ${this.privateDir}`);
     const cached = this.#cache.get(keyId);
     if (cached) return { info, key: cached };
-    const text = await readKeyText(info.path);
+    const text = readKeyTextSync(info.path); // synchronous, as the listing (see #walk)
     const label = `${shortKeyId(keyId)} (${info.role || 'unknown role'})`;
     let key: PrivateKeyHandle | undefined;
     if (!info.encrypted) {
