@@ -312,7 +312,7 @@ describe('node:https client: the keep-alive socket is free again when an answer 
     routes.set('/early', (req, res) => {
       req.pause();
       res.writeHead(200).end('early');
-      setTimeout(() => req.resume(), 50);
+      setTimeout(() => req.resume(), 30);
     });
     const c = createHttpClient({ retries: 0 });
     try {
@@ -324,6 +324,22 @@ describe('node:https client: the keep-alive socket is free again when an answer 
       ).toBe(200);
       expect((await c.request({ method: 'GET', url: `${peer.url}/ok`, maxBytes: 100 })).status).toBe(200);
       expect(peer.connections).toBe(before);
+    } finally {
+      await c.close?.();
+    }
+  });
+
+  it('an answer whose request body the server never reads is still the answer, not a timeout', async () => {
+    routes.set('/never-reads', (req, res) => {
+      req.pause();
+      res.writeHead(413).end('too large');
+    });
+    const c = createHttpClient({ retries: 0, deadlineMs: 5000 });
+    try {
+      const body = new Uint8Array(16 << 20);
+      const res = await c.request({ method: 'POST', url: `${peer.url}/never-reads`, body, maxBytes: 100 });
+      expect(res.status).toBe(413);
+      expect(Buffer.from(res.body).toString()).toBe('too large');
     } finally {
       await c.close?.();
     }
