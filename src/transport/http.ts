@@ -354,6 +354,8 @@ export function nodeTransport(options: HttpClientOptions = {}): {
       const headers: Record<string, string> = { ...req.headers };
       if (req.body !== undefined) headers['content-length'] = String(req.body.byteLength);
       let settled = false;
+      /** Set when the whole answer is in: gives it to the caller (see the response's 'end'). */
+      let answered: (() => void) | undefined;
       const finish = (err: unknown, res?: HttpResponse) => {
         if (settled) return;
         settled = true;
@@ -410,21 +412,38 @@ export function nodeTransport(options: HttpClientOptions = {}): {
               return;
             }
             const buf = Buffer.concat(chunks, total);
-            finish(undefined, {
+            const answer = {
               status,
               headers: resHeaders,
               body: new Uint8Array(buf.buffer, buf.byteOffset, buf.byteLength),
-            });
+            };
+            // Answer once the agent has the socket back (issue 12): node frees a keep-alive socket
+            // on the next tick after both the response ended and the request finished writing; a
+            // fast server's answer can end before that, and a caller's next request, made on the
+            // resolution, would open a second connection (one more TLS handshake) instead. The
+            // answer is complete: an error of the request from here on, or a body the server never
+            // reads (250 ms grace), still gives it.
+            let grace: ReturnType<typeof setTimeout> | undefined;
+            answered = () => {
+              clearTimeout(grace);
+              process.nextTick(() => finish(undefined, answer));
+            };
+            if (request.writableFinished) answered();
+            else {
+              request.once('finish', answered);
+              request.once('close', answered);
+              grace = setTimeout(answered, 250);
+            }
           });
           res.on('aborted', () => finish(prematureClose()));
-          res.on('error', (err) => finish(err));
+          res.on('error', (err) => (answered ? answered() : finish(err)));
         },
       );
       const timer = setTimeout(
         () => finish(new NetworkError('TIMEOUT', `request to ${displayUrl(req.url)} timed out`)),
         Math.max(0, deadlineAt - Date.now()),
       );
-      request.on('error', (err) => finish(err));
+      request.on('error', (err) => (answered ? answered() : finish(err)));
       request.end(
         req.body === undefined
           ? undefined
