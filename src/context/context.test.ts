@@ -1,6 +1,6 @@
 /** The explicit context: limits, and caches that never key on declared ids or leak across contexts. */
 
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { afterEach, describe, expect, it } from 'vitest';
 import { Forge, newKey } from '../../test/support/forge.js';
 import { getCryptoBackend, setCryptoBackend } from '../crypto/backend.js';
@@ -110,5 +110,35 @@ describe('DocumentCache', () => {
     expect(cache.get('root', new TextEncoder().encode('{"signed":3}'), parse('g'))).toBe('e');
     expect(cache.get('timestamp', bytes, parse('h'))).toBe('h'); // bounded (2): the oldest went first
     expect(parses).toBe(6);
+  });
+});
+
+describe('DocumentCache digests', () => {
+  it('remembers a digest only for bytes a document was parsed from, compared byte for byte', () => {
+    const cache = new DocumentCache<string>(4);
+    let hashes = 0;
+    const hash = (b: Uint8Array) => () => {
+      hashes++;
+      return createHash('sha256').update(b).digest('base64');
+    };
+    const bytes = new TextEncoder().encode('{"signed":{"version":1}}');
+    // bytes no document was parsed from: computed every time, never remembered
+    cache.digest(bytes, 'sha256/base64', hash(bytes));
+    cache.digest(bytes, 'sha256/base64', hash(bytes));
+    expect(hashes).toBe(2);
+    cache.get('snapshot', bytes, () => 'snapshot v1');
+    const first = cache.digest(bytes, 'sha256/base64', hash(bytes));
+    expect(cache.digest(Uint8Array.from(bytes), 'sha256/base64', hash(bytes))).toBe(first); // equal copy: a hit
+    expect(hashes).toBe(3);
+    // one byte changed, same length: hashed again, and the right digest comes back
+    const tampered = Uint8Array.from(bytes);
+    tampered[22] = 0x32;
+    const got = cache.digest(tampered, 'sha256/base64', hash(tampered));
+    expect(got).toBe(createHash('sha256').update(tampered).digest('base64'));
+    expect(got).not.toBe(first);
+    expect(hashes).toBe(4);
+    // another label is another digest
+    cache.digest(bytes, 'sha512/base64', hash(bytes));
+    expect(hashes).toBe(5);
   });
 });

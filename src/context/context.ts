@@ -120,8 +120,35 @@ export class VerdictMemo {
  * lookup, and exact).
  */
 export class DocumentCache<T = unknown> {
-  readonly #entries: { readonly role: string; readonly bytes: Buffer; readonly doc: T }[] = [];
+  readonly #entries: {
+    readonly role: string;
+    readonly bytes: Buffer;
+    readonly doc: T;
+    /** Digests of `bytes` by label (see `digest`). */
+    digests?: Map<string, string>;
+  }[] = [];
   constructor(readonly max = 64) {}
+
+  /**
+   * The digest `alg` (a label naming algorithm and encoding) of `bytes`: remembered when a document
+   * was parsed from exactly these bytes (any role; compared byte for byte with the private copy),
+   * else computed by `compute` and not remembered. A warm verify checks the same cached snapshot
+   * and targets against the same meta again: a comparison instead of hashing them.
+   */
+  digest(bytes: Uint8Array, alg: string, compute: () => string): string {
+    const view = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+    for (const e of this.#entries) {
+      if (e.bytes.length !== view.length || !e.bytes.equals(view)) continue;
+      e.digests ??= new Map();
+      let d = e.digests.get(alg);
+      if (d === undefined) {
+        d = compute();
+        e.digests.set(alg, d);
+      }
+      return d;
+    }
+    return compute();
+  }
 
   /**
    * The document parsed from `bytes`, parsing (and remembering) it with `parse` when unknown.

@@ -21,6 +21,7 @@ import { LocalError } from '../errors.js';
 import { escapeControl } from '../escape.js';
 import { writeFileAtomic } from './atomic.js';
 import {
+  type ParsedByBytes,
   readVerifiedIndex,
   VERIFIED_INDEX_FILE,
   type VerifiedIndex,
@@ -144,9 +145,12 @@ export class MetadataCache {
     await writeFileAtomic(path, bytes, { mode: 0o644 });
   }
 
-  /** The verified index of this cache (storage/verified-index.ts), or null when absent or unusable. */
-  readIndex(dialect: string): VerifiedIndex | null {
-    return readVerifiedIndex(join(this.dir, VERIFIED_INDEX_FILE), dialect);
+  /**
+   * The verified index of this cache (storage/verified-index.ts), or null when absent or unusable.
+   * With `parsed` (the context's document cache), bytes already parsed once are not parsed again.
+   */
+  readIndex(dialect: string, parsed?: ParsedByBytes): VerifiedIndex | null {
+    return readVerifiedIndex(join(this.dir, VERIFIED_INDEX_FILE), dialect, parsed);
   }
 
   /** Writes the verified index atomically; call only after the files it lists are written. */

@@ -9,6 +9,7 @@ import type { TufPublicKey } from '../crypto/types.js';
 import { verifySignature } from '../crypto/verify.js';
 import { type TrustError, VerificationError } from '../errors.js';
 import type { Metadata } from '../metadata/model.js';
+import type { DigestMemo } from './filemeta.js';
 
 export interface RoleKeySet {
   /** Role name for messages. */
@@ -38,8 +39,14 @@ export interface SignatureCaches {
   };
   /** Canonical key identities by key type and public bytes. */
   readonly keyIdentities?: Map<string, string>;
-  /** Parsed documents by role and exact bytes (see context/context.ts DocumentCache). */
-  readonly documents?: { get<D>(role: string, bytes: Uint8Array, parse: () => D, sha256Base64?: string): D };
+  /**
+   * Parsed documents by role and exact bytes, and digests of those bytes (see context/context.ts
+   * DocumentCache).
+   */
+  readonly documents?: {
+    get<D>(role: string, bytes: Uint8Array, parse: () => D, sha256Base64?: string): D;
+    digest?: DigestMemo['digest'];
+  };
   /** The operation's deadline, checked between signature checks (TIMEOUT). */
   readonly deadline?: { check(what: string): void };
 }
