@@ -7,7 +7,15 @@ import { getCryptoBackend, setCryptoBackend } from '../crypto/backend.js';
 import type { TufPublicKey } from '../crypto/types.js';
 import { parseTimestamp } from '../metadata/parse.js';
 import { type RoleKeySet, validSignerIds } from '../trust/signatures.js';
-import { DEFAULT_LIMITS, Deadline, DocumentCache, resolveLimits, TrustContext } from './context.js';
+import {
+  DEFAULT_LIMITS,
+  Deadline,
+  DocumentCache,
+  resolveLimits,
+  TrustContext,
+  VerdictMemo,
+} from './context.js';
+import { operationContext } from './repository.js';
 
 afterEach(() => setCryptoBackend('node'));
 
@@ -140,5 +148,41 @@ describe('DocumentCache digests', () => {
     // another label is another digest
     cache.digest(bytes, 'sha512/base64', hash(bytes));
     expect(hashes).toBe(5);
+  });
+});
+
+describe('VerdictMemo', () => {
+  it('is bounded: full, it starts over', () => {
+    const memo = new VerdictMemo(2);
+    const key = { keytype: 'ed25519', publicB64: 'AAAA', id: 'k' } as TufPublicKey;
+    let checks = 0;
+    const check = () => {
+      checks++;
+      return true;
+    };
+    memo.verdict(key, 'eddsa', 's1', 'h', check);
+    memo.verdict(key, 'eddsa', 's1', 'h', check);
+    expect(checks).toBe(1);
+    memo.verdict(key, 'eddsa', 's2', 'h', check);
+    expect(memo.size).toBe(2);
+    memo.verdict(key, 'eddsa', 's3', 'h', check);
+    expect(memo.size).toBe(1);
+    memo.verdict(key, 'eddsa', 's1', 'h', check); // forgotten: checked again
+    expect(checks).toBe(4);
+  });
+});
+
+describe('operationContext', () => {
+  it("is the caller's context when the call overrides nothing, else a derived one sharing its caches", () => {
+    const context = new TrustContext();
+    expect(operationContext({ context })).toBe(context);
+    for (const o of [{ deadlineMs: 5 }, { limits: { maxDelegations: 3 } }, { now: () => 0 }, { env: {} }]) {
+      const d = operationContext({ context, ...o });
+      expect(d).not.toBe(context);
+      expect(d.documents).toBe(context.documents);
+      expect(d.transport).toBe(context.transport);
+    }
+    expect(operationContext({ context, deadlineMs: 5 }).limits.deadlineMs).toBe(5);
+    expect(operationContext({}).transport).not.toBe(context.transport);
   });
 });

@@ -82,12 +82,12 @@ export function resolveLimits(given: Partial<Limits> = {}): Readonly<Limits> {
  * hash of the message; bounded.
  */
 export class VerdictMemo {
-  readonly #map = new Map<string, boolean>();
+  /** By key type and public bytes, then by backend, method, signature and message hash. */
+  readonly #byKey = new Map<string, Map<string, boolean>>();
+  /** The first-level key of a key object (its fields are immutable): built, and hashed, once. */
+  readonly #keyText = new WeakMap<TufPublicKey, string>();
+  #size = 0;
   constructor(readonly max = 4096) {}
-
-  #key(key: TufPublicKey, method: string, sig: string, messageHash: string): string {
-    return `${getCryptoBackend()}\u0000${key.keytype}\u0000${key.publicB64}\u0000${method}\u0000${sig}\u0000${messageHash}`;
-  }
 
   /** The verdict, computing (and remembering) it with `check` when unknown. */
   verdict(
@@ -97,18 +97,33 @@ export class VerdictMemo {
     messageHash: string,
     check: () => boolean,
   ): boolean {
-    const k = this.#key(key, method, sig, messageHash);
-    let ok = this.#map.get(k);
+    let kt = this.#keyText.get(key);
+    if (kt === undefined) {
+      kt = `${key.keytype}\u0000${key.publicB64}`;
+      this.#keyText.set(key, kt);
+    }
+    const inner = `${getCryptoBackend()}\u0000${method}\u0000${sig}\u0000${messageHash}`;
+    let verdicts = this.#byKey.get(kt);
+    let ok = verdicts?.get(inner);
     if (ok === undefined) {
       ok = check();
-      if (this.#map.size >= this.max) this.#map.clear();
-      this.#map.set(k, ok);
+      if (this.#size >= this.max) {
+        this.#byKey.clear();
+        this.#size = 0;
+        verdicts = undefined;
+      }
+      if (!verdicts) {
+        verdicts = new Map();
+        this.#byKey.set(kt, verdicts);
+      }
+      verdicts.set(inner, ok);
+      this.#size++;
     }
     return ok;
   }
 
   get size(): number {
-    return this.#map.size;
+    return this.#size;
   }
 }
 

@@ -264,8 +264,12 @@ export class TrustedMetadataSet {
   rootSha256(): string {
     const r = this.#root;
     if (!r.raw) return '';
-    if (this.#rootSha?.root !== r)
-      this.#rootSha = { root: r, hex: Buffer.from(sha256(r.raw)).toString('hex') };
+    if (this.#rootSha?.root !== r) {
+      const raw = r.raw;
+      const compute = () => Buffer.from(sha256(raw)).toString('hex');
+      const digests = this.digests();
+      this.#rootSha = { root: r, hex: digests ? digests.digest(raw, 'sha256/hex', compute) : compute() };
+    }
     return this.#rootSha.hex;
   }
 
