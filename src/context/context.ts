@@ -13,6 +13,7 @@ import { getCryptoBackend } from '../crypto/backend.js';
 import type { TufPublicKey } from '../crypto/types.js';
 import { LocalError, NetworkError } from '../errors.js';
 import { DEFAULT_MAX_KEYS, DEFAULT_MAX_NESTING, DEFAULT_MAX_SIGNATURES } from '../metadata/model.js';
+import { FileCache } from '../storage/file-cache.js';
 import { TransportPool } from '../transport/pool.js';
 
 /** Bounds on what a server can make one operation do. Every field is settable per call. */
@@ -196,6 +197,7 @@ export interface SharedCaches {
   readonly keyIdentities: Map<string, string>;
   readonly documents: DocumentCache;
   readonly transport: TransportPool;
+  readonly files: FileCache;
 }
 
 /** Explicit client state: limits, clock, environment and the caches shared by operations that use it. */
@@ -211,6 +213,11 @@ export class TrustContext {
   readonly documents: DocumentCache;
   /** Authenticating HTTP clients, tokens and credential lookups (owned by transport/pool.ts). */
   readonly transport: TransportPool;
+  /**
+   * The trust cache's files as last read, revalidated by stat on every read
+   * (storage/file-cache.ts: what a long-lived context notices, and when).
+   */
+  readonly files: FileCache;
 
   constructor(options: TrustContextOptions = {}, shared?: SharedCaches) {
     this.limits = resolveLimits(options.limits);
@@ -220,6 +227,7 @@ export class TrustContext {
     this.keyIdentities = shared?.keyIdentities ?? new Map();
     this.documents = shared?.documents ?? new DocumentCache();
     this.transport = shared?.transport ?? new TransportPool();
+    this.files = shared?.files ?? new FileCache();
   }
 
   /** A context with other limits/clock/env that shares this one's caches. */

@@ -177,7 +177,7 @@ export function repositoryContext(reference: string | ImageReference, opts: Trus
   return {
     ref,
     store: createStore(ref, opts, context),
-    cache: new MetadataCache(trustDir, ref.gun),
+    cache: new MetadataCache(trustDir, ref.gun, context.files),
     policy: policyFor(ref.gun, opts, context),
     trustDir,
     context,

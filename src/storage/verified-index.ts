@@ -104,9 +104,10 @@ export function readVerifiedIndex(
   path: string,
   dialect: string,
   parsed?: ParsedByBytes,
+  files?: { read(path: string): Uint8Array | null },
 ): VerifiedIndex | null {
   try {
-    const bytes = readRegularFile(path);
+    const bytes = files ? files.read(path) : readRegularFile(path);
     if (!bytes || !parsed) return parseVerifiedIndex(bytes, dialect);
     return parsed.get(`${VERIFIED_INDEX_FILE}/${dialect}`, bytes, () => parseVerifiedIndex(bytes, dialect));
   } catch {
