@@ -161,8 +161,8 @@ export class TrustedMetadataSet {
     sha256Base64?: string,
   ): D {
     const docs = this.#caches.documents;
-    const limits = parseLimitsOf(this.policy);
-    return docs ? docs.get(role, bytes, () => parse(bytes, limits), sha256Base64) : parse(bytes, limits);
+    if (!docs) return parse(bytes, parseLimitsOf(this.policy));
+    return docs.get(role, bytes, () => parse(bytes, parseLimitsOf(this.policy)), sha256Base64);
   }
 
   /** The context's digest memo (by exact bytes), when it has one. */
