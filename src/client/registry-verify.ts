@@ -19,6 +19,7 @@ import { type FileHandle, open } from 'node:fs/promises';
 import { join } from 'node:path';
 import { operationContext, type TrustOptions } from '../context/repository.js';
 import { LocalError, NetworkError, NotSignedError, TrustError, VerificationError } from '../errors.js';
+import { RELEASES_ROLE } from '../metadata/roles.js';
 import { type ImageReference, parseReference } from '../reference.js';
 import { writeFileAtomic } from '../storage/atomic.js';
 import { resolveTrustDir } from '../storage/trust-dir.js';
@@ -47,8 +48,6 @@ export interface RegistryVerifyOptions extends TrustOptions {
   /** Custom distribution client (tests: a proxy). */
   client?: OciRegistryClient;
 }
-
-export const RELEASES_ROLE = 'targets/releases';
 
 /** A TufFetcher serving metadata files by name from a store, within the caller's deadline. */
 export function storeFetcher(store: OciMetadataStore, overallDeadlineAt = Infinity): TufFetcher {

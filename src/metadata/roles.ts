@@ -34,3 +34,20 @@ export function pathsAllow(paths: readonly string[] | undefined, target: string)
 
 /** The docker rule: `targets/releases` is where signed tags live for pullers. */
 export const RELEASES_ROLE = 'targets/releases';
+
+/**
+ * For messages: who holds each of `keyids`, as the signer names whose own
+ * `targets/NAME` delegation lists the key (never `releases`, which every
+ * signer shares), else `key <short id>`.
+ */
+export function keyOwnerNames(
+  roles: readonly { readonly name: string; readonly keyids: readonly string[] }[],
+  keyids: readonly string[],
+): string[] {
+  return keyids.map((id) => {
+    const names = roles
+      .filter((d) => d.name !== RELEASES_ROLE && d.name.split('/').length === 2 && d.keyids.includes(id))
+      .map((d) => d.name.slice('targets/'.length));
+    return names.length > 0 ? names.join('/') : `key ${id.slice(0, 7)}`;
+  });
+}

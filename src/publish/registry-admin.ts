@@ -23,6 +23,7 @@
 
 import type { PrivateKeyAlgorithm, PrivateKeyHandle } from '../crypto/signers.js';
 import { LocalError } from '../errors.js';
+import { keyOwnerNames, RELEASES_ROLE } from '../metadata/roles.js';
 import type { Tuf1DelegatedRoleJson, Tuf1KeyJson } from '../metadata/tuf1.js';
 import { type ImageReference, parseReference } from '../reference.js';
 import { formatLocation } from '../transport/oci/location.js';
@@ -32,7 +33,6 @@ import {
   initRegistryRepository,
   mutateRegistry,
   onlineKeyEntries,
-  RELEASES,
   type RegistryContext,
   type RegistryInitResult,
   type RegistryPublishOptions,
@@ -114,19 +114,9 @@ async function delegationGaps(ctx: RegistryContext, writer: Tuf1Writer): Promise
   return gaps;
 }
 
-/** Who owns a key, for messages: the signer names whose `targets/NAME` lists it, else its short id. */
-function ownersOf(writer: Tuf1Writer, gap: Gap): string[] {
-  return gap.keyids.map((id) => {
-    const names = delegationsOf(writer)
-      .filter((d) => d.name !== RELEASES && d.name.split('/').length === 2 && d.keyids.includes(id))
-      .map((d) => d.name.slice('targets/'.length));
-    return names.length > 0 ? names.join('/') : `key ${id.slice(0, 7)}`;
-  });
-}
-
 /** The refusal for a gap this trust dir cannot close (no change pushed), mirroring the Notary path's. */
 function gapError(ctx: RegistryContext, writer: Tuf1Writer, gap: Gap, hint: string): LocalError {
-  const owners = ownersOf(writer, gap);
+  const owners = keyOwnerNames(delegationsOf(writer), gap.keyids);
   const who = owners.join(' or ');
   const message =
     gap.version === 0
@@ -184,7 +174,7 @@ export async function addRegistrySigner(
     const created = await initRegistryRepository(ref, opts);
     opts.onInit?.(created);
   }
-  const roles = [RELEASES, `targets/${name}`];
+  const roles = [RELEASES_ROLE, `targets/${name}`];
   const added: RegistrySignerAdded = { keyId: key.keyid, roles };
   const out = await mutateRegistry(ctx, opts, {
     apply: async (writer) => {
@@ -241,21 +231,21 @@ export async function removeRegistrySigner(
       const ownTags = tagsOf(role);
       writer.removeDelegation(role);
       if (ownTags.length > 0) dropped.push({ role, tags: ownTags });
-      const releases = delegationsOf(writer).find((x) => x.name === RELEASES);
+      const releases = delegationsOf(writer).find((x) => x.name === RELEASES_ROLE);
       if (releases) {
         const left = keysOf(writer, releases).filter((k) => !keys.has(k.keyid));
-        const tags = tagsOf(RELEASES);
+        const tags = tagsOf(RELEASES_ROLE);
         if (left.length === 0 || (left.length < releases.threshold && opts.force)) {
-          writer.removeDelegation(RELEASES);
-          dropped.push({ role: RELEASES, tags });
+          writer.removeDelegation(RELEASES_ROLE);
+          dropped.push({ role: RELEASES_ROLE, tags });
         } else if (left.length < releases.threshold) {
           // never lower a threshold behind the publisher's back
           throw new LocalError(
             'KEY_NOT_FOUND',
-            `refusing to publish: ${RELEASES} needs ${releases.threshold} signatures and would keep ` +
+            `refusing to publish: ${RELEASES_ROLE} needs ${releases.threshold} signatures and would keep ` +
               `${left.length} key(s) after removing ${name}: add another signer first, or pass --force to remove ` +
-              `${RELEASES} now (drops its tags: ${tags.join(', ') || 'none'})`,
-            { role: RELEASES, expected: String(releases.threshold), actual: String(left.length) },
+              `${RELEASES_ROLE} now (drops its tags: ${tags.join(', ') || 'none'})`,
+            { role: RELEASES_ROLE, expected: String(releases.threshold), actual: String(left.length) },
           );
         } else if (left.length !== releases.keyids.length) {
           redelegate(writer, releases, left);

@@ -24,6 +24,7 @@ import type { PrivateKeyAlgorithm } from '../crypto/signers.js';
 import { canonicalJson } from '../encoding/canonical.js';
 import { LocalError, PublishError, TrustError, VerificationError } from '../errors.js';
 import type { KeyStore } from '../keys/keystore.js';
+import { RELEASES_ROLE } from '../metadata/roles.js';
 import { type Tuf1KeyJson, targetPathMatches } from '../metadata/tuf1.js';
 import { type ImageReference, parseReference } from '../reference.js';
 import { writeFileAtomic } from '../storage/atomic.js';
@@ -46,7 +47,6 @@ import type { RevokeResult } from './workflows.js';
 
 /** Largest metadata file loaded back for editing (a 10 000-tag targets role is ~2 MiB). */
 const MAX_FILE_BYTES = 16 << 20;
-export const RELEASES = 'targets/releases';
 
 /** Options of the registry-hosted publishing workflows (init, sign, revoke, refresh, export). */
 export interface RegistryPublishOptions extends PublishOptions {
@@ -554,7 +554,7 @@ export async function signRegistryTags(
         tag: t.tag,
         digest: t.digest,
         size: t.size,
-        role: roles.includes(RELEASES) ? RELEASES : (roles[0] ?? 'targets'),
+        role: roles.includes(RELEASES_ROLE) ? RELEASES_ROLE : (roles[0] ?? 'targets'),
         roles,
       };
     }),
@@ -581,11 +581,11 @@ async function writableRoles(writer: Tuf1Writer, keystore: KeyStore): Promise<st
 /** The role that answers for `tag`, in docker's order (targets/releases, then targets), and its digest. */
 function answeringRole(writer: Tuf1Writer, tag: string): { role: string; digest: string } | null {
   const rel = writer.targetsOf('targets').delegations?.roles;
-  const releases = Array.isArray(rel) ? rel.find((r) => r.name === RELEASES) : undefined;
+  const releases = Array.isArray(rel) ? rel.find((r) => r.name === RELEASES_ROLE) : undefined;
   const allows =
     releases !== undefined &&
     (releases.paths === undefined || releases.paths.some((p) => targetPathMatches(tag, p)));
-  for (const role of allows ? [RELEASES, 'targets'] : ['targets']) {
+  for (const role of allows ? [RELEASES_ROLE, 'targets'] : ['targets']) {
     if (!writer.targetsRoles.includes(role)) continue;
     const t = writer.targetsOf(role).targets;
     const hex = Object.hasOwn(t, tag) ? t[tag]?.hashes.sha256 : undefined;

@@ -37,6 +37,7 @@ import type {
   TimestampMetadata,
 } from '../metadata/model.js';
 import { parseTargets, setOwn } from '../metadata/parse.js';
+import { keyOwnerNames } from '../metadata/roles.js';
 import type { ImageReference } from '../reference.js';
 import { NotaryServerStore } from '../transport/notary-server.js';
 import { checkFileMeta, listedSha256Hex } from '../trust/filemeta.js';
@@ -395,12 +396,7 @@ export async function closeDelegationGaps(
   for (const gap of await delegationGaps(state, bodies, newKeys)) {
     if (!gap.canResign) {
       const body = [...bodies.values()].find((b) => b.delegations.roles.some((d) => d.name === gap.role))!;
-      const owners = gap.keyids.map((id) => {
-        const names = body.delegations.roles
-          .filter((d) => d.name !== gap.role && d.name.split('/').length === 2 && d.keyids.includes(id))
-          .map((d) => d.name.slice('targets/'.length));
-        return names.length > 0 ? names.join('/') : `key ${shortKeyId(id)}`;
-      });
+      const owners = keyOwnerNames(body.delegations.roles, gap.keyids);
       const who = owners.join(' or ');
       const remedy = !gap.trusted
         ? `${state.ctx.store.description} still lists ${gap.role} v${gap.version} from before the delegation was ` +

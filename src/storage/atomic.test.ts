@@ -6,7 +6,7 @@ import { buildSync } from 'esbuild';
 import { describe, expect, it } from 'vitest';
 import { tempDir } from '../../test/support/temp.js';
 import { LocalError } from '../errors.js';
-import { writeFileAtomic, writeFileAtomicSync } from './atomic.js';
+import { writeFileAtomic, writeFileAtomicSync, writeFilesAtomic } from './atomic.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const fresh = (): string => tempDir('ct-atomic-');
@@ -91,5 +91,60 @@ describe('writeFileAtomic', () => {
     expect(names[1]).toBe('timestamp.json');
     expect(names[0]).toMatch(/^\.timestamp\.json\.[0-9a-f]{12}\.tmp$/);
     expect(statSync(join(dir, 'data', names[0]!)).size).toBe(1 << 20);
+  });
+});
+
+describe('writeFilesAtomic', () => {
+  it('replaces every file with its exact bytes and mode, in two directories, leaving no temp file', async () => {
+    const dir = fresh();
+    mkdirSync(join(dir, 'targets'));
+    writeFileSync(join(dir, 'root.json'), 'old root');
+    const old = process.umask(0o077);
+    try {
+      await writeFilesAtomic([
+        { path: join(dir, 'root.json'), data: 'new root', mode: 0o644 },
+        { path: join(dir, 'targets', 'releases.json'), data: new Uint8Array([1, 2]), mode: 0o644 },
+        { path: join(dir, 'timestamp.json'), data: 'ts', mode: 0o600 },
+      ]);
+    } finally {
+      process.umask(old);
+    }
+    expect(readFileSync(join(dir, 'root.json'), 'utf8')).toBe('new root');
+    expect([...readFileSync(join(dir, 'targets', 'releases.json'))]).toEqual([1, 2]);
+    expect(statSync(join(dir, 'targets', 'releases.json')).mode & 0o777).toBe(0o644);
+    expect(statSync(join(dir, 'timestamp.json')).mode & 0o777).toBe(0o600);
+    expect(readdirSync(dir).sort()).toEqual(['root.json', 'targets', 'timestamp.json']);
+    expect(readdirSync(join(dir, 'targets'))).toEqual(['releases.json']);
+  });
+
+  it('changes nothing when one file cannot be written, and removes the temp files of the others', async () => {
+    const dir = fresh();
+    writeFileSync(join(dir, 'root.json'), 'old root');
+    const err = await writeFilesAtomic([
+      { path: join(dir, 'root.json'), data: 'new root' },
+      { path: join(dir, 'missing', 'targets.json'), data: 'x' },
+      { path: join(dir, 'timestamp.json'), data: 'ts' },
+    ]).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(LocalError);
+    expect((err as LocalError).code).toBe('IO');
+    expect(readFileSync(join(dir, 'root.json'), 'utf8')).toBe('old root');
+    expect(readdirSync(dir)).toEqual(['root.json']);
+  });
+
+  it('renames in order: a failed rename leaves the files before it replaced and the rest untouched', async () => {
+    const dir = fresh();
+    for (const f of ['root.json', 'snapshot.json']) writeFileSync(join(dir, f), `old ${f}`);
+    // a non-empty directory where `targets.json` goes: its temp file is written, its rename fails
+    mkdirSync(join(dir, 'targets.json'));
+    writeFileSync(join(dir, 'targets.json', 'x'), 'x');
+    const err = await writeFilesAtomic([
+      { path: join(dir, 'root.json'), data: 'new root' },
+      { path: join(dir, 'targets.json'), data: 'new targets' },
+      { path: join(dir, 'snapshot.json'), data: 'new snapshot' },
+    ]).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(LocalError);
+    expect(readFileSync(join(dir, 'root.json'), 'utf8')).toBe('new root');
+    expect(readFileSync(join(dir, 'snapshot.json'), 'utf8')).toBe('old snapshot.json');
+    expect(readdirSync(dir).sort()).toEqual(['root.json', 'snapshot.json', 'targets.json']);
   });
 });

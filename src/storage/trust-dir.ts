@@ -19,7 +19,7 @@ import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { LocalError } from '../errors.js';
 import { escapeControl } from '../escape.js';
-import { writeFileAtomic } from './atomic.js';
+import { writeFileAtomic, writeFilesAtomic } from './atomic.js';
 import type { FileCache } from './file-cache.js';
 import {
   type ParsedByBytes,
@@ -185,6 +185,14 @@ export class MetadataCache {
   async writeAll(files: ReadonlyMap<string, Uint8Array>): Promise<void> {
     const rank = (r: string) => (r === 'root' ? 0 : r === 'timestamp' ? 3 : r === 'snapshot' ? 2 : 1);
     const roles = [...files.keys()].sort((a, b) => rank(a) - rank(b));
-    for (const role of roles) await this.write(role, files.get(role)!);
+    for (const role of roles) {
+      const i = role.lastIndexOf('/');
+      await mkdir(i < 0 ? this.dir : join(this.dir, role.slice(0, i)), { recursive: true, mode: 0o700 });
+    }
+    for (const role of roles) this.files?.forget(this.pathOf(role));
+    // each file atomic, renamed in this order, one directory sync for all (storage/atomic.ts)
+    await writeFilesAtomic(
+      roles.map((role) => ({ path: this.pathOf(role), data: files.get(role)!, mode: 0o644 })),
+    );
   }
 }
