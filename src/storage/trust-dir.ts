@@ -16,7 +16,7 @@
 import { closeSync, constants, fstatSync, openSync, readSync, type Stats } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import { homedir } from 'node:os';
-import { join } from 'node:path';
+import { join, sep } from 'node:path';
 import { LocalError } from '../errors.js';
 import { escapeControl } from '../escape.js';
 import { writeFileAtomic, writeFilesAtomic } from './atomic.js';
@@ -104,7 +104,6 @@ export function readRegularFileWithStats(path: string): { bytes: Uint8Array; sta
 const TOP_LEVEL = new Set(['root', 'timestamp', 'snapshot', 'targets']);
 
 function checkRolePath(role: string): void {
-  if (TOP_LEVEL.has(role)) return;
   if (!/^[a-z0-9._-]+(\/[-a-z0-9_]+)*$/.test(role) || role.split('/').includes('..')) {
     throw new LocalError('IO', `invalid metadata file name ${JSON.stringify(role)}`);
   }
@@ -128,8 +127,16 @@ export class MetadataCache {
   }
 
   pathOf(role: string): string {
+    // a top-level role is one plain name: appended to the (already normalised) directory as
+    // path.join would, without its normalisation pass (issue 12: five of these per warm verify)
+    if (TOP_LEVEL.has(role)) return `${this.dir}${sep}${role}.json`;
     checkRolePath(role);
     return join(this.dir, `${role}.json`);
+  }
+
+  /** Path of the verified index file. */
+  get #indexPath(): string {
+    return `${this.dir}${sep}${VERIFIED_INDEX_FILE}`;
   }
 
   /**
@@ -166,13 +173,13 @@ export class MetadataCache {
    * With `parsed` (the context's document cache), bytes already parsed once are not parsed again.
    */
   readIndex(dialect: string, parsed?: ParsedByBytes): VerifiedIndex | null {
-    return readVerifiedIndex(join(this.dir, VERIFIED_INDEX_FILE), dialect, parsed, this.files);
+    return readVerifiedIndex(this.#indexPath, dialect, parsed, this.files);
   }
 
   /** Writes the verified index atomically; call only after the files it lists are written. */
   async writeIndex(index: VerifiedIndex): Promise<void> {
     await mkdir(this.dir, { recursive: true, mode: 0o700 });
-    const path = join(this.dir, VERIFIED_INDEX_FILE);
+    const path = this.#indexPath;
     this.files?.forget(path);
     await writeVerifiedIndex(path, index);
   }

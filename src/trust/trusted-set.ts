@@ -303,13 +303,12 @@ export class TrustedMetadataSet {
     if (typeof listed !== 'string') return undefined;
     const digest = Buffer.from(listed, this.#d.name === 'notary' ? 'base64' : 'hex');
     if (digest.toString('hex') !== entry.sha256) return undefined;
-    const limits = parseLimitsOf(this.policy);
     let md: TargetsMetadata;
     try {
       md = this.parse(
         role,
         bytes,
-        (b) => lazy(b, role, limits) ?? this.#d.parseTargets(b, role, limits),
+        (b, limits) => lazy(b, role, limits) ?? this.#d.parseTargets(b, role, limits),
         digest.toString('base64'),
       );
     } catch (e) {

@@ -207,7 +207,7 @@ export class Updater {
     return n;
   }
 
-  /** Cached timestamp, remote timestamp, cached snapshot, new snapshot; stages what is new. */
+  /** Cached timestamp and snapshot, remote timestamp, new snapshot; stages what is new. */
   private async updateTopLevel(set: TrustedMetadataSet, staged: Map<string, Uint8Array>): Promise<void> {
     const offline = this.#opts.offline === true;
     // the early request's handshake and GET go out while the cached timestamp and snapshot verify
@@ -222,6 +222,18 @@ export class Updater {
         if (!(e instanceof TrustError)) throw e;
       }
     }
+    // The cached snapshot is loaded (a floor, signed by the root's snapshot keys; no hash or expiry
+    // check) and the cached targets read before the remote timestamp is awaited: neither depends on
+    // it, and a warm update does this while its request is in flight (issue 12).
+    const cachedSn = await this.cached('snapshot');
+    if (cachedSn) {
+      try {
+        set.loadLocalSnapshot(cachedSn);
+      } catch (e) {
+        if (!(e instanceof TrustError)) throw e;
+      }
+    }
+    if (this.#early) await this.cached('targets');
     const early = this.#early;
     this.#early = undefined;
     const tsBytes = offline
@@ -238,14 +250,6 @@ export class Updater {
     this.checkDeadline('timestamp');
 
     const meta = set.snapshotMeta();
-    const cachedSn = await this.cached('snapshot');
-    if (cachedSn) {
-      try {
-        set.loadLocalSnapshot(cachedSn);
-      } catch (e) {
-        if (!(e instanceof TrustError)) throw e;
-      }
-    }
     let snBytes: Uint8Array | null = matches(cachedSn, meta, 'snapshot', this.#opts.context?.documents)
       ? cachedSn
       : null;
