@@ -135,7 +135,7 @@ export class MetadataCache {
   }
 
   /** Path of the verified index file. */
-  get #indexPath(): string {
+  indexPath(): string {
     return `${this.dir}${sep}${VERIFIED_INDEX_FILE}`;
   }
 
@@ -173,13 +173,13 @@ export class MetadataCache {
    * With `parsed` (the context's document cache), bytes already parsed once are not parsed again.
    */
   readIndex(dialect: string, parsed?: ParsedByBytes): VerifiedIndex | null {
-    return readVerifiedIndex(this.#indexPath, dialect, parsed, this.files);
+    return readVerifiedIndex(this.indexPath(), dialect, parsed, this.files);
   }
 
   /** Writes the verified index atomically; call only after the files it lists are written. */
   async writeIndex(index: VerifiedIndex): Promise<void> {
     await mkdir(this.dir, { recursive: true, mode: 0o700 });
-    const path = this.#indexPath;
+    const path = this.indexPath();
     this.files?.forget(path);
     await writeVerifiedIndex(path, index);
   }
