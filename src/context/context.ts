@@ -197,7 +197,8 @@ export interface SharedCaches {
   readonly keyIdentities: Map<string, string>;
   readonly documents: DocumentCache;
   readonly transport: TransportPool;
-  readonly files: FileCache;
+  /** Optional: a context made from caches without one starts its own. */
+  readonly files?: FileCache;
 }
 
 /** Explicit client state: limits, clock, environment and the caches shared by operations that use it. */
