@@ -322,13 +322,23 @@ const scenarios = [
         const { gun, tag } = repos[n];
         const ref = `${gun}:${tag}`;
         const notaryCold = () => timeNotary(fresh('cold-notary'), ['lookup', gun, tag]);
+        // 10k: the floor (bench/lib/floor-cold.mjs) runs just before each of our runs
+        const floor = n === 10000 ? { wall: [], over: [] } : undefined;
         const pair = await cliPair(
           COLD_RUNS,
           () => {
             const out = run(node, [cli, 'verify', ref, ...server, '--trust-dir', fresh('cold-check')]);
             if (lookupDigest(out) !== hex(tag)) throw new Error(`trust verify printed ${out}`);
           },
-          () => timeCli(['verify', ref, ...server, '--trust-dir', fresh('cold-ours')]),
+          () => {
+            const f = floor && floorRun(gun, tag).wall;
+            const t = timeCli(['verify', ref, ...server, '--trust-dir', fresh('cold-ours')]);
+            if (floor) {
+              floor.wall.push(f);
+              floor.over.push(t - f);
+            }
+            return t;
+          },
           notaryCold,
         );
         const goal = n === 10000 ? { ratio: 0.5, text: '<= 0.5x notary' } : undefined;
@@ -343,6 +353,7 @@ const scenarios = [
               cliProfile(dir, ['verify', ref, ...server, '--trust-dir', fresh('cold-prof')]),
           },
         );
+        if (floor?.wall.length) floorRow('process wall', floor, pair.theirs, 'CLI wall');
         // issue 12: the library's cold 10k goal is 0.3x notary (the CLI's is 0.5x)
         if (n === 10000) await coldInProcess(n, ref, tag, notaryCold, { ratio: 0.3, text: '<= 0.3x notary' });
         if (n === 10000) await warmCli(n, ref, tag);
@@ -804,12 +815,44 @@ function pairedOverNode(into, measure) {
   return t;
 }
 
+/** One run of the cold floor script: its process wall and its own time (first request to last hash). */
+function floorRun(gun, tag) {
+  const t = now();
+  const spec = { server: L.notaryUrl, caCert: L.caCert, gun, tag };
+  const r = JSON.parse(run(node, [join(root, 'bench', 'lib', 'floor-cold.mjs'), JSON.stringify(spec)]));
+  const wall = now() - t;
+  if (r.digest !== hex(tag)) throw new Error(`the floor script read ${r.digest}`);
+  return { wall, inner: r.ms };
+}
+/** The floor row of a cold 10k row: floor vs notary, and ours = floor + the paired differences. */
+function floorRow(what, floor, notaryStats, ours) {
+  const over = stats(floor.over);
+  addRow(
+    `cold verify, 10,000 tags, floor (bare node script), ${what}`,
+    stats(floor.wall),
+    notaryStats,
+    undefined,
+    {
+      notes: [
+        'bench/lib/floor-cold.mjs: one HTTPS connection fetching root, timestamp, snapshot.<sha256>, targets.<sha256> in order, one JSON.parse + sha256 per file; nothing else',
+        `${ours} = floor + ${over.median.toFixed(1)} ms (median of ${over.runs} paired runs, floor run just before ours; min ${over.min.toFixed(1)}, max ${over.max.toFixed(1)})`,
+      ],
+    },
+  );
+}
+
 async function coldInProcess(n, ref, tag, notaryCold, goal) {
   let rss = 0;
+  const floor = n === 10000 ? { wall: [], over: [] } : undefined;
   const pair = await interleave(
     3,
     () => {
+      const f = floor && floorRun(ref.slice(0, ref.lastIndexOf(':')), tag).inner;
       const r = inproc({ mode: 'cold', reference: ref });
+      if (floor) {
+        floor.wall.push(f);
+        floor.over.push(r.ms - f);
+      }
       if (r.digest !== `sha256:${hex(tag)}`) throw new Error(`verify returned ${r.digest}`);
       rss = Math.max(rss, r.maxRSS);
       return r.ms;
@@ -822,6 +865,7 @@ async function coldInProcess(n, ref, tag, notaryCold, goal) {
     ],
     profileWith: (dir) => inproc({ mode: 'cold', reference: ref, cpuProfile: join(dir, 'p.cpuprofile') }),
   });
+  if (floor) floorRow('in-process', floor, pair.theirs, 'library in-process');
 }
 
 const skipped = [];

@@ -101,6 +101,11 @@ export class Metadata<T extends SignedBody = SignedBody> {
     readonly raw?: Uint8Array,
     /** Expiry in ms since the epoch (parsed from `signed.expires`). */
     readonly expiresMs: number = Number.NaN,
+    /**
+     * The served bytes of `signed` when the parser proved them identical to its canonical encoding
+     * (metadata/parse.ts): signatures are then checked over them instead of a re-encoding.
+     */
+    readonly canonicalSigned?: Uint8Array,
   ) {}
 
   get version(): number {
@@ -127,7 +132,7 @@ export class Metadata<T extends SignedBody = SignedBody> {
    */
   signedMessage(): { readonly bytes: Uint8Array; readonly sha256Base64: string } {
     this.#message ??= (() => {
-      const bytes = this.canonicalBytes();
+      const bytes = this.canonicalSigned ?? this.canonicalBytes();
       return { bytes, sha256Base64: Buffer.from(sha256(bytes)).toString('base64') };
     })();
     return this.#message;

@@ -98,6 +98,12 @@ const GO = {
 class Ctx {
   /** Object members seen so far, to compare with the count of the raw text. */
   members = 0;
+  /**
+   * Whether the parsed body differs from the value JSON.parse made of `signed` (a `"custom": null`
+   * dropped, absent or null delegations fields filled in, null `paths` removed): then its canonical
+   * bytes are not the served ones.
+   */
+  normalised = false;
   constructor(
     readonly role: string,
     readonly maxKeys = DEFAULT_MAX_KEYS,
@@ -176,15 +182,17 @@ export function parseJsonBytes(bytes: Uint8Array, role: string): unknown {
 
 /**
  * parseJsonBytes plus the checks JSON.parse cannot make (`encoding/json-scan.ts`).
- * `members` is the count to compare with the schema walk.
+ * `members` is the count to compare with the schema walk. With `proveSigned`, `canonicalSigned` is
+ * where the scan proved `signed` canonical (meaningful once the document passed every check).
  */
 function parseCheckedJson(
   bytes: Uint8Array,
   role: string,
   maxDepth: number,
-): { value: unknown; members: number } {
+  proveSigned = false,
+): { value: unknown; members: number; canonicalSigned?: { start: number; end: number } } {
   const bad = (reason: string) => new FormatError('BAD_METADATA', `${role}: metadata ${reason}`, { role });
-  const scan = scanJson(bytes, maxDepth);
+  const scan = scanJson(bytes, maxDepth, proveSigned);
   if ('problem' in scan) throw bad(scan.problem);
   let text: string;
   try {
@@ -201,7 +209,7 @@ function parseCheckedJson(
   if (scan.surrogateEscapes && hasLoneSurrogate(value)) {
     throw bad('has an escaped lone surrogate (Go reads U+FFFD)');
   }
-  return { value, members: scan.members };
+  return { value, members: scan.members, canonicalSigned: scan.canonicalSigned };
 }
 
 function parseSignatures(ctx: Ctx, v: unknown): Signature[] {
@@ -271,6 +279,7 @@ function parseFileMeta(ctx: Ctx, v: unknown, field: string): FileMetaJson {
   for (const [alg, h] of Object.entries(hashes)) ctx.b64(h, `${field}.hashes.${alg}`);
   if (o.custom === null) {
     // Go decodes `null` into a nil *RawMessage and omits it when writing
+    ctx.normalised = true;
     const { custom: _drop, ...rest } = o;
     return rest as FileMetaJson;
   }
@@ -386,6 +395,8 @@ function parseBody(
   // Go treats a missing delegations object as empty and writes it back as {"keys":{},"roles":[]}
   const dIn = signed.delegations === undefined || signed.delegations === null ? {} : signed.delegations;
   const d = ctx.struct(ctx.obj(dIn, 'delegations'), 'delegations', GO.delegations, ['keys', 'roles']);
+  if (dIn !== signed.delegations || d.keys === undefined || d.keys === null) ctx.normalised = true;
+  if (d.roles === undefined || d.roles === null) ctx.normalised = true;
   keys = d.keys === undefined || d.keys === null ? new Map() : parseKeys(ctx, d.keys, 'delegations.keys');
   const rolesIn = d.roles === undefined || d.roles === null ? [] : ctx.arr(d.roles, 'delegations.roles');
   const roles = rolesIn.map((r, i) => {
@@ -395,6 +406,7 @@ function parseBody(
     if (base.paths !== undefined && base.paths !== null) {
       base.paths = ctx.arr(base.paths, `${field}.paths`).map((p, j) => ctx.str(p, `${field}.paths[${j}]`));
     } else {
+      if (base.paths === null) ctx.normalised = true;
       delete base.paths;
     }
     return base;
@@ -457,7 +469,7 @@ export function parseMetadata(bytes: Uint8Array, role: string, limits?: number |
   }
   const expected = typeOfRole(role);
   const ctx = new Ctx(role, maxKeys, maxSignatures);
-  const parsed = parseCheckedJson(bytes, role, maxDepth);
+  const parsed = parseCheckedJson(bytes, role, maxDepth, true);
   const doc = ctx.struct(ctx.obj(parsed.value, 'document'), 'document', GO.envelope, [
     'signed',
     'signatures',
@@ -480,7 +492,11 @@ export function parseMetadata(bytes: Uint8Array, role: string, limits?: number |
       'an object has the same key twice; refused (Go and JavaScript may read different copies)',
     );
   }
-  return new Metadata(role, body, signatures, keys, bytes, expiresMs);
+  // the served bytes of `signed` when the scan proved them canonical and parsing changed nothing:
+  // exactly the bytes re-encoding the body would give (signatures are checked over them)
+  const served = parsed.canonicalSigned;
+  const canonicalSigned = served && !ctx.normalised ? bytes.subarray(served.start, served.end) : undefined;
+  return new Metadata(role, body, signatures, keys, bytes, expiresMs, canonicalSigned);
 }
 
 /**

@@ -147,4 +147,19 @@ describe('writeFilesAtomic', () => {
     expect(readFileSync(join(dir, 'snapshot.json'), 'utf8')).toBe('old snapshot.json');
     expect(readdirSync(dir).sort()).toEqual(['root.json', 'snapshot.json', 'targets.json']);
   });
+
+  it('leaves out an optional file that cannot be written and writes the others', async () => {
+    const dir = fresh();
+    writeFileSync(join(dir, 'root.json'), 'old root');
+    mkdirSync(join(dir, '.verified-index')); // its rename fails (a directory where it goes)
+    writeFileSync(join(dir, '.verified-index', 'x'), 'x');
+    await writeFilesAtomic([
+      { path: join(dir, 'root.json'), data: 'new root' },
+      { path: join(dir, 'missing', 'x.json'), data: 'x', optional: true }, // its temp file cannot be made
+      { path: join(dir, '.verified-index'), data: 'index', optional: true },
+    ]);
+    expect(readFileSync(join(dir, 'root.json'), 'utf8')).toBe('new root');
+    expect(readdirSync(dir).sort()).toEqual(['.verified-index', 'root.json']);
+    expect(readdirSync(join(dir, '.verified-index'))).toEqual(['x']);
+  });
 });

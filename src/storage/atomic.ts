@@ -64,6 +64,8 @@ export interface AtomicFile {
   readonly data: Uint8Array | string;
   /** Exact permission bits (as AtomicWriteOptions.mode). */
   readonly mode?: number;
+  /** A file whose write or rename may fail without failing the others (it is then left as it was). */
+  readonly optional?: boolean;
 }
 
 /** Writes `data` to a fresh temp file next to `path` and fsyncs it; returns the temp path. */
@@ -94,26 +96,35 @@ async function stageFile(f: AtomicFile): Promise<string> {
  * for the lot instead of one per file: a cold verify writes four files and the index, and each
  * sync is a journal commit (issue 12). A failure before the renames changes nothing; a failure
  * during them leaves the files before it replaced and the rest untouched. No temp file is left.
+ * An `optional` file that fails is left out; the others are written.
  */
 export async function writeFilesAtomic(files: readonly AtomicFile[]): Promise<void> {
   const staged = await Promise.allSettled(files.map(stageFile));
   const temps = staged.map((r) => (r.status === 'fulfilled' ? r.value : undefined));
-  const failed = staged.find((r) => r.status === 'rejected');
+  const failed = staged.find((r, i) => r.status === 'rejected' && !files[i]!.optional);
   const cleanup = (from: number) =>
     Promise.all(temps.slice(from).map((t) => (t ? unlink(t).catch(() => undefined) : undefined)));
   if (failed) {
     await cleanup(0);
     throw (failed as PromiseRejectedResult).reason;
   }
+  const dirs = new Set<string>();
   for (let i = 0; i < files.length; i++) {
+    const tmp = temps[i];
+    if (tmp === undefined) continue; // an optional file that could not be written
     try {
-      await rename(temps[i]!, files[i]!.path);
+      await rename(tmp, files[i]!.path);
+      dirs.add(dirname(files[i]!.path));
     } catch (e) {
+      if (files[i]!.optional) {
+        await unlink(tmp).catch(() => undefined);
+        continue;
+      }
       await cleanup(i);
       throw ioError('write', files[i]!.path, e);
     }
   }
-  for (const dir of new Set(files.map((f) => dirname(f.path)))) await fsyncDirectory(dir);
+  for (const dir of dirs) await fsyncDirectory(dir);
 }
 
 /** Synchronous variant of `writeFileAtomic` (for CLI exit paths and tests). */

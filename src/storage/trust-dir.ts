@@ -19,9 +19,10 @@ import { homedir } from 'node:os';
 import { join, sep } from 'node:path';
 import { LocalError } from '../errors.js';
 import { escapeControl } from '../escape.js';
-import { writeFileAtomic, writeFilesAtomic } from './atomic.js';
+import { type AtomicFile, writeFileAtomic, writeFilesAtomic } from './atomic.js';
 import type { FileCache } from './file-cache.js';
 import {
+  encodeVerifiedIndex,
   type ParsedByBytes,
   readVerifiedIndex,
   VERIFIED_INDEX_FILE,
@@ -187,19 +188,28 @@ export class MetadataCache {
   /**
    * Writes several roles; each file is atomic. Order matters for crash safety:
    * root first, timestamp last, so a torn update never makes the cache claim
-   * a timestamp whose snapshot it lacks.
+   * a timestamp whose snapshot it lacks. With `index`, the verified index of
+   * these files goes last in the same batch (its failure only costs the fast
+   * path, as with writeIndex).
    */
-  async writeAll(files: ReadonlyMap<string, Uint8Array>): Promise<void> {
+  async writeAll(files: ReadonlyMap<string, Uint8Array>, index?: VerifiedIndex): Promise<void> {
     const rank = (r: string) => (r === 'root' ? 0 : r === 'timestamp' ? 3 : r === 'snapshot' ? 2 : 1);
     const roles = [...files.keys()].sort((a, b) => rank(a) - rank(b));
-    for (const role of roles) {
-      const i = role.lastIndexOf('/');
-      await mkdir(i < 0 ? this.dir : join(this.dir, role.slice(0, i)), { recursive: true, mode: 0o700 });
-    }
-    for (const role of roles) this.files?.forget(this.pathOf(role));
-    // each file atomic, renamed in this order, one directory sync for all (storage/atomic.ts)
-    await writeFilesAtomic(
-      roles.map((role) => ({ path: this.pathOf(role), data: files.get(role)!, mode: 0o644 })),
+    const dirs = new Set(
+      roles.map((r) => (r.includes('/') ? join(this.dir, r.slice(0, r.lastIndexOf('/'))) : this.dir)),
     );
+    for (const dir of dirs) await mkdir(dir, { recursive: true, mode: 0o700 });
+    // each file atomic, renamed in this order, one directory sync for all (storage/atomic.ts)
+    const batch: AtomicFile[] = roles.map((role) => ({
+      path: this.pathOf(role),
+      data: files.get(role)!,
+      mode: 0o644,
+    }));
+    if (index) {
+      const data = encodeVerifiedIndex(index);
+      batch.push({ path: this.indexPath(), data, mode: 0o644, optional: true });
+    }
+    for (const f of batch) this.files?.forget(f.path);
+    await writeFilesAtomic(batch);
   }
 }

@@ -17,9 +17,9 @@
  * longer verifies under the trusted root or the snapshot names another root
  * (Notary's Update() retry).
  *
- * A warm update (cached root, online) sends the timestamp request first, so that the connection,
- * TLS handshake and server time overlap verifying the cached state (issue 12); the response is
- * still used only in its place above, after the cached timestamp loaded.
+ * An online update sends the timestamp request as soon as it has the root bytes, so that the
+ * connection, TLS handshake and server time overlap verifying the root and the cached state
+ * (issue 12); the response is still used only in its place above, after the cached timestamp loaded.
  */
 
 import { DEFAULT_LIMITS, type Deadline, type Limits, type TrustContext } from '../context/context.js';
@@ -312,9 +312,10 @@ export class Updater {
     this.#early = undefined;
     const root = await this.loadRoot();
     const offline = this.#opts.offline === true;
-    if (root.source === 'cache' && !offline) {
-      // Issue 12: the timestamp request (the next request of every warm update) starts now, and its
-      // connection and TLS handshake proceed while the cached root, timestamp and snapshot verify;
+    if (!offline) {
+      // Issue 12: the timestamp request (the next request of every update) starts now, and its
+      // connection and TLS handshake (or, on first use, its round trip on the connection that
+      // fetched the root) proceed while the root, and a cached timestamp and snapshot, verify;
       // its bytes are used exactly where they were fetched before (updateTopLevel), through the
       // trusted set, under the same deadline. Unused (a failure before that), it is dropped.
       this.#early = this.fetch('timestamp', this.#limits.maxTimestampBytes, 'timestamp');
@@ -433,18 +434,22 @@ export class Updater {
   async commit(): Promise<void> {
     if (this.#opts.offline) return;
     const wrote = this.#staged.size > 0;
+    const set = this.#set;
+    let index: VerifiedIndex | undefined;
+    if (set && !this.indexCurrent(set, wrote)) {
+      index = this.indexOf(set);
+      const old = this.#index;
+      if (old && encodeVerifiedIndex(old) === encodeVerifiedIndex(index)) index = undefined;
+    }
     if (wrote) {
-      await this.#cache.writeAll(this.#staged);
+      // the index goes last in the same batch as the files it lists (one directory sync for all)
+      await this.#cache.writeAll(this.#staged, index);
       for (const [role, bytes] of this.#staged) this.#cached.set(role, bytes);
       this.#staged.clear();
+    } else if (index) {
+      await this.#cache.writeIndex(index);
     }
-    const set = this.#set;
-    if (!set || this.indexCurrent(set, wrote)) return;
-    const index = this.indexOf(set);
-    const old = this.#index;
-    if (old && encodeVerifiedIndex(old) === encodeVerifiedIndex(index)) return;
-    await this.#cache.writeIndex(index);
-    this.#index = index;
+    if (index) this.#index = index;
   }
 
   /**
