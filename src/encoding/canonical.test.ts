@@ -190,6 +190,128 @@ describe('canonical JSON: integer-like keys and hostile shapes', () => {
     );
   });
 
+  it('writes integer-like keys in place wherever they sort: in front, between, after, alone, nested', () => {
+    // each object is encoded in one native pass: the integer-like members are left out and merged
+    // back in front of the first member that sorts after them; after all others: appended at the
+    // top level, a nested object is encoded on its own
+    const cases: [unknown, string][] = [
+      [{ '2': 0, '10': 1, v1: 2 }, '{"10":1,"2":0,"v1":2}'],
+      [
+        JSON.parse('{"1":0,"2":0,"10":0,"1.0":1,"2.0":2,"latest":3}'),
+        '{"1":0,"1.0":1,"10":0,"2":0,"2.0":2,"latest":3}',
+      ],
+      [{ x: { '!': 1, '5': 2 }, y: 1 }, '{"x":{"!":1,"5":2},"y":1}'],
+      [{ a: { '2': 0, '10': 0 }, b: [{ '3': 0, '20': 0 }] }, '{"a":{"10":0,"2":0},"b":[{"20":0,"3":0}]}'],
+      [{ a: { '0': { '1': { '2': {} } } } }, '{"a":{"0":{"1":{"2":{}}}}}'],
+      // a member left out by JSON.stringify (undefined, a function) is no spot to merge in front of
+      [{ '1': undefined, '10': () => 0, '2': 2, a: undefined, b: 1 }, '{"2":2,"b":1}'],
+      [{ '1': 1, a: undefined }, '{"1":1}'],
+      [{ '5': 1, a: undefined, b: () => 0 }, '{"5":1}'],
+      // strings spelled like the placeholder (U+0000) or its escape, next to integer-like keys
+      [
+        { '1': '\\u0000', '10': '\\u0000', a: 'C:\\users' },
+        '{"1":"\\\\u0000","10":"\\\\u0000","a":"C:\\\\users"}',
+      ],
+      [{ '1': '\u0000', a: 'x' }, '{"1":"\u0000","a":"x"}'],
+      [{ '2': 0, '10': 0, '\u0000': '\u0000' }, '{"\u0000":"\u0000","10":0,"2":0}'],
+      [{ '2': 0, '10': 0, a: '"\\u0000"' }, '{"10":0,"2":0,"a":"\\"\\\\u0000\\""}'],
+    ];
+    for (const [doc, expected] of cases) {
+      expect(canonicalJson(doc)).toBe(expected);
+      expect(canonicalJsonGeneral(doc)).toBe(expected);
+    }
+  });
+
+  it('equals the reference encoder with integer-like keys among every kind of key, in any insertion order', () => {
+    const present = (x: unknown) => x !== undefined && typeof x !== 'function';
+    /** Go's rules with no tricks; undefined and functions are left out as JSON.stringify does. */
+    const refAll = (v: unknown): string => {
+      if (v === null) return 'null';
+      if (typeof v === 'string') return `"${v.replace(/["\\]/g, '\\$&')}"`;
+      if (typeof v === 'number' || typeof v === 'boolean') return String(v === 0 ? 0 : v);
+      if (Array.isArray(v)) return `[${v.map((x) => (present(x) ? refAll(x) : 'null')).join(',')}]`;
+      const o = v as Record<string, unknown>;
+      return `{${Object.keys(o)
+        .filter((k) => present(o[k]))
+        .sort(byteOrder)
+        .map((k) => `${refAll(k)}:${refAll(o[k])}`)
+        .join(',')}}`;
+    };
+    const key = fc.oneof(
+      fc.integer({ min: 0, max: 120 }).map(String),
+      fc.constantFrom(
+        '0',
+        '00',
+        '01',
+        '4294967294',
+        '4294967295',
+        '9007199254740993',
+        '-1',
+        '1.5',
+        '1e3',
+        '',
+        '!',
+        ' ',
+        '/',
+        ':',
+        '~',
+        '\x7f',
+        '\u0000',
+        '\u{1F600}',
+        '\u{10000}a',
+        '\uFFFF',
+        'é',
+        '\uD800',
+        'v1',
+        'latest',
+      ),
+      fc.string({ maxLength: 3, unit: 'binary' }),
+    );
+    const leaf = fc.oneof(
+      fc.integer(),
+      fc.string({ maxLength: 3 }),
+      fc.constantFrom('\u0000', '"\\u0000"', 'a\u0000', '\\u0000', '\uDEAD', '\u{1F600}', 'x\ny', undefined),
+      fc.constant(null),
+      fc.boolean(),
+    );
+    const json = fc.letrec((tie) => ({
+      value: fc.oneof(
+        { depthSize: 'small' },
+        leaf,
+        fc.array(tie('value'), { maxLength: 5 }),
+        fc.dictionary(key, tie('value'), { maxKeys: 10 }),
+      ),
+    })).value;
+    // a container at the top: an undefined leaf alone has no canonical JSON
+    const root = fc.oneof(fc.dictionary(key, json, { maxKeys: 12 }), fc.array(json, { maxLength: 5 }));
+    fc.assert(
+      fc.property(root, fc.boolean(), (v, reparse) => {
+        const doc = reparse ? sortDeep(v) : v;
+        const expected = hex(refAll(doc));
+        expect(hex(canonicalJson(doc))).toBe(expected);
+        expect(hex(canonicalJsonGeneral(doc))).toBe(expected);
+      }),
+      { numRuns: 2000 },
+    );
+  });
+
+  it('writes a large targets map with numeric tags as the general encoder does', () => {
+    for (const tags of [
+      ['1', '2', '10'],
+      ['1', '1.0', '2', '10'],
+      ['0', '!x', '4294967294'],
+    ]) {
+      const targets: Record<string, unknown> = {};
+      for (const t of tags) targets[t] = { hashes: { sha256: t }, length: 1 };
+      for (let i = 0; i < 3_000; i++) targets[`v${i}`] = { hashes: { sha256: String(i) }, length: i };
+      const doc = { _type: 'Targets', expires: '2030-01-01T00:00:00Z', targets, version: 1 };
+      const expected = canonicalJsonGeneral(doc);
+      expect(canonicalJson(doc)).toBe(expected);
+      // as parsed from canonical bytes: keys inserted in canonical order
+      expect(canonicalJson(JSON.parse(expected))).toBe(expected);
+    }
+  });
+
   /** `levels` nested objects (each `{"9":0,"10":<next>,"a":0}`) around `inner`. */
   function nest(levels: number, inner: unknown, intKeys: boolean): unknown {
     let v = inner;
