@@ -29,7 +29,7 @@ import { parentRole } from '../metadata/roles.js';
 import type { MetadataCache } from '../storage/trust-dir.js';
 import { encodeVerifiedIndex, type VerifiedIndex } from '../storage/verified-index.js';
 import type { MetadataStore } from '../transport/store.js';
-import { checkFileMeta, listedSha256Hex } from './filemeta.js';
+import { checkFileMeta, type DigestMemo, listedSha256Hex } from './filemeta.js';
 import { TrustedMetadataSet, type TrustPolicy, verifiedIndexOf } from './trusted-set.js';
 
 export interface UpdateOptions
@@ -50,10 +50,15 @@ export interface UpdateOptions
   readonly published?: ReadonlyMap<string, Uint8Array>;
 }
 
-function matches(bytes: Uint8Array | null, meta: FileMetaJson, role: string): bytes is Uint8Array {
+function matches(
+  bytes: Uint8Array | null,
+  meta: FileMetaJson,
+  role: string,
+  digests: DigestMemo | undefined,
+): bytes is Uint8Array {
   if (!bytes || bytes.length !== meta.length) return false;
   try {
-    checkFileMeta(bytes, meta, role, 'cache');
+    checkFileMeta(bytes, meta, role, 'cache', digests);
     return true;
   } catch {
     return false;
@@ -79,6 +84,16 @@ class RootMismatch extends VerificationError {
 /** Resolves after one turn of the event loop (pending socket events run). */
 function nextTurn(): Promise<void> {
   return new Promise((resolve) => setImmediate(resolve));
+}
+
+/**
+ * Resolves once the callbacks already queued with process.nextTick have run: node:http writes a
+ * request on a free kept-alive socket in such a callback, so the request made just before is on
+ * the wire. Unlike `nextTurn`, this never waits for the event loop, which can hold a setImmediate
+ * until the response has arrived and so serialise the work meant to overlap it (issue 12).
+ */
+function queuedTicks(): Promise<void> {
+  return new Promise((resolve) => process.nextTick(resolve));
 }
 
 export class Updater {
@@ -158,7 +173,7 @@ export class Updater {
       ? { verdicts: ctx?.verdicts, keyIdentities: ctx?.keyIdentities, documents: ctx?.documents, deadline }
       : (ctx ?? {});
     const set = TrustedMetadataSet.fromRoot(bytes, this.#policy, source, caches);
-    if (this.#index === undefined) this.#index = this.#cache.readIndex(set.dialect.name);
+    if (this.#index === undefined) this.#index = this.#cache.readIndex(set.dialect.name, ctx?.documents);
     set.useVerifiedIndex(this.#index);
     return set;
   }
@@ -198,7 +213,7 @@ export class Updater {
     return n;
   }
 
-  /** Cached timestamp, remote timestamp, cached snapshot, new snapshot; stages what is new. */
+  /** Cached timestamp and snapshot, remote timestamp, new snapshot; stages what is new. */
   private async updateTopLevel(set: TrustedMetadataSet, staged: Map<string, Uint8Array>): Promise<void> {
     const offline = this.#opts.offline === true;
     // the early request's handshake and GET go out while the cached timestamp and snapshot verify
@@ -213,6 +228,18 @@ export class Updater {
         if (!(e instanceof TrustError)) throw e;
       }
     }
+    // The cached snapshot is loaded (a floor, signed by the root's snapshot keys; no hash or expiry
+    // check) and the cached targets read before the remote timestamp is awaited: neither depends on
+    // it, and a warm update does this while its request is in flight (issue 12).
+    const cachedSn = await this.cached('snapshot');
+    if (cachedSn) {
+      try {
+        set.loadLocalSnapshot(cachedSn);
+      } catch (e) {
+        if (!(e instanceof TrustError)) throw e;
+      }
+    }
+    if (this.#early) await this.cached('targets');
     const early = this.#early;
     this.#early = undefined;
     const tsBytes = offline
@@ -229,19 +256,12 @@ export class Updater {
     this.checkDeadline('timestamp');
 
     const meta = set.snapshotMeta();
-    const cachedSn = await this.cached('snapshot');
-    if (cachedSn) {
-      try {
-        set.loadLocalSnapshot(cachedSn);
-      } catch (e) {
-        if (!(e instanceof TrustError)) throw e;
-      }
-    }
+    const digests = this.#opts.context?.documents;
     const uploaded = this.#opts.published?.get('snapshot') ?? null;
-    const fresh = !matches(cachedSn, meta, 'snapshot');
+    const fresh = !matches(cachedSn, meta, 'snapshot', digests);
     let snBytes: Uint8Array | null = !fresh
       ? cachedSn
-      : matches(uploaded, meta, 'snapshot')
+      : matches(uploaded, meta, 'snapshot', undefined)
         ? uploaded
         : null;
     if (!snBytes) snBytes = await this.fetchByChecksum('snapshot', meta);
@@ -272,16 +292,20 @@ export class Updater {
     return bytes;
   }
 
-  /** One attempt of the whole flow; returns the set and what it staged. */
+  /**
+   * One attempt of the whole flow; returns the set and what it staged. `rootUsable`: the set's root
+   * has just passed `checkRootUsable` (rootNeedsRefresh), so without a walk it is not checked twice.
+   */
   private async attempt(
     root: { bytes: Uint8Array; source: 'cache' | 'first-use' },
     set: TrustedMetadataSet,
     walk: boolean,
+    rootUsable = false,
   ): Promise<{ set: TrustedMetadataSet; staged: Map<string, Uint8Array> }> {
     const staged = new Map<string, Uint8Array>();
     if (root.source === 'first-use') staged.set('root', root.bytes);
     const rotations = walk ? await this.walkRoots(set, staged) : 0;
-    set.checkRootUsable();
+    if (walk || !rootUsable) set.checkRootUsable();
     await this.updateTopLevel(set, staged);
     if (!set.snapshotNamesTrustedRoot()) throw new RootMismatch(rotations);
     return { set, staged };
@@ -306,13 +330,15 @@ export class Updater {
       // trusted set, under the same deadline. Unused (a failure before that), it is dropped.
       this.#early = this.fetch('timestamp', this.#limits.maxTimestampBytes, 'timestamp');
       this.#early.catch(() => {}); // its failure is reported where it is awaited, if it is
-      await nextTurn();
+      // on a kept-alive connection the request is written now; a new connection has started
+      // connecting, and its handshake proceeds at the turn of the loop in updateTopLevel
+      await queuedTicks();
     }
     const first = this.newSet(root.bytes, root.source);
     let walk = !offline && first.rootNeedsRefresh();
     let result: { set: TrustedMetadataSet; staged: Map<string, Uint8Array> };
     try {
-      result = await this.attempt(root, first, walk);
+      result = await this.attempt(root, first, walk, !offline && !walk);
     } catch (e) {
       const retry =
         !walk &&
