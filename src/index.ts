@@ -167,8 +167,14 @@ export {
 } from './publish/workflows.js';
 export type { ImageReference } from './reference.js';
 export { defaultTrustServer, familiarName, parseReference } from './reference.js';
+export type { FileCache } from './storage/file-cache.js';
 export type { MetadataCache } from './storage/trust-dir.js';
-export type { RootCertificateWindow, VerifiedEntry, VerifiedIndex } from './storage/verified-index.js';
+export type {
+  ParsedByBytes,
+  RootCertificateWindow,
+  VerifiedEntry,
+  VerifiedIndex,
+} from './storage/verified-index.js';
 export type { AuthClientOptions, AuthRequest, RegistryAuthOptions } from './transport/auth.js';
 export { RegistryAuth } from './transport/auth.js';
 export type { CredentialProvider, Credentials } from './transport/credentials.js';

@@ -30,6 +30,7 @@ import { OciRegistryClient } from '../transport/oci/distribution.js';
 import { formatLocation, metadataLocation } from '../transport/oci/location.js';
 import { OciMetadataStore } from '../transport/oci/registry-store.js';
 import { MAX_BUNDLE_BYTES } from '../transport/oci/tar.js';
+import { registryBaseUrl } from '../transport/registry.js';
 import type { TufFetcher } from '../transport/tuf-repository.js';
 import { longestPrefixMatch } from '../trust/pinning.js';
 import { checkTuf1RootGun, checkTuf1RootPinned } from '../trust/tuf1-pins.js';
@@ -109,6 +110,7 @@ interface OpenTrust {
 /** Refreshes the TUF 1.0 client over the registry (or bundle) for `ref`. */
 async function openRegistryTrust(ref: ImageReference, options: RegistryVerifyOptions): Promise<OpenTrust> {
   const env = options.env ?? process.env;
+  const context = operationContext(options);
   const deadlineAt = Date.now() + (options.deadlineMs ?? DEFAULT_TUF_LIMITS.deadlineMs);
   const trustDir = resolveTrustDir(options.trustDir, env);
   const gunDir = join(registryRecordPath(trustDir, ref.gun), '..');
@@ -139,17 +141,32 @@ async function openRegistryTrust(ref: ImageReference, options: RegistryVerifyOpt
   } else {
     const server = (await registryServerFor(ref, { ...options, env, trustDir })) ?? 'registry';
     const location = metadataLocation(server, ref);
+    // Without a custom HTTP client or credentials, the context's pooled client for this registry
+    // (its keep-alive connections and tokens outlive this call, as on the Notary path).
+    const pooled = options.http === undefined && options.credentials === undefined;
     const client =
       options.client ??
       new OciRegistryClient({
         registry: location.registry,
-        credentials:
-          options.credentials === undefined
-            ? defaultCredentials(location.registry, env)
-            : options.credentials,
-        ...(options.http ? { http: options.http } : {}),
-        ...(options.tlsCaCert ? { ca: options.tlsCaCert } : {}),
-        ...(options.deadlineMs !== undefined ? { deadlineMs: options.deadlineMs } : {}),
+        ...(pooled
+          ? {
+              auth: context.transport.authFor({
+                server: registryBaseUrl(location.registry),
+                registry: location.registry,
+                env,
+                deadlineMs: context.limits.deadlineMs,
+                ...(options.tlsCaCert ? { tlsCaCert: options.tlsCaCert } : {}),
+              }),
+            }
+          : {
+              credentials:
+                options.credentials === undefined
+                  ? defaultCredentials(location.registry, env)
+                  : options.credentials,
+              ...(options.http ? { http: options.http } : {}),
+              ...(options.tlsCaCert ? { ca: options.tlsCaCert } : {}),
+              ...(options.deadlineMs !== undefined ? { deadlineMs: options.deadlineMs } : {}),
+            }),
       });
     store = new OciMetadataStore({ client, location, cache: new DirOciCache(join(gunDir, 'oci')) });
     recordLocation = formatLocation(location);
@@ -163,7 +180,7 @@ async function openRegistryTrust(ref: ImageReference, options: RegistryVerifyOpt
     metadataBaseUrl: 'https://registry.invalid/metadata/',
     fetcher: storeFetcher(store, deadlineAt),
     // the caller's context: signature verdicts, key identities and parsed documents outlive this call
-    context: operationContext(options),
+    context,
     ...(options.now ? { now: options.now } : {}),
     limits: { deadlineMs: options.deadlineMs ?? DEFAULT_TUF_LIMITS.deadlineMs },
     // a root of another repository signed with the same root key is not a rotation of this one

@@ -23,6 +23,7 @@ import { LocalError, NetworkError, TrustError, VerificationError } from '../erro
 import type { TargetsMetadata } from '../metadata/model.js';
 import { rolesForTarget, type Tuf1Targets, tuf1MetadataFileName, tuf1Quote } from '../metadata/tuf1.js';
 import { writeFileAtomic } from '../storage/atomic.js';
+import { readRegularFile } from '../storage/trust-dir.js';
 import {
   encodeVerifiedIndex,
   readVerifiedIndex,
@@ -230,17 +231,25 @@ export class TufUpdater {
   // -------------------------------------------------------------------------
   // byte moving
 
+  /**
+   * Cached bytes of a role, or null: read synchronously (small local files; a promise-based read is
+   * four thread-pool round trips), regular files only (a FIFO is an error, never a hang), and through
+   * the context's file cache when there is one (unchanged files are not read again: file-cache.ts).
+   */
   private async loadLocal(role: string): Promise<Uint8Array | null> {
+    const path = join(this.#dir, tuf1MetadataFileName(role));
     try {
-      return new Uint8Array(await readFile(join(this.#dir, tuf1MetadataFileName(role))));
+      const files = this.#context?.files;
+      return files ? files.read(path) : readRegularFile(path);
     } catch (e) {
-      if ((e as NodeJS.ErrnoException).code === 'ENOENT') return null;
       throw new LocalError('IO', `cannot read cached ${role} metadata`, { cause: e });
     }
   }
 
   private async persist(role: string, bytes: Uint8Array): Promise<void> {
-    await writeFileAtomic(join(this.#dir, tuf1MetadataFileName(role)), bytes);
+    const path = join(this.#dir, tuf1MetadataFileName(role));
+    this.#context?.files.forget(path);
+    await writeFileAtomic(path, bytes);
   }
 
   private async download(role: string, maxBytes: number, version: number | undefined, deadlineAt: number) {
@@ -288,7 +297,12 @@ export class TufUpdater {
       TUF1_DIALECT,
     );
     this.#set = set;
-    this.#index = readVerifiedIndex(join(this.#dir, VERIFIED_INDEX_FILE), DIALECT);
+    this.#index = readVerifiedIndex(
+      join(this.#dir, VERIFIED_INDEX_FILE),
+      DIALECT,
+      this.#context?.documents,
+      this.#context?.files,
+    );
     set.useVerifiedIndex(this.#index);
     await this.loadRoot(set, deadlineAt);
     await this.loadTimestamp(set, deadlineAt);
@@ -305,7 +319,9 @@ export class TufUpdater {
     if (set !== this.#set) return;
     const index = verifiedIndexOf(set, this.#index);
     if (this.#index && encodeVerifiedIndex(this.#index) === encodeVerifiedIndex(index)) return;
-    await writeVerifiedIndex(join(this.#dir, VERIFIED_INDEX_FILE), index);
+    const indexPath = join(this.#dir, VERIFIED_INDEX_FILE);
+    this.#context?.files.forget(indexPath);
+    await writeVerifiedIndex(indexPath, index);
     this.#index = index;
   }
 

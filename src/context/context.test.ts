@@ -1,13 +1,21 @@
 /** The explicit context: limits, and caches that never key on declared ids or leak across contexts. */
 
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { afterEach, describe, expect, it } from 'vitest';
 import { Forge, newKey } from '../../test/support/forge.js';
 import { getCryptoBackend, setCryptoBackend } from '../crypto/backend.js';
 import type { TufPublicKey } from '../crypto/types.js';
 import { parseTimestamp } from '../metadata/parse.js';
 import { type RoleKeySet, validSignerIds } from '../trust/signatures.js';
-import { DEFAULT_LIMITS, Deadline, DocumentCache, resolveLimits, TrustContext } from './context.js';
+import {
+  DEFAULT_LIMITS,
+  Deadline,
+  DocumentCache,
+  resolveLimits,
+  TrustContext,
+  VerdictMemo,
+} from './context.js';
+import { operationContext } from './repository.js';
 
 afterEach(() => setCryptoBackend('node'));
 
@@ -110,5 +118,71 @@ describe('DocumentCache', () => {
     expect(cache.get('root', new TextEncoder().encode('{"signed":3}'), parse('g'))).toBe('e');
     expect(cache.get('timestamp', bytes, parse('h'))).toBe('h'); // bounded (2): the oldest went first
     expect(parses).toBe(6);
+  });
+});
+
+describe('DocumentCache digests', () => {
+  it('remembers a digest only for bytes a document was parsed from, compared byte for byte', () => {
+    const cache = new DocumentCache<string>(4);
+    let hashes = 0;
+    const hash = (b: Uint8Array) => () => {
+      hashes++;
+      return createHash('sha256').update(b).digest('base64');
+    };
+    const bytes = new TextEncoder().encode('{"signed":{"version":1}}');
+    // bytes no document was parsed from: computed every time, never remembered
+    cache.digest(bytes, 'sha256/base64', hash(bytes));
+    cache.digest(bytes, 'sha256/base64', hash(bytes));
+    expect(hashes).toBe(2);
+    cache.get('snapshot', bytes, () => 'snapshot v1');
+    const first = cache.digest(bytes, 'sha256/base64', hash(bytes));
+    expect(cache.digest(Uint8Array.from(bytes), 'sha256/base64', hash(bytes))).toBe(first); // equal copy: a hit
+    expect(hashes).toBe(3);
+    // one byte changed, same length: hashed again, and the right digest comes back
+    const tampered = Uint8Array.from(bytes);
+    tampered[22] = 0x32;
+    const got = cache.digest(tampered, 'sha256/base64', hash(tampered));
+    expect(got).toBe(createHash('sha256').update(tampered).digest('base64'));
+    expect(got).not.toBe(first);
+    expect(hashes).toBe(4);
+    // another label is another digest
+    cache.digest(bytes, 'sha512/base64', hash(bytes));
+    expect(hashes).toBe(5);
+  });
+});
+
+describe('VerdictMemo', () => {
+  it('is bounded: full, it starts over', () => {
+    const memo = new VerdictMemo(2);
+    const key = { keytype: 'ed25519', publicB64: 'AAAA', id: 'k' } as TufPublicKey;
+    let checks = 0;
+    const check = () => {
+      checks++;
+      return true;
+    };
+    memo.verdict(key, 'eddsa', 's1', 'h', check);
+    memo.verdict(key, 'eddsa', 's1', 'h', check);
+    expect(checks).toBe(1);
+    memo.verdict(key, 'eddsa', 's2', 'h', check);
+    expect(memo.size).toBe(2);
+    memo.verdict(key, 'eddsa', 's3', 'h', check);
+    expect(memo.size).toBe(1);
+    memo.verdict(key, 'eddsa', 's1', 'h', check); // forgotten: checked again
+    expect(checks).toBe(4);
+  });
+});
+
+describe('operationContext', () => {
+  it("is the caller's context when the call overrides nothing, else a derived one sharing its caches", () => {
+    const context = new TrustContext();
+    expect(operationContext({ context })).toBe(context);
+    for (const o of [{ deadlineMs: 5 }, { limits: { maxDelegations: 3 } }, { now: () => 0 }, { env: {} }]) {
+      const d = operationContext({ context, ...o });
+      expect(d).not.toBe(context);
+      expect(d.documents).toBe(context.documents);
+      expect(d.transport).toBe(context.transport);
+    }
+    expect(operationContext({ context, deadlineMs: 5 }).limits.deadlineMs).toBe(5);
+    expect(operationContext({}).transport).not.toBe(context.transport);
   });
 });

@@ -13,6 +13,7 @@ import { getCryptoBackend } from '../crypto/backend.js';
 import type { TufPublicKey } from '../crypto/types.js';
 import { LocalError, NetworkError } from '../errors.js';
 import { DEFAULT_MAX_KEYS, DEFAULT_MAX_NESTING, DEFAULT_MAX_SIGNATURES } from '../metadata/model.js';
+import { FileCache } from '../storage/file-cache.js';
 import { TransportPool } from '../transport/pool.js';
 
 /** Bounds on what a server can make one operation do. Every field is settable per call. */
@@ -82,12 +83,12 @@ export function resolveLimits(given: Partial<Limits> = {}): Readonly<Limits> {
  * hash of the message; bounded.
  */
 export class VerdictMemo {
-  readonly #map = new Map<string, boolean>();
+  /** By key type and public bytes, then by backend, method, signature and message hash. */
+  readonly #byKey = new Map<string, Map<string, boolean>>();
+  /** The first-level key of a key object (its fields are immutable): built, and hashed, once. */
+  readonly #keyText = new WeakMap<TufPublicKey, string>();
+  #size = 0;
   constructor(readonly max = 4096) {}
-
-  #key(key: TufPublicKey, method: string, sig: string, messageHash: string): string {
-    return `${getCryptoBackend()}\u0000${key.keytype}\u0000${key.publicB64}\u0000${method}\u0000${sig}\u0000${messageHash}`;
-  }
 
   /** The verdict, computing (and remembering) it with `check` when unknown. */
   verdict(
@@ -97,18 +98,33 @@ export class VerdictMemo {
     messageHash: string,
     check: () => boolean,
   ): boolean {
-    const k = this.#key(key, method, sig, messageHash);
-    let ok = this.#map.get(k);
+    let kt = this.#keyText.get(key);
+    if (kt === undefined) {
+      kt = `${key.keytype}\u0000${key.publicB64}`;
+      this.#keyText.set(key, kt);
+    }
+    const inner = `${getCryptoBackend()}\u0000${method}\u0000${sig}\u0000${messageHash}`;
+    let verdicts = this.#byKey.get(kt);
+    let ok = verdicts?.get(inner);
     if (ok === undefined) {
       ok = check();
-      if (this.#map.size >= this.max) this.#map.clear();
-      this.#map.set(k, ok);
+      if (this.#size >= this.max) {
+        this.#byKey.clear();
+        this.#size = 0;
+        verdicts = undefined;
+      }
+      if (!verdicts) {
+        verdicts = new Map();
+        this.#byKey.set(kt, verdicts);
+      }
+      verdicts.set(inner, ok);
+      this.#size++;
     }
     return ok;
   }
 
   get size(): number {
-    return this.#map.size;
+    return this.#size;
   }
 }
 
@@ -120,8 +136,35 @@ export class VerdictMemo {
  * lookup, and exact).
  */
 export class DocumentCache<T = unknown> {
-  readonly #entries: { readonly role: string; readonly bytes: Buffer; readonly doc: T }[] = [];
+  readonly #entries: {
+    readonly role: string;
+    readonly bytes: Buffer;
+    readonly doc: T;
+    /** Digests of `bytes` by label (see `digest`). */
+    digests?: Map<string, string>;
+  }[] = [];
   constructor(readonly max = 64) {}
+
+  /**
+   * The digest `alg` (a label naming algorithm and encoding) of `bytes`: remembered when a document
+   * was parsed from exactly these bytes (any role; compared byte for byte with the private copy),
+   * else computed by `compute` and not remembered. A warm verify checks the same cached snapshot
+   * and targets against the same meta again: a comparison instead of hashing them.
+   */
+  digest(bytes: Uint8Array, alg: string, compute: () => string): string {
+    const view = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+    for (const e of this.#entries) {
+      if (e.bytes.length !== view.length || !e.bytes.equals(view)) continue;
+      e.digests ??= new Map();
+      let d = e.digests.get(alg);
+      if (d === undefined) {
+        d = compute();
+        e.digests.set(alg, d);
+      }
+      return d;
+    }
+    return compute();
+  }
 
   /**
    * The document parsed from `bytes`, parsing (and remembering) it with `parse` when unknown.
@@ -154,6 +197,8 @@ export interface SharedCaches {
   readonly keyIdentities: Map<string, string>;
   readonly documents: DocumentCache;
   readonly transport: TransportPool;
+  /** Optional: a context made from caches without one starts its own. */
+  readonly files?: FileCache;
 }
 
 /** Explicit client state: limits, clock, environment and the caches shared by operations that use it. */
@@ -169,6 +214,11 @@ export class TrustContext {
   readonly documents: DocumentCache;
   /** Authenticating HTTP clients, tokens and credential lookups (owned by transport/pool.ts). */
   readonly transport: TransportPool;
+  /**
+   * The trust cache's files as last read, revalidated by stat on every read
+   * (storage/file-cache.ts: what a long-lived context notices, and when).
+   */
+  readonly files: FileCache;
 
   constructor(options: TrustContextOptions = {}, shared?: SharedCaches) {
     this.limits = resolveLimits(options.limits);
@@ -178,6 +228,7 @@ export class TrustContext {
     this.keyIdentities = shared?.keyIdentities ?? new Map();
     this.documents = shared?.documents ?? new DocumentCache();
     this.transport = shared?.transport ?? new TransportPool();
+    this.files = shared?.files ?? new FileCache();
   }
 
   /** A context with other limits/clock/env that shares this one's caches. */

@@ -88,6 +88,16 @@ export interface RepositoryContext {
  * fresh one.
  */
 export function operationContext(opts: TrustOptions): TrustContext {
+  // nothing to override: the caller's context as it is (derive() would copy it field for field)
+  if (
+    opts.context &&
+    opts.limits === undefined &&
+    opts.deadlineMs === undefined &&
+    opts.now === undefined &&
+    opts.env === undefined
+  ) {
+    return opts.context;
+  }
   const limits: { -readonly [K in keyof Limits]?: Limits[K] } = { ...opts.limits };
   if (opts.deadlineMs !== undefined) limits.deadlineMs = opts.deadlineMs;
   const o: ConstructorParameters<typeof TrustContext>[0] = { limits };
@@ -136,8 +146,7 @@ export function createStore(
   if (dir !== null) return new FileStore(dir, ref.gun, { deadlineMs: context.limits.deadlineMs });
   const storeOpts: ConstructorParameters<typeof NotaryServerStore>[0] = { serverUrl: server, gun: ref.gun };
   if (opts.http === undefined && opts.credentials === undefined) {
-    storeOpts.auth = sharedAuth(server, ref, opts, env, context);
-    return new NotaryServerStore(storeOpts);
+    return context.transport.notaryStore(server, ref.gun, sharedAuth(server, ref, opts, env, context));
   }
   storeOpts.credentials =
     opts.credentials === undefined ? defaultCredentials(ref.registry, env) : opts.credentials;
@@ -168,7 +177,7 @@ export function repositoryContext(reference: string | ImageReference, opts: Trus
   return {
     ref,
     store: createStore(ref, opts, context),
-    cache: new MetadataCache(trustDir, ref.gun),
+    cache: new MetadataCache(trustDir, ref.gun, context.files),
     policy: policyFor(ref.gun, opts, context),
     trustDir,
     context,

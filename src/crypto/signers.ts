@@ -162,13 +162,15 @@ export function signerFromKeyObject(keyObject: KeyObject): PrivateKeyHandle {
 }
 
 /** An ed25519 signer from its 32-byte seed (the RFC 8032 private key). */
-export function signerFromEd25519Seed(seed: Uint8Array): PrivateKeyHandle {
+export function signerFromEd25519Seed(seed: Uint8Array, keyObject?: KeyObject): PrivateKeyHandle {
   if (!(seed instanceof Uint8Array) || seed.length !== 32) {
     throw new FormatError('BAD_KEY', 'ed25519 seed must be 32 bytes');
   }
   const own = Uint8Array.from(seed);
-  const publicKey = publicKeyFromBytes('ed25519', ed25519PublicFromSeed(own));
-  return new KeyHandle('ed25519', ed25519PrivateKeyObject(own), publicKey, own);
+  // imported once (or given, from the key file's check), for the public key and for signing
+  const node = keyObject ?? ed25519PrivateKeyObject(own);
+  const publicKey = publicKeyFromBytes('ed25519', ed25519PublicFromSeed(own, node));
+  return new KeyHandle('ed25519', node, publicKey, own);
 }
 
 /** A signer from unencrypted standard PKCS#8 DER. */

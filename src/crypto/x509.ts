@@ -194,9 +194,7 @@ export function validateRootCertificate(
   const intermediates = certs.filter(
     (c) => c.isCA && (!checkExpiry || certificateProblem(c, now) === undefined),
   );
-  const rebuilt = [leaf, ...intermediates]
-    .map((c) => encodePem({ type: 'CERTIFICATE', bytes: c.der }))
-    .join('');
+  const rebuilt = [leaf, ...intermediates].map(pemOf).join('');
   if (rebuilt !== pemText) {
     throw badCert(
       `root key ${id}: Notary re-encodes this certificate bundle differently (formatting, or invalid ` +
@@ -204,6 +202,21 @@ export function validateRootCertificate(
     );
   }
   return leaf;
+}
+
+/**
+ * PEM text of a parsed certificate, encoded once per certificate object (parsed certificates are
+ * immutable and kept with their key object, crypto/keys.ts): a warm verify checks the same root
+ * certificates on every call.
+ */
+const pemByCert = new WeakMap<CertificateInfo, string>();
+function pemOf(c: CertificateInfo): string {
+  let pem = pemByCert.get(c);
+  if (pem === undefined) {
+    pem = encodePem({ type: 'CERTIFICATE', bytes: c.der });
+    pemByCert.set(c, pem);
+  }
+  return pem;
 }
 
 // ---------------------------------------------------------------------------

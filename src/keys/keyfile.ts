@@ -229,7 +229,7 @@ function checkHeaderValue(name: string, v: string): void {
 /** Signer handle of decoded key material. */
 export function handleOf(material: PrivateKeyMaterial): PrivateKeyHandle {
   if (material.algorithm === 'ed25519') {
-    const h = signerFromEd25519Seed(material.seed);
+    const h = signerFromEd25519Seed(material.seed, material.keyObject);
     if (h.publicKey.publicB64 !== Buffer.from(material.publicKey).toString('base64')) {
       throw new FormatError('BAD_KEY', 'ed25519 public key does not match the private key');
     }

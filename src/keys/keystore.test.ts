@@ -279,6 +279,13 @@ describe('KeyStore hygiene (issue 8 items 18, 19, 21)', () => {
         role: 'root',
         retired: '2026-01-02T03:04:05Z',
       });
+      // a store that listed the key before sees the change made by another (headers are reused only
+      // for the exact text they were parsed from)
+      const other = generateSigner('ecdsa');
+      await store.add(other, { role: 'root' });
+      expect((await reader.get(other.publicKey.id))?.retired).toBeUndefined();
+      await store.markRetired(other.publicKey.id, '2026-02-03T04:05:06Z');
+      expect((await reader.get(other.publicKey.id))?.retired).toBe('2026-02-03T04:05:06Z');
       expect(readFileSync(info.path, 'utf8')).toMatch(
         /^-----BEGIN ENCRYPTED PRIVATE KEY-----\nretired: 2026-01-02T03:04:05Z\nrole: root\n\n/,
       );

@@ -8,8 +8,17 @@
  * for those, role and gun come from the name and path when headers lack them.
  * We read that layout but never migrate or write it.
  */
-import type { Dirent } from 'node:fs';
-import { chmod, lstat, mkdir, readdir, readFile, rename, stat, unlink } from 'node:fs/promises';
+import {
+  closeSync,
+  type Dirent,
+  constants as fsConstants,
+  fstatSync,
+  openSync,
+  readdirSync,
+  readFileSync,
+  statSync,
+} from 'node:fs';
+import { chmod, lstat, mkdir, readFile, rename, stat, unlink } from 'node:fs/promises';
 import { join, relative, sep } from 'node:path';
 import type { PrivateKeyHandle } from '../crypto/signers.js';
 import { FormatError, LocalError, TrustError } from '../errors.js';
@@ -93,6 +102,12 @@ export class KeyStore {
   readonly #iterations: number | undefined;
   readonly #maxAttempts: number;
   readonly #cache = new Map<string, PrivateKeyHandle>();
+  /**
+   * Headers of key files this store has parsed, by path, with the exact text they came from: every
+   * listing still reads each file, and parses again only a file whose text changed (issue 12: a sign
+   * lists the directory four times; parsing the PEM headers was most of each listing).
+   */
+  readonly #headers = new Map<string, { text: string; header: ReturnType<typeof inspectKeyFile> }>();
   #cleaned = false;
   /** Keys this store wrote with `pending: true` and has not committed yet (visible to this store only). */
   readonly #pending = new Map<string, StoredKeyInfo>();
@@ -107,7 +122,7 @@ export class KeyStore {
   /** All key files, sorted by role then key id. Never decrypts. */
   async list(): Promise<StoredKeyInfo[]> {
     const out: StoredKeyInfo[] = [];
-    await this.#walk(this.privateDir, 0, out);
+    this.#walk(this.privateDir, 0, out);
     // Prefer the current layout when the same id appears twice.
     const byId = new Map<string, StoredKeyInfo>();
     for (const k of out) {
@@ -223,7 +238,7 @@ export class KeyStore {
     this.#cleaned = true;
     let names: string[];
     try {
-      names = await readdir(this.privateDir);
+      names = readdirSync(this.privateDir); // synchronous, as the listing (see #walk)
     } catch {
       return [];
     }
@@ -262,7 +277,7 @@ export class KeyStore {
     if (!info) throw new LocalError('KEY_NOT_FOUND', `no private key with id ${keyId} in ${this.privateDir}`);
     const cached = this.#cache.get(keyId);
     if (cached) return { info, key: cached };
-    const text = await readKeyText(info.path);
+    const text = readKeyTextSync(info.path); // synchronous, as the listing (see #walk)
     const label = `${shortKeyId(keyId)} (${info.role || 'unknown role'})`;
     let key: PrivateKeyHandle | undefined;
     if (!info.encrypted) {
@@ -344,11 +359,24 @@ export class KeyStore {
     }
   }
 
-  async #walk(dir: string, depth: number, out: StoredKeyInfo[]): Promise<void> {
-    await this.#checkDir(dir);
+  /**
+   * The listing reads the key directory synchronously (issue 12): it is local, small and its files
+   * are size-capped, and a sign lists it several times (which roles it can sign, which keys to
+   * unlock, whether it holds the snapshot key); promise-based reads cost a thread-pool round trip per
+   * stat, open, read and close.
+   */
+  #walk(dir: string, depth: number, out: StoredKeyInfo[]): void {
+    const st = (() => {
+      try {
+        return statSync(dir);
+      } catch {
+        return undefined;
+      }
+    })();
+    if (st) checkKeyDirMode(dir, st.mode);
     let entries: Dirent[];
     try {
-      entries = await readdir(dir, { withFileTypes: true });
+      entries = readdirSync(dir, { withFileTypes: true });
     } catch (e) {
       const code = (e as NodeJS.ErrnoException).code;
       if (code === 'ENOENT' || code === 'ENOTDIR') return;
@@ -358,28 +386,33 @@ export class KeyStore {
     for (const ent of entries) {
       const full = join(dir, ent.name);
       if (ent.isDirectory()) {
-        if (depth < MAX_DEPTH && !ent.name.startsWith('.')) await this.#walk(full, depth + 1, out);
+        if (depth < MAX_DEPTH && !ent.name.startsWith('.')) this.#walk(full, depth + 1, out);
         continue;
       }
       // Notary skips symlinks; so do we (and anything that is not a regular file).
       if (!ent.isFile() || !KEY_FILE.test(ent.name)) continue;
-      const info = await this.#describe(full);
+      const info = this.#describe(full);
       if (info) out.push(info);
     }
   }
 
-  async #describe(path: string): Promise<StoredKeyInfo | undefined> {
+  #describe(path: string): StoredKeyInfo | undefined {
     let text: string;
     try {
-      text = await readKeyText(path);
+      text = readKeyTextSync(path);
     } catch {
       return undefined; // unreadable or oversized: not listed (Notary logs and skips)
     }
     let header: ReturnType<typeof inspectKeyFile>;
-    try {
-      header = inspectKeyFile(text);
-    } catch {
-      return undefined; // not a key PEM: skipped like Notary's ListKeys
+    const seen = this.#headers.get(path);
+    if (seen !== undefined && seen.text === text) header = seen.header;
+    else {
+      try {
+        header = inspectKeyFile(text);
+      } catch {
+        return undefined; // not a key PEM: skipped like Notary's ListKeys
+      }
+      this.#headers.set(path, { text, header });
     }
     const rel = relative(this.privateDir, path).split(sep);
     const base = (rel[rel.length - 1] as string).slice(0, -'.key'.length);
@@ -419,6 +452,28 @@ export function checkKeyDirMode(dir: string, mode: number): void {
       `(mode ${(mode & 0o777).toString(8).padStart(4, '0')}): anyone who can write there can plant keys. ` +
       `Fix it with: chmod go-w ${dir}  (content-trust creates it as 0700)`,
   );
+}
+
+/**
+ * A key file's text, read synchronously for the listing: opened non-blocking and without following a
+ * symlink, and only a regular file within the size cap is read (a FIFO or device swapped in after the
+ * directory was read never blocks, a huge file is never loaded).
+ */
+function readKeyTextSync(path: string): string {
+  let fd: number;
+  try {
+    fd = openSync(path, fsConstants.O_RDONLY | fsConstants.O_NONBLOCK | fsConstants.O_NOFOLLOW);
+  } catch (e) {
+    throw new LocalError('IO', `cannot read ${path}`, { cause: e });
+  }
+  try {
+    const st = fstatSync(fd);
+    if (!st.isFile()) throw new LocalError('IO', `${path} is not a regular file`);
+    if (st.size > MAX_KEY_FILE_BYTES) throw new FormatError('BAD_KEY', `key file ${path} is too large`);
+    return readFileSync(fd, 'utf8');
+  } finally {
+    closeSync(fd);
+  }
 }
 
 async function readKeyText(path: string): Promise<string> {

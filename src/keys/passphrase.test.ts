@@ -4,7 +4,7 @@ import { dirname, join } from 'node:path';
 import { PassThrough } from 'node:stream';
 import { fileURLToPath } from 'node:url';
 import { buildSync } from 'esbuild';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { tempDir } from '../../test/support/temp.js';
 import { LocalError } from '../errors.js';
 import {
@@ -91,6 +91,24 @@ describe('environment passphrases', () => {
     await expect(ttyPassphraseProvider({ input: notTty })(req('root'))).rejects.toMatchObject({
       code: 'PASSPHRASE',
     });
+  });
+});
+
+describe('the default provider and process.stdin (issue 12)', () => {
+  it('does not create process.stdin while the environment answers (it loads node streams)', async () => {
+    const stdin = vi.spyOn(process, 'stdin', 'get');
+    try {
+      const d = defaultPassphraseProvider({
+        env: { DOCKER_CONTENT_TRUST_REPOSITORY_PASSPHRASE: 'from-env' },
+      });
+      expect(await d(req('targets'))).toBe('from-env');
+      expect(stdin).not.toHaveBeenCalled();
+      // a role the environment does not answer asks the terminal, so stdin is looked up then
+      await expect(d(req('root'))).rejects.toMatchObject({ code: 'PASSPHRASE' });
+      expect(stdin).toHaveBeenCalled();
+    } finally {
+      stdin.mockRestore();
+    }
   });
 });
 

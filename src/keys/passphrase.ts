@@ -147,12 +147,19 @@ export function canPrompt(input: TtyInput = process.stdin): boolean {
  * serves several keys of the same kind.
  */
 export function ttyPassphraseProvider(options: TtyProviderOptions = {}): PassphraseProvider {
-  const input = options.input ?? process.stdin;
-  const output = options.output ?? process.stderr;
+  // the streams are looked up when a prompt is needed: creating process.stdin loads node's fs streams
+  // (~2-3 ms of every sign whose passphrases come from the environment, issue 12)
+  let input: TtyInput;
+  let output: Writable;
+  const streams = () => {
+    input ??= options.input ?? process.stdin;
+    output ??= options.output ?? process.stderr;
+  };
   const maxRetries = options.maxRetries ?? 3;
   const minLength = options.minLength ?? MIN_PASSPHRASE_LENGTH;
   const cache = new Map<string, string>();
   return async (req) => {
+    streams();
     if (!canPrompt(input)) throw noPassphraseError(req);
     const alias = req.role === 'root' ? 'root' : 'repository';
     const label = keyLabel(req.role);

@@ -23,7 +23,7 @@ import {
   pbkdf2,
   randomBytes,
 } from 'node:crypto';
-import { ed25519PublicFromSeed as backendEd25519Public } from '../crypto/backend.js';
+import { ed25519PublicFromSeed as backendEd25519Public, ed25519PrivateKeyObject } from '../crypto/backend.js';
 import {
   child,
   concatBytes,
@@ -154,8 +154,8 @@ function ed25519FromNotaryBytes(b: Uint8Array): PrivateKeyMaterial {
   const pub2 = b.slice(64, 96);
   if (!Buffer.from(pub).equals(Buffer.from(pub2)))
     throw badKey('malformed ed25519 private key (public key mismatch)');
-  checkEd25519(seed, pub);
-  return ed25519Material(seed, pub);
+  // the private key is imported once: to check the public key here and to sign later (handleOf)
+  return ed25519Material(seed, pub, checkEd25519(seed, pub));
 }
 
 function ed25519FromRfc8410(inner: Uint8Array, top: DerNode): PrivateKeyMaterial {
@@ -171,14 +171,17 @@ function ed25519FromRfc8410(inner: Uint8Array, top: DerNode): PrivateKeyMaterial
   return ed25519Material(seed, pub);
 }
 
-function ed25519PublicFromSeed(seed: Uint8Array): Uint8Array {
-  return backendEd25519Public(seed);
+function ed25519PublicFromSeed(seed: Uint8Array, keyObject?: KeyObject): Uint8Array {
+  return backendEd25519Public(seed, keyObject);
 }
 
-function checkEd25519(seed: Uint8Array, pub: Uint8Array): void {
-  if (!Buffer.from(ed25519PublicFromSeed(seed)).equals(Buffer.from(pub))) {
+/** Throws unless `pub` is the seed's public key; returns the seed's private KeyObject it made. */
+function checkEd25519(seed: Uint8Array, pub: Uint8Array): KeyObject {
+  const keyObject = ed25519PrivateKeyObject(seed);
+  if (!Buffer.from(ed25519PublicFromSeed(seed, keyObject)).equals(Buffer.from(pub))) {
     throw badKey('ed25519 public key does not match the private key');
   }
+  return keyObject;
 }
 
 // ---------------------------------------------------------------------------

@@ -20,13 +20,20 @@ export interface Ed25519Material {
   readonly seed: Uint8Array;
   /** 32-byte public key. */
   readonly publicKey: Uint8Array;
+  /** The seed's private KeyObject, when the decoder made one to check the public key (non-enumerable). */
+  readonly keyObject?: KeyObject;
 }
 
 export type PrivateKeyMaterial = KeyObjectMaterial | Ed25519Material;
 
 /** Builds an ed25519 handle whose seed is not enumerable (kept out of JSON.stringify / console.log). */
-export function ed25519Material(seed: Uint8Array, publicKey: Uint8Array): Ed25519Material {
+export function ed25519Material(
+  seed: Uint8Array,
+  publicKey: Uint8Array,
+  keyObject?: KeyObject,
+): Ed25519Material {
   const m = { algorithm: 'ed25519' as const, publicKey };
   Object.defineProperty(m, 'seed', { value: seed, enumerable: false });
+  if (keyObject) Object.defineProperty(m, 'keyObject', { value: keyObject, enumerable: false });
   return m as Ed25519Material;
 }

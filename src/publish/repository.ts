@@ -6,8 +6,8 @@
  * have, so notary-server's re-serialisation of what we upload is identical.
  */
 
-import type { Dirent } from 'node:fs';
-import { lstat, readdir, unlink } from 'node:fs/promises';
+import { type Dirent, lstatSync, readdirSync } from 'node:fs';
+import { unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { type RepositoryContext, repositoryContext, type TrustOptions } from '../context/repository.js';
 import { bareKeyOf } from '../crypto/keys.js';
@@ -105,10 +105,15 @@ export interface Edit {
 export async function loadState(
   ctx: RepositoryContext,
   keystore: KeyStore,
-  options: { requireAnchor?: boolean; rootKeyId?: string } = {},
+  options: { requireAnchor?: boolean; rootKeyId?: string; published?: ReadonlyMap<string, Uint8Array> } = {},
 ): Promise<RepoState | null> {
   const cachedRoot = await ctx.cache.read('root');
-  const updater = new Updater(ctx.store, ctx.cache, ctx.policy);
+  // the operation's context: the read-back after a publish finds the root, keys and signature
+  // verdicts this operation already verified, and the operation's limits apply
+  const updater = new Updater(ctx.store, ctx.cache, ctx.policy, {
+    context: ctx.context,
+    ...(options.published ? { published: options.published } : {}),
+  });
   try {
     await updater.refresh();
   } catch (e) {
@@ -314,6 +319,8 @@ export interface PublishResult {
   roles: string[];
   /** `signed.version` of each uploaded role. */
   versions: Map<string, number>;
+  /** The bytes uploaded, by role (the read-back takes them instead of downloading them again). */
+  bytes?: ReadonlyMap<string, Uint8Array>;
 }
 
 /** A delegation's current metadata, as trusted now or (when no longer delegated) as the snapshot still lists it. */
@@ -526,6 +533,7 @@ export async function publishEdit(
   return {
     roles: files.map((f) => f.role),
     versions: new Map(files.map((f) => [f.role, f.md.version])),
+    bytes: new Map(upload.map((f) => [f.role, f.bytes])),
   };
 }
 
@@ -545,7 +553,13 @@ export async function refreshAfterPublish(
 ): Promise<RepoState | null> {
   let after: RepoState | null;
   try {
-    after = await loadState(ctx, keystore);
+    // what the server serves now, verified from the trusted root; a role whose accepted parent lists
+    // exactly the bytes we uploaded is taken from those bytes (no second download of what we sent)
+    after = await loadState(
+      ctx,
+      keystore,
+      expect?.published.bytes ? { published: expect.published.bytes } : {},
+    );
   } catch (e) {
     if (e instanceof NetworkError) {
       onWarning?.(`published, but could not read ${ctx.ref.gun} back to confirm it: ${e.message}`);
@@ -658,9 +672,11 @@ export async function mutate<T>(
  * them; this keeps them from piling up.
  */
 async function removeLeftovers(dir: string, depth = 0): Promise<void> {
+  // synchronous: a small local directory walked once per publish (issue 12: promise-based readdir and
+  // lstat cost a thread-pool round trip each, before the first request could go out)
   let entries: Dirent[];
   try {
-    entries = await readdir(dir, { withFileTypes: true });
+    entries = readdirSync(dir, { withFileTypes: true });
   } catch {
     return;
   }
@@ -668,7 +684,13 @@ async function removeLeftovers(dir: string, depth = 0): Promise<void> {
     const path = join(dir, e.name);
     if (e.isDirectory() && depth < 8) await removeLeftovers(path, depth + 1);
     else if (e.isFile() && /^\..+\.[0-9a-f]{12}\.tmp$/.test(e.name)) {
-      const st = await lstat(path).catch(() => undefined);
+      const st = (() => {
+        try {
+          return lstatSync(path);
+        } catch {
+          return undefined;
+        }
+      })();
       if (st && Date.now() - st.mtimeMs >= 60_000) await unlink(path).catch(() => undefined);
     }
   }

@@ -184,6 +184,7 @@ export async function initRepository(
             ['root', 1],
             ['targets', 1],
           ]),
+          bytes: new Map(files.map((f) => [f.role, f.bytes])),
         },
       },
       opts.onWarning,

@@ -130,3 +130,15 @@ describe('MetadataCache path mapping', () => {
     expect(await c.read('snapshot')).toBeNull();
   }, 10_000);
 });
+
+describe('MetadataCache.pathOf', () => {
+  it('top-level roles and delegations map to the same paths path.join gives', () => {
+    for (const trustDir of ['/tmp/x', '/tmp/x/', 'rel/dir', '/']) {
+      const c = new MetadataCache(trustDir, 'reg.example/team/app');
+      for (const role of ['root', 'timestamp', 'snapshot', 'targets', 'targets/releases', 'targets/a/b']) {
+        expect(c.pathOf(role)).toBe(join(c.dir, `${role}.json`));
+      }
+      expect(() => c.pathOf('../root')).toThrowError(/invalid metadata file name/);
+    }
+  });
+});

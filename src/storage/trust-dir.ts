@@ -13,15 +13,17 @@
  * is an error, never a hang.
  */
 
-import { closeSync, constants, fstatSync, openSync, readSync } from 'node:fs';
+import { closeSync, constants, fstatSync, openSync, readSync, type Stats } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import { homedir } from 'node:os';
-import { join } from 'node:path';
+import { join, sep } from 'node:path';
 import { LocalError } from '../errors.js';
 import { escapeControl } from '../escape.js';
 import { type AtomicFile, writeFileAtomic, writeFilesAtomic } from './atomic.js';
+import type { FileCache } from './file-cache.js';
 import {
   encodeVerifiedIndex,
+  type ParsedByBytes,
   readVerifiedIndex,
   VERIFIED_INDEX_FILE,
   type VerifiedIndex,
@@ -68,6 +70,11 @@ export function checkGunPath(gun: string): void {
 
 /** Bytes of a regular file, opened non-blocking (a FIFO never blocks us); null when it does not exist. */
 export function readRegularFile(path: string): Uint8Array | null {
+  return readRegularFileWithStats(path)?.bytes ?? null;
+}
+
+/** `readRegularFile`, with the stats of the descriptor read (taken before reading). */
+export function readRegularFileWithStats(path: string): { bytes: Uint8Array; stats: Stats } | null {
   let fd: number;
   try {
     fd = openSync(path, constants.O_RDONLY | constants.O_NONBLOCK);
@@ -88,11 +95,14 @@ export function readRegularFile(path: string): Uint8Array | null {
       if (n === 0) break;
       total += n;
     }
-    return new Uint8Array(buf.buffer, buf.byteOffset, total);
+    return { bytes: new Uint8Array(buf.buffer, buf.byteOffset, total), stats: st };
   } finally {
     closeSync(fd);
   }
 }
+
+/** The top-level roles: valid file names as they are (the check below is for delegation paths). */
+const TOP_LEVEL = new Set(['root', 'timestamp', 'snapshot', 'targets']);
 
 function checkRolePath(role: string): void {
   if (!/^[a-z0-9._-]+(\/[-a-z0-9_]+)*$/.test(role) || role.split('/').includes('..')) {
@@ -107,14 +117,27 @@ export class MetadataCache {
   constructor(
     trustDir: string,
     readonly gun: string,
+    /**
+     * The context's file cache (storage/file-cache.ts): unchanged files are not read again by a
+     * long-lived context; without it every read goes to the disk.
+     */
+    readonly files?: FileCache,
   ) {
     checkGunPath(gun);
     this.dir = join(trustDir, 'tuf', ...gun.split('/'), 'metadata');
   }
 
   pathOf(role: string): string {
+    // a top-level role is one plain name: appended to the (already normalised) directory as
+    // path.join would, without its normalisation pass (issue 12: five of these per warm verify)
+    if (TOP_LEVEL.has(role)) return `${this.dir}${sep}${role}.json`;
     checkRolePath(role);
     return join(this.dir, `${role}.json`);
+  }
+
+  /** Path of the verified index file. */
+  indexPath(): string {
+    return `${this.dir}${sep}${VERIFIED_INDEX_FILE}`;
   }
 
   /**
@@ -125,7 +148,7 @@ export class MetadataCache {
   async read(role: string): Promise<Uint8Array | null> {
     const path = this.pathOf(role);
     try {
-      return readRegularFile(path);
+      return this.files ? this.files.read(path) : readRegularFile(path);
     } catch (e) {
       throw new LocalError(
         'IO',
@@ -142,18 +165,24 @@ export class MetadataCache {
     const path = this.pathOf(role);
     const i = role.lastIndexOf('/');
     await mkdir(i < 0 ? this.dir : join(this.dir, role.slice(0, i)), { recursive: true, mode: 0o700 });
+    this.files?.forget(path);
     await writeFileAtomic(path, bytes, { mode: 0o644 });
   }
 
-  /** The verified index of this cache (storage/verified-index.ts), or null when absent or unusable. */
-  readIndex(dialect: string): VerifiedIndex | null {
-    return readVerifiedIndex(join(this.dir, VERIFIED_INDEX_FILE), dialect);
+  /**
+   * The verified index of this cache (storage/verified-index.ts), or null when absent or unusable.
+   * With `parsed` (the context's document cache), bytes already parsed once are not parsed again.
+   */
+  readIndex(dialect: string, parsed?: ParsedByBytes): VerifiedIndex | null {
+    return readVerifiedIndex(this.indexPath(), dialect, parsed, this.files);
   }
 
   /** Writes the verified index atomically; call only after the files it lists are written. */
   async writeIndex(index: VerifiedIndex): Promise<void> {
     await mkdir(this.dir, { recursive: true, mode: 0o700 });
-    await writeVerifiedIndex(join(this.dir, VERIFIED_INDEX_FILE), index);
+    const path = this.indexPath();
+    this.files?.forget(path);
+    await writeVerifiedIndex(path, index);
   }
 
   /**
@@ -178,8 +207,9 @@ export class MetadataCache {
     }));
     if (index) {
       const data = encodeVerifiedIndex(index);
-      batch.push({ path: join(this.dir, VERIFIED_INDEX_FILE), data, mode: 0o644, optional: true });
+      batch.push({ path: this.indexPath(), data, mode: 0o644, optional: true });
     }
+    for (const f of batch) this.files?.forget(f.path);
     await writeFilesAtomic(batch);
   }
 }

@@ -141,10 +141,25 @@ function sortedCertificates(
   return out;
 }
 
-/** Reads the index at `path` (null when absent or unusable; never throws for a bad file). */
-export function readVerifiedIndex(path: string, dialect: string): VerifiedIndex | null {
+/** A memo of parses by exact bytes (context/context.ts DocumentCache). */
+export interface ParsedByBytes {
+  get<D>(role: string, bytes: Uint8Array, parse: () => D): D;
+}
+
+/**
+ * Reads the index at `path` (null when absent or unusable; never throws for a bad file). With
+ * `parsed`, bytes identical to ones parsed before reuse that parse (the result is immutable).
+ */
+export function readVerifiedIndex(
+  path: string,
+  dialect: string,
+  parsed?: ParsedByBytes,
+  files?: { read(path: string): Uint8Array | null },
+): VerifiedIndex | null {
   try {
-    return parseVerifiedIndex(readRegularFile(path), dialect);
+    const bytes = files ? files.read(path) : readRegularFile(path);
+    if (!bytes || !parsed) return parseVerifiedIndex(bytes, dialect);
+    return parsed.get(`${VERIFIED_INDEX_FILE}/${dialect}`, bytes, () => parseVerifiedIndex(bytes, dialect));
   } catch {
     return null;
   }

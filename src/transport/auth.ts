@@ -190,6 +190,14 @@ export class RegistryAuth implements HttpClient {
     return this.tokens.size;
   }
 
+  /** The last request URL and its origin (a warm client asks the same URL again and again). */
+  private lastOrigin: readonly [string, string] | undefined;
+
+  private originOf(url: string): string {
+    if (this.lastOrigin?.[0] !== url) this.lastOrigin = [url, originOf(url)];
+    return this.lastOrigin[1];
+  }
+
   async request(req: AuthRequest): Promise<HttpResponse> {
     const { scope, anonymous, ...plain } = req;
     if (anonymous) {
@@ -200,7 +208,7 @@ export class RegistryAuth implements HttpClient {
     }
     const scopes = scope === undefined ? undefined : Array.isArray(scope) ? scope : [scope];
     if (hasAuthorization(plain.headers)) return this.http.request(plain);
-    const origin = originOf(plain.url);
+    const origin = this.originOf(plain.url);
 
     // Authorise up front when this origin challenged us before.
     const known = this.challenges.get(origin);

@@ -304,6 +304,48 @@ describe.each(impls)('%s client', (_name, make) => {
   });
 });
 
+describe('node:https client: the keep-alive socket is free again when an answer resolves (issue 12)', () => {
+  it('an answer that ends before the request finished writing: the next request reuses the connection', async () => {
+    // the server answers at once and reads the 16 MB body only later: the answer ends while node is
+    // still writing the request, and node frees the socket only after that write finished. A caller's
+    // next request made on the answer used to get a second connection (a TLS handshake on https).
+    routes.set('/early', (req, res) => {
+      req.pause();
+      res.writeHead(200).end('early');
+      setTimeout(() => req.resume(), 30);
+    });
+    const c = createHttpClient({ retries: 0 });
+    try {
+      await c.request({ method: 'GET', url: `${peer.url}/ok`, maxBytes: 100 });
+      const before = peer.connections;
+      const body = new Uint8Array(16 << 20);
+      expect(
+        (await c.request({ method: 'POST', url: `${peer.url}/early`, body, maxBytes: 100 })).status,
+      ).toBe(200);
+      expect((await c.request({ method: 'GET', url: `${peer.url}/ok`, maxBytes: 100 })).status).toBe(200);
+      expect(peer.connections).toBe(before);
+    } finally {
+      await c.close?.();
+    }
+  });
+
+  it('an answer whose request body the server never reads is still the answer, not a timeout', async () => {
+    routes.set('/never-reads', (req, res) => {
+      req.pause();
+      res.writeHead(413).end('too large');
+    });
+    const c = createHttpClient({ retries: 0, deadlineMs: 5000 });
+    try {
+      const body = new Uint8Array(16 << 20);
+      const res = await c.request({ method: 'POST', url: `${peer.url}/never-reads`, body, maxBytes: 100 });
+      expect(res.status).toBe(413);
+      expect(Buffer.from(res.body).toString()).toBe('too large');
+    } finally {
+      await c.close?.();
+    }
+  });
+});
+
 describe('a plain-HTTP server behind an https:// URL (issue 9 item 5)', () => {
   it.each(impls)(
     '%s: says the server speaks plain HTTP and which URL to use, no OpenSSL text',

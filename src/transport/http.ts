@@ -87,7 +87,7 @@ const DEFAULT_USER_AGENT = 'content-trust';
 const IDEMPOTENT = new Set(['GET', 'HEAD', 'PUT', 'DELETE', 'OPTIONS']);
 
 /** One attempt, no retries: the part that differs between implementations. */
-export type Transport = (req: HttpRequest, deadlineAt: number) => Promise<HttpResponse>;
+export type Transport = (req: HttpRequest, deadlineAt: number, url?: URL) => Promise<HttpResponse>;
 
 /** The URL for messages: no userinfo, no fragment. */
 export function displayUrl(url: string): string {
@@ -233,7 +233,7 @@ export class RetryingHttpClient implements HttpClient {
       let res: HttpResponse | undefined;
       let failure: unknown;
       try {
-        res = await this.transport(one, deadlineAt);
+        res = await this.transport(one, deadlineAt, url);
       } catch (err) {
         failure = err;
       }
@@ -335,25 +335,28 @@ export function nodeTransport(options: HttpClientOptions = {}): {
     return httpAgent;
   };
 
-  const transport: Transport = async (req, deadlineAt) => {
+  const transport: Transport = async (req, deadlineAt, parsed) => {
     try {
-      return await attempt(req, deadlineAt);
+      return await attempt(req, deadlineAt, parsed);
     } catch (e) {
       const code = ((e as TrustError).cause as { code?: unknown } | undefined)?.code;
       if (typeof code === 'string' && UNTRUSTED_CHAIN_CODES.has(code) && widenTrust()) {
-        return attempt(req, deadlineAt);
+        return attempt(req, deadlineAt, parsed);
       }
       throw e;
     }
   };
 
-  const attempt: Transport = (req, deadlineAt) =>
+  const attempt: Transport = (req, deadlineAt, parsed) =>
     new Promise<HttpResponse>((resolve, reject) => {
-      const url = new URL(req.url);
+      // the URL the retry loop parsed and checked (never modified), else parsed here
+      const url = parsed ?? new URL(req.url);
       const lib = url.protocol === 'https:' ? https : http;
       const headers: Record<string, string> = { ...req.headers };
       if (req.body !== undefined) headers['content-length'] = String(req.body.byteLength);
       let settled = false;
+      /** Set when the whole answer is in: gives it to the caller (see the response's 'end'). */
+      let answered: (() => void) | undefined;
       const finish = (err: unknown, res?: HttpResponse) => {
         if (settled) return;
         settled = true;
@@ -410,21 +413,38 @@ export function nodeTransport(options: HttpClientOptions = {}): {
               return;
             }
             const buf = Buffer.concat(chunks, total);
-            finish(undefined, {
+            const answer = {
               status,
               headers: resHeaders,
               body: new Uint8Array(buf.buffer, buf.byteOffset, buf.byteLength),
-            });
+            };
+            // Answer once the agent has the socket back (issue 12): node frees a keep-alive socket
+            // on the next tick after both the response ended and the request finished writing; a
+            // fast server's answer can end before that, and a caller's next request, made on the
+            // resolution, would open a second connection (one more TLS handshake) instead. The
+            // answer is complete: an error of the request from here on, or a body the server never
+            // reads (250 ms grace), still gives it.
+            let grace: ReturnType<typeof setTimeout> | undefined;
+            answered = () => {
+              clearTimeout(grace);
+              process.nextTick(() => finish(undefined, answer));
+            };
+            if (request.writableFinished) answered();
+            else {
+              request.once('finish', answered);
+              request.once('close', answered);
+              grace = setTimeout(answered, 250);
+            }
           });
           res.on('aborted', () => finish(prematureClose()));
-          res.on('error', (err) => finish(err));
+          res.on('error', (err) => (answered ? answered() : finish(err)));
         },
       );
       const timer = setTimeout(
         () => finish(new NetworkError('TIMEOUT', `request to ${displayUrl(req.url)} timed out`)),
         Math.max(0, deadlineAt - Date.now()),
       );
-      request.on('error', (err) => finish(err));
+      request.on('error', (err) => (answered ? answered() : finish(err)));
       request.end(
         req.body === undefined
           ? undefined
@@ -455,8 +475,9 @@ export function createHttpClient(options: HttpClientOptions = {}): HttpClient {
     proxied ??= import('./http-undici.js').then((m) => m.undiciTransport(options, proxy));
     return proxied;
   };
-  const transport: Transport = async (req, deadlineAt) => {
-    if (proxyFor(new URL(req.url), proxy) === undefined) return direct.transport(req, deadlineAt);
+  const transport: Transport = async (req, deadlineAt, parsed) => {
+    const url = parsed ?? new URL(req.url);
+    if (proxyFor(url, proxy) === undefined) return direct.transport(req, deadlineAt, url);
     return (await viaProxy()).transport(req, deadlineAt);
   };
   const close = async () => {

@@ -28,6 +28,24 @@ describe('TransportPool', () => {
     expect(pool.authFor(base)).not.toBe(a);
   });
 
+  it('one Notary store per (server, GUN) and pooled client: another client, another store', async () => {
+    const pool = new TransportPool();
+    const auth = pool.authFor(base);
+    const s = pool.notaryStore(base.server, 'reg.example/app', auth);
+    expect(pool.notaryStore(base.server, 'reg.example/app', auth)).toBe(s);
+    expect(pool.notaryStore(base.server, 'reg.example/other', auth)).not.toBe(s);
+    expect(pool.notaryStore('https://other.example', 'reg.example/app', auth)).not.toBe(s);
+    const otherAuth = pool.authFor({ ...base, deadlineMs: 5 });
+    const s2 = pool.notaryStore(base.server, 'reg.example/app', otherAuth);
+    expect(s2).not.toBe(s);
+    expect(pool.notaryStore(base.server, 'reg.example/app', otherAuth)).toBe(s2);
+    // an invalid GUN or server is refused as before, and nothing is remembered for it
+    expect(() => pool.notaryStore(base.server, 'reg.example/../x', auth)).toThrowError(/invalid GUN/);
+    expect(() => pool.notaryStore('ftp://x', 'reg.example/app', auth)).toThrowError();
+    await pool.close();
+    expect(pool.notaryStore(base.server, 'reg.example/app', otherAuth)).not.toBe(s2);
+  });
+
   it('is bounded: the least recently used client goes first', () => {
     const pool = new TransportPool(3);
     const first = pool.authFor({ ...base, registry: 'r0' });

@@ -13,6 +13,7 @@ import { createHash } from 'node:crypto';
 import { RegistryAuth } from './auth.js';
 import { defaultCredentials } from './credentials.js';
 import { createHttpClient, type HttpClientOptions } from './http.js';
+import { NotaryServerStore } from './notary-server.js';
 import { PROXY_ENV_VARS } from './proxy.js';
 
 /** What picks (or creates) a pooled authenticating client: every input that changes what goes over the wire. */
@@ -41,6 +42,8 @@ const NO_PROXY_HASH = hash(NO_PROXY_ENV);
  */
 export class TransportPool {
   private readonly clients = new Map<string, RegistryAuth>();
+  /** Notary server stores by server and GUN, each valid for the pooled client it was made with. */
+  private readonly stores = new Map<string, { auth: RegistryAuth; store: NotaryServerStore }>();
   /** The last extra CA's text and hash: every call through a context passes the same CA (issue 12). */
   private lastCa: readonly [string, string] | undefined;
 
@@ -85,6 +88,20 @@ export class TransportPool {
     return auth;
   }
 
+  /**
+   * The Notary server store of `gun` on `server` through the pooled client `auth` (stores hold no
+   * state of their own: a warm verify through one context does not parse the server URL again).
+   */
+  notaryStore(server: string, gun: string, auth: RegistryAuth): NotaryServerStore {
+    const key = `${server}\n${gun}`;
+    const hit = this.stores.get(key);
+    if (hit?.auth === auth) return hit.store;
+    const store = new NotaryServerStore({ serverUrl: server, gun, auth });
+    if (this.stores.size >= 4 * this.maxClients) this.stores.clear();
+    this.stores.set(key, { auth, store });
+    return store;
+  }
+
   /** Number of live clients (for tests and diagnostics). */
   get size(): number {
     return this.clients.size;
@@ -94,6 +111,7 @@ export class TransportPool {
   async close(): Promise<void> {
     const all = [...this.clients.values()];
     this.clients.clear();
+    this.stores.clear();
     await Promise.all(all.map((a) => a.close()));
   }
 }

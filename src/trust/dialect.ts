@@ -36,7 +36,7 @@ import {
 } from '../metadata/parse.js';
 import { parentRole } from '../metadata/roles.js';
 import { delegationFor, parseTuf1, type Tuf1Metadata, type Tuf1TargetsBody } from '../metadata/tuf1.js';
-import { checkFileMeta, checkTuf1FileMeta } from './filemeta.js';
+import { checkFileMeta, checkTuf1FileMeta, type DigestMemo } from './filemeta.js';
 import { type RootKeyFilter, type RootKeyPolicy, rootKeySet } from './root-keys.js';
 import type { RoleKeySet } from './signatures.js';
 
@@ -63,8 +63,17 @@ export interface TrustDialect {
   parseTargetsIndexed?(bytes: Uint8Array, role: string, limits?: ParseLimits): TargetsMetadata | null;
   /** The key under which timestamp/snapshot `meta` lists a role. */
   metaName(role: string): string;
-  /** Length and hashes of `bytes` against the parent's entry (LENGTH_MISMATCH / HASH_MISMATCH). */
-  checkFileMeta(bytes: Uint8Array, meta: FileMetaJson, role: string, parent: string): void;
+  /**
+   * Length and hashes of `bytes` against the parent's entry (LENGTH_MISMATCH / HASH_MISMATCH),
+   * digests remembered by exact bytes in `digests` when given.
+   */
+  checkFileMeta(
+    bytes: Uint8Array,
+    meta: FileMetaJson,
+    role: string,
+    parent: string,
+    digests?: DigestMemo,
+  ): void;
   /** The root role's usable keys. */
   rootKeySet(root: RootMetadata, policy: RootKeyPolicy, nowMs: number, filter: RootKeyFilter): RoleKeySet;
   /** The parent of a delegated role when the name says it (Notary), else undefined (given by the caller). */
@@ -115,8 +124,20 @@ export const TUF1_DIALECT: TrustDialect = Object.freeze({
     parseTuf1(b, 'targets', role, l) as unknown as TargetsMetadata,
   parseTargetsIndexed: (b: Uint8Array, role: string, l?: ParseLimits) => parseTuf1TargetsIndexed(b, role, l),
   metaName: (role: string) => `${role}.json`,
-  checkFileMeta: (bytes: Uint8Array, meta: FileMetaJson, role: string, parent: string) =>
-    checkTuf1FileMeta(bytes, meta as { length?: number; hashes?: Record<string, string> }, role, parent),
+  checkFileMeta: (
+    bytes: Uint8Array,
+    meta: FileMetaJson,
+    role: string,
+    parent: string,
+    digests?: DigestMemo,
+  ) =>
+    checkTuf1FileMeta(
+      bytes,
+      meta as { length?: number; hashes?: Record<string, string> },
+      role,
+      parent,
+      digests,
+    ),
   rootKeySet: (root: RootMetadata) => {
     const r = root.signed.roles.root!;
     return { role: 'root', keyids: r.keyids, threshold: r.threshold, keys: root.keys };

@@ -7,12 +7,28 @@ import type { FileMetaJson } from '../metadata/model.js';
 
 const HASHERS: Record<string, (b: Uint8Array) => Uint8Array> = { sha256, sha512 };
 
+/**
+ * Digests remembered by exact bytes (context/context.ts DocumentCache): a warm verify checks the
+ * same cached snapshot and targets against the same meta on every call, and a 2 MB targets file
+ * costs milliseconds to hash but microseconds to compare.
+ */
+export interface DigestMemo {
+  /** The digest of `bytes` named `alg` (a label that includes the encoding), computed by `compute` when unknown. */
+  digest(bytes: Uint8Array, alg: string, compute: () => string): string;
+}
+
 function b64(bytes: Uint8Array): string {
   return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('base64');
 }
 
 /** Throws LENGTH_MISMATCH / HASH_MISMATCH unless `bytes` match `meta` (every known hash must match). */
-export function checkFileMeta(bytes: Uint8Array, meta: FileMetaJson, role: string, parent: string): void {
+export function checkFileMeta(
+  bytes: Uint8Array,
+  meta: FileMetaJson,
+  role: string,
+  parent: string,
+  digests?: DigestMemo,
+): void {
   if (bytes.length !== meta.length) {
     throw new VerificationError(
       'LENGTH_MISMATCH',
@@ -24,7 +40,9 @@ export function checkFileMeta(bytes: Uint8Array, meta: FileMetaJson, role: strin
   for (const [alg, expected] of Object.entries(meta.hashes)) {
     const hash = HASHERS[alg];
     if (!hash) continue;
-    const actual = b64(hash(bytes));
+    const actual = digests
+      ? digests.digest(bytes, `${alg}/base64`, () => b64(hash(bytes)))
+      : b64(hash(bytes));
     if (actual !== expected) {
       throw new VerificationError(
         'HASH_MISMATCH',
@@ -75,6 +93,7 @@ export function checkTuf1FileMeta(
   meta: { length?: number; hashes?: Readonly<Record<string, string>> },
   role: string,
   parent: string,
+  digests?: DigestMemo,
 ): void {
   if (meta.length !== undefined && bytes.length !== meta.length) {
     throw new VerificationError(
@@ -94,7 +113,8 @@ export function checkTuf1FileMeta(
         },
       );
     }
-    const actual = createHash(name).update(bytes).digest('hex');
+    const compute = () => createHash(name).update(bytes).digest('hex');
+    const actual = digests ? digests.digest(bytes, `${name}/hex`, compute) : compute();
     if (actual !== expected.toLowerCase()) {
       throw new VerificationError(
         'HASH_MISMATCH',

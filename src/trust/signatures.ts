@@ -9,6 +9,7 @@ import type { TufPublicKey } from '../crypto/types.js';
 import { verifySignature } from '../crypto/verify.js';
 import { type TrustError, VerificationError } from '../errors.js';
 import type { Metadata } from '../metadata/model.js';
+import type { DigestMemo } from './filemeta.js';
 
 export interface RoleKeySet {
   /** Role name for messages. */
@@ -38,11 +39,25 @@ export interface SignatureCaches {
   };
   /** Canonical key identities by key type and public bytes. */
   readonly keyIdentities?: Map<string, string>;
-  /** Parsed documents by role and exact bytes (see context/context.ts DocumentCache). */
-  readonly documents?: { get<D>(role: string, bytes: Uint8Array, parse: () => D, sha256Base64?: string): D };
+  /**
+   * Parsed documents by role and exact bytes, and digests of those bytes (see context/context.ts
+   * DocumentCache).
+   */
+  readonly documents?: {
+    get<D>(role: string, bytes: Uint8Array, parse: () => D, sha256Base64?: string): D;
+    digest?: DigestMemo['digest'];
+  };
   /** The operation's deadline, checked between signature checks (TIMEOUT). */
   readonly deadline?: { check(what: string): void };
 }
+
+/**
+ * Identities attached to key objects (a WeakMap by identity, as crypto/keys.ts prepares keys: it
+ * lives and dies with the object; a key object's fields never change). The context's
+ * `keyIdentities` shares identities between documents; this spares a warm verify rebuilding and
+ * hashing a certificate-long lookup key for the same key objects on every check.
+ */
+const identityOf = new WeakMap<TufPublicKey, string>();
 
 /** Identity prefix of a key whose preparation failed. */
 const UNUSABLE = 'unusable:';
@@ -54,9 +69,14 @@ const UNUSABLE = 'unusable:';
  * verify anyway).
  */
 export function keyIdentity(key: TufPublicKey, caches: SignatureCaches = {}): string {
+  const known = identityOf.get(key);
+  if (known !== undefined) return known;
   const k = `${key.keytype}\u0000${key.publicB64}`;
   const hit = caches.keyIdentities?.get(k);
-  if (hit !== undefined) return hit;
+  if (hit !== undefined) {
+    identityOf.set(key, hit);
+    return hit;
+  }
   let id: string;
   try {
     const p = preparedKey(key);
@@ -69,6 +89,7 @@ export function keyIdentity(key: TufPublicKey, caches: SignatureCaches = {}): st
     if (caches.keyIdentities.size >= 4096) caches.keyIdentities.clear();
     caches.keyIdentities.set(k, id);
   }
+  identityOf.set(key, id);
   return id;
 }
 

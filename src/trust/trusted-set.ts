@@ -42,6 +42,7 @@ import type {
 import type { ParseLimits } from '../metadata/parse.js';
 import type { RootCertificateWindow, VerifiedEntry, VerifiedIndex } from '../storage/verified-index.js';
 import { NOTARY_DIALECT, type TrustDialect } from './dialect.js';
+import type { DigestMemo } from './filemeta.js';
 import type { RootKeyFilter, RootKeyPolicy } from './root-keys.js';
 import { checkThreshold, keyIdentity, type RoleKeySet, type SignatureCaches } from './signatures.js';
 
@@ -197,8 +198,14 @@ export class TrustedMetadataSet {
     sha256Base64?: string,
   ): D {
     const docs = this.#caches.documents;
-    const limits = parseLimitsOf(this.policy);
-    return docs ? docs.get(role, bytes, () => parse(bytes, limits), sha256Base64) : parse(bytes, limits);
+    if (!docs) return parse(bytes, parseLimitsOf(this.policy));
+    return docs.get(role, bytes, () => parse(bytes, parseLimitsOf(this.policy)), sha256Base64);
+  }
+
+  /** The context's digest memo (by exact bytes), when it has one. */
+  private digests(): DigestMemo | undefined {
+    const docs = this.#caches.documents;
+    return docs?.digest ? (docs as DigestMemo) : undefined;
   }
 
   private nowMs(): number {
@@ -386,8 +393,12 @@ export class TrustedMetadataSet {
   rootSha256(): string {
     const r = this.#root;
     if (!r.raw) return '';
-    if (this.#rootSha?.root !== r)
-      this.#rootSha = { root: r, hex: Buffer.from(sha256(r.raw)).toString('hex') };
+    if (this.#rootSha?.root !== r) {
+      const raw = r.raw;
+      const compute = () => Buffer.from(sha256(raw)).toString('hex');
+      const digests = this.digests();
+      this.#rootSha = { root: r, hex: digests ? digests.digest(raw, 'sha256/hex', compute) : compute() };
+    }
     return this.#rootSha.hex;
   }
 
@@ -421,13 +432,12 @@ export class TrustedMetadataSet {
     if (typeof listed !== 'string') return undefined;
     const digest = Buffer.from(listed, this.#d.name === 'notary' ? 'base64' : 'hex');
     if (digest.toString('hex') !== entry.sha256) return undefined;
-    const limits = parseLimitsOf(this.policy);
     let md: TargetsMetadata;
     try {
       md = this.parse(
         role,
         bytes,
-        (b) => lazy(b, role, limits) ?? this.#d.parseTargets(b, role, limits),
+        (b, limits) => lazy(b, role, limits) ?? this.#d.parseTargets(b, role, limits),
         digest.toString('base64'),
       );
     } catch (e) {
@@ -599,7 +609,7 @@ export class TrustedMetadataSet {
    */
   updateSnapshot(bytes: Uint8Array): SnapshotMetadata {
     const meta = this.snapshotMeta();
-    this.#d.checkFileMeta(bytes, meta, 'snapshot', 'timestamp');
+    this.#d.checkFileMeta(bytes, meta, 'snapshot', 'timestamp', this.digests());
     const prev = this.#snapshot;
     const sn = sameBytes(prev?.raw, bytes) ? prev! : this.parse('snapshot', bytes, this.#d.parseSnapshot);
     if (sn !== prev) this.threshold(sn, topRoleKeys(this.#root, 'snapshot'), 'snapshot');
@@ -687,7 +697,7 @@ export class TrustedMetadataSet {
     const meta = this.metaFor('root');
     if (!meta || !this.#root.raw) return true;
     try {
-      this.#d.checkFileMeta(this.#root.raw, meta, 'root', 'snapshot');
+      this.#d.checkFileMeta(this.#root.raw, meta, 'root', 'snapshot', this.digests());
       return true;
     } catch {
       return false;
@@ -769,7 +779,7 @@ export class TrustedMetadataSet {
     if (!meta) {
       throw new VerificationError('BAD_METADATA', `snapshot v${sn.version} does not list ${role}`, { role });
     }
-    this.#d.checkFileMeta(bytes, meta, role, 'snapshot');
+    this.#d.checkFileMeta(bytes, meta, role, 'snapshot', this.digests());
     const keySet = this.keySetFor(role, delegator);
     const fast = this.fromIndex(bytes, role, delegator, meta, keySet);
     const md = fast?.md ?? this.parse(role, bytes, (b, l) => this.#d.parseTargets(b, role, l));

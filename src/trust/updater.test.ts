@@ -118,6 +118,70 @@ describe('Updater', () => {
     await expect(u.refresh()).rejects.toMatchObject({ code: 'TOO_LARGE', role: 'snapshot' });
   });
 
+  describe('bytes just uploaded (the read-back after a publish, issue 12)', () => {
+    /** A warm cache of generation 1, then the server serves generation 2 (a new tag in targets). */
+    function published() {
+      const { forge, server, cache } = setup();
+      server.serve(forge.build());
+      const gets: string[] = [];
+      const store = Object.assign(Object.create(server.store) as FileStore, {
+        getMeta: (name: string, maxBytes: number) => {
+          gets.push(name.replace(/\.[0-9a-f]{64}$/, '.<sha256>'));
+          return server.store.getMeta(name, maxBytes);
+        },
+      });
+      const policy = { gun: forge.gun, now: () => forge.baseMs };
+      forge.tag('v2');
+      forge.bump('targets', 'snapshot', 'timestamp');
+      const gen2 = forge.build();
+      return { forge, server, cache, gets, gen2, policy, store };
+    }
+
+    it('targets the accepted snapshot lists byte for byte are taken from the upload, checked and cached', async () => {
+      const { server, cache, gets, gen2, policy, store } = published();
+      const warm = new Updater(store, cache, policy);
+      await warm.refresh();
+      await warm.commit();
+      server.serve(gen2);
+      gets.length = 0;
+      const u = new Updater(store, cache, policy, { published: new Map([['targets', gen2.targets!]]) });
+      const set = await u.refresh();
+      expect(gets).toEqual(['timestamp', 'snapshot.<sha256>']); // no download of what was uploaded
+      expect(Object.keys(set.targets('targets')!.signed.targets).sort()).toEqual(['v1', 'v2']);
+      await u.commit();
+      expect(Buffer.compare(readFileSync(cache.pathOf('targets')), gen2.targets!)).toBe(0);
+    });
+
+    it('uploaded bytes the snapshot does not list (someone published after us) are not used: downloaded', async () => {
+      const { forge, server, cache, gets, gen2, policy, store } = published();
+      const warm = new Updater(store, cache, policy);
+      await warm.refresh();
+      await warm.commit();
+      forge.tag('v3');
+      forge.bump('targets', 'snapshot', 'timestamp');
+      const gen3 = forge.build();
+      server.serve(gen3);
+      gets.length = 0;
+      const u = new Updater(store, cache, policy, { published: new Map([['targets', gen2.targets!]]) });
+      const set = await u.refresh();
+      expect(gets).toEqual(['timestamp', 'snapshot.<sha256>', 'targets.<sha256>']);
+      expect(Object.keys(set.targets('targets')!.signed.targets).sort()).toEqual(['v1', 'v2', 'v3']);
+      await u.commit();
+      expect(Buffer.compare(readFileSync(cache.pathOf('targets')), gen3.targets!)).toBe(0);
+    });
+
+    it('uploaded bytes signed by a key the root does not trust are refused like downloaded ones', async () => {
+      const { forge, server, cache, policy, store } = published();
+      const warm = new Updater(store, cache, policy);
+      await warm.refresh();
+      await warm.commit();
+      const evil = forge.build({ signers: { targets: [newKey()] } });
+      server.serve(evil);
+      const u = new Updater(store, cache, policy, { published: new Map([['targets', evil.targets!]]) });
+      await expect(u.refresh()).rejects.toMatchObject({ code: 'THRESHOLD', role: 'targets' });
+    });
+  });
+
   describe('the timestamp request starts before the cached state verifies (issue 12)', () => {
     /** The real FileStore and MetadataCache, with the order of their reads and requests recorded. */
     function recorded() {

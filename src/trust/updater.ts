@@ -30,7 +30,7 @@ import type { MetadataCache } from '../storage/trust-dir.js';
 import { encodeVerifiedIndex, type VerifiedIndex } from '../storage/verified-index.js';
 import type { MetadataStore } from '../transport/store.js';
 import { NOTARY_DIALECT } from './dialect.js';
-import { checkFileMeta, listedSha256Hex } from './filemeta.js';
+import { checkFileMeta, type DigestMemo, listedSha256Hex } from './filemeta.js';
 import { TrustedMetadataSet, type TrustPolicy, verifiedIndexOf } from './trusted-set.js';
 
 export interface UpdateOptions
@@ -43,12 +43,23 @@ export interface UpdateOptions
   readonly context?: TrustContext;
   /** Deadline of the whole operation (default: none beyond each request's own). */
   readonly deadline?: Deadline;
+  /**
+   * Bytes of roles this client has just uploaded (the read-back after a publish): a snapshot or
+   * targets role whose accepted parent lists exactly these bytes is taken from here instead of
+   * downloaded again, checked as downloaded bytes are (hash, length, signatures, versions) and cached.
+   */
+  readonly published?: ReadonlyMap<string, Uint8Array>;
 }
 
-function matches(bytes: Uint8Array | null, meta: FileMetaJson, role: string): bytes is Uint8Array {
+function matches(
+  bytes: Uint8Array | null,
+  meta: FileMetaJson,
+  role: string,
+  digests: DigestMemo | undefined,
+): bytes is Uint8Array {
   if (!bytes || bytes.length !== meta.length) return false;
   try {
-    checkFileMeta(bytes, meta, role, 'cache');
+    checkFileMeta(bytes, meta, role, 'cache', digests);
     return true;
   } catch {
     return false;
@@ -74,6 +85,16 @@ class RootMismatch extends VerificationError {
 /** Resolves after one turn of the event loop (pending socket events run). */
 function nextTurn(): Promise<void> {
   return new Promise((resolve) => setImmediate(resolve));
+}
+
+/**
+ * Resolves once the callbacks already queued with process.nextTick have run: node:http writes a
+ * request on a free kept-alive socket in such a callback, so the request made just before is on
+ * the wire. Unlike `nextTurn`, this never waits for the event loop, which can hold a setImmediate
+ * until the response has arrived and so serialise the work meant to overlap it (issue 12).
+ */
+function queuedTicks(): Promise<void> {
+  return new Promise((resolve) => process.nextTick(resolve));
 }
 
 export class Updater {
@@ -153,7 +174,7 @@ export class Updater {
       ? { verdicts: ctx?.verdicts, keyIdentities: ctx?.keyIdentities, documents: ctx?.documents, deadline }
       : (ctx ?? {});
     // the index first: a cached root it records (with its signers) is not verified again
-    if (this.#index === undefined) this.#index = this.#cache.readIndex(NOTARY_DIALECT.name);
+    if (this.#index === undefined) this.#index = this.#cache.readIndex(NOTARY_DIALECT.name, ctx?.documents);
     const set = TrustedMetadataSet.fromRoot(bytes, this.#policy, source, caches, NOTARY_DIALECT, this.#index);
     set.useVerifiedIndex(this.#index);
     return set;
@@ -194,7 +215,7 @@ export class Updater {
     return n;
   }
 
-  /** Cached timestamp, remote timestamp, cached snapshot, new snapshot; stages what is new. */
+  /** Cached timestamp and snapshot, remote timestamp, new snapshot; stages what is new. */
   private async updateTopLevel(set: TrustedMetadataSet, staged: Map<string, Uint8Array>): Promise<void> {
     const offline = this.#opts.offline === true;
     // the early request's handshake and GET go out while the cached timestamp and snapshot verify
@@ -209,6 +230,18 @@ export class Updater {
         if (!(e instanceof TrustError)) throw e;
       }
     }
+    // The cached snapshot is loaded (a floor, signed by the root's snapshot keys; no hash or expiry
+    // check) and the cached targets read before the remote timestamp is awaited: neither depends on
+    // it, and a warm update does this while its request is in flight (issue 12).
+    const cachedSn = await this.cached('snapshot');
+    if (cachedSn) {
+      try {
+        set.loadLocalSnapshot(cachedSn);
+      } catch (e) {
+        if (!(e instanceof TrustError)) throw e;
+      }
+    }
+    if (this.#early) await this.cached('targets');
     const early = this.#early;
     this.#early = undefined;
     const tsBytes = offline
@@ -225,16 +258,14 @@ export class Updater {
     this.checkDeadline('timestamp');
 
     const meta = set.snapshotMeta();
-    const cachedSn = await this.cached('snapshot');
-    if (cachedSn) {
-      try {
-        set.loadLocalSnapshot(cachedSn);
-      } catch (e) {
-        if (!(e instanceof TrustError)) throw e;
-      }
-    }
-    let snBytes: Uint8Array | null = matches(cachedSn, meta, 'snapshot') ? cachedSn : null;
-    const fresh = !snBytes;
+    const digests = this.#opts.context?.documents;
+    const uploaded = this.#opts.published?.get('snapshot') ?? null;
+    const fresh = !matches(cachedSn, meta, 'snapshot', digests);
+    let snBytes: Uint8Array | null = !fresh
+      ? cachedSn
+      : matches(uploaded, meta, 'snapshot', undefined)
+        ? uploaded
+        : null;
     if (!snBytes) snBytes = await this.fetchByChecksum('snapshot', meta);
     set.updateSnapshot(snBytes);
     if (fresh) staged.set('snapshot', snBytes);
@@ -263,16 +294,20 @@ export class Updater {
     return bytes;
   }
 
-  /** One attempt of the whole flow; returns the set and what it staged. */
+  /**
+   * One attempt of the whole flow; returns the set and what it staged. `rootUsable`: the set's root
+   * has just passed `checkRootUsable` (rootNeedsRefresh), so without a walk it is not checked twice.
+   */
   private async attempt(
     root: { bytes: Uint8Array; source: 'cache' | 'first-use' },
     set: TrustedMetadataSet,
     walk: boolean,
+    rootUsable = false,
   ): Promise<{ set: TrustedMetadataSet; staged: Map<string, Uint8Array> }> {
     const staged = new Map<string, Uint8Array>();
     if (root.source === 'first-use') staged.set('root', root.bytes);
     const rotations = walk ? await this.walkRoots(set, staged) : 0;
-    set.checkRootUsable();
+    if (walk || !rootUsable) set.checkRootUsable();
     await this.updateTopLevel(set, staged);
     if (!set.snapshotNamesTrustedRoot()) throw new RootMismatch(rotations);
     return { set, staged };
@@ -297,13 +332,15 @@ export class Updater {
       // trusted set, under the same deadline. Unused (a failure before that), it is dropped.
       this.#early = this.fetch('timestamp', this.#limits.maxTimestampBytes, 'timestamp');
       this.#early.catch(() => {}); // its failure is reported where it is awaited, if it is
-      await nextTurn();
+      // on a kept-alive connection the request is written now; a new connection has started
+      // connecting, and its handshake proceeds at the turn of the loop in updateTopLevel
+      await queuedTicks();
     }
     const first = this.newSet(root.bytes, root.source);
     let walk = !offline && first.rootNeedsRefresh();
     let result: { set: TrustedMetadataSet; staged: Map<string, Uint8Array> };
     try {
-      result = await this.attempt(root, first, walk);
+      result = await this.attempt(root, first, walk, !offline && !walk);
     } catch (e) {
       const retry =
         !walk &&
@@ -369,6 +406,23 @@ export class Updater {
         throw new VerificationError('BAD_METADATA', 'snapshot does not list targets', { role });
       }
       return false;
+    }
+    const uploaded = this.#opts.published?.get(role);
+    if (uploaded && uploaded.length === meta.length) {
+      try {
+        set.updateTargets(uploaded, role);
+        this.#staged.set(role, uploaded);
+        this.checkDeadline(role);
+        return true;
+      } catch (e) {
+        // not what the parent lists (someone published after us): downloaded below
+        if (
+          !(e instanceof VerificationError) ||
+          (e.code !== 'HASH_MISMATCH' && e.code !== 'LENGTH_MISMATCH')
+        ) {
+          throw e;
+        }
+      }
     }
     const cachedBytes = await this.cached(role);
     // Cached bytes of the listed length go straight to the set, which checks their hashes once

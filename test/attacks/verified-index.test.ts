@@ -215,6 +215,39 @@ describe('verified index', () => {
     expect(Buffer.compare(readFileSync(join(dir, 'targets.json')), f.file('targets.json'))).toBe(0);
   });
 
+  it('one long-lived context notices cache files changed on disk between two verifies (same length, other bytes)', async () => {
+    const f = await fixture();
+    const context = new TrustContext();
+    const opts = { ...f.client(), context };
+    await verify(`${f.gun}:v1`, opts);
+    const { dir } = await warmUpdate(f, opts); // the cache dir; the index is written
+    await verify(`${f.gun}:v1`, opts); // warm, through the context's memos
+    const targetsPath = join(dir, 'targets.json');
+    const genuine = readFileSync(targetsPath);
+    // targets signing v1 with another digest: same length, other bytes
+    const forged = await f.craft('targets', (s) => {
+      s.targets.v1.hashes.sha256 = Buffer.from(digestOf('evil').slice(7), 'hex').toString('base64');
+    });
+    expect(forged.length).toBe(genuine.length);
+    writeFileSync(targetsPath, forged);
+    expect((await verify(`${f.gun}:v1`, opts)).digest).toBe(digestOf('one'));
+    expect(Buffer.compare(readFileSync(targetsPath), genuine)).toBe(0); // fetched again, cache repaired
+    // a snapshot damaged in place (one byte, same length) is fetched again too
+    const snapshotPath = join(dir, 'snapshot.json');
+    const snapshot = readFileSync(snapshotPath);
+    const damaged = Buffer.from(snapshot);
+    damaged.writeUInt8(damaged.readUInt8(damaged.length - 3) ^ 1, damaged.length - 3);
+    writeFileSync(snapshotPath, damaged);
+    expect((await verify(`${f.gun}:v1`, opts)).digest).toBe(digestOf('one'));
+    expect(Buffer.compare(readFileSync(snapshotPath), snapshot)).toBe(0);
+    // an index turned to garbage reads as no index, and is written again
+    const indexPath = join(dir, VERIFIED_INDEX_FILE);
+    const index = readFileSync(indexPath);
+    writeFileSync(indexPath, 'x'.repeat(index.length));
+    expect((await verify(`${f.gun}:v1`, opts)).digest).toBe(digestOf('one'));
+    expect(JSON.parse(readFileSync(indexPath, 'utf8')).files.targets).toBeDefined();
+  });
+
   it('expiry is checked against the clock on the index path (EXPIRED once targets expire)', async () => {
     const f = await fixture();
     const soon = Date.now() + 3 * 24 * 3600_000;

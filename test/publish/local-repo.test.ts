@@ -17,7 +17,7 @@ import {
 } from 'node:fs';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
-import { pathToFileURL } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { verify } from '../../src/client/verify.js';
 import { KeyStore } from '../../src/keys/keystore.js';
@@ -35,6 +35,7 @@ import {
   signableRoles,
   signTags,
 } from '../../src/publish/workflows.js';
+import { FileStore } from '../../src/transport/file-store.js';
 import { tempDir } from '../harness/lab.js';
 
 const GUN = 'registry.example.com/team/app';
@@ -267,6 +268,35 @@ describe('local repositories (file:// trust server)', () => {
     expect((await verify(`${GUN}:v1`, { server: admin.server, trustDir: tempDir() })).digest).toBe(
       digestOf('9'),
     );
+  });
+
+  it("publishing applies the caller's limits to what it reads, and its read-back takes what it uploaded", async () => {
+    const { opts } = setup();
+    const admin = opts(tempDir());
+    await initRepository(GUN, admin);
+    const tag = (t: string, c: string) => ({ reference: `${GUN}:${t}`, digest: digestOf(c), size: 9 });
+    // the limits of TrustOptions hold for a publish too (they were ignored by its refresh)
+    await expect(
+      signTags([tag('v1', '1')], { ...admin, limits: { maxTimestampBytes: 8 } }),
+    ).rejects.toMatchObject({ code: 'TOO_LARGE', role: 'timestamp' });
+    // the read-back after a publish downloads only the timestamp: the snapshot and targets it lists
+    // are byte for byte the ones this publisher uploaded (verified and cached from those bytes)
+    const store = new FileStore(fileURLToPath(admin.server), GUN);
+    const gets: string[] = [];
+    const counting = Object.assign(Object.create(store) as FileStore, {
+      getMeta: (name: string, maxBytes: number) => {
+        gets.push(name.replace(/\.[0-9a-f]{64}$/, ''));
+        return store.getMeta(name, maxBytes);
+      },
+      publish: async (files: ReadonlyArray<{ role: string; bytes: Uint8Array }>) => {
+        await store.publish(files);
+        gets.length = 0; // from here: the read-back
+      },
+    });
+    await signTags([tag('v1', '1')], { ...admin, store: counting });
+    expect(gets).toEqual(['timestamp']);
+    const offline = await verify(`${GUN}:v1`, { ...admin, offline: true });
+    expect(offline.digest).toBe(digestOf('1'));
   });
 
   it('key load imports a PEM private key (encrypted or not) as a signer key', async () => {

@@ -5,6 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { inspect } from '../../src/client/inspect.js';
 import { verifyRegistry } from '../../src/client/registry-verify.js';
 import { verify } from '../../src/client/verify.js';
+import { TrustContext } from '../../src/context/context.js';
 import { exitCodeFor } from '../../src/errors.js';
 import { staticPassphraseProvider } from '../../src/keys/passphrase.js';
 import {
@@ -86,6 +87,25 @@ describe('verify from registry-hosted trust data (real registry)', () => {
       }
     });
   }
+
+  it("one context: registry-hosted verifies share the context's pooled registry client (kept-alive connection)", async () => {
+    const lab = getLab('remote');
+    const { gun, v1 } = await signedRepo(lab, 'pooled');
+    const context = new TrustContext();
+    try {
+      const opts = { trustDir: tempDir(), server: 'registry', context };
+      expect((await verifyRegistry(`${gun}:v1`, opts)).digest).toBe(v1.digest);
+      expect(context.transport.size).toBe(1);
+      expect((await verify(`${gun}:v1`, opts)).digest).toBe(v1.digest);
+      expect(context.transport.size).toBe(1);
+      // caller-given credentials or HTTP client: their own client, the pool untouched
+      const own = { ...opts, credentials: null };
+      expect((await verifyRegistry(`${gun}:v1`, own)).digest).toBe(v1.digest);
+      expect(context.transport.size).toBe(1);
+    } finally {
+      await context.transport.close();
+    }
+  });
 
   it('inspect lists signed tags and administrative keys (docker trust inspect shape)', async () => {
     const lab = getLab('remote');

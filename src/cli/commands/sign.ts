@@ -1,7 +1,8 @@
 /** `trust sign IMAGE:TAG...`: sign tags (one publish per repository). */
 
+import { registryServerFor } from '../../client/registry-source.js';
 import { LocalError } from '../../errors.js';
-import { type RegistrySignedTag, registryServerFor, signRegistryTags } from '../../publish/registry.js';
+import type { RegistrySignedTag } from '../../publish/registry.js';
 import { type SignedTag, signTags, type TagToSign } from '../../publish/workflows.js';
 import { parseReference } from '../../reference.js';
 import { bool, parseArgs, str } from '../args.js';
@@ -71,6 +72,9 @@ export async function run(argv: string[]): Promise<number> {
     }
     const registry = await registryServerFor(args.positionals[0]!, opts);
     if (registry !== undefined) {
+      // the registry-hosted (TUF 1.0) publisher is loaded only for it: a sign on a Notary server
+      // does not initialise the OCI, TUF 1.0 writer and client modules (issue 12)
+      const { signRegistryTags } = await import('../../publish/registry.js');
       const out: RegistrySignedTag[] = [];
       for (const tags of byRepo.values()) {
         const repoServer = (await registryServerFor(tags[0]!.reference, opts)) ?? registry;
