@@ -648,7 +648,7 @@ const scenarios = [
     needs: 12,
     run: async () => {
       for (const numeric of [false, true]) {
-        const c = inproc({ mode: 'canonical', runs: QUICK ? 5 : 9, numeric });
+        const c = inproc({ mode: 'canonical', runs: QUICK ? 5 : 21, numeric });
         const name = numeric
           ? 'canonical JSON, same document plus tags 1, 2, 10'
           : 'canonical JSON of a 10 MB targets document';
