@@ -73,7 +73,7 @@ function isHexSurrogateLead(b: number | undefined): boolean {
 }
 
 /** Byte-wise order of b[as, ae) and b[bs, be) (UTF-8 byte order is code point order). */
-function compareBytes(b: Uint8Array, as: number, ae: number, bs: number, be: number): number {
+export function compareBytes(b: Uint8Array, as: number, ae: number, bs: number, be: number): number {
   const la = ae - as;
   const lb = be - bs;
   const n = Math.min(la, lb);

@@ -22,6 +22,7 @@
 import { isUtf8 } from 'node:buffer';
 import { FormatError } from '../errors.js';
 import { canonicalJson } from './canonical.js';
+import { compareBytes } from './json-scan.js';
 
 /** Deepest object/array nesting accepted (TUF metadata needs about 8). */
 export const MAX_JSON_DEPTH = 64;
@@ -111,18 +112,6 @@ interface Scan {
   members: number;
   signedStart: number;
   signedEnd: number;
-}
-
-/** Byte-wise order of b[as, ae) and b[bs, be): UTF-8 byte order is code point order. */
-function compareBytes(b: Uint8Array, as: number, ae: number, bs: number, be: number): number {
-  const la = ae - as;
-  const lb = be - bs;
-  const n = Math.min(la, lb);
-  for (let k = 0; k < n; k++) {
-    const d = b[as + k]! - b[bs + k]!;
-    if (d !== 0) return d;
-  }
-  return la - lb;
 }
 
 const isHexSurrogateLead = (h1: number, h2: number): boolean =>

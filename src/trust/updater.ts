@@ -407,40 +407,17 @@ export class Updater {
       }
       return false;
     }
+    // bytes we uploaded (a publish's read-back) when they are what the parent lists; else someone
+    // published after us: downloaded below
     const uploaded = this.#opts.published?.get(role);
-    if (uploaded && uploaded.length === meta.length) {
-      try {
-        set.updateTargets(uploaded, role);
-        this.#staged.set(role, uploaded);
-        this.checkDeadline(role);
-        return true;
-      } catch (e) {
-        // not what the parent lists (someone published after us): downloaded below
-        if (
-          !(e instanceof VerificationError) ||
-          (e.code !== 'HASH_MISMATCH' && e.code !== 'LENGTH_MISMATCH')
-        ) {
-          throw e;
-        }
-      }
+    if (uploaded && uploaded.length === meta.length && this.takeListed(uploaded, role)) {
+      this.#staged.set(role, uploaded);
+      return true;
     }
     const cachedBytes = await this.cached(role);
     // Cached bytes of the listed length go straight to the set, which checks their hashes once
     // (a 2 MB targets is not hashed twice); other bytes, or a hash mismatch, mean a download.
-    if (cachedBytes && cachedBytes.length === meta.length) {
-      try {
-        set.updateTargets(cachedBytes, role);
-        this.checkDeadline(role);
-        return true;
-      } catch (e) {
-        if (
-          !(e instanceof VerificationError) ||
-          (e.code !== 'HASH_MISMATCH' && e.code !== 'LENGTH_MISMATCH')
-        ) {
-          throw e;
-        }
-      }
-    }
+    if (cachedBytes && cachedBytes.length === meta.length && this.takeListed(cachedBytes, role)) return true;
     if (cachedBytes) {
       try {
         set.loadLocalTargets(cachedBytes, role);
@@ -452,6 +429,23 @@ export class Updater {
     const bytes = await this.fetchByChecksum(role, meta);
     set.updateTargets(bytes, role);
     this.#staged.set(role, bytes);
+    this.checkDeadline(role);
+    return true;
+  }
+
+  /**
+   * Gives `bytes` to the trusted set as `role`: true when accepted, false when they are not the
+   * bytes the parent lists (hash or length); any other refusal is thrown.
+   */
+  private takeListed(bytes: Uint8Array, role: string): boolean {
+    try {
+      this.trusted.updateTargets(bytes, role);
+    } catch (e) {
+      if (e instanceof VerificationError && (e.code === 'HASH_MISMATCH' || e.code === 'LENGTH_MISMATCH')) {
+        return false;
+      }
+      throw e;
+    }
     this.checkDeadline(role);
     return true;
   }
