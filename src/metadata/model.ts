@@ -102,10 +102,17 @@ export class Metadata<T extends SignedBody = SignedBody> {
     /** Expiry in ms since the epoch (parsed from `signed.expires`). */
     readonly expiresMs: number = Number.NaN,
     /**
-     * The served bytes of `signed` when the parser proved them identical to its canonical encoding
-     * (metadata/parse.ts): signatures are then checked over them instead of a re-encoding.
+     * The served bytes of `signed` when the parser proved them canonical (metadata/parse.ts):
+     * signatures are then checked over them instead of a re-encoding.
      */
     readonly canonicalSigned?: Uint8Array,
+    /**
+     * The served `signed` as decoded before the parser normalised it (`"custom": null` dropped,
+     * absent delegations filled in, null paths removed), when it did: signatures are checked over
+     * its canonical encoding, as Notary's VerifySignatures does (tuf/signed/verify.go), not over the
+     * normalised body's.
+     */
+    readonly signedAsServed?: unknown,
   ) {}
 
   get version(): number {
@@ -132,7 +139,11 @@ export class Metadata<T extends SignedBody = SignedBody> {
    */
   signedMessage(): { readonly bytes: Uint8Array; readonly sha256Base64: string } {
     this.#message ??= (() => {
-      const bytes = this.canonicalSigned ?? this.canonicalBytes();
+      const bytes =
+        this.canonicalSigned ??
+        (this.signedAsServed !== undefined
+          ? utf8(canonicalJson(this.signedAsServed))
+          : this.canonicalBytes());
       return { bytes, sha256Base64: Buffer.from(sha256(bytes)).toString('base64') };
     })();
     return this.#message;

@@ -492,11 +492,29 @@ export function parseMetadata(bytes: Uint8Array, role: string, limits?: number |
       'an object has the same key twice; refused (Go and JavaScript may read different copies)',
     );
   }
-  // the served bytes of `signed` when the scan proved them canonical and parsing changed nothing:
-  // exactly the bytes re-encoding the body would give (signatures are checked over them)
+  // The signature message is what Notary's VerifySignatures checks (tuf/signed/verify.go): the
+  // canonical encoding of the generic decode of the served `signed`, i.e. of the value JSON.parse
+  // made, before this parser normalised anything (`"custom": null` dropped, absent delegations filled
+  // in, null paths removed). When the scan proved the served bytes canonical, they are that message;
+  // when parsing normalised the body (which may have changed the parsed value in place), the served
+  // `signed` is decoded again, to be encoded when a signature is checked; otherwise re-encoding the
+  // body gives it (Metadata.signedMessage).
   const served = parsed.canonicalSigned;
-  const canonicalSigned = served && !ctx.normalised ? bytes.subarray(served.start, served.end) : undefined;
-  return new Metadata(role, body, signatures, keys, bytes, expiresMs, canonicalSigned);
+  if (served) {
+    return new Metadata(
+      role,
+      body,
+      signatures,
+      keys,
+      bytes,
+      expiresMs,
+      bytes.subarray(served.start, served.end),
+    );
+  }
+  const asServed = ctx.normalised
+    ? (JSON.parse(decoder.decode(bytes)) as { signed: unknown }).signed
+    : undefined;
+  return new Metadata(role, body, signatures, keys, bytes, expiresMs, undefined, asServed);
 }
 
 /**

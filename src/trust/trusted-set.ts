@@ -434,8 +434,10 @@ export class TrustedMetadataSet {
     if (digest.toString('hex') !== entry.sha256) return undefined;
     let md: TargetsMetadata;
     try {
+      // its own cache key: this parse leaves the targets map unchecked and knows no signature
+      // message, so the full path (updateTargets) must never be handed it for the same bytes
       md = this.parse(
-        role,
+        `${role}#indexed`,
         bytes,
         (b, limits) => lazy(b, role, limits) ?? this.#d.parseTargets(b, role, limits),
         digest.toString('base64'),

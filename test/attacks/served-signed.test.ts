@@ -1,15 +1,20 @@
 /**
  * Issue 12: the Notary dialect checks a signature over the served bytes of `signed` when the parser
- * proved them canonical, instead of re-encoding the parsed value (metadata/parse.ts). That must not
- * change which documents verify. Served over HTTPS by the tampering proxy with notary-server's
- * names, each targets document below holds the same value in another spelling, signed by the real
- * targets key either over the canonical encoding of the value as parsed (what Notary's client
- * checks: accepted, as before) or over the exact served bytes (refused, as before). The spellings
- * `custom-null` and `no-delegations` look canonical to a byte scan, but parsing normalises them
- * (`"custom": null` dropped, absent delegations filled in), so their served bytes are not what
- * re-encoding gives: a signature over those bytes alone must still fail.
+ * proved them canonical, instead of re-encoding (metadata/parse.ts). Whichever path runs, the message
+ * must be the one Notary's own client checks: the canonical encoding of the generic decode of the
+ * served `signed` (tuf/signed/verify.go), before any normalisation. Served over HTTPS by the
+ * tampering proxy with notary-server's names, each targets document below holds the same value in
+ * another spelling, signed by the real targets key over the canonical encoding of the value as our
+ * parser normalises it, or over the exact served bytes; `verify` must give the real `notary lookup`'s
+ * verdict on each. `custom-null` and `no-delegations` are canonical to a byte scan, but parsing
+ * normalises them (`"custom": null` dropped, absent delegations filled in): Notary checks their
+ * served bytes, so a signature over the normalised encoding must fail (0.1.0 accepted it, and
+ * refused one over the served bytes that Notary accepts).
  */
 
+import { execFile } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { verify } from '../../src/client/verify.js';
 import { canonicalBytes, canonicalJson } from '../../src/encoding/canonical.js';
@@ -69,36 +74,56 @@ function targetsFile(forge: Forge, signedText: string, message: Uint8Array): Uin
   return Buffer.from(`{"signed":${signedText},"signatures":[${JSON.stringify(sig)}]}`, 'utf8');
 }
 
-describe('served bytes of signed vs re-encoding: the same documents verify as before', () => {
+/** The real notary client's verdict on `gun:latest` through the proxy (fresh trust dir). */
+function notaryAccepts(gun: string): Promise<boolean> {
+  const dir = tempDir();
+  const ca = join(dir, 'ca.pem');
+  writeFileSync(ca, lab.proxy.ca);
+  // notary pings the registry-style base first
+  lab.proxy.rule((req) => (req.path === '/v2/' ? { status: 200, body: '{}' } : undefined));
+  // asynchronous: the proxy answers from this process
+  return new Promise((resolve, reject) => {
+    execFile(
+      'notary',
+      ['-d', join(dir, 'trust'), '-s', lab.proxy.url, '--tlscacert', ca, 'lookup', gun, 'latest'],
+      { encoding: 'utf8', timeout: 60_000 },
+      (err, stdout, stderr) => {
+        if (!err) resolve(true);
+        else if (/valid signatures did not meet threshold for targets/.test(`${stdout}${stderr}`))
+          resolve(false);
+        else reject(new Error(`notary lookup failed for another reason: ${stdout}${stderr}`));
+      },
+    );
+  });
+}
+
+describe("served bytes of signed: verify gives the real notary client's verdict on every spelling", () => {
   for (const [name, spell] of Object.entries(SPELLINGS)) {
-    it(`${name}: signed over the canonical encoding of the value is accepted; over the served bytes only if canonical`, async () => {
-      const forge = new Forge(lab.newGun(name));
-      const latest = forge.tag('latest', `build of ${name}`);
-      forge.tag('1');
-      forge.tag('10');
-      forge.tag('2');
-      const { signed } = openFile(forge.build().targets!);
-      const { text, value } = spell(signed);
-      // the spelling is the same value (after the parser's normalisation) or it tests nothing
-      const parsed = parseTargets(targetsFile(forge, text, new Uint8Array()));
-      expect(canonicalJson(parsed.signed)).toBe(canonicalJson(value));
-      expect(parsed.canonicalSigned !== undefined).toBe(name === 'canonical');
+    for (const over of ['normalised value', 'served bytes'] as const) {
+      it(`${name}, signed over the ${over}`, async () => {
+        const forge = new Forge(lab.newGun(`${name}-${over.split(' ')[0]}`));
+        const latest = forge.tag('latest', `build of ${name}`);
+        forge.tag('1');
+        forge.tag('10');
+        forge.tag('2');
+        const { signed } = openFile(forge.build().targets!);
+        const { text, value } = spell(signed);
+        // the spelling is the same value (after the parser's normalisation) or it tests nothing
+        const parsed = parseTargets(targetsFile(forge, text, new Uint8Array()));
+        expect(canonicalJson(parsed.signed)).toBe(canonicalJson(value));
+        const message = over === 'served bytes' ? Buffer.from(text, 'utf8') : canonicalBytes(value);
+        lab.publish(forge, { replace: { targets: targetsFile(forge, text, message) } });
 
-      // signed over the canonical bytes of the value (as Notary signs and checks): accepted
-      lab.publish(forge, { replace: { targets: targetsFile(forge, text, canonicalBytes(value)) } });
-      expect((await verify(`${forge.gun}:latest`, lab.opts(tempDir()))).digest).toBe(latest.digest);
-
-      // signed over the served bytes alone: accepted only where they are the canonical bytes
-      forge.bump();
-      const files = lab.publish(forge, {
-        replace: { targets: targetsFile(forge, text, Buffer.from(text, 'utf8')) },
+        // Notary's message: the canonical encoding of the served `signed` as decoded, nothing dropped
+        const notaryMessage = canonicalBytes(JSON.parse(text));
+        const expected = Buffer.from(message).equals(Buffer.from(notaryMessage));
+        expect(await notaryAccepts(forge.gun)).toBe(expected);
+        if (expected) {
+          expect((await verify(`${forge.gun}:latest`, lab.opts(tempDir()))).digest).toBe(latest.digest);
+        } else {
+          await lab.rejected(`${forge.gun}:latest`, lab.opts(tempDir()), 'BAD_SIGNATURE', 'targets');
+        }
       });
-      expect(files.targets).toBeDefined();
-      if (name === 'canonical') {
-        expect((await verify(`${forge.gun}:latest`, lab.opts(tempDir()))).digest).toBe(latest.digest);
-      } else {
-        await lab.rejected(`${forge.gun}:latest`, lab.opts(tempDir()), 'BAD_SIGNATURE', 'targets');
-      }
-    });
+    }
   }
 });
