@@ -12,7 +12,8 @@ import { Forge, newKey } from '../../test/support/forge.js';
 import { NetworkError, type TrustError } from '../errors.js';
 import { MetadataCache } from '../storage/trust-dir.js';
 import { FileStore } from '../transport/file-store.js';
-import { Updater } from './updater.js';
+import { lookupTag } from './lookup.js';
+import { indexDescribes, Updater } from './updater.js';
 
 const dirs: string[] = [];
 afterEach(() => {
@@ -67,6 +68,23 @@ describe('Updater', () => {
     const u2 = updater();
     await u2.refresh();
     expect([...u2.staged.keys()]).toEqual([]);
+  });
+
+  it('the index read at the start of a warm update of an unchanged repository describes its state (nothing rebuilt, hashed or compared)', async () => {
+    const { forge, server, cache, updater } = setup();
+    server.serve(forge.build());
+    const u1 = updater();
+    await u1.refresh();
+    await lookupTag(u1, 'v1');
+    await u1.commit();
+    const u2 = updater();
+    await u2.refresh();
+    await lookupTag(u2, 'v1');
+    const index = cache.readIndex('notary');
+    expect(index?.files.get('root')?.signers).toBeDefined();
+    // the root, timestamp and snapshot entries (which record signers too) are not targets roles
+    expect(indexDescribes(index, u2.trusted, false)).toBe(true);
+    expect(indexDescribes(index, u2.trusted, true)).toBe(false);
   });
 
   it('staging starts empty on every refresh: bytes of a failed refresh are never committed', async () => {

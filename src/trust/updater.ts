@@ -51,6 +51,33 @@ export interface UpdateOptions
   readonly published?: ReadonlyMap<string, Uint8Array>;
 }
 
+/** The roles whose index entries record signers besides the targets roles. */
+const TOP_LEVEL = new Set(['root', 'timestamp', 'snapshot']);
+
+/**
+ * Whether `index` (read at the start of an update) already describes the update's trusted state, so
+ * that a warm verify of an unchanged repository builds, hashes and writes no index: no file was
+ * written, root, timestamp and snapshot carry their signers and the root its certificate windows
+ * (an index written before they did is rewritten once), and the index holds exactly the targets
+ * roles accepted, each taken through it (which also means its root entry matched).
+ */
+export function indexDescribes(
+  index: VerifiedIndex | null | undefined,
+  set: TrustedMetadataSet,
+  wrote: boolean,
+): boolean {
+  const files = index?.files;
+  if (wrote || !files) return false;
+  for (const r of TOP_LEVEL) if (!files.get(r)?.signers) return false;
+  // the root's certificate windows, when it has certificates the index can record (leaf only)
+  if (!files.get('root')?.certificates && set.rootCertificates()) return false;
+  const accepted = set.acceptedTargetsRoles();
+  if (accepted.some((r) => !set.indexedRoles.has(r))) return false;
+  let indexedTargets = 0;
+  for (const [role, e] of files) if (e.signers !== undefined && !TOP_LEVEL.has(role)) indexedTargets++;
+  return indexedTargets === accepted.length;
+}
+
 function matches(
   bytes: Uint8Array | null,
   meta: FileMetaJson,
@@ -459,7 +486,7 @@ export class Updater {
     const wrote = this.#staged.size > 0;
     const set = this.#set;
     let index: VerifiedIndex | undefined;
-    if (set && !this.indexCurrent(set, wrote)) {
+    if (set && !indexDescribes(this.#index, set, wrote)) {
       index = this.indexOf(set);
       const old = this.#index;
       if (old && encodeVerifiedIndex(old) === encodeVerifiedIndex(index)) index = undefined;
@@ -473,26 +500,6 @@ export class Updater {
       await this.#cache.writeIndex(index);
     }
     if (index) this.#index = index;
-  }
-
-  /**
-   * Whether the index read at the start already describes this update's trusted state, so that a
-   * warm verify of an unchanged repository hashes and writes nothing: no file was written, and the
-   * index holds exactly the targets roles accepted, each taken through it (which also means its root
-   * entry matched), and root, timestamp and snapshot carry their signers and the root its
-   * certificate windows (an index written before they did is rewritten once).
-   */
-  private indexCurrent(set: TrustedMetadataSet, wrote: boolean): boolean {
-    const files = this.#index?.files;
-    if (wrote || !files) return false;
-    if (!['root', 'timestamp', 'snapshot'].every((r) => files.get(r)?.signers)) return false;
-    // the root's certificate windows, when it has certificates the index can record (leaf only)
-    if (!files.get('root')?.certificates && set.rootCertificates()) return false;
-    const accepted = set.acceptedTargetsRoles();
-    if (accepted.some((r) => !set.indexedRoles.has(r))) return false;
-    let indexedTargets = 0;
-    for (const e of files.values()) if (e.signers !== undefined) indexedTargets++;
-    return indexedTargets === accepted.length;
   }
 
   /** The verified index of the trusted state: root, timestamp, snapshot and the accepted targets roles. */
