@@ -14,4 +14,5 @@ import { runBundle } from './code-cache.js';
 
 // `trust verify` (the pre-pull hook) has a bundle of its own, without the other commands' code
 const command = process.argv[2];
-runBundle(join(__dirname, command === 'verify' ? 'cli-verify.cjs' : 'cli-main.cjs'), command);
+// the bundles sit beside the launcher: its own `require` resolves what theirs would
+runBundle(join(__dirname, command === 'verify' ? 'cli-verify.cjs' : 'cli-main.cjs'), command, require);
