@@ -16,6 +16,7 @@ import { describe, expect, it } from 'vitest';
 import { tempDir } from '../../test/support/temp.js';
 import {
   bundleIntact,
+  bundleSettled,
   cacheDir,
   cacheKey,
   cacheName,
@@ -108,6 +109,18 @@ describe('V8 code cache files', () => {
     expect([after.ino, after.size, after.mtimeNs]).toEqual([inode, before.size, before.mtimeNs]);
     expect(readFileSync(bundle, 'utf8')).toContain('module.exports = 43;');
     expect(readCacheFile(file, keyOf(bundle))).toBeUndefined();
+  });
+
+  it('is only written for a bundle whose last change its file times can tell from a later one', () => {
+    const { file } = bundleAt(tempDir());
+    const st = readBundle(file).stat!;
+    const changed = Number(st.ctimeNs / 1_000_000n);
+    expect(bundleSettled(st, changed + 10)).toBe(false);
+    expect(bundleSettled(st, changed + 1000)).toBe(true);
+    // whole-second file times (a coarse file system): three seconds
+    const coarse = { ...st, mtimeNs: 1_700_000_000_000_000_000n, ctimeNs: 1_700_000_000_000_000_000n };
+    expect(bundleSettled(coarse, 1_700_000_001_000)).toBe(false);
+    expect(bundleSettled(coarse, 1_700_000_003_000)).toBe(true);
   });
 
   it('ignores a corrupt, truncated, empty or foreign file', () => {

@@ -17,11 +17,11 @@
  *   cache".
  * - The bundle is hashed only when a cache file is written: its content must match the hash in its
  *   header, so a cache is only ever made for a bundle as built, and a bundle edited afterwards
- *   changes its ctime (which no one can set), hence the key. A run that uses the cache hashes no
- *   bundle (issue 12: that was ~1 ms of every warm `trust verify`). Known limit: on a file system
- *   whose timestamps are coarser than a run of the CLI (whole seconds), an in-place edit of the
- *   same size in the same second as the write of the cache could reuse it; editors and package
- *   managers write a new file (a new inode) instead, and whoever can write the bundle can run code.
+ *   changes its ctime (which no one can set), hence the key. A cache is only written for a bundle
+ *   whose last change is older than the racy window of storage/file-cache.ts (50 ms; 3 s for
+ *   whole-second file times), so an in-place write of the same size cannot land in the same tick
+ *   of the file clock as the one the key holds. A run that uses the cache hashes no bundle (issue
+ *   12: that was ~1 ms of every warm `trust verify`).
  * - The payload is made after the command ran (so it holds the functions the command compiled),
  *   written atomically (temporary file + rename), once per bundle, command and Node version.
  * - The directory is $XDG_CACHE_HOME/content-trust or ~/.cache/content-trust,
@@ -51,6 +51,7 @@ import {
 import { homedir } from 'node:os';
 import { basename, dirname, join } from 'node:path';
 import { Script } from 'node:vm';
+import { settled } from '../storage/file-cache.js';
 
 const MAGIC = Buffer.from('content-trust v8 code cache 2\n');
 const HASH = 32;
@@ -111,6 +112,15 @@ function safeDir(dir: string): boolean {
 /** The bundle file's identity: any write to it changes its ctime (and usually mtime and size). */
 function identity(st: BigIntStats): string {
   return `${st.dev}\0${st.ino}\0${st.size}\0${st.mtimeNs}\0${st.ctimeNs}`;
+}
+
+/**
+ * Whether the bundle last changed long enough ago for its times to tell any later write apart
+ * (storage/file-cache.ts's racy rule): a cache is only written for such a bundle, so a write to it
+ * in the same tick of a coarse file clock cannot keep the identity the cache was made for.
+ */
+export function bundleSettled(st: BigIntStats, now = Date.now()): boolean {
+  return settled({ mtimeMs: Number(st.mtimeNs) / 1e6, ctimeMs: Number(st.ctimeNs) / 1e6 }, now);
 }
 
 /**
@@ -257,6 +267,7 @@ function prepare(
     if (
       useDir &&
       outcome !== 'used' &&
+      bundleSettled(stat) &&
       bundleIntact(bytes) &&
       writeCacheFile(cacheFile, key, script.createCachedData())
     ) {
