@@ -56,7 +56,7 @@ const BUNDLE = [
     'options (CA file read, server URL checked)',
     /\n(?= {4}const result = await verify\(args\.positionals\[0\], opts\);)/,
   ],
-  ['reference parsed, registry check', /\n(?= {2}const ctx = repositoryContext\(ref, options\);)/],
+  ['reference parsed, registry check', /\n(?= {2}const ctx = repositoryContext(?:Of)?\(ref, options\);)/],
   ['repository context, updater', /\n(?= {4}const root = await this\.loadRoot\(\);\n {4}const offline)/],
   ['cached root read', /const root = await this\.loadRoot\(\);(?=\n {4}const offline)/],
   ['request out (agent, TLS context, connect)', /\n {6}await queuedTicks\(\);\n/],
