@@ -32,6 +32,8 @@ export interface JsonScan {
   readonly members: number;
   /** Whether some string holds a `\uD800`-`\uDFFF` escape (a lone one is refused after parsing). */
   readonly surrogateEscapes: boolean;
+  /** Whether the text holds a backslash anywhere (when not, no string in it holds a `"`). */
+  readonly escapes: boolean;
   /**
    * With `proveSigned`: where the value of the top-level member `signed` lies (`bytes[start, end)`)
    * when the scan proved those bytes are exactly what docker/go canonical JSON writes for the value
@@ -136,6 +138,7 @@ export function scanJson(
       : new Uint8Array(bytes.buffer, bytes.byteOffset, n);
   let nextBackslash = u8.indexOf(BACKSLASH);
   if (nextBackslash < 0) nextBackslash = n;
+  const escapes = nextBackslash < n;
   let i = 0;
   while (i < n) {
     const c = bytes[i]!;
@@ -226,8 +229,8 @@ export function scanJson(
     }
     i++;
   }
-  if (sigEnd < 0) return { members, surrogateEscapes };
-  return { members, surrogateEscapes, canonicalSigned: { start: sigStart, end: sigEnd } };
+  if (sigEnd < 0) return { members, surrogateEscapes, escapes };
+  return { members, surrogateEscapes, escapes, canonicalSigned: { start: sigStart, end: sigEnd } };
 }
 
 /** Object members in a parsed value (its own keys, recursively). Depth is bounded by the scan. */
