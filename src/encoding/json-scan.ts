@@ -148,8 +148,9 @@ export function scanJson(
       if (close < 0) break;
       if (nextBackslash >= close) {
         i = close + 1;
-        if (sig !== DONE && bytes[i] === COLON) {
-          // an unescaped key
+        if (bytes[i] === COLON) {
+          // an unescaped key, and its colon (counted here: one turn of the loop less per member)
+          members++;
           if (sig === INSIDE) {
             const ps = prevStart[depth]!;
             if (ps >= 0) {
@@ -160,10 +161,17 @@ export function scanJson(
             }
             prevStart[depth] = start;
             prevEnd[depth] = close;
-          } else if (depth === 1 && close - start === 6 && bytes[i + 1] === OPEN && isSigned(bytes, start)) {
+          } else if (
+            sig === NOT_YET &&
+            depth === 1 &&
+            close - start === 6 &&
+            bytes[i + 1] === OPEN &&
+            isSigned(bytes, start)
+          ) {
             sig = INSIDE;
             sigStart = i + 1;
           }
+          i++;
         }
         continue;
       }
