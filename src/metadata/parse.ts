@@ -13,6 +13,12 @@
  * so that a repeated key anywhere is refused (Go merges a repeated struct
  * field's maps, JSON.parse keeps the last copy). Objects Go decodes into maps
  * (targets, meta, keys, roles, hashes) may hold `latest` and `Latest`.
+ *
+ * A targets document written exactly as Notary writes it (JSON.stringify's text,
+ * keys sorted, no backslash) is accepted without that pass, by the same rules
+ * checked natively (`parseStringified`); anything else, and every refusal, goes
+ * through the pass (issue 12: a 10,000-tag targets is 1 MB, and a first call runs
+ * the pass unoptimised).
  */
 
 import { parsePublicKeyDeferred } from '../crypto/keys.js';
