@@ -193,6 +193,7 @@ describe('isStdBase64', () => {
     fc.assert(
       fc.property(fc.array(item, { maxLength: 5 }), (list) => {
         expect(allStdBase64(list)).toBe(list.every(isStdBase64));
+        for (const slice of [1, 2, 3]) expect(allStdBase64(list, slice)).toBe(list.every(isStdBase64));
       }),
       { numRuns: 5000 },
     );
