@@ -13,24 +13,12 @@
  * so that a repeated key anywhere is refused (Go merges a repeated struct
  * field's maps, JSON.parse keeps the last copy). Objects Go decodes into maps
  * (targets, meta, keys, roles, hashes) may hold `latest` and `Latest`.
- *
- * A targets document written exactly as Notary writes it (JSON.stringify's text,
- * keys sorted, no backslash) is accepted without that pass, by the same rules
- * checked natively (`parseStringified`); anything else, and every refusal, goes
- * through the pass (issue 12: a 10,000-tag targets is 1 MB, and a first call runs
- * the pass unoptimised).
  */
 
 import { parsePublicKeyDeferred } from '../crypto/keys.js';
 import type { TufPublicKey } from '../crypto/types.js';
 import { GoStruct } from '../encoding/go-fold.js';
-import {
-  countMembers,
-  hasLoneSurrogate,
-  parseStringified,
-  provenValue,
-  scanJson,
-} from '../encoding/json-scan.js';
+import { countMembers, hasLoneSurrogate, scanJson } from '../encoding/json-scan.js';
 import { FormatError, TrustError, VerificationError } from '../errors.js';
 import { parseGoTime } from './gotime.js';
 import {
@@ -137,14 +125,6 @@ class Ctx {
    */
   noEscapes = false;
   /**
-   * Set when `parseStringified` checked the document except its targets entries: the walk of the
-   * targets map then checks them as the scan would (`provenValue` at this nesting limit, names
-   * increasing) and sets `unproven` (and stops) when one is not proven; parseMetadata then parses
-   * the document again with the scan.
-   */
-  proveLimit: number | undefined = undefined;
-  unproven = false;
-  /**
    * Whether the parsed body differs from the value JSON.parse made of `signed` (a `"custom": null`
    * dropped, absent or null delegations fields filled in, null `paths` removed): then its canonical
    * bytes are not the served ones.
@@ -228,38 +208,20 @@ export function parseJsonBytes(bytes: Uint8Array, role: string): unknown {
 
 /**
  * parseJsonBytes plus the checks JSON.parse cannot make (`encoding/json-scan.ts`).
- * `members` is the count to compare with the schema walk (-1: no key is repeated, proven otherwise).
- * With `proveSigned`, `canonicalSigned` is where the scan proved `signed` canonical (meaningful once
- * the document passed every check). With `native` too, a targets document written as Notary writes
- * it is checked by `parseStringified` instead of the scan (a targets document of 10,000 tags is
- * 1 MB, issue 12), except its targets entries, which the caller checks (`proveLimit` is then set:
- * see `parseMetadata`); any other document is scanned.
+ * `members` is the count to compare with the schema walk. With `proveSigned`, `canonicalSigned` is
+ * where the scan proved `signed` canonical (meaningful once the document passed every check).
  */
 function parseCheckedJson(
   bytes: Uint8Array,
   role: string,
   maxDepth: number,
   proveSigned = false,
-  native = false,
 ): {
   value: unknown;
   members: number;
   escapes: boolean;
   canonicalSigned?: { start: number; end: number };
-  proveLimit?: number;
 } {
-  if (proveSigned && native) {
-    const fast = parseStringified(bytes, maxDepth, true);
-    if (fast) {
-      return {
-        value: fast.value,
-        members: -1,
-        escapes: false,
-        canonicalSigned: { start: 10, end: fast.signedEnd },
-        proveLimit: fast.limit,
-      };
-    }
-  }
   const bad = (reason: string) => new FormatError('BAD_METADATA', `${role}: metadata ${reason}`, { role });
   const scan = scanJson(bytes, maxDepth, proveSigned);
   if ('problem' in scan) throw bad(scan.problem);
@@ -370,30 +332,19 @@ function parseFileMeta(ctx: Ctx, v: unknown, field: string): FileMetaJson {
 function plainFileMeta(ctx: Ctx, v: unknown, batch?: string[]): FileMetaJson | undefined {
   if (typeof v !== 'object' || v === null || Array.isArray(v)) return undefined;
   const o = v as Json;
-  // with ctx.proveLimit, only an entry as canonical JSON writes it: `hashes` before `length`, the
-  // algorithms in increasing order, a length of at most 15 digits (else the caller's provenValue)
-  const ordered = ctx.proveLimit !== undefined;
   let n = 0;
   for (const k in o) {
-    if (k === 'hashes') {
-      if (ordered && n > 0) return undefined;
-    } else if (k !== 'length') return undefined;
+    if (k !== 'length' && k !== 'hashes') return undefined;
     n++;
   }
   const length = o.length;
   if (typeof length !== 'number' || !Number.isSafeInteger(length) || length < 0) return undefined;
-  if (ordered && length >= 1e15) return undefined;
   const hashes = o.hashes;
   if (typeof hashes !== 'object' || hashes === null || Array.isArray(hashes)) return undefined;
   const h = hashes as Json;
-  let prev: string | undefined;
   for (const alg in h) {
     const b = h[alg];
     if (typeof b !== 'string') return undefined;
-    if (ordered) {
-      if (prev !== undefined && !(prev < alg)) return undefined;
-      prev = alg;
-    }
     if (batch) {
       // checked with the other entries' hashes by `checkBatch` (the length here, like isStdBase64)
       if ((b.length & 3) !== 0) return undefined;
@@ -505,29 +456,14 @@ function parseBody(
   // the usual entries' hashes are checked in batches (allStdBase64), each batch before the next
   // entry that takes the checked path, so that a failure is still the first one in document order
   const batch: string[] | undefined = ctx.noEscapes ? [] : undefined;
-  const prove = ctx.proveLimit;
-  let prevName: string | undefined;
   for (const name in parsedTargets) {
-    if (prove !== undefined) {
-      if (prevName !== undefined && !(prevName < name)) {
-        ctx.unproven = true;
-        break;
-      }
-      prevName = name;
-    }
     ctx.members++;
     const v: unknown = parsedTargets[name];
     if (plainFileMeta(ctx, v, batch) !== undefined) continue;
-    // an entry (level 4) as the scan would check it: else the caller scans the document
-    if (prove !== undefined && !provenValue(v, 4, prove, true)) {
-      ctx.unproven = true;
-      break;
-    }
     if (batch) checkBatch(ctx.role, parsedTargets, batch, name);
     const fm = parseFileMeta(ctx, v, `targets.${JSON.stringify(name)}`);
     if (fm !== v) setOwn(parsedTargets, name, fm);
   }
-  if (ctx.unproven) return { body: signed as TargetsBody, keys };
   if (batch) checkBatch(ctx.role, parsedTargets, batch, undefined);
   // Go treats a missing delegations object as empty and writes it back as {"keys":{},"roles":[]}
   const dIn = signed.delegations === undefined || signed.delegations === null ? {} : signed.delegations;
@@ -587,21 +523,6 @@ export interface ParseLimits {
 }
 
 export function parseMetadata(bytes: Uint8Array, role: string, limits?: number | ParseLimits): Metadata {
-  return parseNotary(bytes, role, limits, true);
-}
-
-/**
- * parseMetadata. With `native`, a targets document written as Notary writes it is checked without
- * the scan (parseCheckedJson, `parseStringified`); that path only ever accepts: a document it
- * cannot prove, and every refusal, are parsed again with the scan, so the verdict and the error are
- * always the scan path's.
- */
-function parseNotary(
-  bytes: Uint8Array,
-  role: string,
-  limits: number | ParseLimits | undefined,
-  native: boolean,
-): Metadata {
   const {
     maxBytes,
     maxDepth = DEFAULT_MAX_NESTING,
@@ -621,34 +542,8 @@ function parseNotary(
   }
   const expected = typeOfRole(role);
   const ctx = new Ctx(role, maxKeys, maxSignatures);
-  // the native path needs the usual entry's nesting (level 5) within the limit
-  const parsed = parseCheckedJson(
-    bytes,
-    role,
-    maxDepth,
-    true,
-    native && expected === 'Targets' && maxDepth >= 5,
-  );
+  const parsed = parseCheckedJson(bytes, role, maxDepth, true);
   ctx.noEscapes = !parsed.escapes;
-  if (parsed.proveLimit === undefined) return checkedMetadata(ctx, parsed, bytes, role, expected);
-  ctx.proveLimit = parsed.proveLimit;
-  let md: Metadata;
-  try {
-    md = checkedMetadata(ctx, parsed, bytes, role, expected);
-  } catch {
-    return parseNotary(bytes, role, limits, false);
-  }
-  return ctx.unproven ? parseNotary(bytes, role, limits, false) : md;
-}
-
-/** The rest of parseNotary: the schema walk of the parsed document, and the Metadata. */
-function checkedMetadata(
-  ctx: Ctx,
-  parsed: ReturnType<typeof parseCheckedJson>,
-  bytes: Uint8Array,
-  role: string,
-  expected: MetadataType,
-): Metadata {
   const doc = ctx.struct(ctx.obj(parsed.value, 'document'), 'document', GO.envelope, [
     'signed',
     'signatures',
@@ -664,8 +559,7 @@ function checkedMetadata(
   const signatures = parseSignatures(ctx, doc.signatures);
   const expiresMs = parseCommon(ctx, signed, expected);
   const { body, keys } = parseBody(ctx, signed, role);
-  if (ctx.unproven) return new Metadata(role, body, signatures, keys); // not used: parsed again
-  if (parsed.members >= 0 && ctx.members !== parsed.members) {
+  if (ctx.members !== parsed.members) {
     // JSON.parse keeps the last of two equal keys; Go's struct decoding merges or keeps the last
     ctx.fail(
       'document',
