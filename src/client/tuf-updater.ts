@@ -35,7 +35,12 @@ import { createHttpClient, displayUrl, type HttpClient } from '../transport/http
 import { fileFetcher, httpFetcher, type TufFetcher } from '../transport/tuf-repository.js';
 import { TUF1_DIALECT } from '../trust/dialect.js';
 import { checkTuf1FileMeta } from '../trust/filemeta.js';
-import { TrustedMetadataSet, type TrustPolicy, verifiedIndexOf } from '../trust/trusted-set.js';
+import {
+  indexDescribes,
+  TrustedMetadataSet,
+  type TrustPolicy,
+  verifiedIndexOf,
+} from '../trust/trusted-set.js';
 
 /**
  * Every limit of the TUF 1.0 client: the library's `Limits` (the same names and meaning as on the
@@ -163,6 +168,8 @@ export class TufUpdater {
   #http: HttpClient | undefined;
   /** The cache's verified index as last read or written (storage/verified-index.ts). */
   #index: VerifiedIndex | null = null;
+  /** A metadata file was written since the index was read or written (it no longer describes the cache). */
+  #wrote = false;
 
   /**
    * Initialises `metadataDir` with a trusted root (bytes from an out-of-band
@@ -249,6 +256,7 @@ export class TufUpdater {
   private async persist(role: string, bytes: Uint8Array): Promise<void> {
     const path = join(this.#dir, tuf1MetadataFileName(role));
     this.#context?.files.forget(path);
+    this.#wrote = true;
     await writeFileAtomic(path, bytes);
   }
 
@@ -289,21 +297,26 @@ export class TufUpdater {
     const rootBytes = await this.loadLocal('root');
     if (!rootBytes) throw new LocalError('CONFIG', `no trusted root.json in ${this.#dir}: initialise first`);
     const now = this.#now(); // spec 5.1: one reference time per refresh
+    // the index first: a cached root it records with its signers is not verified again, nor, under
+    // that root, the cached timestamp and snapshot it records (the trusted set decides: useVerifiedIndex)
+    const index = readVerifiedIndex(
+      join(this.#dir, VERIFIED_INDEX_FILE),
+      DIALECT,
+      this.#context?.documents,
+      this.#context?.files,
+    );
+    this.#set = undefined;
+    this.#wrote = false;
     const set = TrustedMetadataSet.fromRoot(
       rootBytes,
       { ...this.#policy, now: () => now },
       'cache',
       this.#context,
       TUF1_DIALECT,
+      index,
     );
     this.#set = set;
-    this.#index = readVerifiedIndex(
-      join(this.#dir, VERIFIED_INDEX_FILE),
-      DIALECT,
-      this.#context?.documents,
-      this.#context?.files,
-    );
-    set.useVerifiedIndex(this.#index);
+    this.#index = index;
     await this.loadRoot(set, deadlineAt);
     await this.loadTimestamp(set, deadlineAt);
     await this.loadSnapshot(set, deadlineAt);
@@ -317,12 +330,16 @@ export class TufUpdater {
    */
   private async saveIndex(set: TrustedMetadataSet): Promise<void> {
     if (set !== this.#set) return;
+    // a warm refresh of an unchanged repository: the index read at the start still describes what
+    // was taken so far (nothing built, hashed or encoded); it may list roles not loaded yet
+    if (indexDescribes(this.#index, set, this.#wrote, 'covers')) return;
     const index = verifiedIndexOf(set, this.#index);
     if (this.#index && encodeVerifiedIndex(this.#index) === encodeVerifiedIndex(index)) return;
     const indexPath = join(this.#dir, VERIFIED_INDEX_FILE);
     this.#context?.files.forget(indexPath);
     await writeVerifiedIndex(indexPath, index);
     this.#index = index;
+    this.#wrote = false;
   }
 
   /** 5.3: walk N+1.root.json until the repository has no newer root (bounded). */

@@ -86,6 +86,13 @@ describe('locateObject member fast path', () => {
       '"t8":{"hashes":{"sha256":"}{]["},"length":1}', // structural characters inside strings
       '"t9":{"a":[],"b":{},"c":[{}]}',
       '"é":{"length":3}',
+      // TUF 1.0 entries with a custom object (the TARGET pattern's optional prefix), and near misses
+      `"t10":{"custom":{"mediaType":"application/x"},${entry('x').slice(1)}`,
+      `"t11":{"custom":{},${entry('x').slice(1)}`,
+      `"t12":{"custom":{"a":"b","c":"}"},${entry('x').slice(1)}`,
+      `"t13":{"custom":{"a":1},${entry('x').slice(1)}`,
+      `"t14":{"custom":{"a":"b"},"length":1}`,
+      `"t15":{"custom":{"a":"\\""},${entry('x').slice(1)}`,
     ];
     for (const s of shapes) {
       for (const t of shapes) {
@@ -105,11 +112,14 @@ describe('locateObject member fast path', () => {
 
   it('finds every tag of a large canonical document', () => {
     const n = 2000;
-    const members = Array.from({ length: n }, (_, i) => `"v${i}":${entry(String(i))}`);
+    const custom = (i: number) =>
+      i % 3 === 0 ? `{"custom":{"mediaType":"m${i}"},${entry(String(i)).slice(1)}` : entry(String(i));
+    const members = Array.from({ length: n }, (_, i) => `"v${i}":${custom(i)}`);
     const json = `{"signed":{"_type":"Targets","targets":{${members.join(',')}},"version":2},"signatures":[]}`;
     const obj = same(json);
     expect(obj!.count).toBe(n);
     const bytes = b(json);
     expect(text(bytes, memberValue(bytes, obj!, b('v1234'))!)).toBe(entry('1234'));
+    expect(text(bytes, memberValue(bytes, obj!, b('v1233'))!)).toBe(custom(1233));
   });
 });

@@ -99,10 +99,13 @@ export function locateObjectPlain(
  * and TUF writers emit for a target (canonical JSON), twice as fast as the general `MEMBER`. Run
  * sticky at a member key of the located object; whatever neither matches (an escape, deeper
  * nesting, a scalar value, ...) takes the byte loop, so the result is the byte loop's by
- * construction. The alternatives of each repetition start with distinct characters, so a failed
+ * construction. `TARGET` also takes a leading `custom` object of string members (TUF 1.0 targets as
+ * registry-hosted trust writes them: `{"custom":{"mediaType":...},"hashes":...}`). The alternatives
+ * of each repetition start with distinct characters, so a failed
  * match backtracks in linear time.
  */
-const TARGET = /"[^"\\]*":\{"hashes":\{"[^"\\]*":"[^"\\]*"(?:,"[^"\\]*":"[^"\\]*")*\},"length":[0-9]+\}/y;
+const TARGET =
+  /"[^"\\]*":\{(?:"custom":\{(?:"[^"\\]*":"[^"\\]*"(?:,"[^"\\]*":"[^"\\]*")*)?\},)?"hashes":\{"[^"\\]*":"[^"\\]*"(?:,"[^"\\]*":"[^"\\]*")*\},"length":[0-9]+\}/y;
 const MEMBER = (() => {
   const str = '"[^"\\\\]*"';
   const flat = `(?:[^"{}\\[\\]\\\\]|${str})*`;

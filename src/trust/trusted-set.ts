@@ -385,6 +385,14 @@ export class TrustedMetadataSet {
     return Object.keys(out).length > 0 ? out : undefined;
   }
 
+  /**
+   * Whether the verified index records `md`'s exact bytes with their signers (a root, timestamp or
+   * snapshot loaded from the cache under a root the index records), whatever the check then took.
+   */
+  indexRecords(md: Metadata | undefined): boolean {
+    return md !== undefined && this.#vouched.has(md);
+  }
+
   /** Key ids whose signatures verified on this set's root (own keys), timestamp or snapshot document. */
   signersOfDocument(md: Metadata | undefined): readonly string[] | undefined {
     return md ? this.#signedBy.get(md) : undefined;
@@ -822,6 +830,44 @@ export class TrustedMetadataSet {
     return md;
   }
 }
+
+/**
+ * Whether `index` (read at the start of an update and given to `set`) already describes the set's
+ * trusted state, so that a warm verify of an unchanged repository builds, hashes, encodes and writes
+ * no index: no file was written (`wrote`), the index records the exact bytes of the trusted root,
+ * timestamp and snapshot with their signers (an index written before it did, or one that lags the
+ * cache, is rewritten once), the root's certificate windows when it has some, and every targets role
+ * accepted so far was taken through it.
+ * - `exact` (an update that loaded every role it will load, the Notary flow's commit): the index
+ *   also lists no other targets role, so a role the repository dropped leaves the index;
+ * - `covers` (a client that saves after each step, tuf-updater.ts): the index may list roles not
+ *   loaded yet. They are the roles of the same verified state (their parents' bytes are the ones
+ *   taken through the index now), and the trusted set re-checks each against the snapshot when it
+ *   is loaded.
+ */
+export function indexDescribes(
+  index: VerifiedIndex | null | undefined,
+  set: TrustedMetadataSet,
+  wrote: boolean,
+  mode: 'exact' | 'covers' = 'exact',
+): boolean {
+  const files = index?.files;
+  if (wrote || !files) return false;
+  if (!set.indexRecords(set.root) || !set.indexRecords(set.timestamp) || !set.indexRecords(set.snapshot)) {
+    return false;
+  }
+  // the root's certificate windows, when it has certificates the index can record (leaf only)
+  if (!files.get('root')?.certificates && set.rootCertificates()) return false;
+  const accepted = set.acceptedTargetsRoles();
+  if (accepted.some((r) => !set.indexedRoles.has(r))) return false;
+  if (mode === 'covers') return true;
+  let indexedTargets = 0;
+  for (const [role, e] of files) if (e.signers !== undefined && !TOP_LEVEL.has(role)) indexedTargets++;
+  return indexedTargets === accepted.length;
+}
+
+/** The roles whose index entries record signers besides the targets roles. */
+const TOP_LEVEL = new Set(['root', 'timestamp', 'snapshot']);
 
 /**
  * The verified index of a set's trusted state (storage/verified-index.ts): root, timestamp, snapshot

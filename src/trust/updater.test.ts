@@ -13,7 +13,8 @@ import { NetworkError, type TrustError } from '../errors.js';
 import { MetadataCache } from '../storage/trust-dir.js';
 import { FileStore } from '../transport/file-store.js';
 import { lookupTag } from './lookup.js';
-import { indexDescribes, Updater } from './updater.js';
+import { indexDescribes } from './trusted-set.js';
+import { Updater } from './updater.js';
 
 const dirs: string[] = [];
 afterEach(() => {

@@ -31,7 +31,7 @@ import { encodeVerifiedIndex, type VerifiedIndex } from '../storage/verified-ind
 import type { MetadataStore } from '../transport/store.js';
 import { NOTARY_DIALECT } from './dialect.js';
 import { checkFileMeta, type DigestMemo, listedSha256Hex } from './filemeta.js';
-import { TrustedMetadataSet, type TrustPolicy, verifiedIndexOf } from './trusted-set.js';
+import { indexDescribes, TrustedMetadataSet, type TrustPolicy, verifiedIndexOf } from './trusted-set.js';
 
 export interface UpdateOptions
   extends Partial<
@@ -49,33 +49,6 @@ export interface UpdateOptions
    * downloaded again, checked as downloaded bytes are (hash, length, signatures, versions) and cached.
    */
   readonly published?: ReadonlyMap<string, Uint8Array>;
-}
-
-/** The roles whose index entries record signers besides the targets roles. */
-const TOP_LEVEL = new Set(['root', 'timestamp', 'snapshot']);
-
-/**
- * Whether `index` (read at the start of an update) already describes the update's trusted state, so
- * that a warm verify of an unchanged repository builds, hashes and writes no index: no file was
- * written, root, timestamp and snapshot carry their signers and the root its certificate windows
- * (an index written before they did is rewritten once), and the index holds exactly the targets
- * roles accepted, each taken through it (which also means its root entry matched).
- */
-export function indexDescribes(
-  index: VerifiedIndex | null | undefined,
-  set: TrustedMetadataSet,
-  wrote: boolean,
-): boolean {
-  const files = index?.files;
-  if (wrote || !files) return false;
-  for (const r of TOP_LEVEL) if (!files.get(r)?.signers) return false;
-  // the root's certificate windows, when it has certificates the index can record (leaf only)
-  if (!files.get('root')?.certificates && set.rootCertificates()) return false;
-  const accepted = set.acceptedTargetsRoles();
-  if (accepted.some((r) => !set.indexedRoles.has(r))) return false;
-  let indexedTargets = 0;
-  for (const [role, e] of files) if (e.signers !== undefined && !TOP_LEVEL.has(role)) indexedTargets++;
-  return indexedTargets === accepted.length;
 }
 
 function matches(

@@ -270,4 +270,30 @@ describe('verified index', () => {
     expect(err?.role).toBe('targets');
     await expect(verify(`${f.gun}:v1`, later)).rejects.toMatchObject({ code: 'EXPIRED', role: 'targets' });
   });
+
+  it("the index's lazy targets parse has its own document-cache key: a later full check in the same context parses strictly (a targets document whose parse normalises)", async () => {
+    const f = await fixture();
+    // targets spelled as Notary may serve them: `"custom": null`, signed over that spelling (Notary's
+    // message); our parser normalises it away (ce4966b)
+    const t = await f.craft('targets', (s) => {
+      s.version += 1;
+      s.targets.v1.custom = null;
+    });
+    expect(Buffer.from(t).toString('utf8')).toContain('"custom":null');
+    await f.rechain({ targets: t });
+    const opts = f.client();
+    expect((await verify(`${f.gun}:v1`, opts)).digest).toBe(digestOf('one')); // cold, another context
+    const context = new TrustContext();
+    const shared = { ...opts, context };
+    // warm, through the index: the lazy parse of targets (no signature checked on targets)
+    const warm = await warmUpdate(f, opts);
+    expect(warm.indexed).toEqual(['targets']);
+    expect((await verify(`${f.gun}:v1`, shared)).digest).toBe(digestOf('one'));
+    expect(context.verdicts.size).toBe(0);
+    // the index gone: the same bytes take the full path in the same context, which must not be handed
+    // the lazy parse (it knows no signature message: its re-encoding is the normalised body's)
+    rmSync(join(warm.dir, VERIFIED_INDEX_FILE));
+    expect((await verify(`${f.gun}:v1`, shared)).digest).toBe(digestOf('one'));
+    expect(context.verdicts.size).toBeGreaterThan(0);
+  });
 });
