@@ -10,9 +10,13 @@
  */
 
 import { join } from 'node:path';
-import { runBundle } from './code-cache.js';
+import { cacheWord, runBundle } from './code-cache.js';
 
 // `trust verify` (the pre-pull hook) has a bundle of its own, without the other commands' code
 const command = process.argv[2];
 // the bundles sit beside the launcher: its own `require` resolves what theirs would
-runBundle(join(__dirname, command === 'verify' ? 'cli-verify.cjs' : 'cli-main.cjs'), command, require);
+runBundle(
+  join(__dirname, command === 'verify' ? 'cli-verify.cjs' : 'cli-main.cjs'),
+  cacheWord(process.argv.slice(2)),
+  require,
+);

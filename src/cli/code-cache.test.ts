@@ -20,6 +20,7 @@ import {
   cacheDir,
   cacheKey,
   cacheName,
+  cacheWord,
   declaredHash,
   readBundle,
   readCacheFile,
@@ -180,6 +181,23 @@ describe('V8 code cache files', () => {
     expect(cacheName('verify', other)).not.toBe(cacheName('verify', key));
     expect(cacheName('../../x', key)).toMatch(/^v8-other-[0-9a-f]{16}\.bin$/);
     expect(cacheName(undefined, key)).toBe(cacheName('--version', key));
+  });
+
+  it('gives a verify of registry-hosted trust a cache word of its own', () => {
+    const { key } = bundleAt(tempDir());
+    const word = (...argv: string[]) => cacheWord(argv);
+    expect(word('verify', 'example.com/app:1')).toBe('verify');
+    expect(word('verify', '--server', 'https://notary.example.com', 'example.com/app:1')).toBe('verify');
+    expect(word('verify', '--server', 'registry', 'example.com/app:1')).toBe('verifyoci');
+    expect(word('verify', '--server=registry', 'example.com/app:1')).toBe('verifyoci');
+    expect(word('verify', '--server', 'oci://localhost:5000/trust', 'x')).toBe('verifyoci');
+    expect(word('verify', '--server=oci://localhost:5000/trust', 'x')).toBe('verifyoci');
+    expect(word('verify', '--bundle', 'b.tar', 'x')).toBe('verifyoci');
+    expect(word('verify', '--', '--server', 'registry')).toBe('verify'); // operands, not flags
+    expect(word('sign', '--server', 'registry')).toBe('sign');
+    expect(word()).toBeUndefined();
+    expect(cacheName('verifyoci', key)).not.toBe(cacheName('verify', key));
+    expect(cacheName('verifyoci', key)).toMatch(/^v8-verifyoci-[0-9a-f]{16}\.bin$/);
   });
 
   it('lives in $XDG_CACHE_HOME/content-trust or ~/.cache/content-trust, and CONTENT_TRUST_CODE_CACHE=0 turns it off', () => {

@@ -210,6 +210,31 @@ export function cacheName(command: string | undefined, key: Buffer): string {
   return `v8-${word}-${key.subarray(0, 8).toString('hex')}.bin`;
 }
 
+/**
+ * The cache word for a command line: the command, except that a `verify` of registry-hosted trust
+ * (`--server registry`, `--server oci://...`, `--bundle`) has a cache of its own. One cache holds
+ * the functions compiled by the run that wrote it, and it is written once: with one word for both,
+ * whichever kind of verify ran first left the other compiling its code on every run.
+ */
+export function cacheWord(argv: readonly string[]): string | undefined {
+  const command = argv[0];
+  if (command !== 'verify') return command;
+  for (let i = 1; i < argv.length; i++) {
+    const a = argv[i] as string;
+    if (a === '--') break;
+    const server = a === '--server' ? argv[i + 1] : a.startsWith('--server=') ? a.slice(9) : undefined;
+    if (
+      server === 'registry' ||
+      server?.startsWith('oci://') ||
+      a === '--bundle' ||
+      a.startsWith('--bundle=')
+    ) {
+      return 'verifyoci';
+    }
+  }
+  return command;
+}
+
 /** Removes the command's cache files of other bundles not written for a week (an upgraded install). */
 function removeStale(dir: string, keep: string): void {
   const prefix = keep.slice(0, keep.lastIndexOf('-') + 1);
