@@ -38,7 +38,8 @@ export function checkFileMeta(
   }
   let checked = 0;
   for (const [alg, expected] of Object.entries(meta.hashes)) {
-    const hash = HASHERS[alg];
+    // own names only: a hostile "constructor" would find Object, which "hashes" bytes to themselves
+    const hash = Object.hasOwn(HASHERS, alg) ? HASHERS[alg] : undefined;
     if (!hash) continue;
     const actual = digests
       ? digests.digest(bytes, `${alg}/base64`, () => b64(hash(bytes)))
@@ -103,7 +104,7 @@ export function checkTuf1FileMeta(
     );
   }
   for (const [alg, expected] of Object.entries(meta.hashes ?? {})) {
-    const name = TUF1_HASHES[alg];
+    const name = Object.hasOwn(TUF1_HASHES, alg) ? TUF1_HASHES[alg] : undefined;
     if (name === undefined) {
       throw new VerificationError(
         'HASH_MISMATCH',
