@@ -12,6 +12,7 @@ import { join } from 'node:path';
 import { type RepositoryContext, repositoryContext, type TrustOptions } from '../context/repository.js';
 import { bareKeyOf } from '../crypto/keys.js';
 import type { Signer, TufPublicKey } from '../crypto/types.js';
+import { inKeyOrder } from '../encoding/canonical.js';
 import { LocalError, NetworkError, PublishError, TrustError, VerificationError } from '../errors.js';
 import type { KeyStore } from '../keys/keystore.js';
 import { type PassphraseProvider, shortKeyId } from '../keys/passphrase.js';
@@ -476,7 +477,16 @@ export async function publishEdit(
       threshold = d.threshold;
       keys = keysOf(parent, known);
     }
-    files.push({ role, md: signMetadata(role, body, await signersFor(ks, role, keyids, threshold, keys)) });
+    // an edit appends tags and keys at the end of their maps; in canonical key order the encoder
+    // writes the body in one native pass instead of member by member (issue 12: a sign re-encodes
+    // the whole targets role)
+    const ordered: TargetsBody = {
+      ...body,
+      targets: inKeyOrder(body.targets),
+      delegations: { ...body.delegations, keys: inKeyOrder(body.delegations.keys) },
+    };
+    const signers = await signersFor(ks, role, keyids, threshold, keys);
+    files.push({ role, md: signMetadata(role, ordered, signers) });
   }
 
   if (files.length === 0) return { roles: [], versions: new Map() };
@@ -491,7 +501,7 @@ export async function publishEdit(
     for (const [name, m] of Object.entries(state.snapshot.signed.meta)) setOwn(meta, name, fileMetaGo(m));
     for (const f of files) setOwn(meta, f.role, fileMetaOf(f.md.wireBytes()));
     for (const r of edit.removedRoles ?? []) delete meta[r];
-    const body = snapshotBody(meta, state.snapshot.version + 1, defaultExpires('snapshot'));
+    const body = snapshotBody(inKeyOrder(meta), state.snapshot.version + 1, defaultExpires('snapshot'));
     const signers = await signersFor(ks, 'snapshot', snapRole.keyids, snapRole.threshold, rootKeys);
     const snap = signMetadata('snapshot', body, signers);
     files.push({ role: 'snapshot', md: snap });
