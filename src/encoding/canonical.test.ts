@@ -67,7 +67,12 @@ describe('canonical JSON (docker/go canonical/json)', () => {
 
   it('inKeyOrder copies an object with its keys in canonical order, own __proto__ and all', () => {
     const obj: Record<string, number> = { b: 1, '\u{1F600}': 2, a: 3, '\uFF61': 4, '10': 5, '2': 6 };
-    Object.defineProperty(obj, '__proto__', { value: 7, enumerable: true, writable: true, configurable: true });
+    Object.defineProperty(obj, '__proto__', {
+      value: 7,
+      enumerable: true,
+      writable: true,
+      configurable: true,
+    });
     const copy = inKeyOrder(obj);
     // integer-like keys come first in any JavaScript object; the others in canonical (UTF-8) order
     expect(Object.keys(copy)).toEqual(['2', '10', '__proto__', 'a', 'b', '\uFF61', '\u{1F600}']);
@@ -78,7 +83,8 @@ describe('canonical JSON (docker/go canonical/json)', () => {
       fc.property(fc.dictionary(fc.string({ unit: 'binary' }), fc.integer()), (o) => {
         const c = inKeyOrder(o);
         expect(c).not.toBe(o);
-        const others = (x: object) => Object.keys(x).filter((k) => !/^(0|[1-9]\d*)$/.test(k) || Number(k) >= 2 ** 32 - 1);
+        const others = (x: object) =>
+          Object.keys(x).filter((k) => !/^(0|[1-9]\d*)$/.test(k) || Number(k) >= 2 ** 32 - 1);
         expect(others(c)).toEqual(sortedKeys(o).filter((k) => others(o).includes(k)));
         for (const k of Object.keys(o)) expect(c[k]).toBe(o[k]);
         expect(canonicalJson(c)).toBe(canonicalJson(o));
