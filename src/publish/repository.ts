@@ -43,7 +43,7 @@ import type { ImageReference } from '../reference.js';
 import { NotaryServerStore } from '../transport/notary-server.js';
 import { checkFileMeta, listedSha256Hex } from '../trust/filemeta.js';
 import { loadAllTargetsRoles } from '../trust/lookup.js';
-import { validSignerIds } from '../trust/signatures.js';
+import { prepareKeys, validSignerIds } from '../trust/signatures.js';
 import { Updater } from '../trust/updater.js';
 import { heldSigners, holdsAny, keystoreFor } from './keys.js';
 
@@ -522,7 +522,18 @@ export async function publishEdit(
   const upload = files.map((f) => ({ role: f.role, bytes: f.md.wireBytes() }));
   await hooks.beforeUpload?.();
   try {
-    await state.ctx.store.publish(upload);
+    const posting = state.ctx.store.publish(upload);
+    posting.catch(() => {}); // awaited below
+    // While the server takes the upload (it signs a snapshot and timestamp for it), prepare the keys
+    // the read-back verifies them with (issue 12): after one turn of the loop, so the upload is out.
+    await new Promise((resolve) => setImmediate(resolve));
+    const roles = rootBodyNow.roles;
+    const ids = ['timestamp', 'snapshot', 'targets'].flatMap((r) => roles[r]?.keyids ?? []);
+    prepareKeys(
+      ids.map((id) => known.get(id)),
+      state.ctx.context,
+    );
+    await posting;
   } catch (e) {
     if (
       e instanceof PublishError &&
