@@ -658,7 +658,14 @@ export async function mutate<T>(
       ...(opts.rootKeyId === undefined ? {} : { rootKeyId: opts.rootKeyId }),
     });
   for (let attempt = 1; ; attempt++) {
-    let state = await load();
+    const loading = load();
+    if (attempt === 1) {
+      // the repository key unlocks (PBKDF2 on the thread pool) while the state is fetched and
+      // checked, when its passphrase needs no prompt (KeyStore.preload); after a turn of the loop,
+      // so that the state's first request goes out first (issue 12)
+      setImmediate(() => keystore.preload({ role: 'targets', gun: ctx.ref.gun }).catch(() => {}));
+    }
+    let state = await loading;
     if (!state && attempt === 1 && hooks.ifMissing) {
       await hooks.ifMissing();
       state = await load();
