@@ -131,8 +131,8 @@ describe('KeyStore over a Notary trust dir', () => {
     const env = { DOCKER_CONTENT_TRUST_REPOSITORY_PASSPHRASE: 'targetpw' };
     const viaEnv = tracked(defaultPassphraseProvider({ env, input: { isTTY: false } as never }));
     const store = new KeyStore(dir, { passphrase: viaEnv.provider });
-    await store.preload({ keyId: TARGETS_ID });
-    await store.preload({ role: 'root' });
+    await store.preload(TARGETS_ID);
+    await store.preload(ROOT_ID);
     await new Promise((r) => setTimeout(r, 50));
     expect(viaEnv.keyIds).toEqual([TARGETS_ID]); // the root key was not asked for
     const { key } = await store.load(TARGETS_ID);
@@ -141,12 +141,12 @@ describe('KeyStore over a Notary trust dir', () => {
     // a load right after the preload started shares it
     const fixed = tracked(staticPassphraseProvider('targetpw'));
     const store2 = new KeyStore(dir, { passphrase: fixed.provider });
-    await store2.preload({ keyId: TARGETS_ID });
+    await store2.preload(TARGETS_ID);
     await store2.load(TARGETS_ID);
     expect(fixed.keyIds).toEqual([TARGETS_ID]);
     // a provider not known to answer silently is never asked ahead of need
     const custom = recordingProvider(() => 'targetpw');
-    await new KeyStore(dir, { passphrase: custom.provider }).preload({ keyId: TARGETS_ID });
+    await new KeyStore(dir, { passphrase: custom.provider }).preload(TARGETS_ID);
     await new Promise((r) => setTimeout(r, 50));
     expect(custom.calls.length).toBe(0);
   });

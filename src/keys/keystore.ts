@@ -285,25 +285,25 @@ export class KeyStore {
   }
 
   /**
-   * Starts loading the keys matching `filter` whose passphrase the provider gives without asking
-   * anyone (the built-in environment and fixed-value providers, and the default one when the
-   * environment holds the passphrase), so that their PBKDF2 runs on the thread pool while the caller
-   * does other work, e.g. fetches the state it will sign (issue 12). A later
-   * `load` shares the load under way; a failure is left for that `load` to meet (and report). Keys
-   * behind a prompt are not touched: nobody is asked for a key that may not be needed.
+   * Starts loading a key when its passphrase comes without asking anyone (the built-in environment
+   * and fixed-value providers, and the default one when the environment holds the passphrase), so
+   * that its PBKDF2 runs on the thread pool while the caller does other work, e.g. fetches the state
+   * it will sign (issue 12). A later `load` shares the load under way; a failure is left for that
+   * `load` to meet (and report). A key behind a prompt is not touched: nobody is asked for a key
+   * that may not be needed.
    */
-  async preload(filter: KeyFilter): Promise<void> {
-    for (const info of await this.find(filter)) {
-      if (this.#cache.has(info.keyId) || this.#loading.has(info.keyId) || !info.encrypted) continue;
-      const req = {
-        role: info.role,
-        keyId: info.keyId,
-        attempt: 0,
-        creating: false,
-        ...(info.gun ? { gun: info.gun } : {}),
-      };
-      if (answersSilently(this.#passphrase, req)) this.load(info.keyId).catch(() => {});
-    }
+  async preload(keyId: string): Promise<void> {
+    if (this.#cache.has(keyId) || this.#loading.has(keyId)) return;
+    const info = await this.get(keyId);
+    if (!info?.encrypted) return;
+    const req = {
+      role: info.role,
+      keyId,
+      attempt: 0,
+      creating: false,
+      ...(info.gun ? { gun: info.gun } : {}),
+    };
+    if (answersSilently(this.#passphrase, req)) this.load(keyId).catch(() => {});
   }
 
   async #load(keyId: string): Promise<{ info: StoredKeyInfo; key: PrivateKeyHandle }> {

@@ -661,9 +661,15 @@ export async function mutate<T>(
     const loading = load();
     if (attempt === 1) {
       // the repository key unlocks (PBKDF2 on the thread pool) while the state is fetched and
-      // checked, when its passphrase needs no prompt (KeyStore.preload); after a turn of the loop,
-      // so that the state's first request goes out first (issue 12)
-      setImmediate(() => keystore.preload({ role: 'targets', gun: ctx.ref.gun }).catch(() => {}));
+      // checked, when its passphrase needs no prompt (KeyStore.preload) and the trust dir holds one
+      // repository key for the GUN (after a rotation, which one signs is known only from the state);
+      // after a turn of the loop, so that the state's first request goes out first (issue 12)
+      setImmediate(() =>
+        keystore
+          .find({ role: 'targets', gun: ctx.ref.gun })
+          .then((held) => (held.length === 1 ? keystore.preload(held[0]!.keyId) : undefined))
+          .catch(() => {}),
+      );
     }
     let state = await loading;
     if (!state && attempt === 1 && hooks.ifMissing) {
