@@ -277,9 +277,14 @@ export class KeyStore {
    * whose load is under way shares it (one passphrase request, one KDF).
    */
   load(keyId: string): Promise<{ info: StoredKeyInfo; key: PrivateKeyHandle }> {
+    return this.#shared(keyId);
+  }
+
+  /** The load of `keyId` under way, else a new one (`listed`: its listing, when the caller has it). */
+  #shared(keyId: string, listed?: StoredKeyInfo): Promise<{ info: StoredKeyInfo; key: PrivateKeyHandle }> {
     const pending = this.#loading.get(keyId);
     if (pending) return pending;
-    const loading = this.#load(keyId).finally(() => this.#loading.delete(keyId));
+    const loading = this.#load(keyId, listed).finally(() => this.#loading.delete(keyId));
     this.#loading.set(keyId, loading);
     return loading;
   }
@@ -303,11 +308,14 @@ export class KeyStore {
       creating: false,
       ...(info.gun ? { gun: info.gun } : {}),
     };
-    if (answersSilently(this.#passphrase, req)) this.load(keyId).catch(() => {});
+    if (answersSilently(this.#passphrase, req)) this.#shared(keyId, info).catch(() => {});
   }
 
-  async #load(keyId: string): Promise<{ info: StoredKeyInfo; key: PrivateKeyHandle }> {
-    const info = await this.get(keyId);
+  async #load(
+    keyId: string,
+    listed?: StoredKeyInfo,
+  ): Promise<{ info: StoredKeyInfo; key: PrivateKeyHandle }> {
+    const info = listed ?? (await this.get(keyId));
     if (!info) throw new LocalError('KEY_NOT_FOUND', `no private key with id ${keyId} in ${this.privateDir}`);
     const cached = this.#cache.get(keyId);
     if (cached) return { info, key: cached };
