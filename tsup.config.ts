@@ -1,6 +1,7 @@
 import { chmod, writeFile } from 'node:fs/promises';
 import { build } from 'esbuild';
 import { defineConfig } from 'tsup';
+import { wrapBundle } from './src/cli/code-cache.js';
 
 /**
  * `npm run build` (and prepack): the published build, tree-shaken, with type
@@ -51,7 +52,9 @@ export default defineConfig((cli) => {
     splitting: true,
     treeshake: !quick,
     async onSuccess() {
-      // the whole CLI, and `trust verify` alone (the pre-pull hook: less code to load per run)
+      // the whole CLI, and `trust verify` alone (the pre-pull hook: less code to load per run); each
+      // file is the script the launcher compiles: a header with its hash + Node's module wrapper
+      // (wrapBundle, src/cli/code-cache.ts)
       const cliBundle = (entry: string, out: string) =>
         build({
           ...cjs,
@@ -63,7 +66,7 @@ export default defineConfig((cli) => {
           alias: { 'node:fs/promises': './src/cli/fs-promises-lazy.ts' },
           supported: { 'dynamic-import': false },
           write: false,
-        }).then(({ outputFiles }) => writeFile(out, asciiOnly(outputFiles[0]!.text)));
+        }).then(({ outputFiles }) => writeFile(out, wrapBundle(asciiOnly(outputFiles[0]!.text))));
       await Promise.all([
         cliBundle('src/cli/main.ts', `${outDir}/cli-main.cjs`),
         cliBundle('src/cli/verify-main.ts', `${outDir}/cli-verify.cjs`),

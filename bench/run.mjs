@@ -295,6 +295,11 @@ const scenarios = [
         {
           notes: [
             `network floor: one GET of timestamp.json on a kept-alive connection, node:https with our client's agent settings, in blocks alternating with ours: ${floor.median.toFixed(2)} ms (p50); ours minus floor ${(stats(warm.samples).median - floor.median).toFixed(2)} ms`,
+            ...(warm.cpu && warm.floorCpu?.length
+              ? [
+                  `CPU (user+sys) of the process per call, median of blocks of 25: ours ${stats(warm.cpu).median.toFixed(2)} ms, floor ${stats(warm.floorCpu).median.toFixed(2)} ms (ours minus floor ${(stats(warm.cpu).median - stats(warm.floorCpu).median).toFixed(2)} ms: our own work, not waiting)`,
+                ]
+              : []),
           ],
           profileWith: (dir) => inproc({ ...warmSpec, runs: 300, cpuProfile: join(dir, 'p.cpuprofile') }),
         },

@@ -101,24 +101,36 @@ async function main() {
       if (floorGet) for (let i = 0; i < 20; i++) await floorGet.get();
       const samples = [];
       const floor = [];
+      // CPU (user+sys) of this process per call, per block: wall minus floor that is also CPU minus
+      // floor's is our own work, not waiting
+      const cpu = [];
+      const floorCpu = [];
+      const cpuPer = (c0, n) => {
+        const c = process.cpuUsage(c0);
+        return (c.user + c.system) / 1000 / n;
+      };
       const BLOCK = 25;
       await measured(async () => {
         for (let i = 0; i < spec.runs; i += BLOCK) {
           const n = Math.min(BLOCK, spec.runs - i);
+          let c0 = process.cpuUsage();
           for (let j = 0; j < n; j++) {
             const t = now();
             await verify(spec.reference, opts);
             samples.push(now() - t);
           }
+          cpu.push(cpuPer(c0, n));
+          c0 = process.cpuUsage();
           for (let j = 0; floorGet && j < n; j++) {
             const t = now();
             await floorGet.get();
             floor.push(now() - t);
           }
+          if (floorGet) floorCpu.push(cpuPer(c0, n));
         }
       });
       floorGet?.close();
-      return { digest, samples, floor: floorGet ? floor : undefined };
+      return { digest, samples, cpu, floor: floorGet ? floor : undefined, floorCpu };
     }
     case 'cold': {
       // library verify() with an empty trust dir, in a process that has just loaded the library

@@ -1,3 +1,4 @@
+import { parseArgs as nodeParseArgs } from 'node:util';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { LocalError } from '../errors.js';
@@ -80,5 +81,95 @@ describe('parseArgs', () => {
         }
       }),
     );
+  });
+
+  it('parses as util.parseArgs (strict, positionals allowed) does, and refuses what it refuses', () => {
+    const specs = [
+      SPEC,
+      // a one-letter alias of a string flag (-o FILE, -oFILE, -ho FILE) and of another boolean
+      { ...SPEC, output: { type: 'string', short: 'o' }, json: { type: 'boolean', short: 'j' } },
+    ] as const;
+    const word = fc.oneof(
+      fc.string({ maxLength: 6 }),
+      fc.constantFrom(
+        ...['--server', '--json', '--role', '--output', '--help', '-h', '-j', '-o', '-x', '--', '-', '---'],
+        ...[
+          '--=',
+          '--=x',
+          '--server=',
+          '--server=-v',
+          '--json=1',
+          '--role=targets/a',
+          '--bogus',
+          '--__proto__',
+        ],
+        ...['-hj', '-hx', '-ho', '-hof', '-ofile', '-o-', '-jho', '-oh', 'img:1', 'x'],
+      ),
+    );
+    /** Node's verdict: the values, or the kind of usage error (and the flag an unknown one names). */
+    const node = (argv: string[], spec: (typeof specs)[number]) => {
+      try {
+        const { values, positionals } = nodeParseArgs({
+          args: argv,
+          options: spec,
+          strict: true,
+          allowPositionals: true,
+        });
+        return { flags: { ...values }, positionals };
+      } catch (e) {
+        const text = String((e as Error).message);
+        const unknown = /^Unknown option '(.+?)'\. To specify/.exec(text)?.[1];
+        if (unknown !== undefined) return { error: `unknown flag ${unknown}` };
+        if (/argument missing|argument is ambiguous/.test(text)) return { error: 'needs a value' };
+        if (/does not take an argument/.test(text)) return { error: 'takes no value' };
+        throw e;
+      }
+    };
+    const ours = (argv: string[], spec: (typeof specs)[number]) => {
+      try {
+        const a = parseArgs(argv, spec);
+        return { flags: { ...a.flags }, positionals: a.positionals };
+      } catch (e) {
+        expect(e).toBeInstanceOf(LocalError);
+        expect((e as LocalError).code).toBe('USAGE');
+        const m = (e as LocalError).message;
+        return {
+          error: /^unknown flag /.test(m) ? m : m.replace(/^\S+ (needs a value|takes no value).*$/s, '$1'),
+        };
+      }
+    };
+    for (const spec of specs) {
+      fc.assert(
+        fc.property(fc.array(word, { maxLength: 6 }), (argv) => {
+          expect(ours(argv, spec)).toEqual(node(argv, spec));
+        }),
+        { numRuns: 2000 },
+      );
+    }
+  });
+
+  it('names the flag as written, and the --flag=VALUE spelling, when a value is missing or ambiguous', () => {
+    const spec = { output: { type: 'string', short: 'o' }, help: { type: 'boolean', short: 'h' } } as const;
+    const message = (argv: string[]) => {
+      try {
+        parseArgs(argv, spec);
+      } catch (e) {
+        return (e as LocalError).message;
+      }
+      return undefined;
+    };
+    expect(message(['-o'])).toBe("-o needs a value (write --output=VALUE for a value starting with '-')");
+    expect(message(['-o', '-x'])).toBe(
+      "-o needs a value (write --output=VALUE for a value starting with '-')",
+    );
+    expect(message(['--output', '--help'])).toBe(
+      "--output needs a value (write --output=VALUE for a value starting with '-')",
+    );
+    expect(message(['--help=yes'])).toBe('--help takes no value');
+    expect(parseArgs(['-o-'], spec).flags.output).toBe('-');
+    expect(parseArgs(['-ho', 'f', 'x'], spec)).toEqual({
+      positionals: ['x'],
+      flags: Object.assign(Object.create(null), { help: true, output: 'f' }),
+    });
   });
 });

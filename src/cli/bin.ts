@@ -16,4 +16,5 @@ import { runBundle } from './code-cache.js';
 // commands' code
 const command = process.argv[2];
 const bundle = command === 'verify' ? 'cli-verify.cjs' : command === 'sign' ? 'cli-sign.cjs' : 'cli-main.cjs';
-runBundle(join(__dirname, bundle), command);
+// the bundles sit beside the launcher: its own `require` resolves what theirs would
+runBundle(join(__dirname, bundle), command, require);

@@ -1,29 +1,131 @@
-import { chmodSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
+import {
+  chmodSync,
+  closeSync,
+  fstatSync,
+  openSync,
+  readFileSync,
+  renameSync,
+  statSync,
+  symlinkSync,
+  utimesSync,
+  writeFileSync,
+  writeSync,
+} from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { tempDir } from '../../test/support/temp.js';
-import { cacheDir, cacheKey, cacheName, readCacheFile, writeCacheFile } from './code-cache.js';
+import {
+  bundleIntact,
+  bundleSettled,
+  cacheDir,
+  cacheKey,
+  cacheName,
+  declaredHash,
+  readBundle,
+  readCacheFile,
+  wrapBundle,
+  writeCacheFile,
+} from './code-cache.js';
+
+/** A bundle file as the build writes it, and its key. */
+function bundleAt(dir: string, code = 'module.exports = 1;'): { file: string; key: Buffer } {
+  const file = join(dir, 'cli-verify.cjs');
+  writeFileSync(file, wrapBundle(code));
+  return { file, key: keyOf(file) };
+}
+function keyOf(file: string, env: NodeJS.ProcessEnv = {}): Buffer {
+  const { bytes, stat } = readBundle(file);
+  return cacheKey(declaredHash(bytes)!, stat!, env);
+}
+/** Blocks long enough for the file system's clock (a kernel tick at most) to move on. */
+const tick = () => Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 25);
+
+describe('CLI bundle files', () => {
+  it('are the module wrapper behind a header declaring the hash of the rest', () => {
+    const text = wrapBundle('module.exports = 42;');
+    expect(text).toMatch(
+      /^\/\/ content-trust bundle sha256:[0-9a-f]{64}\n\(function \(exports, require, module, __filename, __dirname\) \{ module\.exports = 42;\n\}\)$/,
+    );
+    const bytes = Buffer.from(text);
+    expect(declaredHash(bytes)?.toString('hex')).toBe(text.slice(31, 95));
+    expect(bundleIntact(bytes)).toBe(true);
+  });
+
+  it('are intact only when the content is what the header declares', () => {
+    const bytes = Buffer.from(wrapBundle('module.exports = 42;'));
+    const edited = Buffer.from(bytes);
+    edited[edited.length - 5] = 0x33; // 42 -> 43, same length
+    expect(bundleIntact(edited)).toBe(false);
+    const badHeader = Buffer.from(bytes);
+    badHeader[40] = badHeader[40] === 0x61 ? 0x62 : 0x61;
+    expect(bundleIntact(badHeader)).toBe(false);
+    for (const other of [Buffer.from('module.exports = 42;'), bytes.subarray(0, 94), Buffer.alloc(0)]) {
+      expect(declaredHash(other)).toBeUndefined();
+      expect(bundleIntact(other)).toBe(false);
+    }
+  });
+});
 
 describe('V8 code cache files', () => {
-  const key = cacheKey(Buffer.from('bundle one'), {});
   const payload = Buffer.from('not really V8 code, but bytes that must come back intact');
 
   it('round-trips a payload made for the same bundle and runtime', () => {
+    const { key } = bundleAt(tempDir());
     const file = join(tempDir(), 'v8-verify.bin');
     expect(writeCacheFile(file, key, payload)).toBe(true);
     expect(readCacheFile(file, key)).toEqual(payload);
   });
 
   it('ignores a cache made for another bundle (V8 itself compares only the source length)', () => {
-    const file = join(tempDir(), 'v8-verify.bin');
+    const dir = tempDir();
+    const { file: bundle, key } = bundleAt(dir);
+    const file = join(dir, 'v8-verify.bin');
     writeCacheFile(file, key, payload);
-    expect(readCacheFile(file, cacheKey(Buffer.from('bundle two')))).toBeUndefined();
-    // same length, other bytes: still another bundle
-    expect(readCacheFile(file, cacheKey(Buffer.from('bundle 0ne')))).toBeUndefined();
+    expect(keyOf(bundle)).toEqual(key);
+    expect(readCacheFile(file, key)).toEqual(payload);
+    // another build installed over it, same length: another header, another file
+    tick();
+    writeFileSync(`${bundle}.new`, wrapBundle('module.exports = 2;'));
+    renameSync(`${bundle}.new`, bundle);
+    expect(readCacheFile(file, keyOf(bundle))).toBeUndefined();
+  });
+
+  it('ignores a cache after any write to the bundle, even one keeping its size, header and mtime', () => {
+    const dir = tempDir();
+    const { file: bundle } = bundleAt(dir, 'module.exports = 42;');
+    // whole seconds, so that the edit can put the very same mtime back
+    utimesSync(bundle, 1_700_000_000, 1_700_000_000);
+    const key = keyOf(bundle);
+    const file = join(dir, 'v8-verify.bin');
+    writeCacheFile(file, key, payload);
+    const before = statSync(bundle, { bigint: true });
+    tick();
+    const fd = openSync(bundle, 'r+');
+    const inode = fstatSync(fd, { bigint: true }).ino;
+    writeSync(fd, '3', readFileSync(bundle).length - 5);
+    closeSync(fd);
+    utimesSync(bundle, 1_700_000_000, 1_700_000_000);
+    const after = statSync(bundle, { bigint: true });
+    expect([after.ino, after.size, after.mtimeNs]).toEqual([inode, before.size, before.mtimeNs]);
+    expect(readFileSync(bundle, 'utf8')).toContain('module.exports = 43;');
+    expect(readCacheFile(file, keyOf(bundle))).toBeUndefined();
+  });
+
+  it('is only written for a bundle whose last change its file times can tell from a later one', () => {
+    const { file } = bundleAt(tempDir());
+    const st = readBundle(file).stat!;
+    const changed = Number(st.ctimeNs / 1_000_000n);
+    expect(bundleSettled(st, changed + 10)).toBe(false);
+    expect(bundleSettled(st, changed + 1000)).toBe(true);
+    // whole-second file times (a coarse file system): three seconds
+    const coarse = { ...st, mtimeNs: 1_700_000_000_000_000_000n, ctimeNs: 1_700_000_000_000_000_000n };
+    expect(bundleSettled(coarse, 1_700_000_001_000)).toBe(false);
+    expect(bundleSettled(coarse, 1_700_000_003_000)).toBe(true);
   });
 
   it('ignores a corrupt, truncated, empty or foreign file', () => {
     const dir = tempDir();
+    const { key } = bundleAt(dir);
     const file = join(dir, 'v8-verify.bin');
     writeCacheFile(file, key, payload);
     const good = readFileSync(file);
@@ -38,6 +140,7 @@ describe('V8 code cache files', () => {
 
   it('ignores a valid cache file reached through a symlink or writable by group or others', () => {
     const dir = tempDir();
+    const { key } = bundleAt(dir);
     const real = join(dir, 'real.bin');
     writeCacheFile(real, key, payload);
     expect(readCacheFile(real, key)).toEqual(payload);
@@ -54,6 +157,7 @@ describe('V8 code cache files', () => {
 
   it('never writes through a planted temporary file (O_EXCL), and says the write failed', () => {
     const dir = tempDir();
+    const { key } = bundleAt(dir);
     const victim = join(dir, 'victim');
     writeFileSync(victim, 'unchanged');
     const file = join(dir, 'v8-verify.bin');
@@ -64,13 +168,14 @@ describe('V8 code cache files', () => {
   });
 
   it('is keyed on the flags Node runs with too (V8 refuses a cache made under other flags)', () => {
-    const source = Buffer.from('bundle one');
-    expect(cacheKey(source, {})).toEqual(key);
-    expect(cacheKey(source, { NODE_OPTIONS: '--max-semi-space-size=16' })).not.toEqual(key);
+    const { file, key } = bundleAt(tempDir());
+    expect(keyOf(file, {})).toEqual(key);
+    expect(keyOf(file, { NODE_OPTIONS: '--max-semi-space-size=16' })).not.toEqual(key);
   });
 
   it('is one file per command word and bundle', () => {
-    const other = cacheKey(Buffer.from('bundle two'));
+    const { key } = bundleAt(tempDir());
+    const { key: other } = bundleAt(tempDir(), 'module.exports = 2;');
     expect(cacheName('verify', key)).toMatch(/^v8-verify-[0-9a-f]{16}\.bin$/);
     expect(cacheName('verify', other)).not.toBe(cacheName('verify', key));
     expect(cacheName('../../x', key)).toMatch(/^v8-other-[0-9a-f]{16}\.bin$/);

@@ -1,28 +1,41 @@
 /**
- * Runs the CLI bundle (one CommonJS file, dist/cli-main.cjs) with a V8 code
- * cache, so a pre-pull hook's `trust verify` does not parse and compile half a
- * megabyte of JavaScript on every run.
+ * Runs a CLI bundle (dist/cli-main.cjs, or dist/cli-verify.cjs for `trust verify`) with a V8 code
+ * cache, so a pre-pull hook's `trust verify` does not parse and compile half a megabyte of
+ * JavaScript on every run.
  *
- * - Node >= 22.1: `module.enableCompileCache(dir)`, Node's own cache.
- * - Node 20: `vm.Script` with `cachedData`. The cache file is
- *   `<dir>/v8-<command>-<key prefix>.bin` = MAGIC, key, sha256(payload), payload,
- *   where the key binds the bundle's bytes, Node's and V8's versions, the
- *   architecture and Node's command-line flags. V8 itself checks only the
- *   source *length* and does not checksum the payload in release builds, so a
- *   cache of another bundle or a corrupt file would otherwise be executed: any
- *   mismatch means "no cache".
- *   The payload is made after the command ran (so it holds the functions the
- *   command compiled), written atomically (temporary file + rename), once per
- *   bundle, command and Node version.
+ * - The bundle file is the script V8 compiles, as written by the build (`wrapBundle`): a header line
+ *   `// content-trust bundle sha256:<hex>` (the hash of the rest of the file, computed at build
+ *   time) and the CommonJS wrapper expression `(function (exports, require, module, __filename,
+ *   __dirname) { ... })`. Read as Latin-1 (the bundles are pure ASCII), it becomes V8's source
+ *   string without a decode pass or a wrapped copy.
+ * - The cache file is `<dir>/v8-<command>-<key prefix>.bin` = MAGIC, key, sha256(payload), payload.
+ *   The key binds the bundle (the hash its header declares, and the file's identity: device, inode,
+ *   size, mtime and ctime in nanoseconds, from fstat of the descriptor that is read, before and
+ *   after the read), Node's and V8's versions, the architecture and Node's command-line flags. V8
+ *   itself checks only the source *length* and does not checksum the payload in release builds, so
+ *   a cache of another bundle or a corrupt file would otherwise be executed: any mismatch means "no
+ *   cache".
+ * - The bundle is hashed only when a cache file is written: its content must match the hash in its
+ *   header, so a cache is only ever made for a bundle as built, and a bundle edited afterwards
+ *   changes its ctime (which no one can set), hence the key. A cache is only written for a bundle
+ *   whose last change is older than the racy window of storage/file-cache.ts (50 ms; 3 s for
+ *   whole-second file times), so an in-place write of the same size cannot land in the same tick
+ *   of the file clock as the one the key holds. A run that uses the cache hashes no bundle (issue
+ *   12: that was ~1 ms of every warm `trust verify`).
+ * - The payload is made after the command ran (so it holds the functions the command compiled),
+ *   written atomically (temporary file + rename), once per bundle, command and Node version.
  * - The directory is $XDG_CACHE_HOME/content-trust or ~/.cache/content-trust,
  *   created 0700. One not owned by this user, or writable by group or others,
  *   is never read (cached code is code). CONTENT_TRUST_CODE_CACHE=0 turns the
  *   cache off. Every failure of the cache machinery falls back to a plain
  *   compile: the cache can make the CLI faster, never wrong or broken.
+ * - The same on every Node version (Node >= 22.1's `module.enableCompileCache` applies to modules
+ *   the loader reads, not to this script).
  */
 
 import { createHash } from 'node:crypto';
 import {
+  type BigIntStats,
   closeSync,
   constants as fsConstants,
   fstatSync,
@@ -32,19 +45,51 @@ import {
   readdirSync,
   readFileSync,
   renameSync,
+  type Stats,
   unlinkSync,
   writeFileSync,
 } from 'node:fs';
-import * as nodeModule from 'node:module';
 import { homedir } from 'node:os';
 import { basename, dirname, join } from 'node:path';
 import { Script } from 'node:vm';
+import { settled } from '../storage/file-cache.js';
 
-const MAGIC = Buffer.from('content-trust v8 code cache 1\n');
+const MAGIC = Buffer.from('content-trust v8 code cache 2\n');
 const HASH = 32;
+/** The first line of a bundle file, then 64 hex digits and a newline. */
+const HEADER = '// content-trust bundle sha256:';
+const HEADER_LINE = HEADER.length + 2 * HASH + 1;
+/** Node's CommonJS wrapper, as its loader applies it. */
+const WRAPPER = '(function (exports, require, module, __filename, __dirname) { ';
 
 /** What happened to the cache in one run (for tests and CONTENT_TRUST_DEBUG=1). */
-export type CacheOutcome = 'off' | 'error' | 'node-compile-cache' | 'used' | 'written' | 'rejected' | 'none';
+export type CacheOutcome = 'off' | 'error' | 'used' | 'written' | 'rejected' | 'none';
+
+/**
+ * A bundle file as the build writes it (tsup.config.ts): the header with the hash of the rest, then
+ * the CommonJS code of `code` (pure ASCII) inside Node's module wrapper, as one expression.
+ */
+export function wrapBundle(code: string): string {
+  const body = `${WRAPPER}${code}\n})`;
+  return `${HEADER}${createHash('sha256').update(body).digest('hex')}\n${body}`;
+}
+
+/** The hash a bundle's header declares (undefined for a file without the header). */
+export function declaredHash(bundle: Buffer): Buffer | undefined {
+  if (bundle.length < HEADER_LINE || bundle.toString('latin1', 0, HEADER.length) !== HEADER) return undefined;
+  const hex = bundle.toString('latin1', HEADER.length, HEADER_LINE - 1);
+  if (!/^[0-9a-f]{64}$/.test(hex) || bundle[HEADER_LINE - 1] !== 0x0a) return undefined;
+  return Buffer.from(hex, 'hex');
+}
+
+/** Whether the bundle's content is what its header declares (checked before a cache is written). */
+export function bundleIntact(bundle: Buffer): boolean {
+  const declared = declaredHash(bundle);
+  return (
+    declared !== undefined &&
+    createHash('sha256').update(bundle.subarray(HEADER_LINE)).digest().equals(declared)
+  );
+}
 
 /** The cache directory for this environment, or undefined when the cache is off. */
 export function cacheDir(env: NodeJS.ProcessEnv = process.env): string | undefined {
@@ -56,8 +101,14 @@ export function cacheDir(env: NodeJS.ProcessEnv = process.env): string | undefin
 /** The directory, created if missing, if it is safe to hold code: ours, a directory, not group/other-writable. */
 function safeDir(dir: string): boolean {
   try {
-    mkdirSync(dir, { recursive: true, mode: 0o700 });
-    const st = lstatSync(dir);
+    let st: Stats;
+    try {
+      st = lstatSync(dir);
+    } catch {
+      // created only when missing: a recursive mkdir on every run cost ~0.2 ms (issue 12)
+      mkdirSync(dir, { recursive: true, mode: 0o700 });
+      st = lstatSync(dir);
+    }
     const uid = process.getuid?.();
     return st.isDirectory() && (uid === undefined || st.uid === uid) && (st.mode & 0o022) === 0;
   } catch {
@@ -65,17 +116,48 @@ function safeDir(dir: string): boolean {
   }
 }
 
+/** The bundle file's identity: any write to it changes its ctime (and usually mtime and size). */
+function identity(st: BigIntStats): string {
+  return `${st.dev}\0${st.ino}\0${st.size}\0${st.mtimeNs}\0${st.ctimeNs}`;
+}
+
 /**
- * sha256 over the bundle and the runtime that compiled it. Node's flags are in it too: V8 refuses a
- * cache made under other V8 flags, and runs with and without (say) NODE_OPTIONS would otherwise
- * replace each other's file on every run.
+ * Whether the bundle last changed long enough ago for its times to tell any later write apart
+ * (storage/file-cache.ts's racy rule): a cache is only written for such a bundle, so a write to it
+ * in the same tick of a coarse file clock cannot keep the identity the cache was made for.
  */
-export function cacheKey(source: Buffer, env: NodeJS.ProcessEnv = process.env): Buffer {
+export function bundleSettled(st: BigIntStats, now = Date.now()): boolean {
+  return settled({ mtimeMs: Number(st.mtimeNs) / 1e6, ctimeMs: Number(st.ctimeNs) / 1e6 }, now);
+}
+
+/**
+ * sha256 over the bundle (the hash its header declares and the file's identity) and the runtime
+ * that compiled it. Node's flags are in it too: V8 refuses a cache made under other V8 flags, and
+ * runs with and without (say) NODE_OPTIONS would otherwise replace each other's file on every run.
+ */
+export function cacheKey(declared: Buffer, file: BigIntStats, env: NodeJS.ProcessEnv = process.env): Buffer {
   return createHash('sha256')
-    .update(source)
+    .update(declared)
+    .update(`\0${identity(file)}`)
     .update(`\0${process.version}\0${process.versions.v8}\0${process.arch}`)
     .update(`\0${process.execArgv.join('\0')}\0${env.NODE_OPTIONS ?? ''}`)
     .digest();
+}
+
+/**
+ * A bundle file's bytes and, when it did not change while being read, its stat (fstat of the same
+ * descriptor before and after the read).
+ */
+export function readBundle(file: string): { bytes: Buffer; stat?: BigIntStats } {
+  const fd = openSync(file, 'r');
+  try {
+    const before = fstatSync(fd, { bigint: true });
+    const bytes = readFileSync(fd);
+    const after = fstatSync(fd, { bigint: true });
+    return identity(before) === identity(after) ? { bytes, stat: before } : { bytes };
+  } finally {
+    closeSync(fd);
+  }
 }
 
 /** The payload of a cache file, if the file is ours, complete, and made for `key`. */
@@ -141,24 +223,29 @@ function removeStale(dir: string, keep: string): void {
 }
 
 /**
- * Loads and runs the CommonJS bundle `file` (its top level starts the CLI), with
- * a code cache for `command`. Returns what happened to the cache. Whatever goes
- * wrong in the cache machinery (no home directory, an unreadable bundle, ...),
- * the bundle still runs, once, through Node's own loader.
+ * Loads and runs the bundle `file` (its top level starts the CLI), with a code cache for `command`;
+ * `require` is the bundle's (the launcher's own: the bundles sit beside it). Returns what happened
+ * to the cache. Whatever goes wrong in the cache machinery (no home directory, ...), the bundle still
+ * runs, once, compiled without a cache.
  */
 export function runBundle(
   file: string,
   command: string | undefined,
+  require: NodeJS.Require,
   env: NodeJS.ProcessEnv = process.env,
 ): CacheOutcome {
-  const mod = nodeModule.createRequire(file);
-  let ready: { run: () => void; outcome: CacheOutcome };
+  let ready: { script: Script; outcome: CacheOutcome };
   try {
-    ready = prepare(file, command, env, mod);
+    ready = prepare(file, command, env);
   } catch {
-    ready = { run: () => mod(file), outcome: 'error' };
+    ready = {
+      script: new Script(readFileSync(file).toString('latin1'), { filename: file }),
+      outcome: 'error',
+    };
   }
-  ready.run();
+  const module = { exports: {} };
+  const fn = ready.script.runInThisContext() as (...args: unknown[]) => void;
+  fn.call(module.exports, module.exports, require, module, file, dirname(file));
   return ready.outcome;
 }
 
@@ -166,38 +253,36 @@ function prepare(
   file: string,
   command: string | undefined,
   env: NodeJS.ProcessEnv,
-  mod: NodeJS.Require,
-): { run: () => void; outcome: CacheOutcome } {
+): { script: Script; outcome: CacheOutcome } {
   const dir = cacheDir(env);
-  if (dir === undefined) return { run: () => mod(file), outcome: 'off' };
-  const { enableCompileCache } = nodeModule as { enableCompileCache?: (dir: string) => unknown };
-  if (typeof enableCompileCache === 'function') {
-    if (safeDir(dir)) enableCompileCache(join(dir, 'node'));
-    return { run: () => mod(file), outcome: 'node-compile-cache' };
+  const { bytes, stat } = readBundle(file);
+  // one-byte string straight from the bytes: the bundles are ASCII (tsup.config.ts)
+  const source = bytes.toString('latin1');
+  const declared = declaredHash(bytes);
+  if (dir === undefined || declared === undefined || stat === undefined) {
+    return { script: new Script(source, { filename: file }), outcome: dir === undefined ? 'off' : 'none' };
   }
-  const source = readFileSync(file);
   const useDir = safeDir(dir);
-  const key = cacheKey(source, env);
+  const key = cacheKey(declared, stat, env);
   const cacheFile = join(dir, cacheName(command, key));
   const cachedData = useDir ? readCacheFile(cacheFile, key) : undefined;
-  // the CommonJS wrapper, as Node's loader applies it; the bundle has no shebang line
-  const wrapped = `(function (exports, require, module, __filename, __dirname) { ${source.toString('utf8')}\n});`;
-  const script = new Script(wrapped, { filename: file, ...(cachedData ? { cachedData } : {}) });
+  const script = new Script(source, { filename: file, ...(cachedData ? { cachedData } : {}) });
   let outcome: CacheOutcome = cachedData ? (script.cachedDataRejected ? 'rejected' : 'used') : 'none';
   const first = outcome;
   process.once('exit', () => {
-    // after the command ran, so the cache holds what it compiled on the way
-    if (useDir && outcome !== 'used' && writeCacheFile(cacheFile, key, script.createCachedData())) {
+    // after the command ran, so the cache holds what it compiled on the way; only for a bundle as built
+    if (
+      useDir &&
+      outcome !== 'used' &&
+      bundleSettled(stat) &&
+      bundleIntact(bytes) &&
+      writeCacheFile(cacheFile, key, script.createCachedData())
+    ) {
       outcome = 'written';
       removeStale(dir, basename(cacheFile));
     }
     // terminal-safe: one of the CacheOutcome words
     if (env.CONTENT_TRUST_DEBUG === '1') process.stderr.write(`debug: code cache ${outcome}\n`);
   });
-  const run = () => {
-    const module = { exports: {} };
-    const fn = script.runInThisContext() as (...args: unknown[]) => void;
-    fn.call(module.exports, module.exports, mod, module, file, dirname(file));
-  };
-  return { run, outcome: first };
+  return { script, outcome: first };
 }

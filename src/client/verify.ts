@@ -1,6 +1,6 @@
 /** The verify-before-pull API: `image:tag` -> trusted `image@sha256:...`. */
 
-import { repositoryContext, type TrustOptions, updateOptionsFor } from '../context/repository.js';
+import { repositoryContextOf, type TrustOptions, updateOptionsFor } from '../context/repository.js';
 import { LocalError, NotSignedError } from '../errors.js';
 import { isDelegationName } from '../metadata/roles.js';
 import { type ImageReference, toReference } from '../reference.js';
@@ -71,7 +71,7 @@ export async function verify(
     const { verifyRegistry } = await import('./registry-verify.js');
     return verifyRegistry(ref, options);
   }
-  const ctx = repositoryContext(ref, options);
+  const ctx = repositoryContextOf(ref, options);
   const updater = new Updater(ctx.store, ctx.cache, ctx.policy, updateOptionsFor(ctx, options));
   await updater.refresh();
   const found = await lookupTag(updater, tag, options.roles);

@@ -170,9 +170,16 @@ export function policyFor(gun: string, opts: TrustOptions, context?: TrustContex
 
 /** Resolves a reference and options into store, cache, policy and context; starts the deadline. */
 export function repositoryContext(reference: string | ImageReference, opts: TrustOptions): RepositoryContext {
+  return repositoryContextOf(toReference(reference), opts);
+}
+
+/**
+ * `repositoryContext` of a reference `toReference` has already checked (verify's own): an object
+ * reference is not parsed again (issue 12).
+ */
+export function repositoryContextOf(ref: ImageReference, opts: TrustOptions): RepositoryContext {
   const context = operationContext(opts);
   const deadline = new Deadline(context.limits.deadlineMs);
-  const ref = toReference(reference);
   const trustDir = resolveTrustDir(opts.trustDir, context.env);
   return {
     ref,

@@ -32,6 +32,8 @@ export interface JsonScan {
   readonly members: number;
   /** Whether some string holds a `\uD800`-`\uDFFF` escape (a lone one is refused after parsing). */
   readonly surrogateEscapes: boolean;
+  /** Whether the text holds a backslash anywhere (when not, no string in it holds a `"`). */
+  readonly escapes: boolean;
   /**
    * With `proveSigned`: where the value of the top-level member `signed` lies (`bytes[start, end)`)
    * when the scan proved those bytes are exactly what docker/go canonical JSON writes for the value
@@ -136,6 +138,7 @@ export function scanJson(
       : new Uint8Array(bytes.buffer, bytes.byteOffset, n);
   let nextBackslash = u8.indexOf(BACKSLASH);
   if (nextBackslash < 0) nextBackslash = n;
+  const escapes = nextBackslash < n;
   let i = 0;
   while (i < n) {
     const c = bytes[i]!;
@@ -145,8 +148,9 @@ export function scanJson(
       if (close < 0) break;
       if (nextBackslash >= close) {
         i = close + 1;
-        if (sig !== DONE && bytes[i] === COLON) {
-          // an unescaped key
+        if (bytes[i] === COLON) {
+          // an unescaped key, and its colon (counted here: one turn of the loop less per member)
+          members++;
           if (sig === INSIDE) {
             const ps = prevStart[depth]!;
             if (ps >= 0) {
@@ -157,10 +161,17 @@ export function scanJson(
             }
             prevStart[depth] = start;
             prevEnd[depth] = close;
-          } else if (depth === 1 && close - start === 6 && bytes[i + 1] === OPEN && isSigned(bytes, start)) {
+          } else if (
+            sig === NOT_YET &&
+            depth === 1 &&
+            close - start === 6 &&
+            bytes[i + 1] === OPEN &&
+            isSigned(bytes, start)
+          ) {
             sig = INSIDE;
             sigStart = i + 1;
           }
+          i++;
         }
         continue;
       }
@@ -226,8 +237,8 @@ export function scanJson(
     }
     i++;
   }
-  if (sigEnd < 0) return { members, surrogateEscapes };
-  return { members, surrogateEscapes, canonicalSigned: { start: sigStart, end: sigEnd } };
+  if (sigEnd < 0) return { members, surrogateEscapes, escapes };
+  return { members, surrogateEscapes, escapes, canonicalSigned: { start: sigStart, end: sigEnd } };
 }
 
 /** Object members in a parsed value (its own keys, recursively). Depth is bounded by the scan. */
@@ -256,4 +267,135 @@ export function hasLoneSurrogate(v: unknown): boolean {
   const o = v as Record<string, unknown>;
   for (const k in o) if (LONE_SURROGATE.test(k) || hasLoneSurrogate(o[k])) return true;
   return false;
+}
+
+const SIGNED_FIRST = '{"signed":';
+const ANY_SURROGATE = /[\uD800-\uDFFF]/;
+const fatalUtf8 = new TextDecoder('utf-8', { fatal: true });
+
+/**
+ * The native way to what `scanJson(bytes, maxDepth, true)` checks, for a document written as Notary
+ * writes it (issue 12: the scan is a JavaScript loop per structural byte, which a first call runs
+ * unoptimised over a 1 MB targets document; this is JSON.parse, JSON.stringify and one comparison).
+ *
+ * Returns the parsed document and where its `signed` value ends (it starts at byte 10) when all of
+ * these hold, else undefined (the caller then scans): the bytes start with `{"signed":{`, hold no
+ * backslash (so no escape at all), are valid UTF-8 with no character beyond U+FFFF, parse, and are
+ * exactly `{"signed":`, the text JSON.stringify writes for the parsed `signed`, and each other member
+ * of the parsed document as JSON.stringify writes it, in order; and the parsed document nests at
+ * most `maxDepth` levels (the scan's limit), holds numbers that are integers of at most 15 digits
+ * only, and inside `signed` every object's keys strictly increase.
+ *
+ * Why that is the scan's verdict, with `signed` proven canonical: being JSON.stringify's text, the
+ * bytes have no whitespace, no repeated key (JSON.parse keeps one of two, JSON.stringify writes it
+ * once, so the texts would differ) and every number spelled as JavaScript writes it, which for the
+ * integers allowed here is plain digits (so no fraction, exponent or `-0`); with no backslash there
+ * is no escaped surrogate, and every string is written raw as canonical JSON writes it; keys
+ * increasing in UTF-16 order increase in byte order when no key holds a surrogate; so `signed` is
+ * what the canonical encoder writes for its value (sorted keys, no whitespace, integers of at most
+ * 15 digits, only `"` and `\` escaped, nesting far below its limit). The member count the scan
+ * would return is not needed: a repeated key is already excluded.
+ */
+export function parseStringified(
+  bytes: Uint8Array,
+  maxDepth: number,
+  /**
+   * Leave the entries of `signed.targets` (an object) unchecked: the caller checks them as the scan
+   * would (metadata/parse.ts, in its walk of the targets map: `provenValue` from level 4, and keys in
+   * increasing order), and otherwise does not take the result.
+   */
+  skipTargets = false,
+):
+  | {
+      readonly value: Record<string, unknown>;
+      readonly signedEnd: number;
+      /** The nesting limit the check applied (what a caller checking the targets entries applies). */
+      readonly limit: number;
+    }
+  | undefined {
+  const n = bytes.length;
+  if (n < 12 || bytes[10] !== OPEN) return undefined;
+  for (let i = 0; i < 10; i++) if (bytes[i] !== SIGNED_FIRST.charCodeAt(i)) return undefined;
+  const u8 =
+    Object.getPrototypeOf(bytes) === Uint8Array.prototype
+      ? bytes
+      : new Uint8Array(bytes.buffer, bytes.byteOffset, n);
+  if (u8.indexOf(BACKSLASH) >= 0) return undefined;
+  let text: string;
+  let value: unknown;
+  try {
+    text = fatalUtf8.decode(bytes);
+    if (ANY_SURROGATE.test(text)) return undefined;
+    value = JSON.parse(text);
+  } catch {
+    return undefined;
+  }
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) return undefined;
+  const doc = value as Record<string, unknown>;
+  // the text must be `{"signed":`, JSON.stringify's text of `signed`, then each other member as
+  // JSON.stringify writes it (as it would write the document, where V8 lists `signed` first)
+  let signed: string;
+  let rest = '';
+  try {
+    signed = JSON.stringify(doc.signed);
+    for (const k in doc) if (k !== 'signed') rest += `,${JSON.stringify(k)}:${JSON.stringify(doc[k])}`;
+  } catch {
+    return undefined; // nesting too deep for the serializer
+  }
+  rest += '}';
+  if (
+    text.length !== SIGNED_FIRST.length + signed.length + rest.length ||
+    !text.startsWith(signed, SIGNED_FIRST.length) ||
+    !text.endsWith(rest)
+  ) {
+    return undefined;
+  }
+  // the scan's nesting limit, and the canonical encoder's inside `signed` (level 1 there is level 2)
+  const limit = Math.min(maxDepth, ENCODER_MAX_DEPTH + 1);
+  for (const k in doc) {
+    const v = doc[k];
+    if (k !== 'signed' || !skipTargets || typeof v !== 'object' || v === null || Array.isArray(v)) {
+      if (!provenValue(v, 2, limit, k === 'signed')) return undefined;
+      continue;
+    }
+    // `signed` (level 2) without the entries of its targets map (level 3)
+    const signedValue = v as Record<string, unknown>;
+    let prev: string | undefined;
+    for (const m in signedValue) {
+      if (prev !== undefined && !(prev < m)) return undefined;
+      prev = m;
+      const x = signedValue[m];
+      if (m === 'targets' && typeof x === 'object' && x !== null && !Array.isArray(x)) {
+        if (3 > limit) return undefined;
+        continue;
+      }
+      if (!provenValue(x, 3, limit, true)) return undefined;
+    }
+  }
+  return { value: doc, signedEnd: SIGNED_FIRST.length + Buffer.byteLength(signed, 'utf8'), limit };
+}
+
+/**
+ * Whether `v`, a value at nesting level `depth` (a container there counts as that level), nests at
+ * most `limit` levels, holds integers of at most 15 digits as its only numbers, and, with `ordered`,
+ * has the keys of every object strictly increasing (UTF-16 order). Recursion is bounded by `limit`.
+ */
+export function provenValue(v: unknown, depth: number, limit: number, ordered: boolean): boolean {
+  if (typeof v === 'number') return Number.isSafeInteger(v) && v < 1e15 && v > -1e15;
+  if (typeof v !== 'object' || v === null) return true;
+  if (depth > limit) return false;
+  if (Array.isArray(v)) {
+    for (let i = 0; i < v.length; i++) if (!provenValue(v[i], depth + 1, limit, ordered)) return false;
+    return true;
+  }
+  const o = v as Record<string, unknown>;
+  let prev: string | undefined;
+  for (const k in o) {
+    if (ordered) {
+      if (prev !== undefined && !(prev < k)) return false;
+      prev = k;
+    }
+    if (!provenValue(o[k], depth + 1, limit, ordered)) return false;
+  }
+  return true;
 }

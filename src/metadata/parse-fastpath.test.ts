@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { isStdBase64, parseTargetEntry, parseTargets } from './parse.js';
+import { allStdBase64, isStdBase64, parseTargetEntry, parseTargets } from './parse.js';
 
 /**
  * parseMetadata checks the usual target entry on a fast path (plainFileMeta) and falls back to
@@ -87,6 +87,55 @@ describe('target entries: fast path and checked path agree', () => {
     );
   });
 
+  // A document without a backslash has its usual entries' hashes checked in batches (allStdBase64);
+  // one escaped name more, last in the map, turns that off: the two documents must get the same
+  // verdict on the other entries, and a refusal the same message (the first bad entry in order).
+  it('batched hash checks: same acceptance, value and message as one by one', () => {
+    // mostly usual entries (the batched ones), with hashes of 4n characters that may be bad
+    const hash = fc
+      .string({ unit: fc.constantFrom('A', 'z', '+', '/', '=', '-', 'é', ','), minLength: 4, maxLength: 8 })
+      .filter((h) => h.length % 4 === 0);
+    const usual = fc
+      .array(fc.tuple(fc.constantFrom('sha256', 'sha512'), fc.oneof(fc.constant('AAAA'), hash)), {
+        minLength: 1,
+        maxLength: 2,
+      })
+      .map((hs) => [
+        `"hashes":{${hs.map(([a, h]) => `"${a}":${JSON.stringify(h)}`).join(',')}}`,
+        '"length":3',
+      ]);
+    const named = fc.array(fc.oneof({ weight: 3, arbitrary: usual }, entry), { minLength: 1, maxLength: 6 });
+    fc.assert(
+      fc.property(named, (entries) => {
+        const members = entries.map((m, i) => `"t${i}":${entryText(m)}`);
+        const doc = (extra?: string) =>
+          `{"signed":{"_type":"Targets","delegations":{"keys":{},"roles":[]},"expires":"2030-01-01T00:00:00Z","targets":{${[...members, ...(extra ? [extra] : [])].join(',')}},"version":1},"signatures":[]}`;
+        const batched = outcome(() => parseTargets(Buffer.from(doc())).signed.targets);
+        const single = outcome(() => parseTargets(Buffer.from(doc(`"z\\u007a":${VALID}`))).signed.targets);
+        expect(batched.ok).toBe(single.ok);
+        if (batched.ok && single.ok) {
+          const { zz: _, ...rest } = single.value as Record<string, unknown>;
+          expect(batched.value).toStrictEqual(rest);
+        } else if (!batched.ok && !single.ok) {
+          expect(batched.error).toBe(single.error);
+        }
+      }),
+      { numRuns: 2000 },
+    );
+  });
+
+  it('batched hash checks: the first bad hash in document order is reported', () => {
+    const t = (h: string) => `{"hashes":{"sha256":${h}},"length":1}`;
+    const doc = `{"signed":{"_type":"Targets","expires":"2030-01-01T00:00:00Z","targets":{"a":${VALID},"b":${t('"AA=A"')},"c":{"custom":null,"hashes":{"sha256":"A"},"length":1},"d":${t('"AA=A"')}},"version":1},"signatures":[]}`;
+    expect(() => parseTargets(Buffer.from(doc))).toThrow(
+      'targets: targets."b".hashes.sha256: must be standard base64',
+    );
+    const last = `{"signed":{"_type":"Targets","expires":"2030-01-01T00:00:00Z","targets":{"a":${VALID},"b":${VALID},"y":${t('"A==="')}},"version":1},"signatures":[]}`;
+    expect(() => parseTargets(Buffer.from(last))).toThrow(
+      'targets: targets."y".hashes.sha256: must be standard base64',
+    );
+  });
+
   it('a valid entry named __proto__ stays an own entry', () => {
     const doc = `{"signed":{"_type":"Targets","expires":"2030-01-01T00:00:00Z","targets":{"__proto__":${VALID},"b":{"custom":null,"hashes":{},"length":0}},"version":1},"signatures":[]}`;
     const t = parseTargets(Buffer.from(doc)).signed.targets;
@@ -121,5 +170,42 @@ describe('isStdBase64', () => {
     );
     for (const s of ['', 'AA==', 'AAA=', 'AAAA', '====', 'A===', 'AA=A', 'AAAAA'])
       expect(isStdBase64(s)).toBe(B64_REFERENCE.test(s));
+  });
+
+  it('allStdBase64 of strings of lengths 4n without `"` is isStdBase64 of each', () => {
+    const unit = fc.constantFrom(
+      'A',
+      'z',
+      '0',
+      '9',
+      '+',
+      '/',
+      '=',
+      '=',
+      '-',
+      '_',
+      '\n',
+      ',',
+      'é',
+      '\u{1F600}',
+    );
+    const item = fc.string({ unit, maxLength: 12 }).filter((s) => s.length % 4 === 0);
+    fc.assert(
+      fc.property(fc.array(item, { maxLength: 5 }), (list) => {
+        expect(allStdBase64(list)).toBe(list.every(isStdBase64));
+        for (const slice of [1, 2, 3]) expect(allStdBase64(list, slice)).toBe(list.every(isStdBase64));
+      }),
+      { numRuns: 5000 },
+    );
+    for (const list of [
+      [],
+      [''],
+      ['AA==', 'AAAA'],
+      ['AA==', '=AAA'],
+      ['AAA=', 'A==='],
+      ['AA=A'],
+      ['AAAA', '===='],
+    ])
+      expect(allStdBase64(list)).toBe(list.every(isStdBase64));
   });
 });

@@ -12,10 +12,10 @@ import { describe, expect, it } from 'vitest';
 import { newKey, type TestKey } from '../../test/support/forge.js';
 import { parsePublicKeyDeferred } from '../crypto/keys.js';
 import { canonicalBytes, canonicalJson } from '../encoding/canonical.js';
-import { countMembers, hasLoneSurrogate, scanJson } from '../encoding/json-scan.js';
+import { countMembers, hasLoneSurrogate, parseStringified, scanJson } from '../encoding/json-scan.js';
 import { validSignerIds } from '../trust/signatures.js';
 import { Metadata } from './model.js';
-import { parseMetadata } from './parse.js';
+import { parseMetadata, parseTargets } from './parse.js';
 
 const utf8 = (s: string) => Buffer.from(s, 'utf8');
 const same = (a: Uint8Array, b: Uint8Array) => Buffer.from(a).equals(Buffer.from(b));
@@ -454,5 +454,230 @@ describe('Notary metadata: signatures over served bytes vs re-encoding', () => {
     expect(stats.unproven).toBeGreaterThan(100);
     expect(stats.valid).toBeGreaterThan(100);
     expect(stats.invalid).toBeGreaterThan(100);
+  });
+});
+
+// ---------------------------------------------------------------------------------------------------
+// parseStringified: the native path for targets documents (issue 12) gives the scan's verdict
+
+describe('json-scan: parseStringified gives the scan verdict natively', () => {
+  const stats = { fast: 0, fallback: 0 };
+
+  /** Whenever the native path accepts, the scan accepts too, proves the same span, sees no repeated key. */
+  function check(text: string, maxDepth = 32): void {
+    const bytes = utf8(text);
+    const fast = parseStringified(bytes, maxDepth);
+    if (!fast) {
+      stats.fallback++;
+      return;
+    }
+    stats.fast++;
+    const scan = scanJson(bytes, maxDepth, true);
+    expect('problem' in scan ? scan.problem : undefined).toBeUndefined();
+    if ('problem' in scan) return;
+    expect(scan.escapes).toBe(false);
+    const value = JSON.parse(Buffer.from(bytes).toString('utf8')) as unknown;
+    expect(fast.value).toStrictEqual(value);
+    expect(countMembers(value)).toBe(scan.members); // no repeated key
+    expect(scan.canonicalSigned).toStrictEqual({ start: 10, end: fast.signedEnd });
+    const signed = (value as Record<string, unknown>).signed;
+    expect(Buffer.from(bytes.subarray(10, fast.signedEnd)).toString('utf8')).toBe(canonicalJson(signed));
+  }
+
+  /** Documents with `signed` first, as Notary writes them, in several spellings of `signed`. */
+  const documents = fc
+    .tuple(
+      fc.oneof({ weight: 4, arbitrary: intJson }, fc.jsonValue({ maxDepth: 3 })),
+      fc.dictionary(fc.string({ maxLength: 3 }), intJson, { maxKeys: 4 }),
+      fc.constantFrom('sorted', 'sorted', 'stringify', 'indented', 'escaped'),
+      fc.constantFrom('[{"keyid":"ab","sig":"cd"}]', '[]', 'null', '[{"keyid":"ab","sig":"c d"}], "x":1'),
+    )
+    .map(([v, o, form, sigs]) => {
+      const signed = { ...o, v };
+      let text: string;
+      if (form === 'stringify') text = JSON.stringify(signed);
+      else if (form === 'indented') text = sortedStringify(signed, 1);
+      else if (form === 'escaped') text = escapeNonAscii(sortedStringify(signed));
+      else text = sortedStringify(signed);
+      return `{"signed":${text},"signatures":${sigs}}`;
+    });
+
+  it('agrees with the scan over generated documents', () => {
+    fc.assert(
+      fc.property(documents, (t) => check(t)),
+      { numRuns: 1000 },
+    );
+  });
+
+  it('agrees with the scan over mutated documents', () => {
+    fc.assert(
+      fc.property(
+        documents.chain((t) => mutate(t)),
+        (t) => check(t),
+      ),
+      { numRuns: 3000 },
+    );
+  });
+
+  it('agrees with the scan at the nesting limits and on the corners', () => {
+    for (const n of [1, 2, 29, 30, 31, 510, 511, 512, 600]) {
+      const text = `{"signed":{"a":${'['.repeat(n)}${']'.repeat(n)}},"signatures":[]}`;
+      for (const cap of [32, 1000]) check(text, cap);
+    }
+    const deep = (n: number, cap: number) =>
+      parseStringified(utf8(`{"signed":{"a":${'['.repeat(n)}${']'.repeat(n)}}}`), cap) !== undefined;
+    expect(deep(30, 32)).toBe(true); // document, signed, 30 arrays: 32 levels
+    expect(deep(31, 32)).toBe(false); // 33 levels: the scan refuses it
+    expect(deep(511, 1000)).toBe(true);
+    expect(deep(512, 1000)).toBe(false); // beyond the encoder's limit: the scan proves nothing
+    const fast = (t: string) => parseStringified(utf8(t), 32) !== undefined;
+    expect(fast('{"signed":{"a":1,"b":[1,"x"]},"signatures":[]}')).toBe(true);
+    expect(fast('{"signed":{"a":1}}')).toBe(true);
+    expect(fast('{"signed":{"b":1,"a":1}}')).toBe(false); // unsorted
+    expect(fast('{"signed":{"a":{"y":1,"x":1}}}')).toBe(false);
+    expect(fast('{"signed":{"1":0,"10":0,"2":0}}')).toBe(false); // canonical, but V8 lists 2 before 10
+    expect(fast('{"signed":{"1":0,"2":0,"10":0}}')).toBe(false); // V8's order, not byte order
+    expect(fast('{"signed":{"a":1,"a":1}}')).toBe(false); // repeated key
+    expect(fast('{"signed":{"a":1},"signed":{"a":1}}')).toBe(false);
+    expect(fast('{"signed":{"a":1.5}}')).toBe(false);
+    expect(fast('{"signed":{"a":1e21}}')).toBe(false);
+    expect(fast('{"signed":{"a":-0}}')).toBe(false);
+    expect(fast('{"signed":{"a":1234567890123456}}')).toBe(false); // 16 digits
+    expect(fast('{"signed":{"a":-123456789012345}}')).toBe(true);
+    expect(fast('{"signed":{"a":"\\u0041"}}')).toBe(false); // any escape
+    expect(fast('{"signed":{"a":"\\"","b":1}}')).toBe(false);
+    expect(fast('{"signed":{"😀":1,"\uffff":1}}')).toBe(false); // UTF-16 order is not byte order here
+    expect(fast('{"signed":{"a":1} }')).toBe(false); // whitespace
+    expect(fast(' {"signed":{"a":1}}')).toBe(false);
+    expect(fast('\ufeff{"signed":{"a":1}}')).toBe(false); // byte order mark
+    expect(fast('{"signatures":[],"signed":{"a":1}}')).toBe(false); // not first
+    expect(fast('{"signed":{"a":100}}')).toBe(true);
+    expect(fast('{"signed":{"a":1e2}}')).toBe(false); // the same length as JSON.stringify's text
+    expect(fast('{"signed":{"a":1},"b":100}')).toBe(true);
+    expect(fast('{"signed":{"a":1},"b":1e2}')).toBe(false); // the same length as JSON.stringify's text
+    expect(fast('{"signed":{"a":1},"b":[1,"x"],"c":null}')).toBe(true);
+    expect(fast('{"signed":{"a":1},"b":[1,"x"],"b":null}')).toBe(false);
+    expect(fast('{"0":1,"signed":{"a":1}}')).toBe(false);
+    expect(fast('{"signed":[1]}')).toBe(false);
+    expect(parseStringified(Buffer.from([...utf8('{"signed":{"a":"'), 0xff, ...utf8('"}}')]), 32)).toBe(
+      undefined,
+    ); // invalid UTF-8
+    expect(fast('{"signed":{"b":{"x":[{"d":1,"c":2}]}},"signatures":[{"z":1,"a":2}]}')).toBe(false);
+    expect(fast('{"signed":{"b":{"x":[{"c":1,"d":2}]}},"signatures":[{"z":1,"a":2}]}')).toBe(true);
+  });
+
+  it('took both ways in those runs (the tests above are not vacuous)', () => {
+    expect(stats.fast).toBeGreaterThan(150);
+    expect(stats.fallback).toBeGreaterThan(400);
+  });
+});
+
+describe('Notary targets: the native path and the scan give the same parse', () => {
+  const stats = { fast: 0 };
+  type Outcome = { ok: true; md: Metadata } | { ok: false; error: string };
+  const outcome = (text: string): Outcome => {
+    try {
+      return { ok: true, md: parseTargets(utf8(text)) };
+    } catch (e) {
+      return { ok: false, error: (e as Error).message };
+    }
+  };
+  /** The document as given, and with one space after it (JSON.parse, the scan and Go ignore it; the native path does not take it). */
+  function compare(text: string): void {
+    if (parseStringified(utf8(text), 32)) stats.fast++;
+    const a = outcome(text);
+    const b = outcome(`${text} `);
+    expect(a.ok).toBe(b.ok);
+    if (a.ok && b.ok) {
+      expect(a.md.signed).toStrictEqual(b.md.signed);
+      expect(a.md.signatures).toStrictEqual(b.md.signatures);
+      expect(a.md.canonicalSigned && Buffer.from(a.md.canonicalSigned).toString()).toBe(
+        b.md.canonicalSigned && Buffer.from(b.md.canonicalSigned).toString(),
+      );
+      let ma: string | undefined;
+      let mb: string | undefined;
+      try {
+        ma = Buffer.from(a.md.signedMessage().bytes).toString();
+      } catch {}
+      try {
+        mb = Buffer.from(b.md.signedMessage().bytes).toString();
+      } catch {}
+      expect(ma).toBe(mb);
+    } else if (!a.ok && !b.ok) {
+      // JSON.parse names the position where the text ended differently with the space after it
+      const unposed = (m: string) =>
+        m.replace(/ at position \d+/, '').replace('Unexpected end of JSON input', '');
+      expect(unposed(a.error)).toBe(unposed(b.error));
+    }
+  }
+  const wire = targetsBody.map(({ body }) => {
+    const sigs = JSON.stringify([{ keyid: KEY.id, method: 'eddsa', sig: PLACEHOLDER }]);
+    return `{"signed":${canonicalJson(body)},"signatures":${sigs}}`;
+  });
+
+  // compact documents in JSON.stringify's order: names, entry keys and algorithms in any order,
+  // lengths around the 15-digit bound, so only some are canonical
+  const entryIn = fc
+    .tuple(
+      b64,
+      fc.option(b64),
+      fc.boolean(),
+      fc.boolean(),
+      fc.constantFrom(3, 999999999999999, 1e15, 2 ** 53 - 1),
+    )
+    .map(([a, b, lengthFirst, sha512First, length]) => {
+      const hashes: Record<string, string> = {};
+      if (b !== null && sha512First) hashes.sha512 = b;
+      hashes.sha256 = a;
+      if (b !== null && !sha512First) hashes.sha512 = b;
+      return lengthFirst ? { length, hashes } : { hashes, length };
+    });
+  const stringified = fc
+    .tuple(
+      fc.uniqueArray(fc.constantFrom('t0', 't1', 't2', 'latest', 'a', 'é', '😀', '__proto__'), {
+        maxLength: 4,
+      }),
+      fc.array(entryIn, { minLength: 4, maxLength: 4 }),
+    )
+    .map(([names, entries]) => {
+      const targets: Record<string, unknown> = {};
+      names.forEach((n, i) => {
+        Object.defineProperty(targets, n, {
+          value: entries[i],
+          enumerable: true,
+          writable: true,
+          configurable: true,
+        });
+      });
+      const body = {
+        _type: 'Targets',
+        delegations: { keys: {}, roles: [] },
+        expires: '2030-01-01T00:00:00Z',
+        targets,
+        version: 1,
+      };
+      return `{"signed":${JSON.stringify(body)},"signatures":[]}`;
+    });
+
+  it('same value and message on compact documents in any key order', () => {
+    fc.assert(
+      fc.property(stringified, (t) => compare(t)),
+      { numRuns: 1500 },
+    );
+  });
+
+  it('same value, message, or message of refusal, on generated and mutated targets documents', () => {
+    fc.assert(
+      fc.property(wire, (t) => compare(t)),
+      { numRuns: 500 },
+    );
+    fc.assert(
+      fc.property(
+        wire.chain((t) => mutate(t)),
+        (t) => compare(t),
+      ),
+      { numRuns: 2000 },
+    );
+    expect(stats.fast).toBeGreaterThan(300);
   });
 });

@@ -13,12 +13,24 @@
  * so that a repeated key anywhere is refused (Go merges a repeated struct
  * field's maps, JSON.parse keeps the last copy). Objects Go decodes into maps
  * (targets, meta, keys, roles, hashes) may hold `latest` and `Latest`.
+ *
+ * A targets document written exactly as Notary writes it (JSON.stringify's text,
+ * keys sorted, no backslash) is accepted without that pass, by the same rules
+ * checked natively (`parseStringified`); anything else, and every refusal, goes
+ * through the pass (issue 12: a 10,000-tag targets is 1 MB, and a first call runs
+ * the pass unoptimised).
  */
 
 import { parsePublicKeyDeferred } from '../crypto/keys.js';
 import type { TufPublicKey } from '../crypto/types.js';
 import { GoStruct } from '../encoding/go-fold.js';
-import { countMembers, hasLoneSurrogate, scanJson } from '../encoding/json-scan.js';
+import {
+  countMembers,
+  hasLoneSurrogate,
+  parseStringified,
+  provenValue,
+  scanJson,
+} from '../encoding/json-scan.js';
 import { FormatError, TrustError, VerificationError } from '../errors.js';
 import { parseGoTime } from './gotime.js';
 import {
@@ -65,6 +77,27 @@ export function isStdBase64(s: string): boolean {
   }
   return true;
 }
+
+/**
+ * A character no standard padded base64 text holds, a `=` followed by anything but `=` or the end of
+ * its string, or a third `=`: searched in strings joined by `"`, it finds the first one that is not
+ * of the form `[A-Za-z0-9+/]*={0,2}`.
+ */
+const NOT_STD_BASE64 = /[^A-Za-z0-9+/="]|=[^="]|===/;
+
+/**
+ * Whether every string of `list` is standard padded base64 (`isStdBase64` of each), given that each
+ * length is a multiple of 4 and no string holds a `"`: one native search over the strings joined by
+ * `"` instead of a JavaScript loop per character, which a first call runs unoptimised (issue 12: the
+ * hashes of a 10,000-tag targets document are 440,000 characters).
+ */
+export function allStdBase64(list: readonly string[], slice = 512): boolean {
+  // in slices, so that each joined text stays a small, short-lived string (not one large object)
+  for (let i = 0; i < list.length; i += slice) {
+    if (NOT_STD_BASE64.test(list.slice(i, i + slice).join('"'))) return false;
+  }
+  return true;
+}
 const decoder = new TextDecoder('utf-8', { fatal: true });
 
 type Json = Record<string, unknown>;
@@ -98,6 +131,19 @@ const GO = {
 class Ctx {
   /** Object members seen so far, to compare with the count of the raw text. */
   members = 0;
+  /**
+   * Whether the document holds no backslash (so no string in it holds a `"`): then the targets
+   * entries' hashes are checked together (`allStdBase64`).
+   */
+  noEscapes = false;
+  /**
+   * Set when `parseStringified` checked the document except its targets entries: the walk of the
+   * targets map then checks them as the scan would (`provenValue` at this nesting limit, names
+   * increasing) and sets `unproven` (and stops) when one is not proven; parseMetadata then parses
+   * the document again with the scan.
+   */
+  proveLimit: number | undefined = undefined;
+  unproven = false;
   /**
    * Whether the parsed body differs from the value JSON.parse made of `signed` (a `"custom": null`
    * dropped, absent or null delegations fields filled in, null `paths` removed): then its canonical
@@ -182,15 +228,38 @@ export function parseJsonBytes(bytes: Uint8Array, role: string): unknown {
 
 /**
  * parseJsonBytes plus the checks JSON.parse cannot make (`encoding/json-scan.ts`).
- * `members` is the count to compare with the schema walk. With `proveSigned`, `canonicalSigned` is
- * where the scan proved `signed` canonical (meaningful once the document passed every check).
+ * `members` is the count to compare with the schema walk (-1: no key is repeated, proven otherwise).
+ * With `proveSigned`, `canonicalSigned` is where the scan proved `signed` canonical (meaningful once
+ * the document passed every check). With `native` too, a targets document written as Notary writes
+ * it is checked by `parseStringified` instead of the scan (a targets document of 10,000 tags is
+ * 1 MB, issue 12), except its targets entries, which the caller checks (`proveLimit` is then set:
+ * see `parseMetadata`); any other document is scanned.
  */
 function parseCheckedJson(
   bytes: Uint8Array,
   role: string,
   maxDepth: number,
   proveSigned = false,
-): { value: unknown; members: number; canonicalSigned?: { start: number; end: number } } {
+  native = false,
+): {
+  value: unknown;
+  members: number;
+  escapes: boolean;
+  canonicalSigned?: { start: number; end: number };
+  proveLimit?: number;
+} {
+  if (proveSigned && native) {
+    const fast = parseStringified(bytes, maxDepth, true);
+    if (fast) {
+      return {
+        value: fast.value,
+        members: -1,
+        escapes: false,
+        canonicalSigned: { start: 10, end: fast.signedEnd },
+        proveLimit: fast.limit,
+      };
+    }
+  }
   const bad = (reason: string) => new FormatError('BAD_METADATA', `${role}: metadata ${reason}`, { role });
   const scan = scanJson(bytes, maxDepth, proveSigned);
   if ('problem' in scan) throw bad(scan.problem);
@@ -209,7 +278,12 @@ function parseCheckedJson(
   if (scan.surrogateEscapes && hasLoneSurrogate(value)) {
     throw bad('has an escaped lone surrogate (Go reads U+FFFD)');
   }
-  return { value, members: scan.members, canonicalSigned: scan.canonicalSigned };
+  return {
+    value,
+    members: scan.members,
+    escapes: scan.escapes,
+    canonicalSigned: scan.canonicalSigned,
+  };
 }
 
 function parseSignatures(ctx: Ctx, v: unknown): Signature[] {
@@ -290,28 +364,71 @@ function parseFileMeta(ctx: Ctx, v: unknown, field: string): FileMetaJson {
  * The fast path of parseFileMeta for the usual entry (exactly `length` and `hashes`, spelled as Go
  * writes them, valid values): checks what parseFileMeta checks, counts the same members, and returns
  * the entry itself; undefined for anything else, which parseFileMeta then checks (and names the field
- * of the failure). Builds no field-name strings.
+ * of the failure). Builds no field-name strings. With `batch`, the hashes are not checked here but
+ * pushed to it, for `checkBatch` (an entry returned is then valid only once that passed).
  */
-function plainFileMeta(ctx: Ctx, v: unknown): FileMetaJson | undefined {
+function plainFileMeta(ctx: Ctx, v: unknown, batch?: string[]): FileMetaJson | undefined {
   if (typeof v !== 'object' || v === null || Array.isArray(v)) return undefined;
   const o = v as Json;
+  // with ctx.proveLimit, only an entry as canonical JSON writes it: `hashes` before `length`, the
+  // algorithms in increasing order, a length of at most 15 digits (else the caller's provenValue)
+  const ordered = ctx.proveLimit !== undefined;
   let n = 0;
   for (const k in o) {
-    if (k !== 'length' && k !== 'hashes') return undefined;
+    if (k === 'hashes') {
+      if (ordered && n > 0) return undefined;
+    } else if (k !== 'length') return undefined;
     n++;
   }
   const length = o.length;
   if (typeof length !== 'number' || !Number.isSafeInteger(length) || length < 0) return undefined;
+  if (ordered && length >= 1e15) return undefined;
   const hashes = o.hashes;
   if (typeof hashes !== 'object' || hashes === null || Array.isArray(hashes)) return undefined;
   const h = hashes as Json;
+  let prev: string | undefined;
   for (const alg in h) {
     const b = h[alg];
-    if (typeof b !== 'string' || !isStdBase64(b)) return undefined;
+    if (typeof b !== 'string') return undefined;
+    if (ordered) {
+      if (prev !== undefined && !(prev < alg)) return undefined;
+      prev = alg;
+    }
+    if (batch) {
+      // checked with the other entries' hashes by `checkBatch` (the length here, like isStdBase64)
+      if ((b.length & 3) !== 0) return undefined;
+      batch.push(b);
+    } else if (!isStdBase64(b)) return undefined;
     n++;
   }
   ctx.members += n;
   return o as FileMetaJson;
+}
+
+/**
+ * Checks the hashes `plainFileMeta` batched (and empties the batch). When one is not standard base64,
+ * the entries up to `last` (all of them when undefined) are checked again one by one, as without a
+ * batch, which throws the error of the first bad one in document order (the one parseMetadata always
+ * reported).
+ */
+function checkBatch(
+  role: string,
+  targets: Record<string, FileMetaJson>,
+  batch: string[],
+  last: string | undefined,
+): void {
+  if (allStdBase64(batch)) {
+    batch.length = 0;
+    return;
+  }
+  const again = new Ctx(role);
+  for (const name in targets) {
+    const v: unknown = targets[name];
+    if (plainFileMeta(again, v) === undefined) parseFileMeta(again, v, `targets.${JSON.stringify(name)}`);
+    if (name === last) break;
+  }
+  // not reached: the batch holds hashes of these entries only
+  throw new Error(`${role}: a targets hash failed its batch check but no entry`);
 }
 
 function parseCommon(ctx: Ctx, signed: Json, expected: MetadataType): number {
@@ -385,13 +502,33 @@ function parseBody(
   // checked in place: JSON.parse made every member an own property (even `__proto__`), and an entry
   // is replaced only when parseFileMeta normalises it (`"custom": null` dropped)
   const parsedTargets = ctx.obj(signed.targets, 'targets') as Record<string, FileMetaJson>;
+  // the usual entries' hashes are checked in batches (allStdBase64), each batch before the next
+  // entry that takes the checked path, so that a failure is still the first one in document order
+  const batch: string[] | undefined = ctx.noEscapes ? [] : undefined;
+  const prove = ctx.proveLimit;
+  let prevName: string | undefined;
   for (const name in parsedTargets) {
+    if (prove !== undefined) {
+      if (prevName !== undefined && !(prevName < name)) {
+        ctx.unproven = true;
+        break;
+      }
+      prevName = name;
+    }
     ctx.members++;
     const v: unknown = parsedTargets[name];
-    if (plainFileMeta(ctx, v) !== undefined) continue;
+    if (plainFileMeta(ctx, v, batch) !== undefined) continue;
+    // an entry (level 4) as the scan would check it: else the caller scans the document
+    if (prove !== undefined && !provenValue(v, 4, prove, true)) {
+      ctx.unproven = true;
+      break;
+    }
+    if (batch) checkBatch(ctx.role, parsedTargets, batch, name);
     const fm = parseFileMeta(ctx, v, `targets.${JSON.stringify(name)}`);
     if (fm !== v) setOwn(parsedTargets, name, fm);
   }
+  if (ctx.unproven) return { body: signed as TargetsBody, keys };
+  if (batch) checkBatch(ctx.role, parsedTargets, batch, undefined);
   // Go treats a missing delegations object as empty and writes it back as {"keys":{},"roles":[]}
   const dIn = signed.delegations === undefined || signed.delegations === null ? {} : signed.delegations;
   const d = ctx.struct(ctx.obj(dIn, 'delegations'), 'delegations', GO.delegations, ['keys', 'roles']);
@@ -450,6 +587,21 @@ export interface ParseLimits {
 }
 
 export function parseMetadata(bytes: Uint8Array, role: string, limits?: number | ParseLimits): Metadata {
+  return parseNotary(bytes, role, limits, true);
+}
+
+/**
+ * parseMetadata. With `native`, a targets document written as Notary writes it is checked without
+ * the scan (parseCheckedJson, `parseStringified`); that path only ever accepts: a document it
+ * cannot prove, and every refusal, are parsed again with the scan, so the verdict and the error are
+ * always the scan path's.
+ */
+function parseNotary(
+  bytes: Uint8Array,
+  role: string,
+  limits: number | ParseLimits | undefined,
+  native: boolean,
+): Metadata {
   const {
     maxBytes,
     maxDepth = DEFAULT_MAX_NESTING,
@@ -469,7 +621,34 @@ export function parseMetadata(bytes: Uint8Array, role: string, limits?: number |
   }
   const expected = typeOfRole(role);
   const ctx = new Ctx(role, maxKeys, maxSignatures);
-  const parsed = parseCheckedJson(bytes, role, maxDepth, true);
+  // the native path needs the usual entry's nesting (level 5) within the limit
+  const parsed = parseCheckedJson(
+    bytes,
+    role,
+    maxDepth,
+    true,
+    native && expected === 'Targets' && maxDepth >= 5,
+  );
+  ctx.noEscapes = !parsed.escapes;
+  if (parsed.proveLimit === undefined) return checkedMetadata(ctx, parsed, bytes, role, expected);
+  ctx.proveLimit = parsed.proveLimit;
+  let md: Metadata;
+  try {
+    md = checkedMetadata(ctx, parsed, bytes, role, expected);
+  } catch {
+    return parseNotary(bytes, role, limits, false);
+  }
+  return ctx.unproven ? parseNotary(bytes, role, limits, false) : md;
+}
+
+/** The rest of parseNotary: the schema walk of the parsed document, and the Metadata. */
+function checkedMetadata(
+  ctx: Ctx,
+  parsed: ReturnType<typeof parseCheckedJson>,
+  bytes: Uint8Array,
+  role: string,
+  expected: MetadataType,
+): Metadata {
   const doc = ctx.struct(ctx.obj(parsed.value, 'document'), 'document', GO.envelope, [
     'signed',
     'signatures',
@@ -485,7 +664,8 @@ export function parseMetadata(bytes: Uint8Array, role: string, limits?: number |
   const signatures = parseSignatures(ctx, doc.signatures);
   const expiresMs = parseCommon(ctx, signed, expected);
   const { body, keys } = parseBody(ctx, signed, role);
-  if (ctx.members !== parsed.members) {
+  if (ctx.unproven) return new Metadata(role, body, signatures, keys); // not used: parsed again
+  if (parsed.members >= 0 && ctx.members !== parsed.members) {
     // JSON.parse keeps the last of two equal keys; Go's struct decoding merges or keeps the last
     ctx.fail(
       'document',

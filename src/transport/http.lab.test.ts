@@ -1,5 +1,8 @@
 // The HTTP seam against the real notary-server over TLS (lab).
 import { readFileSync } from 'node:fs';
+import { createServer } from 'node:https';
+import type { AddressInfo } from 'node:net';
+import { join } from 'node:path';
 import { rootCertificates } from 'node:tls';
 import { describe, expect, it } from 'vitest';
 import { getLab } from '../../test/harness/lab.js';
@@ -56,5 +59,46 @@ describe.each(impls)('%s client', (_name, make) => {
     });
     expect((await viaEnv.request({ method: 'GET', url, maxBytes: 1024 })).status).toBe(200);
     await viaEnv.close?.();
+  });
+});
+
+describe('node:https client: a POST and the request made on its answer share one TLS connection (issue 12)', () => {
+  it('a body the server reads in full before answering: every next request reuses the connection', async () => {
+    // TLS reports the last write of a body from an immediate, after the answer can have ended: the
+    // client waits for that report (the socket goes back to the pool) and does not take the body
+    // for one the server never read
+    const lab = getLab('remote');
+    const tls = join(lab.labDir, 'tls');
+    const server = createServer(
+      {
+        key: readFileSync(join(tls, 'notary-server.key')),
+        cert: readFileSync(join(tls, 'notary-server.chain.crt')),
+      },
+      (req, res) => {
+        let n = 0;
+        req.on('data', (c: Buffer) => {
+          n += c.length;
+        });
+        req.on('end', () => res.writeHead(200).end(String(n)));
+      },
+    );
+    let connections = 0;
+    server.on('secureConnection', () => connections++);
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const url = `https://127.0.0.1:${(server.address() as AddressInfo).port}/`;
+    const c = createHttpClient({ retries: 0, ca: readFileSync(lab.caCert, 'utf8') });
+    try {
+      for (const size of [1 << 10, 64 << 10, 1 << 20, 16 << 20]) {
+        for (let i = 0; i < 3; i++) {
+          const res = await c.request({ method: 'POST', url, body: new Uint8Array(size), maxBytes: 100 });
+          expect(Buffer.from(res.body).toString()).toBe(String(size));
+          expect((await c.request({ method: 'GET', url, maxBytes: 100 })).status).toBe(200);
+        }
+      }
+      expect(connections).toBe(1);
+    } finally {
+      await c.close?.();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    }
   });
 });

@@ -1,5 +1,5 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo, Socket } from 'node:net';
+import { type AddressInfo, createServer as createNetServer, type Socket } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { NetworkError, VerificationError } from '../errors.js';
 import { createHttpClient, displayUrl, type HttpClient, type HttpClientOptions } from './http.js';
@@ -305,10 +305,37 @@ describe.each(impls)('%s client', (_name, make) => {
 });
 
 describe('node:https client: the keep-alive socket is free again when an answer resolves (issue 12)', () => {
-  it('an answer that ends before the request finished writing: the next request reuses the connection', async () => {
-    // the server answers at once and reads the 16 MB body only later: the answer ends while node is
-    // still writing the request, and node frees the socket only after that write finished. A caller's
-    // next request made on the answer used to get a second connection (a TLS handshake on https).
+  it('a body the server reads in full before answering: the next request reuses the connection', async () => {
+    routes.set('/reads', (req, res) => {
+      let n = 0;
+      req.on('data', (c: Buffer) => {
+        n += c.length;
+      });
+      req.on('end', () => res.writeHead(200).end(String(n)));
+    });
+    const c = createHttpClient({ retries: 0 });
+    try {
+      await c.request({ method: 'GET', url: `${peer.url}/ok`, maxBytes: 100 });
+      const before = peer.connections;
+      for (const size of [1 << 10, 1 << 20, 16 << 20]) {
+        const res = await c.request({
+          method: 'POST',
+          url: `${peer.url}/reads`,
+          body: new Uint8Array(size),
+          maxBytes: 100,
+        });
+        expect(Buffer.from(res.body).toString()).toBe(String(size));
+        expect((await c.request({ method: 'GET', url: `${peer.url}/ok`, maxBytes: 100 })).status).toBe(200);
+      }
+      expect(peer.connections).toBe(before);
+    } finally {
+      await c.close?.();
+    }
+  });
+
+  it('an answer that ends while the server has not read the body: answered at once, the socket is not reused', async () => {
+    // node's server reads (dumps) an unread body only after answering: the 16 MB are still being
+    // written when the answer ends, so that connection is closed rather than pooled
     routes.set('/early', (req, res) => {
       req.pause();
       res.writeHead(200).end('early');
@@ -319,11 +346,10 @@ describe('node:https client: the keep-alive socket is free again when an answer 
       await c.request({ method: 'GET', url: `${peer.url}/ok`, maxBytes: 100 });
       const before = peer.connections;
       const body = new Uint8Array(16 << 20);
-      expect(
-        (await c.request({ method: 'POST', url: `${peer.url}/early`, body, maxBytes: 100 })).status,
-      ).toBe(200);
+      const res = await c.request({ method: 'POST', url: `${peer.url}/early`, body, maxBytes: 100 });
+      expect(Buffer.from(res.body).toString()).toBe('early');
       expect((await c.request({ method: 'GET', url: `${peer.url}/ok`, maxBytes: 100 })).status).toBe(200);
-      expect(peer.connections).toBe(before);
+      expect(peer.connections).toBe(before + 1);
     } finally {
       await c.close?.();
     }
@@ -342,6 +368,49 @@ describe('node:https client: the keep-alive socket is free again when an answer 
       expect(Buffer.from(res.body).toString()).toBe('too large');
     } finally {
       await c.close?.();
+    }
+  });
+
+  it('a server that answers and never reads the rest of the body: the client closes that connection (reviewer R)', async () => {
+    // a raw server: it reads the request head, answers with keep-alive and stops reading. The client
+    // used to give the answer and leave the socket holding the unsent body until the server closed
+    // it (and pool it, were the server ever to read on). Now it closes it: once the server reads
+    // again, what the kernel still had arrives, then the end of the connection.
+    let conn: Socket | undefined;
+    const raw = createNetServer((s) => {
+      conn = s;
+      let head = '';
+      const onData = (d: Buffer) => {
+        head += d.toString('latin1');
+        if (!head.includes('\r\n\r\n')) return;
+        s.off('data', onData);
+        s.pause();
+        s.write('HTTP/1.1 200 OK\r\nContent-Length: 2\r\nConnection: keep-alive\r\n\r\nok');
+      };
+      s.on('data', onData);
+      s.on('error', () => {});
+    });
+    await new Promise<void>((resolve) => raw.listen(0, '127.0.0.1', resolve));
+    const url = `http://127.0.0.1:${(raw.address() as AddressInfo).port}/upload`;
+    const c = createHttpClient({ retries: 0, deadlineMs: 10_000 });
+    try {
+      const res = await c.request({ method: 'POST', url, body: new Uint8Array(64 << 20), maxBytes: 100 });
+      expect(Buffer.from(res.body).toString()).toBe('ok');
+      const s = conn as Socket;
+      const ended = new Promise<string>((resolve) => {
+        s.on('end', () => resolve('closed by the client'));
+        s.on('close', () => resolve('closed by the client'));
+      });
+      s.resume();
+      const verdict = await Promise.race([
+        ended,
+        new Promise<string>((resolve) => setTimeout(() => resolve('still open after 3 s'), 3000)),
+      ]);
+      expect(verdict).toBe('closed by the client');
+    } finally {
+      await c.close?.();
+      conn?.destroy();
+      await new Promise<void>((resolve) => raw.close(() => resolve()));
     }
   });
 });

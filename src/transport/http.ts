@@ -420,20 +420,29 @@ export function nodeTransport(options: HttpClientOptions = {}): {
             };
             // Answer once the agent has the socket back (issue 12): node frees a keep-alive socket
             // on the next tick after both the response ended and the request finished writing; a
-            // fast server's answer can end before that, and a caller's next request, made on the
-            // resolution, would open a second connection (one more TLS handshake) instead. The
-            // answer is complete: an error of the request from here on, or a body the server never
-            // reads (250 ms grace), still gives it.
-            let grace: ReturnType<typeof setTimeout> | undefined;
+            // fast server's answer can end before node has reported the last write of the body
+            // (TLS reports writes from an immediate; libuv reads before it reports writes), and a
+            // caller's next request, made on the resolution, would open a second connection (one
+            // more TLS handshake) instead. Those reports all come before this turn's immediates. A
+            // body still not written then is one the server has not read while answering: the
+            // socket is destroyed, never pooled (it would hold our unsent bytes until the server
+            // closed it), and the answer given at once. The answer is complete: an error of the
+            // request from here on still gives it.
+            let grace: ReturnType<typeof setImmediate> | undefined;
             answered = () => {
-              clearTimeout(grace);
+              if (grace !== undefined) clearImmediate(grace);
+              grace = undefined;
               process.nextTick(() => finish(undefined, answer));
             };
             if (request.writableFinished) answered();
             else {
               request.once('finish', answered);
               request.once('close', answered);
-              grace = setTimeout(answered, 250);
+              grace = setImmediate(() => {
+                grace = undefined;
+                if (!request.writableFinished) request.destroy();
+                answered?.();
+              });
             }
           });
           res.on('aborted', () => finish(prematureClose()));

@@ -67,7 +67,9 @@ describe('NotaryServerStore (lab remote, no auth)', () => {
   it('404 → null for an unknown repository', async () => {
     const lab = getLab('remote');
     const s = store(lab, freshGun(lab, 'h4-none'));
+    expect(s.answered).toBe(false);
     expect(await s.getMeta('root', MiB)).toBeNull();
+    expect(s.answered).toBe(true); // a 404 is an answer too (issue 12: warm updates yield no turn)
     expect(await s.getMeta('timestamp', MiB)).toBeNull();
     expect(await s.getMeta('targets/releases', MiB)).toBeNull();
   });
@@ -211,6 +213,7 @@ describe('NotaryServerStore (lab remote, no auth)', () => {
     expect(err).toBeInstanceOf(NetworkError);
     expect(err).toMatchObject({ code: 'NETWORK' });
     expect((err as Error).message).toContain('https://127.0.0.1:1/v2/');
+    expect(s.answered).toBe(false);
   });
 });
 

@@ -62,6 +62,7 @@ export class NotaryServerStore implements MetadataStore {
   readonly gun: string;
   private readonly base: string;
   private readonly client: RegistryAuth;
+  #answered = false;
 
   constructor(options: NotaryServerStoreOptions) {
     const server = parseServerUrl(options.serverUrl, 'trust server URL');
@@ -84,6 +85,14 @@ export class NotaryServerStore implements MetadataStore {
     this.base = `${root}/v2/${encodeGunPath(options.gun)}/_trust/tuf/`;
     this.description = `${root}/v2/${options.gun}`;
     this.client = authClientFor(options);
+  }
+
+  /**
+   * Whether a metadata request of this store has had an answer: a long-lived context reuses its
+   * store, whose next request then most likely goes out at once on a kept-alive connection.
+   */
+  get answered(): boolean {
+    return this.#answered;
   }
 
   private scope(access: Access): string {
@@ -147,6 +156,7 @@ export class NotaryServerStore implements MetadataStore {
       }
       throw err;
     }
+    this.#answered = true;
     if (res.status === 200) return res.body;
     if (res.status === 404) return null;
     throw this.failure(res, what);

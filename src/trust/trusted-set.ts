@@ -345,7 +345,8 @@ export class TrustedMetadataSet {
     const entry = files?.get(role);
     if (!entry?.signers || !rootEntry || !md.raw || entry.length !== md.raw.length) return;
     if (!this.#vouched.has(this.#root) || rootEntry.sha256 !== this.rootSha256()) return;
-    if (Buffer.from(sha256(md.raw)).toString('hex') !== entry.sha256) return;
+    // through the context's digest memo (exact bytes): a warm verify sees the same cached files
+    if (this.sha256Hex(md.raw) !== entry.sha256) return;
     this.#vouched.set(md, entry.signers);
   }
 
@@ -393,13 +394,15 @@ export class TrustedMetadataSet {
   rootSha256(): string {
     const r = this.#root;
     if (!r.raw) return '';
-    if (this.#rootSha?.root !== r) {
-      const raw = r.raw;
-      const compute = () => Buffer.from(sha256(raw)).toString('hex');
-      const digests = this.digests();
-      this.#rootSha = { root: r, hex: digests ? digests.digest(raw, 'sha256/hex', compute) : compute() };
-    }
+    if (this.#rootSha?.root !== r) this.#rootSha = { root: r, hex: this.sha256Hex(r.raw) };
     return this.#rootSha.hex;
+  }
+
+  /** sha256 hex of `raw`, through the context's digest memo when there is one. */
+  private sha256Hex(raw: Uint8Array): string {
+    const compute = () => Buffer.from(sha256(raw)).toString('hex');
+    const digests = this.digests();
+    return digests ? digests.digest(raw, 'sha256/hex', compute) : compute();
   }
 
   /**

@@ -152,7 +152,11 @@ describe('no differential with Go, and bounded work, under untrusted input', () 
             expect(r).toMatchObject({ problem: expect.stringMatching(/fraction|exponent|-0/) });
             return;
           }
-          expect(r).toEqual({ members: countMembers(v), surrogateEscapes: expect.any(Boolean) });
+          expect(r).toEqual({
+            members: countMembers(v),
+            surrogateEscapes: expect.any(Boolean),
+            escapes: text.includes('\\'),
+          });
         },
       ),
       { numRuns: 1000 },

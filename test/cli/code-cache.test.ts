@@ -1,21 +1,25 @@
 /**
- * The built CLI (dist/cli.cjs, a launcher running dist/cli-main.cjs) with its V8 code cache on, as a
+ * The built CLI (dist/cli.cjs, a launcher running dist/cli-main.cjs or dist/cli-verify.cjs) with its V8 code cache on, as a
  * user runs it: the cache is written once, then used; a corrupt cache or an unsafe directory changes
  * nothing the user sees. (Every other CLI test runs with CONTENT_TRUST_CODE_CACHE=0.)
  */
 
 import {
   chmodSync,
+  closeSync,
+  copyFileSync,
   mkdirSync,
+  openSync,
   readdirSync,
   readFileSync,
   statSync,
   utimesSync,
   writeFileSync,
+  writeSync,
 } from 'node:fs';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { trust } from '../support/cli.js';
+import { CLI, run, trust } from '../support/cli.js';
 import { tempDir } from '../support/temp.js';
 
 const withCache = (home: string) => ({
@@ -79,6 +83,35 @@ describe('CLI V8 code cache', () => {
     const r2 = trust(['verify', '--help'], withCache(notADir));
     expect([r2.status, r2.stderr]).toEqual([0, 'debug: code cache none\n']);
     expect(r2.stdout).toBe(r.stdout);
+  });
+
+  it('runs a bundle edited after its cache was written as edited, and writes no cache for it', () => {
+    // a copy of the launcher and the verify bundle; the edit keeps size, inode, header and mtime
+    const bin = tempDir();
+    for (const f of ['cli.cjs', 'cli-verify.cjs']) copyFileSync(join(dirname(CLI), f), join(bin, f));
+    const bundle = join(bin, 'cli-verify.cjs');
+    utimesSync(bundle, 1_700_000_000, 1_700_000_000);
+    const home = tempDir();
+    const copy = (args: string[]) => run(process.execPath, [join(bin, 'cli.cjs'), ...args], withCache(home));
+    expect(copy(['verify', '--help']).stderr).toBe('debug: code cache written\n');
+    const used = copy(['verify', '--help']);
+    expect([used.stderr, used.stdout]).toEqual([
+      'debug: code cache used\n',
+      trust(['verify', '--help']).stdout,
+    ]);
+    const text = readFileSync(bundle, 'latin1');
+    const at = text.indexOf('Usage: trust verify IMAGE');
+    expect(at).toBeGreaterThan(0);
+    const fd = openSync(bundle, 'r+');
+    writeSync(fd, 'USAGE', at);
+    closeSync(fd);
+    utimesSync(bundle, 1_700_000_000, 1_700_000_000);
+    for (let i = 0; i < 2; i++) {
+      const r = copy(['verify', '--help']);
+      expect([r.status, r.stderr]).toEqual([0, 'debug: code cache none\n']);
+      expect(r.stdout).toMatch(/^USAGE: trust verify IMAGE/);
+    }
+    expect(readdirSync(join(home, 'content-trust'))).toHaveLength(1);
   });
 
   it('keeps one file per bundle; a file of another bundle goes when a week old', () => {
