@@ -14,7 +14,8 @@ import { wrapBundle } from './src/cli/code-cache.js';
  * verify`'s own cost): dist/cli.cjs, the package's bin, is a small launcher
  * (src/cli/bin.ts) that runs dist/cli-main.cjs, the whole CLI in one CommonJS
  * file, through a V8 code cache; `trust verify` runs dist/cli-verify.cjs, the
- * verify command alone (src/cli/verify-main.ts). dist/cli.js runs the same
+ * verify command alone (src/cli/verify-main.ts), and `trust sign` dist/cli-sign.cjs
+ * (src/cli/sign-main.ts). dist/cli.js runs the same
  * launcher for `node dist/cli.js`.
  *
  * dist/tuf.js (`content-trust/tuf`, src/tuf.ts) is the TUF 1.0 client alone; its declarations are
@@ -69,6 +70,7 @@ export default defineConfig((cli) => {
       await Promise.all([
         cliBundle('src/cli/main.ts', `${outDir}/cli-main.cjs`),
         cliBundle('src/cli/verify-main.ts', `${outDir}/cli-verify.cjs`),
+        cliBundle('src/cli/sign-main.ts', `${outDir}/cli-sign.cjs`),
         build({
           ...cjs,
           entryPoints: ['src/cli/bin.ts'],

@@ -69,7 +69,7 @@ const PASSPHRASE = 'bench-throwaway-passphrase'; // of throw-away keys; reaches 
 // of a missing chunk) and replaced by a private tsup build of the same sources.
 const distDir = join(root, 'bench', 'results', `.dist-${process.pid}`);
 function distComplete(dir) {
-  for (const f of ['index.js', 'tuf.js', 'cli.cjs', 'cli-main.cjs', 'cli-verify.cjs'])
+  for (const f of ['index.js', 'tuf.js', 'cli.cjs', 'cli-main.cjs', 'cli-verify.cjs', 'cli-sign.cjs'])
     if (!existsSync(join(dir, f))) return false;
   for (const f of readdirSync(dir).filter((x) => x.endsWith('.js'))) {
     const text = readFileSync(join(dir, f), 'utf8');

@@ -183,7 +183,7 @@ describe('V8 code cache files', () => {
     expect(cacheName(undefined, key)).toBe(cacheName('--version', key));
   });
 
-  it('gives a verify of registry-hosted trust a cache word of its own', () => {
+  it('gives a verify or sign of registry-hosted trust a cache word of its own', () => {
     const { key } = bundleAt(tempDir());
     const word = (...argv: string[]) => cacheWord(argv);
     expect(word('verify', 'example.com/app:1')).toBe('verify');
@@ -194,7 +194,9 @@ describe('V8 code cache files', () => {
     expect(word('verify', '--server=oci://localhost:5000/trust', 'x')).toBe('verifyoci');
     expect(word('verify', '--bundle', 'b.tar', 'x')).toBe('verifyoci');
     expect(word('verify', '--', '--server', 'registry')).toBe('verify'); // operands, not flags
-    expect(word('sign', '--server', 'registry')).toBe('sign');
+    expect(word('sign', '--server', 'registry')).toBe('signoci');
+    expect(word('sign', 'example.com/app:1')).toBe('sign');
+    expect(word('inspect', '--server', 'registry')).toBe('inspect');
     expect(word()).toBeUndefined();
     expect(cacheName('verifyoci', key)).not.toBe(cacheName('verify', key));
     expect(cacheName('verifyoci', key)).toMatch(/^v8-verifyoci-[0-9a-f]{16}\.bin$/);

@@ -211,14 +211,15 @@ export function cacheName(command: string | undefined, key: Buffer): string {
 }
 
 /**
- * The cache word for a command line: the command, except that a `verify` of registry-hosted trust
- * (`--server registry`, `--server oci://...`, `--bundle`) has a cache of its own. One cache holds
+ * The cache word for a command line: the command, except that a `verify` or `sign` of
+ * registry-hosted trust (`--server registry`, `--server oci://...`, `--bundle`) has a cache of its
+ * own (`verifyoci`, `signoci`). One cache holds
  * the functions compiled by the run that wrote it, and it is written once: with one word for both,
  * whichever kind of verify ran first left the other compiling its code on every run.
  */
 export function cacheWord(argv: readonly string[]): string | undefined {
   const command = argv[0];
-  if (command !== 'verify') return command;
+  if (command !== 'verify' && command !== 'sign') return command;
   for (let i = 1; i < argv.length; i++) {
     const a = argv[i] as string;
     if (a === '--') break;
@@ -229,7 +230,7 @@ export function cacheWord(argv: readonly string[]): string | undefined {
       a === '--bundle' ||
       a.startsWith('--bundle=')
     ) {
-      return 'verifyoci';
+      return `${command}oci`;
     }
   }
   return command;

@@ -1,7 +1,7 @@
 import canonicalize from 'canonicalize';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { canonicalBytes, canonicalJson, canonicalJsonGeneral, sortedKeys } from './canonical.js';
+import { canonicalBytes, canonicalJson, canonicalJsonGeneral, inKeyOrder, sortedKeys } from './canonical.js';
 
 describe('canonical JSON (docker/go canonical/json)', () => {
   it('sorts keys byte-wise, including integer-like keys', () => {
@@ -62,6 +62,34 @@ describe('canonical JSON (docker/go canonical/json)', () => {
         );
       }),
       { numRuns: 500 },
+    );
+  });
+
+  it('inKeyOrder copies an object with its keys in canonical order, own __proto__ and all', () => {
+    const obj: Record<string, number> = { b: 1, '\u{1F600}': 2, a: 3, '\uFF61': 4, '10': 5, '2': 6 };
+    Object.defineProperty(obj, '__proto__', {
+      value: 7,
+      enumerable: true,
+      writable: true,
+      configurable: true,
+    });
+    const copy = inKeyOrder(obj);
+    // integer-like keys come first in any JavaScript object; the others in canonical (UTF-8) order
+    expect(Object.keys(copy)).toEqual(['2', '10', '__proto__', 'a', 'b', '\uFF61', '\u{1F600}']);
+    expect(Object.hasOwn(copy, '__proto__')).toBe(true);
+    expect(Object.getPrototypeOf(copy)).toBe(Object.prototype);
+    expect(canonicalJson(copy)).toBe(canonicalJson(obj));
+    fc.assert(
+      fc.property(fc.dictionary(fc.string({ unit: 'binary' }), fc.integer()), (o) => {
+        const c = inKeyOrder(o);
+        expect(c).not.toBe(o);
+        const others = (x: object) =>
+          Object.keys(x).filter((k) => !/^(0|[1-9]\d*)$/.test(k) || Number(k) >= 2 ** 32 - 1);
+        expect(others(c)).toEqual(sortedKeys(o).filter((k) => others(o).includes(k)));
+        for (const k of Object.keys(o)) expect(c[k]).toBe(o[k]);
+        expect(canonicalJson(c)).toBe(canonicalJson(o));
+      }),
+      { numRuns: 300 },
     );
   });
 

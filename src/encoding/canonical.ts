@@ -62,6 +62,15 @@ export function sortedKeys(obj: object): string[] {
   return sortKeys(Object.keys(obj));
 }
 
+/**
+ * A copy of `obj` with its own keys in canonical order (own data properties, `__proto__` included):
+ * the native pass below writes such an object as is, where an object whose keys are out of order
+ * is written member by member, much slower in a short-lived process.
+ */
+export function inKeyOrder<T>(obj: Record<string, T>): Record<string, T> {
+  return Object.fromEntries(sortedKeys(obj).map((k) => [k, obj[k] as T]));
+}
+
 function sortKeys(keys: string[]): string[] {
   let surrogates = false;
   for (const k of keys) {

@@ -18,7 +18,12 @@ import { generateSigner } from '../crypto/signers.js';
 import { LocalError } from '../errors.js';
 import { writeKeyFile } from './keyfile.js';
 import { KeyStore } from './keystore.js';
-import { envPassphraseProvider, type PassphraseRequest, staticPassphraseProvider } from './passphrase.js';
+import {
+  defaultPassphraseProvider,
+  envPassphraseProvider,
+  type PassphraseRequest,
+  staticPassphraseProvider,
+} from './passphrase.js';
 
 const TESTDATA = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'vectors', 'key-files');
 const fresh = (): string => tempDir('ct-keystore-');
@@ -90,6 +95,60 @@ describe('KeyStore over a Notary trust dir', () => {
     ]);
     await store.load(ROOT_ID); // cached: no new prompt
     expect(rec.calls.length).toBe(4);
+  });
+
+  it('a load of a key being loaded shares it: one passphrase request, one key', async () => {
+    const rec = recordingProvider((req) => NOTARY_PASSPHRASES[req.role] ?? '');
+    const store = new KeyStore(notaryTrustDir(), { passphrase: rec.provider });
+    const [a, b] = await Promise.all([store.load(TARGETS_ID), store.load(TARGETS_ID)]);
+    expect(a.key).toBe(b.key);
+    expect(rec.calls.length).toBe(1);
+    // a failure reaches every caller of the load under way, and the next load tries again
+    const never = recordingProvider(() => 'wrong');
+    const failing = new KeyStore(notaryTrustDir(), { passphrase: never.provider, maxAttempts: 1 });
+    const both = await Promise.all([
+      failing.load(ROOT_ID).catch((e: unknown) => e),
+      failing.load(ROOT_ID).catch((e: unknown) => e),
+    ]);
+    expect(both.map((e) => (e as LocalError).code)).toEqual(['PASSPHRASE', 'PASSPHRASE']);
+    expect(never.calls.length).toBe(1);
+    await failing.load(ROOT_ID).catch(() => undefined);
+    expect(never.calls.length).toBe(2);
+  });
+
+  it('preload unlocks ahead only keys whose passphrase needs no prompt; load then uses that unlock', async () => {
+    const dir = notaryTrustDir();
+    /** A provider that records its requests and keeps `base`'s answersSilently marker. */
+    const tracked = (base: ReturnType<typeof staticPassphraseProvider>) => {
+      const keyIds: string[] = [];
+      const provider: typeof base = async (req) => {
+        keyIds.push(req.keyId);
+        return base(req);
+      };
+      return { keyIds, provider: Object.assign(provider, base) };
+    };
+    // the environment has the repository passphrase; the root key is behind a prompt (no TTY here)
+    const env = { DOCKER_CONTENT_TRUST_REPOSITORY_PASSPHRASE: 'targetpw' };
+    const viaEnv = tracked(defaultPassphraseProvider({ env, input: { isTTY: false } as never }));
+    const store = new KeyStore(dir, { passphrase: viaEnv.provider });
+    await store.preload(TARGETS_ID);
+    await store.preload(ROOT_ID);
+    await new Promise((r) => setTimeout(r, 50));
+    expect(viaEnv.keyIds).toEqual([TARGETS_ID]); // the root key was not asked for
+    const { key } = await store.load(TARGETS_ID);
+    expect(key.publicKey.id).toBe(TARGETS_ID);
+    expect(viaEnv.keyIds).toEqual([TARGETS_ID]); // the load used the preload's unlock
+    // a load right after the preload started shares it
+    const fixed = tracked(staticPassphraseProvider('targetpw'));
+    const store2 = new KeyStore(dir, { passphrase: fixed.provider });
+    await store2.preload(TARGETS_ID);
+    await store2.load(TARGETS_ID);
+    expect(fixed.keyIds).toEqual([TARGETS_ID]);
+    // a provider not known to answer silently is never asked ahead of need
+    const custom = recordingProvider(() => 'targetpw');
+    await new KeyStore(dir, { passphrase: custom.provider }).preload(TARGETS_ID);
+    await new Promise((r) => setTimeout(r, 50));
+    expect(custom.calls.length).toBe(0);
   });
 
   it('retries after a wrong passphrase, then gives up with PASSPHRASE naming the key', async () => {

@@ -32,6 +32,7 @@ import {
   writeKeyFile,
 } from './keyfile.js';
 import {
+  answersSilently,
   defaultPassphraseProvider,
   type PassphraseProvider,
   shortKeyId,
@@ -102,6 +103,8 @@ export class KeyStore {
   readonly #iterations: number | undefined;
   readonly #maxAttempts: number;
   readonly #cache = new Map<string, PrivateKeyHandle>();
+  /** Loads under way, by key id (see `load`). */
+  readonly #loading = new Map<string, Promise<{ info: StoredKeyInfo; key: PrivateKeyHandle }>>();
   /**
    * Headers of key files this store has parsed, by path, with the exact text they came from: every
    * listing still reads each file, and parses again only a file whose text changed (issue 12: a sign
@@ -270,10 +273,49 @@ export class KeyStore {
   /**
    * Decrypts a key (asking the provider, retrying wrong passphrases up to
    * `maxAttempts`), checks it matches its file name, and caches it for the
-   * life of this store. Not found → LocalError KEY_NOT_FOUND.
+   * life of this store. Not found → LocalError KEY_NOT_FOUND. A load of a key
+   * whose load is under way shares it (one passphrase request, one KDF).
    */
-  async load(keyId: string): Promise<{ info: StoredKeyInfo; key: PrivateKeyHandle }> {
+  load(keyId: string): Promise<{ info: StoredKeyInfo; key: PrivateKeyHandle }> {
+    return this.#shared(keyId);
+  }
+
+  /** The load of `keyId` under way, else a new one (`listed`: its listing, when the caller has it). */
+  #shared(keyId: string, listed?: StoredKeyInfo): Promise<{ info: StoredKeyInfo; key: PrivateKeyHandle }> {
+    const pending = this.#loading.get(keyId);
+    if (pending) return pending;
+    const loading = this.#load(keyId, listed).finally(() => this.#loading.delete(keyId));
+    this.#loading.set(keyId, loading);
+    return loading;
+  }
+
+  /**
+   * Starts loading a key when its passphrase comes without asking anyone (the built-in environment
+   * and fixed-value providers, and the default one when the environment holds the passphrase), so
+   * that its PBKDF2 runs on the thread pool while the caller does other work, e.g. fetches the state
+   * it will sign (issue 12). A later `load` shares the load under way; a failure is left for that
+   * `load` to meet (and report). A key behind a prompt is not touched: nobody is asked for a key
+   * that may not be needed.
+   */
+  async preload(keyId: string): Promise<void> {
+    if (this.#cache.has(keyId) || this.#loading.has(keyId)) return;
     const info = await this.get(keyId);
+    if (!info?.encrypted) return;
+    const req = {
+      role: info.role,
+      keyId,
+      attempt: 0,
+      creating: false,
+      ...(info.gun ? { gun: info.gun } : {}),
+    };
+    if (answersSilently(this.#passphrase, req)) this.#shared(keyId, info).catch(() => {});
+  }
+
+  async #load(
+    keyId: string,
+    listed?: StoredKeyInfo,
+  ): Promise<{ info: StoredKeyInfo; key: PrivateKeyHandle }> {
+    const info = listed ?? (await this.get(keyId));
     if (!info) throw new LocalError('KEY_NOT_FOUND', `no private key with id ${keyId} in ${this.privateDir}`);
     const cached = this.#cache.get(keyId);
     if (cached) return { info, key: cached };

@@ -8,6 +8,7 @@ import { describe, expect, it, vi } from 'vitest';
 import { tempDir } from '../../test/support/temp.js';
 import { LocalError } from '../errors.js';
 import {
+  answersSilently,
   defaultPassphraseProvider,
   envPassphrase,
   envPassphraseProvider,
@@ -91,6 +92,22 @@ describe('environment passphrases', () => {
     await expect(ttyPassphraseProvider({ input: notTty })(req('root'))).rejects.toMatchObject({
       code: 'PASSPHRASE',
     });
+  });
+});
+
+describe('answersSilently: which requests may be made ahead of need', () => {
+  it('the environment and a fixed value answer without asking; a prompt or an unknown provider does not', () => {
+    const env = { DOCKER_CONTENT_TRUST_REPOSITORY_PASSPHRASE: 'repo-pass' };
+    expect(answersSilently(envPassphraseProvider(env), req('targets'))).toBe(true);
+    expect(answersSilently(envPassphraseProvider(env), req('root'))).toBe(false);
+    expect(answersSilently(defaultPassphraseProvider({ env }), req('targets'))).toBe(true);
+    expect(answersSilently(defaultPassphraseProvider({ env }), req('targets/releases'))).toBe(true);
+    // the root passphrase would be prompted for
+    expect(answersSilently(defaultPassphraseProvider({ env }), req('root'))).toBe(false);
+    expect(answersSilently(defaultPassphraseProvider({ env: {} }), req('targets'))).toBe(false);
+    expect(answersSilently(staticPassphraseProvider('x'), req('root'))).toBe(true);
+    expect(answersSilently(async () => 'custom', req('targets'))).toBe(false);
+    expect(answersSilently(ttyPassphraseProvider(), req('targets'))).toBe(false);
   });
 });
 

@@ -97,26 +97,53 @@ export function envPassphrase(role: string, env: NodeJS.ProcessEnv = process.env
   return undefined;
 }
 
+/** Marks the built-in providers that can tell which requests they answer without asking anyone. */
+const SILENT = Symbol('answers without asking');
+type Silent = PassphraseProvider & { [SILENT]?: (req: PassphraseRequest) => boolean };
+
+function withSilent(
+  provider: PassphraseProvider,
+  silent: (req: PassphraseRequest) => boolean,
+): PassphraseProvider {
+  (provider as Silent)[SILENT] = silent;
+  return provider;
+}
+
+/**
+ * Whether `provider` answers `req` without asking anyone (the environment, a fixed value), so that
+ * the request may be made before it is known to be needed (a key unlocked ahead of signing). False
+ * for a prompt and for any provider other than the built-in ones.
+ */
+export function answersSilently(provider: PassphraseProvider, req: PassphraseRequest): boolean {
+  return (provider as Silent)[SILENT]?.(req) === true;
+}
+
 /** Environment only; a retry after a wrong passphrase fails at once (the value cannot change). */
 export function envPassphraseProvider(env: NodeJS.ProcessEnv = process.env): PassphraseProvider {
-  return async (req) => {
-    const v = envPassphrase(req.role, env);
-    if (v === undefined) throw noPassphraseError(req);
-    if (req.attempt > 0) throw wrongPassphraseError(req);
-    if (req.creating && v.length < MIN_PASSPHRASE_LENGTH) {
-      const name = passphraseEnvVars(req.role).find((n) => env[n]) ?? 'the environment';
-      throw tooShortError(req, name);
-    }
-    return v;
-  };
+  return withSilent(
+    async (req) => {
+      const v = envPassphrase(req.role, env);
+      if (v === undefined) throw noPassphraseError(req);
+      if (req.attempt > 0) throw wrongPassphraseError(req);
+      if (req.creating && v.length < MIN_PASSPHRASE_LENGTH) {
+        const name = passphraseEnvVars(req.role).find((n) => env[n]) ?? 'the environment';
+        throw tooShortError(req, name);
+      }
+      return v;
+    },
+    (req) => envPassphrase(req.role, env) !== undefined,
+  );
 }
 
 /** A fixed passphrase (library callers, tests); a retry fails at once. */
 export function staticPassphraseProvider(passphrase: string): PassphraseProvider {
-  return async (req) => {
-    if (req.attempt > 0) throw wrongPassphraseError(req);
-    return passphrase;
-  };
+  return withSilent(
+    async (req) => {
+      if (req.attempt > 0) throw wrongPassphraseError(req);
+      return passphrase;
+    },
+    () => true,
+  );
 }
 
 /** A terminal-like input stream (process.stdin when it is a TTY). */
@@ -216,10 +243,13 @@ export function defaultPassphraseProvider(
   const env = options.env ?? process.env;
   const fromEnv = envPassphraseProvider(env);
   const tty = ttyPassphraseProvider(options);
-  return async (req) => {
-    if (envPassphrase(req.role, env) !== undefined) return fromEnv(req);
-    return tty(req);
-  };
+  return withSilent(
+    async (req) => {
+      if (envPassphrase(req.role, env) !== undefined) return fromEnv(req);
+      return tty(req);
+    },
+    (req) => envPassphrase(req.role, env) !== undefined,
+  );
 }
 
 /**

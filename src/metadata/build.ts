@@ -137,5 +137,5 @@ export function signMetadata<T extends SignedBody>(
     sig: b64(s.sign(message)),
   }));
   const expiresMs = parseGoTime(body.expires)?.ms ?? Number.NaN;
-  return new Metadata(role, body, signatures, keysOfBody(role, body), undefined, expiresMs);
+  return unsigned.withSignatures(signatures, keysOfBody(role, body), expiresMs);
 }

@@ -123,6 +123,20 @@ export class Metadata<T extends SignedBody = SignedBody> {
     return this.signed._type;
   }
 
+  /**
+   * This document (unsigned, as just built) with `signatures` added: the same `signed`, so its
+   * canonical text, encoded once to make the signatures, is not encoded again for the upload.
+   */
+  withSignatures(
+    signatures: readonly Signature[],
+    keys: ReadonlyMap<string, TufPublicKey>,
+    expiresMs: number,
+  ): Metadata<T> {
+    const out = new Metadata(this.role, this.signed, signatures, keys, undefined, expiresMs);
+    out.#canonical = this.#canonical;
+    return out;
+  }
+
   /** Canonical JSON text of `signed`: what signatures cover. */
   canonicalText(): string {
     this.#canonical ??= canonicalJson(this.signed);

@@ -26,7 +26,7 @@ import { createHash } from 'node:crypto';
 import { parseTuf1KeyDeferred, type Tuf1Key } from '../crypto/tuf1.js';
 import type { TufPublicKey } from '../crypto/types.js';
 import { TUF1_METHOD } from '../crypto/verify.js';
-import { sortedKeys } from '../encoding/canonical.js';
+import { inKeyOrder } from '../encoding/canonical.js';
 import {
   type JsonObject,
   type JsonValue,
@@ -154,8 +154,7 @@ const encoder = new TextEncoder();
 /** JSON.stringify replacer: object keys in canonical (code point) order. */
 function sortKeys(_key: string, value: unknown): unknown {
   if (typeof value !== 'object' || value === null || Array.isArray(value)) return value;
-  const obj = value as Record<string, unknown>;
-  return Object.fromEntries(sortedKeys(obj).map((k) => [k, obj[k]]));
+  return inKeyOrder(value as Record<string, unknown>);
 }
 
 /**

@@ -49,9 +49,15 @@ export async function heldSigners(
     const key = keys.get(id);
     if (!key) continue;
     const bare = bareKeyOf(key);
-    if (seen.has(bare.id) || !(await keystore.get(bare.id))) continue;
+    if (seen.has(bare.id)) continue;
+    // load() lists the store itself: a key it does not hold is KEY_NOT_FOUND (one listing, not two)
+    const loaded = await keystore.load(bare.id).catch((e: unknown) => {
+      if (e instanceof LocalError && e.code === 'KEY_NOT_FOUND') return undefined;
+      throw e;
+    });
+    if (!loaded) continue;
     seen.add(bare.id);
-    const { key: handle } = await keystore.load(bare.id);
+    const handle = loaded.key;
     out.push(
       key.id === bare.id
         ? handle

@@ -12,6 +12,7 @@ import { join } from 'node:path';
 import { type RepositoryContext, repositoryContext, type TrustOptions } from '../context/repository.js';
 import { bareKeyOf } from '../crypto/keys.js';
 import type { Signer, TufPublicKey } from '../crypto/types.js';
+import { inKeyOrder } from '../encoding/canonical.js';
 import { LocalError, NetworkError, PublishError, TrustError, VerificationError } from '../errors.js';
 import type { KeyStore } from '../keys/keystore.js';
 import { type PassphraseProvider, shortKeyId } from '../keys/passphrase.js';
@@ -42,7 +43,7 @@ import type { ImageReference } from '../reference.js';
 import { NotaryServerStore } from '../transport/notary-server.js';
 import { checkFileMeta, listedSha256Hex } from '../trust/filemeta.js';
 import { loadAllTargetsRoles } from '../trust/lookup.js';
-import { validSignerIds } from '../trust/signatures.js';
+import { prepareKeys, validSignerIds } from '../trust/signatures.js';
 import { Updater } from '../trust/updater.js';
 import { heldSigners, holdsAny, keystoreFor } from './keys.js';
 
@@ -476,7 +477,16 @@ export async function publishEdit(
       threshold = d.threshold;
       keys = keysOf(parent, known);
     }
-    files.push({ role, md: signMetadata(role, body, await signersFor(ks, role, keyids, threshold, keys)) });
+    // an edit appends tags and keys at the end of their maps; in canonical key order the encoder
+    // writes the body in one native pass instead of member by member (issue 12: a sign re-encodes
+    // the whole targets role)
+    const ordered: TargetsBody = {
+      ...body,
+      targets: inKeyOrder(body.targets),
+      delegations: { ...body.delegations, keys: inKeyOrder(body.delegations.keys) },
+    };
+    const signers = await signersFor(ks, role, keyids, threshold, keys);
+    files.push({ role, md: signMetadata(role, ordered, signers) });
   }
 
   if (files.length === 0) return { roles: [], versions: new Map() };
@@ -491,7 +501,7 @@ export async function publishEdit(
     for (const [name, m] of Object.entries(state.snapshot.signed.meta)) setOwn(meta, name, fileMetaGo(m));
     for (const f of files) setOwn(meta, f.role, fileMetaOf(f.md.wireBytes()));
     for (const r of edit.removedRoles ?? []) delete meta[r];
-    const body = snapshotBody(meta, state.snapshot.version + 1, defaultExpires('snapshot'));
+    const body = snapshotBody(inKeyOrder(meta), state.snapshot.version + 1, defaultExpires('snapshot'));
     const signers = await signersFor(ks, 'snapshot', snapRole.keyids, snapRole.threshold, rootKeys);
     const snap = signMetadata('snapshot', body, signers);
     files.push({ role: 'snapshot', md: snap });
@@ -512,7 +522,18 @@ export async function publishEdit(
   const upload = files.map((f) => ({ role: f.role, bytes: f.md.wireBytes() }));
   await hooks.beforeUpload?.();
   try {
-    await state.ctx.store.publish(upload);
+    const posting = state.ctx.store.publish(upload);
+    posting.catch(() => {}); // awaited below
+    // While the server takes the upload (it signs a snapshot and timestamp for it), prepare the keys
+    // the read-back verifies them with (issue 12): after one turn of the loop, so the upload is out.
+    await new Promise((resolve) => setImmediate(resolve));
+    const roles = rootBodyNow.roles;
+    const ids = ['timestamp', 'snapshot', 'targets'].flatMap((r) => roles[r]?.keyids ?? []);
+    prepareKeys(
+      ids.map((id) => known.get(id)),
+      state.ctx.context,
+    );
+    await posting;
   } catch (e) {
     if (
       e instanceof PublishError &&
@@ -637,7 +658,20 @@ export async function mutate<T>(
       ...(opts.rootKeyId === undefined ? {} : { rootKeyId: opts.rootKeyId }),
     });
   for (let attempt = 1; ; attempt++) {
-    let state = await load();
+    const loading = load();
+    if (attempt === 1) {
+      // the repository key unlocks (PBKDF2 on the thread pool) while the state is fetched and
+      // checked, when its passphrase needs no prompt (KeyStore.preload) and the trust dir holds one
+      // repository key for the GUN (after a rotation, which one signs is known only from the state);
+      // after a turn of the loop, so that the state's first request goes out first (issue 12)
+      setImmediate(() =>
+        keystore
+          .find({ role: 'targets', gun: ctx.ref.gun })
+          .then((held) => (held.length === 1 ? keystore.preload(held[0]!.keyId) : undefined))
+          .catch(() => {}),
+      );
+    }
+    let state = await loading;
     if (!state && attempt === 1 && hooks.ifMissing) {
       await hooks.ifMissing();
       state = await load();

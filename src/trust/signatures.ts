@@ -59,6 +59,14 @@ export interface SignatureCaches {
  */
 const identityOf = new WeakMap<TufPublicKey, string>();
 
+/**
+ * Prepares keys for verifying (their key objects and identities) ahead of the signatures that will
+ * need them, e.g. while a request is in flight (issue 12); unusable keys are left to the checks.
+ */
+export function prepareKeys(keys: Iterable<TufPublicKey | undefined>, caches: SignatureCaches = {}): void {
+  for (const key of keys) if (key) keyIdentity(key, caches);
+}
+
 /** Identity prefix of a key whose preparation failed. */
 const UNUSABLE = 'unusable:';
 

@@ -43,7 +43,7 @@ describe('package layout', () => {
   });
 
   it('the CLI bundles are pure ASCII (V8 keeps them as one-byte strings)', () => {
-    for (const name of ['cli-main.cjs', 'cli-verify.cjs']) {
+    for (const name of ['cli-main.cjs', 'cli-verify.cjs', 'cli-sign.cjs']) {
       const bundle = readFileSync(join(ROOT, 'dist', name));
       expect(
         bundle.findIndex((b) => b > 0x7f),
@@ -77,6 +77,32 @@ describe('package layout', () => {
     const usage = run(bin, ['verify']);
     expect(usage.status).toBe(2);
     expect(usage.stderr).toMatch(/^error USAGE: verify takes exactly one IMAGE\[:TAG\]\n/);
+  });
+
+  it('`trust sign` has a bundle of its own, without the code of the read-only and admin commands', () => {
+    const signOnly = readFileSync(join(ROOT, 'dist', 'cli-sign.cjs'), 'utf8');
+    const whole = readFileSync(join(ROOT, 'dist', 'cli-main.cjs'), 'utf8');
+    const modules = (text: string) => new Set(text.match(/^\/\/ src\/\S+$/gm));
+    expect(modules(signOnly).has('// src/cli/commands/sign.ts')).toBe(true);
+    for (const m of modules(signOnly)) {
+      if (m !== '// src/cli/sign-main.ts') expect(modules(whole).has(m), m).toBe(true);
+    }
+    for (const m of [
+      '// src/cli/commands/inspect.ts',
+      '// src/cli/commands/migrate.ts',
+      '// src/cli/commands/demo.ts',
+    ]) {
+      expect(modules(whole).has(m), m).toBe(true);
+      expect(modules(signOnly).has(m), m).toBe(false);
+    }
+    // the bin runs it for `sign`: same answers as the whole CLI (`help sign` runs cli-main.cjs)
+    const bin = join(ROOT, bins.trust!);
+    const viaSign = run(bin, ['sign', '--help']);
+    expect(viaSign.status).toBe(0);
+    expect(viaSign.stdout).toBe(run(bin, ['help', 'sign']).stdout);
+    const usage = run(bin, ['sign']);
+    expect(usage.status).toBe(2);
+    expect(usage.stderr).toMatch(/^error USAGE: sign needs at least one IMAGE:TAG\n/);
   });
 
   it('runs as the bin itself, and as `node dist/cli.js` (npm start), with the same output', () => {
