@@ -71,7 +71,8 @@ async function main(argv: string[]): Promise<number> {
   }
   // `trust help verify` is `trust verify --help`.
   const [name, args] = cmd === 'help' ? [rest[0]!, ['--help']] : [cmd, rest];
-  const load = COMMANDS[name];
+  // own names only: `trust constructor` found Object (error INTERNAL, exit 1 instead of usage, 2)
+  const load = Object.hasOwn(COMMANDS, name) ? COMMANDS[name] : undefined;
   if (!load) {
     // terminal-safe: the user's word goes through escapeControl
     process.stderr.write(

@@ -87,6 +87,12 @@ describe('trust verify / inspect (CLI)', () => {
     const unknown = trust(['frobnicate']);
     expect(unknown.status).toBe(2);
     expect(unknown.stderr).toMatch(/^error USAGE: unknown command "frobnicate"\nUsage: trust COMMAND/);
+    // names every plain object has are no commands either (they reached Object.prototype: exit 1)
+    for (const args of [['constructor'], ['__proto__'], ['toString'], ['help', 'valueOf']]) {
+      const r = trust(args);
+      expect(r.status, args.join(' ')).toBe(2);
+      expect(r.stderr, args.join(' ')).toMatch(/^error USAGE: unknown command /);
+    }
     expect(trust([]).status).toBe(2);
     for (const args of [
       ['--help'],
