@@ -28,6 +28,11 @@ export function printText(text: string): void {
   process.stdout.write(escapeControl(text, '\n\t'));
 }
 
+/** Calls `then` once everything written to stdout and stderr so far has been handed to the system. */
+export function afterOutput(then: () => void): void {
+  process.stdout.write('', () => process.stderr.write('', then));
+}
+
 /** Text for stderr (notes beside JSON output, warnings): control characters escaped like all output. */
 export function printWarning(text: string): void {
   process.stderr.write(escapeControl(text, '\n\t'));
