@@ -1,7 +1,7 @@
 /**
- * Runs a CLI bundle (dist/cli-main.cjs, or dist/cli-verify.cjs for `trust verify`) with a V8 code
- * cache, so a pre-pull hook's `trust verify` does not parse and compile half a megabyte of
- * JavaScript on every run.
+ * Runs a CLI bundle (dist/cli-main.cjs; dist/cli-verify.cjs for `trust verify`, dist/cli-sign.cjs
+ * for `trust sign`) with a V8 code cache, so a pre-pull hook's `trust verify` does not parse and
+ * compile half a megabyte of JavaScript on every run.
  *
  * - The bundle file is the script V8 compiles, as written by the build (`wrapBundle`): a header line
  *   `// content-trust bundle sha256:<hex>` (the hash of the rest of the file, computed at build
@@ -213,9 +213,9 @@ export function cacheName(command: string | undefined, key: Buffer): string {
 /**
  * The cache word for a command line: the command, except that a `verify` or `sign` of
  * registry-hosted trust (`--server registry`, `--server oci://...`, `--bundle`) has a cache of its
- * own (`verifyoci`, `signoci`). One cache holds
- * the functions compiled by the run that wrote it, and it is written once: with one word for both,
- * whichever kind of verify ran first left the other compiling its code on every run.
+ * own (`verifyoci`, `signoci`). A cache holds the functions compiled by the run that wrote it, and
+ * it is written once: with one word for both kinds, the kind that ran second compiled the code it
+ * needs beyond the first's on every run.
  */
 export function cacheWord(argv: readonly string[]): string | undefined {
   const command = argv[0];
