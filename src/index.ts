@@ -31,7 +31,8 @@ export type {
 export { DEFAULT_LIMITS, TrustContext } from './context/context.js';
 export type { RepositoryContext, TrustOptions, TrustPinning } from './context/repository.js';
 export type { CryptoBackendName } from './crypto/backend.js';
-export { getCryptoBackend, setCryptoBackend } from './crypto/backend.js';
+export { getCryptoBackend } from './crypto/backend.js';
+export { setCryptoBackend } from './crypto/noble.js';
 export type { PrivateKeyAlgorithm, PrivateKeyHandle } from './crypto/signers.js';
 export type { KeyType, SignatureMethod, Signer, TufPublicKey } from './crypto/types.js';
 export type { ErrorCode, ExitCode, TrustErrorDetails } from './errors.js';

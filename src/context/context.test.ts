@@ -3,7 +3,8 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { afterEach, describe, expect, it } from 'vitest';
 import { Forge, newKey } from '../../test/support/forge.js';
-import { getCryptoBackend, setCryptoBackend } from '../crypto/backend.js';
+import { getCryptoBackend } from '../crypto/backend.js';
+import { setCryptoBackend } from '../crypto/noble.js';
 import type { TufPublicKey } from '../crypto/types.js';
 import { parseTimestamp } from '../metadata/parse.js';
 import { type RoleKeySet, validSignerIds } from '../trust/signatures.js';

@@ -9,10 +9,11 @@ import {
   ed25519Sign,
   ed25519Verify,
   getCryptoBackend,
-  setCryptoBackend,
+  selectCryptoBackend,
   sha256,
   sha512,
 } from './backend.js';
+import { setCryptoBackend } from './noble.js';
 
 const BACKENDS: CryptoBackendName[] = ['node', 'noble'];
 const hex = (b: Uint8Array): string => Buffer.from(b).toString('hex');
@@ -26,6 +27,16 @@ describe('backend selection', () => {
     expect(getCryptoBackend()).toBe('noble');
     expect(() => setCryptoBackend('webcrypto' as CryptoBackendName)).toThrow(TypeError);
     expect(getCryptoBackend()).toBe('noble');
+  });
+
+  it('selects noble only with its primitives (the CLI bundles never load them)', () => {
+    expect(() => selectCryptoBackend('noble')).toThrow(TypeError);
+    expect(getCryptoBackend()).toBe('node');
+    setCryptoBackend('noble');
+    expect(() => selectCryptoBackend('noble')).toThrow(TypeError);
+    expect(getCryptoBackend()).toBe('noble');
+    selectCryptoBackend('node');
+    expect(getCryptoBackend()).toBe('node');
   });
 });
 

@@ -21,6 +21,12 @@
  * `verify()` does not (with `zip215:false` it rejects small-order/non-canonical A
  * and uses the cofactored equation, accepting R+torsion forgeries Go rejects), so
  * the noble backend implements Go's algorithm on noble's `Point` instead.
+ *
+ * The noble primitives live in src/crypto/noble.ts, which also holds the public
+ * `setCryptoBackend` (exported by the library's entry). Modules here only see them
+ * once selected, so the CLI bundles, which never select them, neither contain nor
+ * initialise @noble (issue 12: building noble's SHA-512 tables and curve constants
+ * at load was ~1.9 ms of every `trust verify` and `trust sign`).
  */
 import {
   createHash,
@@ -30,26 +36,36 @@ import {
   sign as nodeSign,
   verify as nodeVerify,
 } from 'node:crypto';
-import * as ed from '@noble/ed25519';
-import { sha256 as nobleSha256, sha384 as nobleSha384, sha512 as nobleSha512 } from '@noble/hashes/sha2.js';
 
 /** Signature and hash implementation: `node` (node:crypto) or `noble` (@noble, pure JavaScript). */
 export type CryptoBackendName = 'node' | 'noble';
 
-let current: CryptoBackendName = 'node';
+/** The pure-JavaScript primitives of the `noble` backend (src/crypto/noble.ts). */
+export interface NoblePrimitives {
+  digest(alg: HashAlgorithm, data: Uint8Array): Uint8Array;
+  ed25519PublicFromSeed(seed: Uint8Array): Uint8Array;
+  ed25519Sign(seed: Uint8Array, message: Uint8Array): Uint8Array;
+  /** Go 1.19 crypto/ed25519.Verify semantics; never throws. */
+  ed25519Verify(publicKey: Uint8Array, message: Uint8Array, signature: Uint8Array): boolean;
+}
 
-// noble's synchronous API needs a SHA-512 implementation configured once.
-ed.hashes.sha512 = nobleSha512;
+/** The noble primitives while the `noble` backend is selected; undefined: `node`. */
+let noble: NoblePrimitives | undefined;
 
-/** Selects the primitive implementation used from now on (process-wide). */
-export function setCryptoBackend(name: CryptoBackendName): void {
+/**
+ * Selects the backend (process-wide). `primitives` are noble's, required for `noble`: the public
+ * `setCryptoBackend` (src/crypto/noble.ts) passes them.
+ */
+export function selectCryptoBackend(name: CryptoBackendName, primitives?: NoblePrimitives): void {
   if (name !== 'node' && name !== 'noble') throw new TypeError(`unknown crypto backend ${String(name)}`);
-  current = name;
+  if (name === 'noble' && primitives === undefined)
+    throw new TypeError('the noble backend needs its primitives');
+  noble = name === 'noble' ? primitives : undefined;
 }
 
 /** The crypto backend in use (see `setCryptoBackend`). */
 export function getCryptoBackend(): CryptoBackendName {
-  return current;
+  return noble ? 'noble' : 'node';
 }
 
 // ---------------------------------------------------------------------------
@@ -63,25 +79,15 @@ function nodeDigest(alg: HashAlgorithm, data: Uint8Array): Uint8Array {
 }
 
 export function digest(alg: HashAlgorithm, data: Uint8Array): Uint8Array {
-  if (current === 'node') return nodeDigest(alg, data);
-  switch (alg) {
-    case 'sha256':
-      return nobleSha256(data);
-    case 'sha384':
-      return nobleSha384(data);
-    case 'sha512':
-      return nobleSha512(data);
-    default:
-      throw new TypeError(`unknown hash ${String(alg)}`);
-  }
+  return noble ? noble.digest(alg, data) : nodeDigest(alg, data);
 }
 
 export function sha256(data: Uint8Array): Uint8Array {
-  return current === 'node' ? nodeDigest('sha256', data) : nobleSha256(data);
+  return noble ? noble.digest('sha256', data) : nodeDigest('sha256', data);
 }
 
 export function sha512(data: Uint8Array): Uint8Array {
-  return current === 'node' ? nodeDigest('sha512', data) : nobleSha512(data);
+  return noble ? noble.digest('sha512', data) : nodeDigest('sha512', data);
 }
 
 // ---------------------------------------------------------------------------
@@ -127,7 +133,7 @@ export function ed25519PrivateKeyObject(seed: Uint8Array): KeyObject {
  */
 export function ed25519PublicFromSeed(seed: Uint8Array, nodeKey?: KeyObject): Uint8Array {
   if (seed.length !== 32) throw new RangeError('ed25519 seed must be 32 bytes');
-  if (current === 'noble') return ed.getPublicKey(seed);
+  if (noble) return noble.ed25519PublicFromSeed(seed);
   const jwk = createPublicKey(nodeKey ?? ed25519PrivateKeyObject(seed)).export({ format: 'jwk' });
   return new Uint8Array(Buffer.from(String(jwk.x), 'base64url'));
 }
@@ -137,47 +143,9 @@ export function ed25519PublicFromSeed(seed: Uint8Array, nodeKey?: KeyObject): Ui
  * re-importing the key on the node backend.
  */
 export function ed25519Sign(seed: Uint8Array, message: Uint8Array, nodeKey?: KeyObject): Uint8Array {
-  if (current === 'noble') return ed.sign(message, seed);
+  if (noble) return noble.ed25519Sign(seed, message);
   const sig = nodeSign(null, message, nodeKey ?? ed25519PrivateKeyObject(seed));
   return new Uint8Array(sig.buffer, sig.byteOffset, sig.byteLength);
-}
-
-const L = 2n ** 252n + 27742317777372353535851937790883648493n;
-
-function bytesToBigintLE(b: Uint8Array): bigint {
-  let n = 0n;
-  for (let i = b.length - 1; i >= 0; i--) n = (n << 8n) | BigInt(b[i] as number);
-  return n;
-}
-
-function equalBytes(a: Uint8Array, b: Uint8Array): boolean {
-  if (a.length !== b.length) return false;
-  let d = 0;
-  for (let i = 0; i < a.length; i++) d |= (a[i] as number) ^ (b[i] as number);
-  return d === 0;
-}
-
-/** Go 1.19 crypto/ed25519.Verify, on noble's point arithmetic. */
-function goEd25519Verify(publicKey: Uint8Array, message: Uint8Array, sig: Uint8Array): boolean {
-  if (publicKey.length !== 32 || sig.length !== 64) return false;
-  const rBytes = sig.subarray(0, 32);
-  const s = bytesToBigintLE(sig.subarray(32, 64));
-  if (s >= L) return false; // SetCanonicalBytes (also covers sig[63]&224 != 0)
-  let A: InstanceType<typeof ed.Point>;
-  try {
-    // zip215=true = lenient decoding: y < 2^255 unreduced, x=0 with sign bit: as edwards25519.SetBytes.
-    A = ed.Point.fromBytes(publicKey, true);
-  } catch {
-    return false;
-  }
-  const h = new Uint8Array(64 + message.length);
-  h.set(rBytes, 0);
-  h.set(publicKey, 32);
-  h.set(message, 64);
-  const k = bytesToBigintLE(nobleSha512(h)) % L;
-  const sB = ed.Point.BASE.multiply(s, false);
-  const kA = A.multiply(k, false);
-  return equalBytes(sB.subtract(kA).toBytes(), rBytes);
 }
 
 /**
@@ -192,7 +160,7 @@ export function ed25519Verify(
 ): boolean {
   if (publicKey.length !== 32 || signature.length !== 64) return false;
   try {
-    if (current === 'noble') return goEd25519Verify(publicKey, message, signature);
+    if (noble) return noble.ed25519Verify(publicKey, message, signature);
     return nodeVerify(null, message, nodeKey ?? ed25519PublicKeyObject(publicKey), signature);
   } catch {
     return false;

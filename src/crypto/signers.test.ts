@@ -3,8 +3,9 @@ import { inspect } from 'node:util';
 import { afterEach, describe, expect, it } from 'vitest';
 import { b64Bytes, ed25519Vectors, hexBytes, signatureVectors } from '../../vectors/crypto-oracle/vectors.js';
 import { FormatError, LocalError } from '../errors.js';
-import { type CryptoBackendName, setCryptoBackend } from './backend.js';
+import type { CryptoBackendName } from './backend.js';
 import { computeKeyId, parsePublicKey } from './keys.js';
+import { setCryptoBackend } from './noble.js';
 import {
   generateSigner,
   type PrivateKeyAlgorithm,

@@ -1,8 +1,9 @@
 import fc from 'fast-check';
 import { afterEach, describe, expect, it } from 'vitest';
 import { b64Bytes, type SigCase, signatureVectors } from '../../vectors/crypto-oracle/vectors.js';
-import { type CryptoBackendName, setCryptoBackend } from './backend.js';
+import type { CryptoBackendName } from './backend.js';
 import { computeKeyId, KEY_TYPES } from './keys.js';
+import { setCryptoBackend } from './noble.js';
 import { generateSigner, type PrivateKeyAlgorithm } from './signers.js';
 import type { KeyType, TufPublicKey } from './types.js';
 import { methodAcceptsKeyType, verifySignature } from './verify.js';

@@ -52,6 +52,15 @@ describe('package layout', () => {
     }
   });
 
+  it('no CLI bundle contains @noble (the CLI never selects the noble crypto backend; issue 12)', () => {
+    for (const name of ['cli-main.cjs', 'cli-verify.cjs', 'cli-sign.cjs']) {
+      // esbuild names each bundled module in a comment: `// node_modules/@noble/...` (any prefix)
+      const bundle = readFileSync(join(ROOT, 'dist', name), 'latin1');
+      expect(bundle.match(/^\/\/ \S*node_modules\/@noble\/\S+$/gm), name).toBeNull();
+      expect(bundle, name).toContain('// src/crypto/backend.ts');
+    }
+  });
+
   it('`trust verify` has a bundle of its own, without the code of the other commands', () => {
     const verifyOnly = readFileSync(join(ROOT, 'dist', 'cli-verify.cjs'), 'utf8');
     const whole = readFileSync(join(ROOT, 'dist', 'cli-main.cjs'), 'utf8');
