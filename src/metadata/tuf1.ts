@@ -176,8 +176,12 @@ export function formatTuf1Expires(ms: number): string {
 // ---------------------------------------------------------------------------
 // File names
 
-/** A UTF-16 surrogate not paired (a `u` regex matches pairs as one code point). */
-const LONE_SURROGATE = /\p{Surrogate}/u;
+/**
+ * A UTF-16 surrogate not paired (a `u` regex matches pairs as one code point). Made at first use:
+ * constructing a Unicode property class costs ~0.4 ms, which every `trust` process paid at start
+ * (issue 12).
+ */
+let loneSurrogate: RegExp | undefined;
 
 /**
  * Python's `urllib.parse.quote(s, safe="")`, as python-tuf names files: every
@@ -187,7 +191,7 @@ const LONE_SURROGATE = /\p{Surrogate}/u;
  * names never share a file (FormatError BAD_METADATA).
  */
 export function tuf1Quote(s: string): string {
-  if (LONE_SURROGATE.test(s)) {
+  if ((loneSurrogate ??= /\p{Surrogate}/u).test(s)) {
     throw new FormatError(
       'BAD_METADATA',
       `name ${JSON.stringify(s.slice(0, 100))} is not well-formed Unicode`,
