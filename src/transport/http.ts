@@ -19,8 +19,10 @@
  */
 
 import { readFileSync } from 'node:fs';
-import * as http from 'node:http';
-import * as https from 'node:https';
+// named imports: a namespace import of a node built-in makes the CLI bundles copy its exports into
+// getters at start (issue 12: young-generation garbage in every `trust` process)
+import { Agent as HttpAgent, request as httpRequest, type IncomingHttpHeaders } from 'node:http';
+import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
 import { createSecureContext, rootCertificates } from 'node:tls';
 import { LocalError, NetworkError, TrustError, VerificationError } from '../errors.js';
 import { escapeControl } from '../escape.js';
@@ -289,7 +291,7 @@ export function prematureClose(): Error {
   });
 }
 
-function joinHeaders(raw: http.IncomingHttpHeaders): Record<string, string> {
+function joinHeaders(raw: IncomingHttpHeaders): Record<string, string> {
   const out: Record<string, string> = {};
   for (const [k, v] of Object.entries(raw)) {
     if (v === undefined) continue;
@@ -310,8 +312,8 @@ export function nodeTransport(options: HttpClientOptions = {}): {
   const extraOnly = extraCaList(options.ca);
   let ca: string[] | undefined = extraOnly;
   let fullRoots = extraOnly === undefined;
-  let httpAgent: http.Agent | undefined;
-  let httpsAgent: https.Agent | undefined;
+  let httpAgent: HttpAgent | undefined;
+  let httpsAgent: HttpsAgent | undefined;
   const widenTrust = (): boolean => {
     if (fullRoots) return false;
     fullRoots = true;
@@ -320,18 +322,18 @@ export function nodeTransport(options: HttpClientOptions = {}): {
     httpsAgent = undefined;
     return true;
   };
-  const agentFor = (protocol: string): http.Agent => {
+  const agentFor = (protocol: string): HttpAgent => {
     if (protocol === 'https:') {
       // the CA list as a context built once: node's agent names its socket pool per request from the
       // TLS options, and a `ca` list of PEM text made that name kilobytes long (issue 12)
-      httpsAgent ??= new https.Agent({
+      httpsAgent ??= new HttpsAgent({
         keepAlive: true,
         maxSockets: 8,
         ...(ca ? { secureContext: createSecureContext({ ca }) } : {}),
       });
       return httpsAgent;
     }
-    httpAgent ??= new http.Agent({ keepAlive: true, maxSockets: 8 });
+    httpAgent ??= new HttpAgent({ keepAlive: true, maxSockets: 8 });
     return httpAgent;
   };
 
@@ -351,7 +353,6 @@ export function nodeTransport(options: HttpClientOptions = {}): {
     new Promise<HttpResponse>((resolve, reject) => {
       // the URL the retry loop parsed and checked (never modified), else parsed here
       const url = parsed ?? new URL(req.url);
-      const lib = url.protocol === 'https:' ? https : http;
       const headers: Record<string, string> = { ...req.headers };
       if (req.body !== undefined) headers['content-length'] = String(req.body.byteLength);
       let settled = false;
@@ -368,7 +369,7 @@ export function nodeTransport(options: HttpClientOptions = {}): {
           resolve(res);
         }
       };
-      const request = lib.request(
+      const request = (url.protocol === 'https:' ? httpsRequest : httpRequest)(
         url,
         { method: req.method, headers, agent: agentFor(url.protocol) },
         (res) => {
