@@ -61,6 +61,20 @@ describe('package layout', () => {
     }
   });
 
+  it('no CLI bundle copies a node built-in into a namespace object at start (named imports; issue 12)', () => {
+    for (const name of ['cli-main.cjs', 'cli-verify.cjs', 'cli-sign.cjs']) {
+      const bundle = readFileSync(join(ROOT, 'dist', name), 'latin1');
+      // `import * as x from 'node:...'` becomes `__toESM(require("node:..."))` at module initialisation:
+      // a getter per export, made by every process; a dynamic import() of one is loaded on demand only
+      const eager = bundle
+        .split('\n')
+        .filter(
+          (l) => l.includes('__toESM(require("node:') && !l.includes('Promise.resolve().then(() => __toESM('),
+        );
+      expect(eager, name).toEqual([]);
+    }
+  });
+
   it('`trust verify` has a bundle of its own, without the code of the other commands', () => {
     const verifyOnly = readFileSync(join(ROOT, 'dist', 'cli-verify.cjs'), 'utf8');
     const whole = readFileSync(join(ROOT, 'dist', 'cli-main.cjs'), 'utf8');
