@@ -191,7 +191,8 @@ let loneSurrogate: RegExp | undefined;
  * names never share a file (FormatError BAD_METADATA).
  */
 export function tuf1Quote(s: string): string {
-  if ((loneSurrogate ??= /\p{Surrogate}/u).test(s)) {
+  loneSurrogate ??= /\p{Surrogate}/u;
+  if (loneSurrogate.test(s)) {
     throw new FormatError(
       'BAD_METADATA',
       `name ${JSON.stringify(s.slice(0, 100))} is not well-formed Unicode`,
