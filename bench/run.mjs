@@ -671,6 +671,12 @@ const scenarios = [
         row.notes.push(
           `${(c.bytes / 1e6).toFixed(1)} MB document parsed from its canonical bytes, as verification does${numeric ? "; V8 lists integer-like keys ('1', '2', '10') first: the native pass leaves them out and they are merged back in by byte order (no failed attempt)" : ''}`,
         );
+        if (c.floor) {
+          const floor = stats(c.floor).median;
+          row.notes.push(
+            `floor, same runs: JSON.stringify calling a replacer that returns each value unchanged ${floor.toFixed(1)} ms = ${(floor / row.theirs.median).toFixed(2)}x JSON.stringify; ours = ${(row.ours.median / floor).toFixed(2)}x that floor`,
+          );
+        }
       }
       const h = inproc({ mode: 'hostile-json', runs: QUICK ? 3 : 5 });
       addRow(
