@@ -677,6 +677,12 @@ const scenarios = [
             `floor, same runs: JSON.stringify calling a replacer that returns each value unchanged ${floor.toFixed(1)} ms = ${(floor / row.theirs.median).toFixed(2)}x JSON.stringify; ours = ${(row.ours.median / floor).toFixed(2)}x that floor`,
           );
         }
+        if (c.cpu) {
+          const [o, t, f] = [c.cpu.ours, c.cpu.theirs, c.cpu.floor].map((xs) => stats(xs).median);
+          row.notes.push(
+            `CPU time (user+sys) per call, medians: ours ${o.toFixed(1)} ms, JSON.stringify ${t.toFixed(1)} ms (${(o / t).toFixed(2)}x), floor ${f.toFixed(1)} ms (${(f / t).toFixed(2)}x)`,
+          );
+        }
       }
       const h = inproc({ mode: 'hostile-json', runs: QUICK ? 3 : 5 });
       addRow(
