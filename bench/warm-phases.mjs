@@ -46,7 +46,7 @@ const BUNDLE = [
   ['bundle starts', /\(function \(exports, require, module, __filename, __dirname\) \{ "use strict";/],
   [
     'module init: our modules before http.ts',
-    /\n {4}import_node_fs = require\("node:fs"\);\n(?= {4}http = )/,
+    /\n {4}import_node_fs = require\("node:fs"\);\n(?= {4}import_node_http = )/,
   ],
   ['module init: node:http, https, tls', /\n {4}import_node_tls = require\("node:tls"\);\n/],
   ['module init: our other modules', /\n(?=runCli\(\(\) => run\(process\.argv)/],
