@@ -93,6 +93,25 @@ describe('limits', () => {
       code: 'TIMEOUT',
     });
   });
+
+  it('race: the value or error of the promise when it settles first; past the deadline a rejection, never a throw', async () => {
+    const d = new Deadline(60_000);
+    await expect(d.race(Promise.resolve(7), 'v')).resolves.toBe(7);
+    const err = new Error('boom');
+    await expect(d.race(Promise.reject(err), 'e')).rejects.toBe(err);
+    // settled late: the TIMEOUT stands, the late value is ignored
+    let late: (v: number) => void = () => {};
+    const slow = new Deadline(10).race(new Promise<number>((r) => (late = r)), 'slow');
+    await expect(slow).rejects.toMatchObject({ code: 'TIMEOUT', message: expect.stringMatching(/^slow /) });
+    late(1);
+    // a deadline already passed: a rejected promise (callers await it), not an exception
+    let t = 0;
+    const passed = new Deadline(5, () => t);
+    t = 10;
+    const p = passed.race(new Promise(() => {}), 'gone');
+    expect(p).toBeInstanceOf(Promise);
+    await expect(p).rejects.toMatchObject({ code: 'TIMEOUT' });
+  });
 });
 
 describe('DocumentCache', () => {

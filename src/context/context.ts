@@ -266,21 +266,34 @@ export class Deadline {
     }
   }
 
-  /** Races `p` against the deadline (the loser keeps running, but its result is ignored). */
-  async race<T>(p: Promise<T>, what: string): Promise<T> {
+  /**
+   * Races `p` against the deadline (the loser keeps running, but its result is ignored). One promise
+   * and one timer, no async frame or Promise.race (issue 12: two microtask steps fewer per request).
+   */
+  race<T>(p: Promise<T>, what: string): Promise<T> {
     const left = this.remaining();
-    if (left <= 0) this.check(what);
-    let timer: NodeJS.Timeout | undefined;
-    const timeout = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => {
+    if (left <= 0) {
+      try {
+        this.check(what);
+      } catch (e) {
+        return Promise.reject(e);
+      }
+    }
+    return new Promise<T>((resolve, reject) => {
+      const timer = setTimeout(() => {
         reject(new NetworkError('TIMEOUT', `${what} did not complete within the deadline of ${this.ms} ms`));
       }, left);
       timer.unref?.();
+      p.then(
+        (v) => {
+          clearTimeout(timer);
+          resolve(v);
+        },
+        (e) => {
+          clearTimeout(timer);
+          reject(e);
+        },
+      );
     });
-    try {
-      return await Promise.race([p, timeout]);
-    } finally {
-      clearTimeout(timer);
-    }
   }
 }

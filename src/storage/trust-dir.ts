@@ -146,6 +146,11 @@ export class MetadataCache {
    * of a ~2 ms warm verify against ~0.03 ms for these.
    */
   async read(role: string): Promise<Uint8Array | null> {
+    return this.readSync(role);
+  }
+
+  /** `read`, synchronously (a warm update reads four of these: no promise each, issue 12). */
+  readSync(role: string): Uint8Array | null {
     const path = this.pathOf(role);
     try {
       return this.files ? this.files.read(path) : readRegularFile(path);
