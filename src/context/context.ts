@@ -235,7 +235,8 @@ export class TrustContext {
   derive(options: TrustContextOptions): TrustContext {
     return new TrustContext(
       {
-        limits: { ...this.limits, ...options.limits },
+        // Object.assign: V8 builds a second spread into one literal on a slow path (issue 12)
+        limits: Object.assign({}, this.limits, options.limits),
         now: options.now ?? this.now,
         env: options.env ?? this.env,
       },

@@ -233,7 +233,10 @@ export class RetryingHttpClient implements HttpClient {
     const given = req.headers;
     if (given !== undefined) for (const k of Object.keys(given)) headers[k.toLowerCase()] = given[k]!;
     headers['user-agent'] ??= this.userAgent;
-    const one: HttpRequest = { ...req, method, headers };
+    // field by field: V8 builds `{ ...req, method, headers }` on a slow path (~2.5 us; issue 12)
+    const one: HttpRequest = { method, url: req.url, headers, maxBytes: req.maxBytes };
+    if (req.body !== undefined) one.body = req.body;
+    if (req.deadlineMs !== undefined) one.deadlineMs = req.deadlineMs;
     const retries = IDEMPOTENT.has(method) ? this.retries : 0;
 
     for (let attempt = 0; ; attempt++) {
@@ -363,7 +366,7 @@ export function nodeTransport(options: HttpClientOptions = {}): {
       const headers: Record<string, string> | undefined =
         req.body === undefined
           ? req.headers
-          : { ...req.headers, 'content-length': String(req.body.byteLength) };
+          : Object.assign({}, req.headers, { 'content-length': String(req.body.byteLength) });
       let settled = false;
       /** Set when the whole answer is in: gives it to the caller (see the response's 'end'). */
       let answered: (() => void) | undefined;

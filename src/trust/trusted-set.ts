@@ -353,7 +353,9 @@ export class TrustedMetadataSet {
   /** `filter`, with the certificates the index records as accepted when `root` is the vouched root. */
   private rootFilter(root: RootMetadata, filter: RootKeyFilter): RootKeyFilter {
     const a = this.#acceptedCerts;
-    return a && a.root === root && !filter.pinned ? { ...filter, accepted: a.certs } : filter;
+    return a && a.root === root && !filter.pinned
+      ? { checkExpiry: filter.checkExpiry, pinned: filter.pinned, accepted: a.certs }
+      : filter;
   }
 
   /**
