@@ -124,7 +124,9 @@ export class MetadataCache {
     readonly files?: FileCache,
   ) {
     checkGunPath(gun);
-    this.dir = join(trustDir, 'tuf', ...gun.split('/'), 'metadata');
+    // the checked GUN's `/` separate path segments as they are (no `.`, `..` or empty one): joined as a
+    // whole, as segment by segment (issue 12: one split and spread less per warm verify)
+    this.dir = join(trustDir, 'tuf', gun, 'metadata');
   }
 
   pathOf(role: string): string {
