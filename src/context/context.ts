@@ -152,9 +152,9 @@ export class DocumentCache<T = unknown> {
    * and targets against the same meta again: a comparison instead of hashing them.
    */
   digest(bytes: Uint8Array, alg: string, compute: () => string): string {
-    const view = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+    // Buffer#equals takes the Uint8Array as it is: no view made per lookup (issue 12: ten per warm verify)
     for (const e of this.#entries) {
-      if (e.bytes.length !== view.length || !e.bytes.equals(view)) continue;
+      if (e.bytes.length !== bytes.length || !e.bytes.equals(bytes)) continue;
       e.digests ??= new Map();
       let d = e.digests.get(alg);
       if (d === undefined) {
@@ -171,13 +171,13 @@ export class DocumentCache<T = unknown> {
    * `_sha256Base64` is accepted for compatibility and no longer needed.
    */
   get<D extends T>(role: string, bytes: Uint8Array, parse: () => D, _sha256Base64?: string): D {
-    const view = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
     for (const e of this.#entries) {
-      if (e.role === role && e.bytes.length === view.length && e.bytes.equals(view)) return e.doc as D;
+      if (e.role === role && e.bytes.length === bytes.length && e.bytes.equals(bytes)) return e.doc as D;
     }
     const doc = parse();
     if (this.#entries.length >= this.max) this.#entries.shift();
-    this.#entries.push({ role, bytes: Buffer.from(view), doc });
+    // a private copy of the bytes parsed
+    this.#entries.push({ role, bytes: Buffer.from(bytes), doc });
     return doc;
   }
 }
