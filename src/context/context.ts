@@ -14,6 +14,7 @@ import type { TufPublicKey } from '../crypto/types.js';
 import { LocalError, NetworkError } from '../errors.js';
 import { DEFAULT_MAX_KEYS, DEFAULT_MAX_NESTING, DEFAULT_MAX_SIGNATURES } from '../metadata/model.js';
 import { FileCache } from '../storage/file-cache.js';
+import { MetadataCache } from '../storage/trust-dir.js';
 import { TransportPool } from '../transport/pool.js';
 
 /** Bounds on what a server can make one operation do. Every field is settable per call. */
@@ -219,6 +220,8 @@ export class TrustContext {
    * (storage/file-cache.ts: what a long-lived context notices, and when).
    */
   readonly files: FileCache;
+  /** Metadata caches by trust dir and GUN (see `metadataCache`). */
+  readonly #metadataCaches = new Map<string, MetadataCache>();
 
   constructor(options: TrustContextOptions = {}, shared?: SharedCaches) {
     this.limits = resolveLimits(options.limits);
@@ -229,6 +232,22 @@ export class TrustContext {
     this.documents = shared?.documents ?? new DocumentCache();
     this.transport = shared?.transport ?? new TransportPool();
     this.files = shared?.files ?? new FileCache();
+  }
+
+  /**
+   * The `MetadataCache` of `gun` in `trustDir` over this context's `files`, made once per context:
+   * it holds no state but its paths, and a warm verify through a long-lived context does not check
+   * the GUN and build the paths again (issue 12). An invalid GUN throws as the constructor does.
+   */
+  metadataCache(trustDir: string, gun: string): MetadataCache {
+    const key = `${trustDir}\u0000${gun}`;
+    let cache = this.#metadataCaches.get(key);
+    if (cache === undefined) {
+      cache = new MetadataCache(trustDir, gun, this.files);
+      if (this.#metadataCaches.size >= 256) this.#metadataCaches.clear();
+      this.#metadataCaches.set(key, cache);
+    }
+    return cache;
   }
 
   /** A context with other limits/clock/env that shares this one's caches. */
