@@ -471,7 +471,6 @@ export class TrustedMetadataSet {
         `${role}#indexed`,
         bytes,
         (b, limits) => lazy(b, role, limits) ?? this.#d.parseTargets(b, role, limits),
-        digest.toString('base64'),
       );
     } catch (e) {
       if (e instanceof TrustError) return undefined; // the full path gives the precise error
