@@ -114,7 +114,7 @@ function checkRolePath(role: string): void {
 export class MetadataCache {
   readonly dir: string;
   /** Paths of the top-level roles and of the index, built once (a warm verify reads all five). */
-  readonly #paths: ReadonlyMap<string, string>;
+  private readonly paths: ReadonlyMap<string, string>;
 
   constructor(
     trustDir: string,
@@ -134,18 +134,18 @@ export class MetadataCache {
     const paths = new Map<string, string>();
     for (const role of TOP_LEVEL) paths.set(role, `${this.dir}${sep}${role}.json`);
     paths.set(VERIFIED_INDEX_FILE, `${this.dir}${sep}${VERIFIED_INDEX_FILE}`);
-    this.#paths = paths;
+    this.paths = paths;
   }
 
   pathOf(role: string): string {
-    if (TOP_LEVEL.has(role)) return this.#paths.get(role)!;
+    if (TOP_LEVEL.has(role)) return this.paths.get(role)!;
     checkRolePath(role);
     return join(this.dir, `${role}.json`);
   }
 
   /** Path of the verified index file. */
   indexPath(): string {
-    return this.#paths.get(VERIFIED_INDEX_FILE)!;
+    return this.paths.get(VERIFIED_INDEX_FILE)!;
   }
 
   /**
