@@ -169,7 +169,9 @@ const MINUS_ZERO = -4;
  * native step, with exactly the effect the byte-by-byte walk has on it: 3 or 4 members (`hashes`,
  * `sha256`, [`sha512`,] `length`), keys in order, no escape (so no surrogate and no backslash to
  * track), no whitespace, a number of at most 15 digits, two levels opened and closed (the caller
- * checks both limits first). Anything else, a `custom` member for one, takes the walk.
+ * checks both limits first). Anything else, a `custom` member for one, takes the walk. Linear: a
+ * match or a failed attempt reads no further than the end of the entry's first hash string, which the
+ * walk then skips, so no byte is read by more than two attempts.
  */
 const ENTRY_SHA256 = /\{"hashes":\{"sha256":"[^"\\]*"\},"length":\d{1,15}\}/y;
 const ENTRY_SHA256_512 = /\{"hashes":\{"sha256":"[^"\\]*","sha512":"[^"\\]*"\},"length":\d{1,15}\}/y;
