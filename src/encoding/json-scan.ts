@@ -169,9 +169,9 @@ const MINUS_ZERO = -4;
  * native step, with exactly the effect the byte-by-byte walk has on it: 3 or 4 members (`hashes`,
  * `sha256`, [`sha512`,] `length`), keys in order, no escape (so no surrogate and no backslash to
  * track), no whitespace, a number of at most 15 digits, two levels opened and closed (the caller
- * checks both limits first). Anything else, a `custom` member for one, takes the walk. Linear: a
- * match or a failed attempt reads no further than the end of the entry's first hash string, which the
- * walk then skips, so no byte is read by more than two attempts.
+ * checks both limits first). Anything else, a `custom` member for one, takes the walk. Linear: an
+ * attempt reads no further than the end of the entry's hash strings, where no other attempt starts,
+ * so no byte is read by more than the two attempts at one entry.
  */
 const ENTRY_SHA256 = /\{"hashes":\{"sha256":"[^"\\]*"\},"length":\d{1,15}\}/y;
 const ENTRY_SHA256_512 = /\{"hashes":\{"sha256":"[^"\\]*","sha512":"[^"\\]*"\},"length":\d{1,15}\}/y;
@@ -234,10 +234,17 @@ function scanLoop(b: Uint8Array, text: string, maxDepth: number, s: ScanState): 
             prevEnd[depth] = close;
             i++;
             if (b[i] === OPEN && depth + 2 <= maxDepth && depth + 1 <= ENCODER_MAX_DEPTH) {
-              const skip = usualEntry(text, i);
-              if (skip !== 0) {
-                members += skip >>> 24;
-                i = skip & 0xffffff;
+              // a usual targets entry: skipped in one step (ENTRY_*)
+              ENTRY_SHA256.lastIndex = i;
+              if (ENTRY_SHA256.test(text)) {
+                members += 3;
+                i = ENTRY_SHA256.lastIndex;
+              } else {
+                ENTRY_SHA256_512.lastIndex = i;
+                if (ENTRY_SHA256_512.test(text)) {
+                  members += 4;
+                  i = ENTRY_SHA256_512.lastIndex;
+                }
               }
             }
             continue;
@@ -297,20 +304,6 @@ function scanLoop(b: Uint8Array, text: string, maxDepth: number, s: ScanState): 
   s.members = members;
   s.sig = sig;
   return i;
-}
-
-/**
- * At `text[i] === '{'`: 0, or when one of the usual targets entries (ENTRY_*) starts there, the
- * members it holds times 2^24 plus the index just after it (documents are far below 2^24 bytes: the
- * caller's size limit; a longer one is never skipped).
- */
-function usualEntry(text: string, i: number): number {
-  if (text.length >= 0x1000000) return 0;
-  ENTRY_SHA256.lastIndex = i;
-  if (ENTRY_SHA256.test(text)) return 3 * 0x1000000 + ENTRY_SHA256.lastIndex;
-  ENTRY_SHA256_512.lastIndex = i;
-  if (ENTRY_SHA256_512.test(text)) return 4 * 0x1000000 + ENTRY_SHA256_512.lastIndex;
-  return 0;
 }
 
 /**
