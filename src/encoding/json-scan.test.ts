@@ -19,7 +19,9 @@ const KEY = fc.oneof(
   fc.string({ maxLength: 3 }).map((s) => s.replace(/["\\]/g, '')),
 );
 const HASH = fc.oneof(
-  { weight: 6, arbitrary: fc.base64String({ minLength: 4, maxLength: 48 }) },
+  { weight: 6, arbitrary: fc.base64String({ minLength: 44, maxLength: 44 }) },
+  { weight: 3, arbitrary: fc.base64String({ minLength: 88, maxLength: 88 }) },
+  { weight: 2, arbitrary: fc.base64String({ minLength: 4, maxLength: 92 }) },
   fc.constantFrom('', '=', 'a\\"b', '\\u00e9', '\\n', '\\ud800', 'é', '{', '}', ':', ',', '\\\\'),
 );
 const LENGTH = fc.oneof(
@@ -32,7 +34,10 @@ const SPACE = fc.constantFrom('', '', '', '', ' ', '\n');
 /** One targets entry value: the usual shapes, and near misses of them. */
 const ENTRY = fc
   .tuple(
-    fc.constantFrom('sha256', 'sha256+512', 'sha512', 'sha256+custom', 'swapped', 'extra', 'nested'),
+    fc.constantFrom(
+      ...['sha256', 'sha256', 'sha256', 'sha256+512', 'sha256+512'],
+      ...['sha512', 'sha256+custom', 'swapped', 'extra', 'nested'],
+    ),
     HASH,
     HASH,
     LENGTH,
@@ -131,7 +136,7 @@ function same(text: string, maxDepth: number, proveSigned: boolean, view: string
   expect(rest).toEqual(ref);
   expect(ascii).toBe(/^[\x00-\x7f]*$/.test(text) ? text : undefined);
   if (ref.canonicalSigned) stats.proven++;
-  if (/:\{"hashes":\{"sha256":"[^"\\]*"(,"sha512":"[^"\\]*")?\},"length":\d{1,15}\}/.test(text)) {
+  if (/:\{"hashes":\{"sha256":"[^"\\]{44}"(,"sha512":"[^"\\]{88}")?\},"length":\d{1,15}\}/.test(text)) {
     stats.fastShapes++;
   }
 }
@@ -170,8 +175,35 @@ describe('json-scan: the scan gives what the byte-by-byte walk gives', () => {
     );
   });
 
+  it('on entries whose hash strings have the usual lengths (44, 88 bytes) but an escape or non-ASCII', () => {
+    const odd = (len: number) => [
+      `${'A'.repeat(len - 2)}\\n`,
+      `${'A'.repeat(len - 2)}\\"`,
+      `${'A'.repeat(len - 2)}\\\\`,
+      `${'A'.repeat(len - 6)}\\ud800`,
+      `${'A'.repeat(len - 12)}\\ud83d\\ude00`,
+      `${'A'.repeat(len - 2)}é`,
+      `${'A'.repeat(len - 1)}é`,
+    ];
+    const good256 = `${'A'.repeat(43)}=`;
+    const good512 = `${'A'.repeat(86)}==`;
+    const docs: string[] = [];
+    for (const h of odd(44)) {
+      docs.push(`{"hashes":{"sha256":"${h}"},"length":1}`);
+      docs.push(`{"hashes":{"sha256":"${h}","sha512":"${good512}"},"length":1}`);
+    }
+    for (const h of odd(88)) docs.push(`{"hashes":{"sha256":"${good256}","sha512":"${h}"},"length":1}`);
+    for (const entry of docs) {
+      for (const view of ['buffer', 'uint8array', 'offset']) {
+        const text = `{"signed":{"targets":{"a":${entry},"b":{"hashes":{"sha256":"${good256}"},"length":2}}},"signatures":[]}`;
+        same(text, 32, true, view);
+        same(text, 32, false, view);
+      }
+    }
+  });
+
   it('at the nesting limits around a usual entry', () => {
-    const entry = '{"hashes":{"sha256":"AA=="},"length":1}';
+    const entry = `{"hashes":{"sha256":"${'A'.repeat(43)}="},"length":1}`;
     for (let extra = 0; extra < 6; extra++) {
       const open = '{"a":'.repeat(extra);
       const text = `{"signed":{"targets":${open}{"t":${entry}}${'}'.repeat(extra)}},"signatures":[]}`;
@@ -183,7 +215,7 @@ describe('json-scan: the scan gives what the byte-by-byte walk gives', () => {
   });
 
   it("at the encoder's nesting limit (512 levels inside signed) around a usual entry", () => {
-    const entry = '{"hashes":{"sha256":"AA=="},"length":1}';
+    const entry = `{"hashes":{"sha256":"${'A'.repeat(43)}="},"length":1}`;
     for (let extra = 505; extra < 514; extra++) {
       const open = '{"a":'.repeat(extra);
       const text = `{"signed":{"targets":${open}{"t":${entry}}${'}'.repeat(extra)}},"signatures":[]}`;

@@ -165,16 +165,17 @@ const MINUS_ZERO = -4;
 
 /**
  * The usual value of a targets entry as Notary and this library write it, canonical, with one or
- * with two hashes. At a key inside `signed`, `scanLoop` skips a whole match of one of these in one
+ * two hashes. At a key inside `signed`, `scanLoop` skips a whole match of one of these in one
  * native step, with exactly the effect the byte-by-byte walk has on it: 3 or 4 members (`hashes`,
  * `sha256`, [`sha512`,] `length`), keys in order, no escape (so no surrogate and no backslash to
  * track), no whitespace, a number of at most 15 digits, two levels opened and closed (the caller
- * checks both limits first). Anything else, a `custom` member for one, takes the walk. Linear: an
- * attempt reads no further than the end of the entry's hash strings, where no other attempt starts,
- * so no byte is read by more than the two attempts at one entry.
+ * checks both limits first). The hash strings have the length of a sha256 (44 characters) and a
+ * sha512 (88) in base64, so an attempt reads at most ~200 characters: a document crafted to fail
+ * every attempt costs the scan a bounded amount per entry, not a second pass over long strings.
+ * Anything else (a `custom` member, other lengths) takes the walk.
  */
-const ENTRY_SHA256 = /\{"hashes":\{"sha256":"[^"\\]*"\},"length":\d{1,15}\}/y;
-const ENTRY_SHA256_512 = /\{"hashes":\{"sha256":"[^"\\]*","sha512":"[^"\\]*"\},"length":\d{1,15}\}/y;
+const ENTRY_SHA256 = /\{"hashes":\{"sha256":"[^"\\]{44}"\},"length":\d{1,15}\}/y;
+const ENTRY_SHA256_512 = /\{"hashes":\{"sha256":"[^"\\]{44}","sha512":"[^"\\]{88}"\},"length":\d{1,15}\}/y;
 
 /** The scan's results, and its state shared with the out-of-line walk of escaped strings. */
 class ScanState {
