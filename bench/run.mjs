@@ -671,6 +671,18 @@ const scenarios = [
         row.notes.push(
           `${(c.bytes / 1e6).toFixed(1)} MB document parsed from its canonical bytes, as verification does${numeric ? "; V8 lists integer-like keys ('1', '2', '10') first: the native pass leaves them out and they are merged back in by byte order (no failed attempt)" : ''}`,
         );
+        if (c.floor) {
+          const floor = stats(c.floor).median;
+          row.notes.push(
+            `floor, same runs: JSON.stringify calling a replacer that returns each value unchanged ${floor.toFixed(1)} ms = ${(floor / row.theirs.median).toFixed(2)}x JSON.stringify; ours = ${(row.ours.median / floor).toFixed(2)}x that floor`,
+          );
+        }
+        if (c.cpu) {
+          const [o, t, f] = [c.cpu.ours, c.cpu.theirs, c.cpu.floor].map((xs) => stats(xs).median);
+          row.notes.push(
+            `CPU time (user+sys) per call, medians: ours ${o.toFixed(1)} ms, JSON.stringify ${t.toFixed(1)} ms (${(o / t).toFixed(2)}x), floor ${f.toFixed(1)} ms (${(f / t).toFixed(2)}x)`,
+          );
+        }
       }
       const h = inproc({ mode: 'hostile-json', runs: QUICK ? 3 : 5 });
       addRow(

@@ -256,13 +256,33 @@ async function main() {
       if (canonicalJson(doc) !== text) throw new Error('canonicalJson is not stable on its own output');
       const ours = [];
       const theirs = [];
+      // the floor of an encoder that checks every value in the one native pass: JSON.stringify
+      // calling a replacer that returns each value unchanged (a second pass over the object graph
+      // costs more: see bench/README.md)
+      const floor = [];
+      const unchanged = (_key, value) => value;
+      // CPU time (user+sys) of each call too: less moved by the machine's other work than wall time
+      const cpu = { ours: [], theirs: [], floor: [] };
+      const cpuMs = (c0) => {
+        const c = process.cpuUsage(c0);
+        return (c.user + c.system) / 1000;
+      };
       for (let i = 0; i < spec.runs; i++) {
+        let c0 = process.cpuUsage();
         ours.push(await measured(() => canonicalJson(doc)));
-        const t = now();
+        cpu.ours.push(cpuMs(c0));
+        c0 = process.cpuUsage();
+        let t = now();
         JSON.stringify(doc);
         theirs.push(now() - t);
+        cpu.theirs.push(cpuMs(c0));
+        c0 = process.cpuUsage();
+        t = now();
+        JSON.stringify(doc, unchanged);
+        floor.push(now() - t);
+        cpu.floor.push(cpuMs(c0));
       }
-      return { bytes: Buffer.byteLength(text), ours, theirs };
+      return { bytes: Buffer.byteLength(text), ours, theirs, floor, cpu };
     }
     case 'hostile-json': {
       // issue 8 item 6: a 0.9 MB timestamp nesting `levels` objects around 400,000 numbers ending in
