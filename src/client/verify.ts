@@ -4,6 +4,7 @@ import { repositoryContextOf, type TrustOptions, updateOptionsFor } from '../con
 import { LocalError, NotSignedError } from '../errors.js';
 import { isDelegationName } from '../metadata/roles.js';
 import { type ImageReference, toReference } from '../reference.js';
+import { isRegistryServer } from '../transport/oci/location.js';
 import { lookupTag, type SignedTarget } from '../trust/lookup.js';
 import { Updater } from '../trust/updater.js';
 import { probeRegistryTrust, registryServerFor } from './registry-source.js';
@@ -59,14 +60,18 @@ export async function verify(
     }
   }
   // Registry-hosted trust data (bundle, `registry`/`oci://` server, or a GUN first trusted there).
+  // A given server decides at once (registryServerFor's first rule), with no turn of the microtask
+  // queue before the request is written (issue 12).
   if (
     options.bundle !== undefined ||
     (options.store === undefined &&
-      (await registryServerFor(
-        ref,
-        options,
-        options.offline || options.http ? undefined : (r) => probeRegistryTrust(r, options),
-      )) !== undefined)
+      (options.server !== undefined
+        ? isRegistryServer(options.server)
+        : (await registryServerFor(
+            ref,
+            options,
+            options.offline || options.http ? undefined : (r) => probeRegistryTrust(r, options),
+          )) !== undefined))
   ) {
     const { verifyRegistry } = await import('./registry-verify.js');
     return verifyRegistry(ref, options);

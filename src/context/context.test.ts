@@ -1,11 +1,13 @@
 /** The explicit context: limits, and caches that never key on declared ids or leak across contexts. */
 
 import { createHash, randomBytes } from 'node:crypto';
+import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { Forge, newKey } from '../../test/support/forge.js';
 import { getCryptoBackend, setCryptoBackend } from '../crypto/backend.js';
 import type { TufPublicKey } from '../crypto/types.js';
 import { parseTimestamp } from '../metadata/parse.js';
+import { MetadataCache } from '../storage/trust-dir.js';
 import { type RoleKeySet, validSignerIds } from '../trust/signatures.js';
 import {
   DEFAULT_LIMITS,
@@ -92,6 +94,25 @@ describe('limits', () => {
     await expect(new Deadline(10).race(new Promise(() => {}), 'y')).rejects.toMatchObject({
       code: 'TIMEOUT',
     });
+  });
+
+  it('race: the value or error of the promise when it settles first; past the deadline a rejection, never a throw', async () => {
+    const d = new Deadline(60_000);
+    await expect(d.race(Promise.resolve(7), 'v')).resolves.toBe(7);
+    const err = new Error('boom');
+    await expect(d.race(Promise.reject(err), 'e')).rejects.toBe(err);
+    // settled late: the TIMEOUT stands, the late value is ignored
+    let late: (v: number) => void = () => {};
+    const slow = new Deadline(10).race(new Promise<number>((r) => (late = r)), 'slow');
+    await expect(slow).rejects.toMatchObject({ code: 'TIMEOUT', message: expect.stringMatching(/^slow /) });
+    late(1);
+    // a deadline already passed: a rejected promise (callers await it), not an exception
+    let t = 0;
+    const passed = new Deadline(5, () => t);
+    t = 10;
+    const p = passed.race(new Promise(() => {}), 'gone');
+    expect(p).toBeInstanceOf(Promise);
+    await expect(p).rejects.toMatchObject({ code: 'TIMEOUT' });
   });
 });
 
@@ -184,5 +205,30 @@ describe('operationContext', () => {
     }
     expect(operationContext({ context, deadlineMs: 5 }).limits.deadlineMs).toBe(5);
     expect(operationContext({}).transport).not.toBe(context.transport);
+  });
+});
+
+describe('TrustContext.metadataCache', () => {
+  it('one MetadataCache per trust dir and GUN, over the context files, with the paths a new one has', () => {
+    const context = new TrustContext();
+    const a = context.metadataCache('/td', 'reg.example/app');
+    expect(context.metadataCache('/td', 'reg.example/app')).toBe(a);
+    expect(context.metadataCache('/td2', 'reg.example/app')).not.toBe(a);
+    expect(context.metadataCache('/td', 'reg.example/other')).not.toBe(a);
+    expect(a.files).toBe(context.files);
+    const fresh = new MetadataCache('/td', 'reg.example/app');
+    for (const role of ['root', 'timestamp', 'snapshot', 'targets', 'targets/releases']) {
+      expect(a.pathOf(role)).toBe(fresh.pathOf(role));
+    }
+    expect(a.indexPath()).toBe(fresh.indexPath());
+    expect(a.pathOf('root')).toBe(join('/td', 'tuf', 'reg.example', 'app', 'metadata', 'root.json'));
+    // an invalid GUN throws every time, and nothing is remembered for it
+    for (let i = 0; i < 2; i++) {
+      expect(() => context.metadataCache('/td', 'reg.example/../x')).toThrowError(
+        expect.objectContaining({ code: 'BAD_REFERENCE' }),
+      );
+    }
+    // two contexts share nothing
+    expect(new TrustContext().metadataCache('/td', 'reg.example/app')).not.toBe(a);
   });
 });

@@ -11,7 +11,7 @@ import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { LocalError } from '../errors.js';
 import { defaultTrustServer, type ImageReference, toReference } from '../reference.js';
-import { MetadataCache, resolveTrustDir } from '../storage/trust-dir.js';
+import { type MetadataCache, resolveTrustDir } from '../storage/trust-dir.js';
 import type { RegistryAuth } from '../transport/auth.js';
 import { type CredentialProvider, defaultCredentials } from '../transport/credentials.js';
 import { FileStore } from '../transport/file-store.js';
@@ -184,7 +184,7 @@ export function repositoryContextOf(ref: ImageReference, opts: TrustOptions): Re
   return {
     ref,
     store: createStore(ref, opts, context),
-    cache: new MetadataCache(trustDir, ref.gun, context.files),
+    cache: context.metadataCache(trustDir, ref.gun),
     policy: policyFor(ref.gun, opts, context),
     trustDir,
     context,

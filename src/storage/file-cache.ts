@@ -22,6 +22,9 @@
 import { type Stats, statSync } from 'node:fs';
 import { readRegularFileWithStats } from './trust-dir.js';
 
+/** statSync's options: a missing file is `undefined`, not an exception. */
+const NO_THROW = { throwIfNoEntry: false } as const;
+
 /** A file modified less than this long before it was read is read again (fine-grained timestamps). */
 export const RACY_MS = 50;
 /** The same for timestamps without a sub-millisecond part (coarse filesystems: 1-2 s ticks). */
@@ -75,7 +78,7 @@ export class FileCache {
     if (e) {
       let st: Stats | undefined;
       try {
-        st = statSync(path, { throwIfNoEntry: false });
+        st = statSync(path, NO_THROW);
       } catch {
         st = undefined; // ENOTDIR and the like: the read below decides
       }

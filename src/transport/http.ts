@@ -194,6 +194,8 @@ export class RetryingHttpClient implements HttpClient {
   private readonly retries: number;
   private readonly retryDelayMs: number;
   private readonly userAgent: string;
+  /** The last URL parsed and its parse, never modified: a warm client asks the same URL again (issue 12). */
+  #lastUrl: readonly [string, URL] | undefined;
 
   constructor(
     private readonly transport: Transport,
@@ -211,10 +213,15 @@ export class RetryingHttpClient implements HttpClient {
     const deadlineMs = req.deadlineMs ?? this.deadlineMs;
     const deadlineAt = Date.now() + deadlineMs;
     let url: URL;
-    try {
-      url = new URL(req.url);
-    } catch {
-      throw new LocalError('CONFIG', `invalid URL ${JSON.stringify(req.url.slice(0, 200))}`);
+    const last = this.#lastUrl;
+    if (last !== undefined && last[0] === req.url) url = last[1];
+    else {
+      try {
+        url = new URL(req.url);
+      } catch {
+        throw new LocalError('CONFIG', `invalid URL ${JSON.stringify(req.url.slice(0, 200))}`);
+      }
+      this.#lastUrl = [req.url, url];
     }
     if (url.protocol !== 'http:' && url.protocol !== 'https:') {
       throw new LocalError('CONFIG', `unsupported URL scheme ${url.protocol} in ${displayUrl(req.url)}`);
@@ -223,9 +230,13 @@ export class RetryingHttpClient implements HttpClient {
       throw new LocalError('USAGE', `maxBytes must be a non-negative integer, got ${req.maxBytes}`);
     }
     const headers: Record<string, string> = {};
-    for (const [k, v] of Object.entries(req.headers ?? {})) headers[k.toLowerCase()] = v;
+    const given = req.headers;
+    if (given !== undefined) for (const k of Object.keys(given)) headers[k.toLowerCase()] = given[k]!;
     headers['user-agent'] ??= this.userAgent;
-    const one: HttpRequest = { ...req, method, headers };
+    // field by field: V8 builds `{ ...req, method, headers }` on a slow path (~2.5 us; issue 12)
+    const one: HttpRequest = { method, url: req.url, headers, maxBytes: req.maxBytes };
+    if (req.body !== undefined) one.body = req.body;
+    if (req.deadlineMs !== undefined) one.deadlineMs = req.deadlineMs;
     const retries = IDEMPOTENT.has(method) ? this.retries : 0;
 
     for (let attempt = 0; ; attempt++) {
@@ -291,7 +302,8 @@ export function prematureClose(): Error {
 
 function joinHeaders(raw: http.IncomingHttpHeaders): Record<string, string> {
   const out: Record<string, string> = {};
-  for (const [k, v] of Object.entries(raw)) {
+  for (const k of Object.keys(raw)) {
+    const v = raw[k];
     if (v === undefined) continue;
     out[k.toLowerCase()] = Array.isArray(v) ? v.join(', ') : v;
   }
@@ -335,25 +347,26 @@ export function nodeTransport(options: HttpClientOptions = {}): {
     return httpAgent;
   };
 
-  const transport: Transport = async (req, deadlineAt, parsed) => {
-    try {
-      return await attempt(req, deadlineAt, parsed);
-    } catch (e) {
+  // no async frame of its own: the answer reaches the caller one microtask step sooner (issue 12)
+  const transport: Transport = (req, deadlineAt, parsed) =>
+    attempt(req, deadlineAt, parsed).catch((e: unknown) => {
       const code = ((e as TrustError).cause as { code?: unknown } | undefined)?.code;
       if (typeof code === 'string' && UNTRUSTED_CHAIN_CODES.has(code) && widenTrust()) {
         return attempt(req, deadlineAt, parsed);
       }
       throw e;
-    }
-  };
+    });
 
   const attempt: Transport = (req, deadlineAt, parsed) =>
     new Promise<HttpResponse>((resolve, reject) => {
       // the URL the retry loop parsed and checked (never modified), else parsed here
       const url = parsed ?? new URL(req.url);
       const lib = url.protocol === 'https:' ? https : http;
-      const headers: Record<string, string> = { ...req.headers };
-      if (req.body !== undefined) headers['content-length'] = String(req.body.byteLength);
+      // node copies the headers into the request (setHeader per name): a body's length needs a copy
+      const headers: Record<string, string> | undefined =
+        req.body === undefined
+          ? req.headers
+          : Object.assign({}, req.headers, { 'content-length': String(req.body.byteLength) });
       let settled = false;
       /** Set when the whole answer is in: gives it to the caller (see the response's 'end'). */
       let answered: (() => void) | undefined;

@@ -104,16 +104,21 @@ export class NotaryServerStore implements MetadataStore {
     try {
       return await this.client.request(req);
     } catch (err) {
-      if (err instanceof TrustError) {
-        if (err instanceof NetworkError && !err.message.includes(this.description)) {
-          throw new NetworkError(err.code, `${what} from ${this.description}: ${err.message}`, {
-            cause: err,
-          });
-        }
-        throw err;
-      }
-      throw new NetworkError('NETWORK', `${what} from ${this.description} failed`, { cause: err });
+      throw this.sendFailure(err, what);
     }
+  }
+
+  /** What a failed request throws: a network error names this server and what was being done. */
+  private sendFailure(err: unknown, what: string): unknown {
+    if (err instanceof TrustError) {
+      if (err instanceof NetworkError && !err.message.includes(this.description)) {
+        return new NetworkError(err.code, `${what} from ${this.description}: ${err.message}`, {
+          cause: err,
+        });
+      }
+      return err;
+    }
+    return new NetworkError('NETWORK', `${what} from ${this.description} failed`, { cause: err });
   }
 
   /** Maps a non-2xx answer that is not otherwise handled to a NetworkError. */
@@ -136,17 +141,16 @@ export class NotaryServerStore implements MetadataStore {
     const what = `fetching ${name}.json`;
     let res: HttpResponse;
     try {
-      res = await this.send(
-        {
-          method: 'GET',
-          url: `${this.base}${name}.json`,
-          maxBytes,
-          scope: this.scope('pull'),
-          ...(options.deadlineMs !== undefined ? { deadlineMs: Math.max(1, options.deadlineMs) } : {}),
-        },
-        what,
-      );
-    } catch (err) {
+      // the client directly, not through `send` (one async step less per warm verify: issue 12)
+      res = await this.client.request({
+        method: 'GET',
+        url: `${this.base}${name}.json`,
+        maxBytes,
+        scope: this.scope('pull'),
+        ...(options.deadlineMs !== undefined ? { deadlineMs: Math.max(1, options.deadlineMs) } : {}),
+      });
+    } catch (thrown) {
+      const err = this.sendFailure(thrown, what);
       if (err instanceof VerificationError && err.code === 'TOO_LARGE') {
         throw new VerificationError(
           'TOO_LARGE',

@@ -3,6 +3,7 @@ import { rootCertificates } from 'node:tls';
 import { describe, expect, it } from 'vitest';
 import { TrustContext } from '../context/context.js';
 import { TransportPool } from './pool.js';
+import { PROXY_ENV_VARS } from './proxy.js';
 
 const base = { server: 'https://notary.example', registry: 'reg.example', env: {} };
 
@@ -26,6 +27,39 @@ describe('TransportPool', () => {
     await pool.close();
     expect(pool.size).toBe(0);
     expect(pool.authFor(base)).not.toBe(a);
+  });
+
+  it('reads the environment on every call: NOTARY_AUTH or a proxy variable changed in the same env object takes effect on the next call', async () => {
+    const pool = new TransportPool();
+    const env: NodeJS.ProcessEnv = {};
+    const o = { ...base, env };
+    const a = pool.authFor(o);
+    expect(pool.authFor(o)).toBe(a); // the remembered last client
+    env.NOTARY_AUTH = 'dTpw';
+    const b = pool.authFor(o);
+    expect(b).not.toBe(a);
+    expect(pool.authFor(o)).toBe(b);
+    for (const v of PROXY_ENV_VARS) {
+      env[v] = 'http://127.0.0.1:1';
+      const c = pool.authFor(o);
+      expect(c, v).not.toBe(b);
+      expect(pool.authFor(o), v).toBe(c);
+      delete env[v];
+      expect(pool.authFor(o), v).toBe(b);
+    }
+    delete env.NOTARY_AUTH;
+    expect(pool.authFor(o)).toBe(a);
+    // a closed pool forgets its clients, the last one included
+    await pool.close();
+    expect(pool.authFor(o)).not.toBe(a);
+  });
+
+  it('the remembered last client is not returned once the bound has closed it', () => {
+    const pool = new TransportPool(1);
+    const first = pool.authFor(base);
+    const other = pool.authFor({ ...base, registry: 'r1' }); // evicts (and closes) the first
+    expect(pool.authFor({ ...base, registry: 'r1' })).toBe(other);
+    expect(pool.authFor(base)).not.toBe(first);
   });
 
   it('one Notary store per (server, GUN) and pooled client: another client, another store', async () => {

@@ -46,12 +46,46 @@ export class TransportPool {
   private readonly stores = new Map<string, { auth: RegistryAuth; store: NotaryServerStore }>();
   /** The last extra CA's text and hash: every call through a context passes the same CA (issue 12). */
   private lastCa: readonly [string, string] | undefined;
+  /**
+   * The last call's inputs, the environment's values included, and the client it got: a long-lived
+   * context asks for the same client call after call, and finding it again is then a comparison of
+   * the few strings read from the environment (issue 12), not a key built, hashed and looked up.
+   */
+  #last:
+    | {
+        readonly server: string;
+        readonly tlsCaCert: string | undefined;
+        readonly registry: string;
+        readonly deadlineMs: number | undefined;
+        readonly notaryAuth: string | undefined;
+        readonly proxy: readonly (string | undefined)[];
+        readonly key: string;
+        readonly auth: RegistryAuth;
+      }
+    | undefined;
 
   constructor(private readonly maxClients = 64) {}
 
   /** The authenticating client for these options, created on first use. */
   authFor(o: PooledClientOptions): RegistryAuth {
-    const proxyEnv = PROXY_ENV_VARS.map((v) => o.env[v] ?? '').join('\n');
+    // the environment is read on every call: a changed NOTARY_AUTH or proxy takes effect at once
+    const env = o.env;
+    const notaryAuth = env.NOTARY_AUTH;
+    const proxy = PROXY_ENV_VARS.map((v) => env[v]);
+    const last = this.#last;
+    if (
+      last !== undefined &&
+      last.server === o.server &&
+      last.tlsCaCert === o.tlsCaCert &&
+      last.registry === o.registry &&
+      last.deadlineMs === o.deadlineMs &&
+      last.notaryAuth === notaryAuth &&
+      last.proxy.every((v, i) => v === proxy[i]) &&
+      this.clients.get(last.key) === last.auth
+    ) {
+      return last.auth; // already the most recently used
+    }
+    const proxyEnv = proxy.map((v) => v ?? '').join('\n');
     let caHash = '';
     if (o.tlsCaCert) {
       if (this.lastCa?.[0] !== o.tlsCaCert) this.lastCa = [o.tlsCaCert, hash(o.tlsCaCert)];
@@ -62,7 +96,7 @@ export class TransportPool {
       caHash,
       o.registry,
       o.deadlineMs ?? '',
-      o.env.NOTARY_AUTH ? hash(o.env.NOTARY_AUTH) : '',
+      notaryAuth ? hash(notaryAuth) : '',
       proxyEnv === NO_PROXY_ENV ? NO_PROXY_HASH : hash(proxyEnv),
     ].join('|');
     let auth = this.clients.get(key);
@@ -70,21 +104,31 @@ export class TransportPool {
       // most recently used last
       this.clients.delete(key);
       this.clients.set(key, auth);
-      return auth;
+    } else {
+      const httpOpts: HttpClientOptions = { env };
+      if (o.tlsCaCert) httpOpts.ca = o.tlsCaCert;
+      if (o.deadlineMs !== undefined) httpOpts.deadlineMs = o.deadlineMs;
+      auth = new RegistryAuth({
+        http: createHttpClient(httpOpts),
+        credentials: defaultCredentials(o.registry, env),
+      });
+      this.clients.set(key, auth);
+      while (this.clients.size > this.maxClients) {
+        const [oldestKey, oldest] = this.clients.entries().next().value as [string, RegistryAuth];
+        this.clients.delete(oldestKey);
+        void oldest.close();
+      }
     }
-    const httpOpts: HttpClientOptions = { env: o.env };
-    if (o.tlsCaCert) httpOpts.ca = o.tlsCaCert;
-    if (o.deadlineMs !== undefined) httpOpts.deadlineMs = o.deadlineMs;
-    auth = new RegistryAuth({
-      http: createHttpClient(httpOpts),
-      credentials: defaultCredentials(o.registry, o.env),
-    });
-    this.clients.set(key, auth);
-    while (this.clients.size > this.maxClients) {
-      const [oldestKey, oldest] = this.clients.entries().next().value as [string, RegistryAuth];
-      this.clients.delete(oldestKey);
-      void oldest.close();
-    }
+    this.#last = {
+      server: o.server,
+      tlsCaCert: o.tlsCaCert,
+      registry: o.registry,
+      deadlineMs: o.deadlineMs,
+      notaryAuth,
+      proxy,
+      key,
+      auth,
+    };
     return auth;
   }
 

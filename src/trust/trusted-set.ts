@@ -126,9 +126,27 @@ function signersByIndex(
   caches: SignatureCaches,
 ): readonly string[] | undefined {
   if (set.threshold < 1) return undefined;
-  const present = new Set(md.signatures.map((s) => s.keyid));
-  const allowed = new Set(set.keyids);
-  const ok = [...new Set(recorded)].filter((id) => allowed.has(id) && present.has(id) && set.keys.get(id));
+  // the recorded ids, first occurrence of each, that are listed, present and known; a handful of
+  // strings each, so arrays (issue 12: three Sets per document made per warm verify)
+  const ok: string[] = [];
+  if (recorded.length <= 16 && set.keyids.length <= 16 && md.signatures.length <= 16) {
+    for (let i = 0; i < recorded.length; i++) {
+      const id = recorded[i]!;
+      if (
+        recorded.indexOf(id) === i &&
+        set.keyids.includes(id) &&
+        md.signatures.some((s) => s.keyid === id) &&
+        set.keys.get(id)
+      ) {
+        ok.push(id);
+      }
+    }
+  } else {
+    const present = new Set(md.signatures.map((s) => s.keyid));
+    const allowed = new Set(set.keyids);
+    for (const id of new Set(recorded))
+      if (allowed.has(id) && present.has(id) && set.keys.get(id)) ok.push(id);
+  }
   if (ok.length < set.threshold) return undefined;
   if (set.threshold === 1) return ok.slice(0, 1);
   const distinct = new Set<string>();
@@ -353,7 +371,9 @@ export class TrustedMetadataSet {
   /** `filter`, with the certificates the index records as accepted when `root` is the vouched root. */
   private rootFilter(root: RootMetadata, filter: RootKeyFilter): RootKeyFilter {
     const a = this.#acceptedCerts;
-    return a && a.root === root && !filter.pinned ? { ...filter, accepted: a.certs } : filter;
+    return a && a.root === root && !filter.pinned
+      ? { checkExpiry: filter.checkExpiry, pinned: filter.pinned, accepted: a.certs }
+      : filter;
   }
 
   /**
@@ -451,7 +471,6 @@ export class TrustedMetadataSet {
         `${role}#indexed`,
         bytes,
         (b, limits) => lazy(b, role, limits) ?? this.#d.parseTargets(b, role, limits),
-        digest.toString('base64'),
       );
     } catch (e) {
       if (e instanceof TrustError) return undefined; // the full path gives the precise error

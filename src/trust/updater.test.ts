@@ -215,9 +215,9 @@ describe('Updater', () => {
         },
       });
       const logged = Object.assign(Object.create(cache) as MetadataCache, {
-        read: (role: string) => {
+        readSync: (role: string) => {
           log.push(`read ${role}`);
-          return cache.read(role);
+          return cache.readSync(role);
         },
       });
       const policy = { gun: forge.gun, now: () => forge.baseMs };
