@@ -25,6 +25,7 @@
  * substitute U+FFFD).
  */
 
+import { isAscii } from 'node:buffer';
 import { CANONICAL_MAX_DEPTH } from './canonical.js';
 
 export interface JsonScan {
@@ -40,6 +41,11 @@ export interface JsonScan {
    * JSON.parse makes of them (see {@link scanJson}); undefined when not proven.
    */
   readonly canonicalSigned?: { readonly start: number; readonly end: number };
+  /**
+   * The bytes as text when they are all ASCII (then also their UTF-8 decoding): the scan made it for
+   * its native searches, and the caller parses it instead of decoding the bytes a second time.
+   */
+  readonly ascii?: string;
 }
 
 export interface JsonScanProblem {
@@ -118,37 +124,103 @@ export function scanJson(
   if (n >= 3 && bytes[0] === 0xef && bytes[1] === 0xbb && bytes[2] === 0xbf) {
     return { problem: 'starts with a UTF-8 byte order mark (Go refuses it)' };
   }
-  let depth = 0;
-  let members = 0;
-  let surrogateEscapes = false;
-  // the proof of `signed`: NOT_YET (not reached), INSIDE (canonical so far), DONE (proven or not)
-  let sig = proveSigned ? NOT_YET : DONE;
-  let sigStart = -1;
-  let sigEnd = -1;
-  // per nesting level, the previous key of the object open there (start -1: none yet)
-  const levels = proveSigned ? Math.min(maxDepth, ENCODER_MAX_DEPTH + 1) + 2 : 0;
-  const prevStart = new Int32Array(levels);
-  const prevEnd = new Int32Array(levels);
-  // next backslash at or after i (n when none): strings without one are skipped with a native search
-  // searches go through a plain Uint8Array view: its indexOf is the engine's own, where Buffer's
-  // override adds a JS wrapper per call (a call per string here)
-  const u8 =
+  // bytes are read through a plain Uint8Array view (one receiver type: monomorphic loads), and
+  // searched in their latin1 text, where character i is byte i: String.prototype.indexOf is the
+  // engine's own fast search (a typed array's is a call into C++), and a sticky regular expression
+  // can fast-forward over a whole targets entry (`scanLoop`)
+  const b =
     Object.getPrototypeOf(bytes) === Uint8Array.prototype
       ? bytes
       : new Uint8Array(bytes.buffer, bytes.byteOffset, n);
-  let nextBackslash = u8.indexOf(BACKSLASH);
+  const view = Buffer.from(b.buffer, b.byteOffset, n);
+  const text = view.toString('latin1');
+  // per nesting level, the previous key of the object open there (start -1: none yet)
+  const levels = proveSigned ? Math.min(maxDepth, ENCODER_MAX_DEPTH + 1) + 2 : 0;
+  const s = new ScanState(levels, proveSigned ? NOT_YET : DONE);
+  const end = scanLoop(b, text, maxDepth, s);
+  if (end < 0) return { problem: PROBLEMS[-end - 1]!(maxDepth) };
+  const { members, surrogateEscapes, escapes } = s;
+  const ascii = isAscii(view) ? text : undefined;
+  if (s.sigEnd < 0) return { members, surrogateEscapes, escapes, ascii };
+  return {
+    members,
+    surrogateEscapes,
+    escapes,
+    ascii,
+    canonicalSigned: { start: s.sigStart, end: s.sigEnd },
+  };
+}
+
+/** What `scanLoop` refuses, by its negative result (-1 is the first). */
+const PROBLEMS: readonly ((maxDepth: number) => string)[] = [
+  (maxDepth) => `nests deeper than ${maxDepth} levels`,
+  () => 'has a number with a fraction (Notary writes integers only)',
+  () => 'has a number with an exponent (Notary writes integers only)',
+  () => 'has a number starting with -0 (Notary writes integers only)',
+];
+const TOO_DEEP = -1;
+const FRACTION = -2;
+const EXPONENT = -3;
+const MINUS_ZERO = -4;
+
+/**
+ * The usual value of a targets entry as Notary and this library write it, canonical, with one or
+ * two hashes. At a key inside `signed`, `scanLoop` skips a whole match of one of these in one
+ * native step, with exactly the effect the byte-by-byte walk has on it: 3 or 4 members (`hashes`,
+ * `sha256`, [`sha512`,] `length`), keys in order, no escape (so no surrogate and no backslash to
+ * track), no whitespace, a number of at most 15 digits, two levels opened and closed (the caller
+ * checks both limits first). The hash strings have the length of a sha256 (44 characters) and a
+ * sha512 (88) in base64, so an attempt reads at most ~200 characters: a document crafted to fail
+ * every attempt costs the scan a bounded amount per entry, not a second pass over long strings.
+ * Anything else (a `custom` member, other lengths) takes the walk.
+ */
+const ENTRY_SHA256 = /\{"hashes":\{"sha256":"[^"\\]{44}"\},"length":\d{1,15}\}/y;
+const ENTRY_SHA256_512 = /\{"hashes":\{"sha256":"[^"\\]{44}","sha512":"[^"\\]{88}"\},"length":\d{1,15}\}/y;
+
+/** The scan's results, and its state shared with the out-of-line walk of escaped strings. */
+class ScanState {
+  members = 0;
+  surrogateEscapes = false;
+  escapes = false;
+  sigStart = -1;
+  sigEnd = -1;
+  readonly prevStart: Int32Array;
+  readonly prevEnd: Int32Array;
+  constructor(
+    levels: number,
+    /** The proof of `signed`: NOT_YET (not reached), INSIDE (canonical so far), DONE (proven or not). */
+    public sig: number,
+  ) {
+    this.prevStart = new Int32Array(levels);
+    this.prevEnd = new Int32Array(levels);
+  }
+}
+
+/**
+ * The pass itself: `b` and `text` are the same bytes. Kept small, rare work out of line, so that a
+ * first call gets optimised code early. Returns where it stopped, or a negative PROBLEMS index.
+ */
+function scanLoop(b: Uint8Array, text: string, maxDepth: number, s: ScanState): number {
+  const n = b.length;
+  let depth = 0;
+  let members = 0;
+  let sig = s.sig;
+  const prevStart = s.prevStart;
+  const prevEnd = s.prevEnd;
+  // next backslash at or after i (n when none): strings without one are skipped with a native search
+  let nextBackslash = text.indexOf('\\');
   if (nextBackslash < 0) nextBackslash = n;
-  const escapes = nextBackslash < n;
+  s.escapes = nextBackslash < n;
   let i = 0;
   while (i < n) {
-    const c = bytes[i]!;
+    const c = b[i]!;
     if (c === QUOTE) {
       const start = ++i;
-      const close = u8.indexOf(QUOTE, i);
+      const close = text.indexOf('"', i);
       if (close < 0) break;
       if (nextBackslash >= close) {
         i = close + 1;
-        if (bytes[i] === COLON) {
+        if (b[i] === COLON) {
           // an unescaped key, and its colon (counted here: one turn of the loop less per member)
           members++;
           if (sig === INSIDE) {
@@ -156,47 +228,43 @@ export function scanJson(
             if (ps >= 0) {
               // most keys differ from the previous one in their first byte (both non-empty)
               const pe = prevEnd[depth]!;
-              const d = ps < pe && start < close ? bytes[ps]! - bytes[start]! : 0;
-              if (d > 0 || (d === 0 && compareBytes(bytes, ps, pe, start, close) >= 0)) sig = DONE;
+              const d = ps < pe && start < close ? b[ps]! - b[start]! : 0;
+              if (d > 0 || (d === 0 && compareBytes(b, ps, pe, start, close) >= 0)) sig = DONE;
             }
             prevStart[depth] = start;
             prevEnd[depth] = close;
-          } else if (
-            sig === NOT_YET &&
-            depth === 1 &&
-            close - start === 6 &&
-            bytes[i + 1] === OPEN &&
-            isSigned(bytes, start)
-          ) {
-            sig = INSIDE;
-            sigStart = i + 1;
+            i++;
+            if (b[i] === OPEN && depth + 2 <= maxDepth && depth + 1 <= ENCODER_MAX_DEPTH) {
+              // a usual targets entry: skipped in one step (ENTRY_*)
+              ENTRY_SHA256.lastIndex = i;
+              if (ENTRY_SHA256.test(text)) {
+                members += 3;
+                i = ENTRY_SHA256.lastIndex;
+              } else {
+                ENTRY_SHA256_512.lastIndex = i;
+                if (ENTRY_SHA256_512.test(text)) {
+                  members += 4;
+                  i = ENTRY_SHA256_512.lastIndex;
+                }
+              }
+            }
+            continue;
+          }
+          if (sig === NOT_YET && depth === 1 && close - start === 6 && b[i + 1] === OPEN) {
+            if (isSigned(b, start)) {
+              sig = INSIDE;
+              s.sigStart = i + 1;
+            }
           }
           i++;
         }
         continue;
       }
-      // escapes inside: walk the string
-      while (i < n) {
-        const d = bytes[i]!;
-        if (d === QUOTE) break;
-        if (d === BACKSLASH) {
-          const e = bytes[i + 1];
-          if (e !== QUOTE && e !== BACKSLASH) {
-            // canonical JSON writes every other character raw
-            if (sig === INSIDE) sig = DONE;
-            if (e === 0x75 && (bytes[i + 2]! | 0x20) === 0x64 && isHexSurrogateLead(bytes[i + 3])) {
-              surrogateEscapes = true;
-            }
-          }
-          i += 2;
-        } else {
-          i++;
-        }
-      }
-      i++;
-      // an escaped key: its decoded order may differ from its bytes' order
-      if (sig === INSIDE && bytes[i] === COLON) sig = DONE;
-      nextBackslash = i < n ? u8.indexOf(BACKSLASH, i) : -1;
+      // escapes inside: walked out of line
+      s.sig = sig;
+      i = escapedString(b, start, s);
+      sig = s.sig;
+      nextBackslash = i < n ? text.indexOf('\\', i) : -1;
       if (nextBackslash < 0) nextBackslash = n;
       continue;
     }
@@ -205,7 +273,7 @@ export function scanJson(
     } else if (c === 0x2c) {
       // a comma changes nothing (tested early: it is as frequent as the colon)
     } else if (c === OPEN || c === 0x5b) {
-      if (++depth > maxDepth) return { problem: `nests deeper than ${maxDepth} levels` };
+      if (++depth > maxDepth) return TOO_DEEP;
       if (sig === INSIDE) {
         // `signed` is level 2 of the document, level 1 of what the encoder writes
         if (depth - 1 > ENCODER_MAX_DEPTH) sig = DONE;
@@ -213,32 +281,71 @@ export function scanJson(
       }
     } else if (c === 0x7d || c === 0x5d) {
       if (sig === INSIDE && depth === 2 && c === 0x7d) {
-        sigEnd = i + 1;
+        s.sigEnd = i + 1;
         sig = DONE;
       }
       depth--;
-    } else if (c === 0x2e) {
-      return { problem: 'has a number with a fraction (Notary writes integers only)' };
-    } else if ((c | 0x20) === 0x65 && i > 0 && bytes[i - 1]! >= 0x30 && bytes[i - 1]! <= 0x39) {
-      // outside strings, `e` follows a digit only in an exponent (`true`/`false` have letters before it)
-      return { problem: 'has a number with an exponent (Notary writes integers only)' };
-    } else if (c === 0x2d && bytes[i + 1] === 0x30) {
-      return { problem: 'has a number starting with -0 (Notary writes integers only)' };
-    } else if (sig === INSIDE) {
-      if (c >= 0x30 && c <= 0x39) {
+    } else if (c >= 0x30 && c <= 0x39) {
+      if (sig === INSIDE) {
         // 16 digits may not be a safe integer, which the encoder would write differently
         let j = i + 1;
-        while (j < n && bytes[j]! >= 0x30 && bytes[j]! <= 0x39) j++;
+        while (j < n && b[j]! >= 0x30 && b[j]! <= 0x39) j++;
         if (j - i > 15) sig = DONE;
         i = j;
         continue;
       }
-      if (c === 0x20 || c === 0x0a || c === 0x0d || c === 0x09) sig = DONE;
+    } else {
+      const r = otherByte(b, i, c);
+      if (r < 0) return r;
+      // whitespace outside strings: canonical JSON writes none
+      if (r === 1 && sig === INSIDE) sig = DONE;
     }
     i++;
   }
-  if (sigEnd < 0) return { members, surrogateEscapes, escapes };
-  return { members, surrogateEscapes, escapes, canonicalSigned: { start: sigStart, end: sigEnd } };
+  s.members = members;
+  s.sig = sig;
+  return i;
+}
+
+/**
+ * A byte outside strings that is no structural character and no digit: a negative PROBLEMS index for
+ * a fraction, an exponent (outside strings, `e` follows a digit only in an exponent: `true`/`false`
+ * have letters before it) or `-0`; 1 for whitespace; 0 for anything else.
+ */
+function otherByte(b: Uint8Array, i: number, c: number): number {
+  if (c === 0x2e) return FRACTION;
+  if ((c | 0x20) === 0x65 && i > 0 && b[i - 1]! >= 0x30 && b[i - 1]! <= 0x39) return EXPONENT;
+  if (c === 0x2d && b[i + 1] === 0x30) return MINUS_ZERO;
+  return c === 0x20 || c === 0x0a || c === 0x0d || c === 0x09 ? 1 : 0;
+}
+
+/**
+ * Walks a string that holds a backslash, from just after its opening quote; returns the index just
+ * after its closing quote (a key's colon is left to the caller's loop). Notes an escaped surrogate in
+ * `s`, and ends the proof of `signed` at any escape but `\"` and `\\` (canonical JSON writes every
+ * other character raw) and at an escaped key (its decoded order may differ from its bytes').
+ */
+function escapedString(b: Uint8Array, i: number, s: ScanState): number {
+  const n = b.length;
+  while (i < n) {
+    const d = b[i]!;
+    if (d === QUOTE) break;
+    if (d === BACKSLASH) {
+      const e = b[i + 1];
+      if (e !== QUOTE && e !== BACKSLASH) {
+        if (s.sig === INSIDE) s.sig = DONE;
+        if (e === 0x75 && (b[i + 2]! | 0x20) === 0x64 && isHexSurrogateLead(b[i + 3])) {
+          s.surrogateEscapes = true;
+        }
+      }
+      i += 2;
+    } else {
+      i++;
+    }
+  }
+  i++;
+  if (s.sig === INSIDE && b[i] === COLON) s.sig = DONE;
+  return i;
 }
 
 /** Object members in a parsed value (its own keys, recursively). Depth is bounded by the scan. */

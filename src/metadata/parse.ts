@@ -225,11 +225,14 @@ function parseCheckedJson(
   const bad = (reason: string) => new FormatError('BAD_METADATA', `${role}: metadata ${reason}`, { role });
   const scan = scanJson(bytes, maxDepth, proveSigned);
   if ('problem' in scan) throw bad(scan.problem);
-  let text: string;
-  try {
-    text = decoder.decode(bytes);
-  } catch {
-    throw bad('is not valid UTF-8');
+  // all-ASCII bytes (the usual metadata) are their own UTF-8 decoding: the scan's text of them
+  let text = scan.ascii;
+  if (text === undefined) {
+    try {
+      text = decoder.decode(bytes);
+    } catch {
+      throw bad('is not valid UTF-8');
+    }
   }
   let value: unknown;
   try {
