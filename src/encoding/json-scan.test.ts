@@ -8,7 +8,7 @@
  */
 
 import fc from 'fast-check';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { referenceScanJson } from '../../test/support/json-scan-reference.js';
 import { scanJson } from './json-scan.js';
 
@@ -221,6 +221,62 @@ describe('json-scan: the scan gives what the byte-by-byte walk gives', () => {
       const text = `{"signed":{"targets":${open}{"t":${entry}}${'}'.repeat(extra)}},"signatures":[]}`;
       same(text, 1000, true, 'buffer');
     }
+  });
+
+  it('on a usual entry after unbalanced brackets (the walk ends the proof at its close, at level 2)', () => {
+    const entry = `{"hashes":{"sha256":"${'A'.repeat(43)}="},"length":7}`;
+    for (const text of [
+      `{"signed":{"_type":"Targets","targets":]"1":${entry}},"version":2},"signatures":[]}`,
+      `{"signed":{"targets":]]"1":${entry}},"signatures":[]}`,
+      `{"signed":{"a":{}}]"1":${entry}}`,
+      `{"signed":{"a":1}]]]"1":${entry}}`,
+    ]) {
+      for (const view of ['buffer', 'uint8array']) {
+        same(text, 32, true, view);
+        same(text, 32, false, view);
+      }
+    }
+  });
+
+  it('bounded work on entries crafted to nearly match: one expression attempt per entry, none after 64 misses', () => {
+    // A hostile server's targets (parsed before any signature is checked) whose every entry fails the
+    // fast-forward late: a valid 48-character sha256, or a 92-character sha512. Each failed attempt is
+    // read again by the walk, so attempts must stay near one per usual entry and stop on a document
+    // that keeps missing (two per entry made the scan ~2.5x slower than the walk alone).
+    const good256 = Buffer.alloc(32, 7).toString('base64');
+    const good512 = Buffer.alloc(64, 9).toString('base64');
+    const long256 = Buffer.alloc(36, 7).toString('base64');
+    const long512 = Buffer.alloc(68, 9).toString('base64');
+    const doc = (entry: (i: number) => string) =>
+      `{"signed":{"targets":{${Array.from({ length: 1000 }, (_, i) => `"${String(i).padStart(4, '0')}":${entry(i)}`).join(',')}}},"signatures":[]}`;
+    const attempts = (text: string): number => {
+      const test = RegExp.prototype.test;
+      let n = 0;
+      const spy = vi.spyOn(RegExp.prototype, 'test').mockImplementation(function (this: RegExp, s: string) {
+        if (this.sticky && this.source.startsWith('\\{"hashes"')) n++;
+        return test.call(this, s);
+      });
+      try {
+        same(text, 32, true, 'buffer');
+      } finally {
+        spy.mockRestore();
+      }
+      return n;
+    };
+    const e256 = (h: string) => `{"hashes":{"sha256":"${h}"},"length":1}`;
+    const e512 = (h: string, h2: string) => `{"hashes":{"sha256":"${h}","sha512":"${h2}"},"length":1}`;
+    // usual entries: one attempt each, whichever of the two shapes
+    expect(attempts(doc(() => e256(good256)))).toBe(1000);
+    expect(attempts(doc(() => e512(good256, good512)))).toBe(1000);
+    expect(attempts(doc((i) => (i % 2 ? e256(good256) : e512(good256, good512))))).toBe(1000);
+    // near misses: the scan stops trying after 64 of them
+    expect(attempts(doc(() => e256(long256)))).toBeLessThanOrEqual(64);
+    expect(attempts(doc(() => e512(good256, long512)))).toBeLessThanOrEqual(64);
+    expect(attempts(doc(() => `{"hashes":{"sha256":"${good256}"},"length":1,"x":1}`))).toBeLessThanOrEqual(
+      64,
+    );
+    // a few misses among usual entries do not switch it off
+    expect(attempts(doc((i) => (i % 100 === 0 ? e256(long256) : e256(good256))))).toBe(1000);
   });
 
   it('reached the fast-forward, proofs and problems (the tests above are not vacuous)', () => {

@@ -169,11 +169,19 @@ const MINUS_ZERO = -4;
  * native step, with exactly the effect the byte-by-byte walk has on it: 3 or 4 members (`hashes`,
  * `sha256`, [`sha512`,] `length`), keys in order, no escape (so no surrogate and no backslash to
  * track), no whitespace, a number of at most 15 digits, two levels opened and closed (the caller
- * checks both limits first). The hash strings have the length of a sha256 (44 characters) and a
- * sha512 (88) in base64, so an attempt reads at most ~200 characters: a document crafted to fail
- * every attempt costs the scan a bounded amount per entry, not a second pass over long strings.
- * Anything else (a `custom` member, other lengths) takes the walk.
+ * checks both limits first, and that the key is at level 2 or deeper: in text with unbalanced
+ * brackets the walk ends the proof at a `}` closing level 2, which a skipped entry would hide).
+ * The hash strings have the length of a sha256 (44 characters) and a sha512 (88) in base64, so an
+ * attempt reads at most ~200 characters, and one attempt is made per entry (the byte after the
+ * sha256 string tells which shape can match). What a failed attempt read is read again by the
+ * walk: a document crafted to fail every attempt (a valid 48-character sha256 keeps the proof going
+ * and passes the parse) made the scan ~2.5x slower than the walk alone, so after MAX_MISSES failed
+ * attempts the rest of the document is walked. Anything else (a `custom` member, other lengths)
+ * takes the walk.
  */
+const MAX_MISSES = 64;
+/** Offset, from an entry's `{`, of the byte after its sha256 string (`{"hashes":{"sha256":"` + 44 + `"`). */
+const ENTRY_SHA256_NEXT = 66;
 const ENTRY_SHA256 = /\{"hashes":\{"sha256":"[^"\\]{44}"\},"length":\d{1,15}\}/y;
 const ENTRY_SHA256_512 = /\{"hashes":\{"sha256":"[^"\\]{44}","sha512":"[^"\\]{88}"\},"length":\d{1,15}\}/y;
 
@@ -205,6 +213,8 @@ function scanLoop(b: Uint8Array, text: string, maxDepth: number, s: ScanState): 
   let depth = 0;
   let members = 0;
   let sig = s.sig;
+  // failed fast-forward attempts (ENTRY_*): after MAX_MISSES, the rest is walked
+  let misses = 0;
   const prevStart = s.prevStart;
   const prevEnd = s.prevEnd;
   // next backslash at or after i (n when none): strings without one are skipped with a native search
@@ -234,18 +244,23 @@ function scanLoop(b: Uint8Array, text: string, maxDepth: number, s: ScanState): 
             prevStart[depth] = start;
             prevEnd[depth] = close;
             i++;
-            if (b[i] === OPEN && depth + 2 <= maxDepth && depth + 1 <= ENCODER_MAX_DEPTH) {
-              // a usual targets entry: skipped in one step (ENTRY_*)
-              ENTRY_SHA256.lastIndex = i;
-              if (ENTRY_SHA256.test(text)) {
-                members += 3;
-                i = ENTRY_SHA256.lastIndex;
+            if (
+              b[i] === OPEN &&
+              b[i + 2] === 0x68 &&
+              misses < MAX_MISSES &&
+              depth >= 2 &&
+              depth + 2 <= maxDepth &&
+              depth + 1 <= ENCODER_MAX_DEPTH
+            ) {
+              // maybe a usual targets entry (`{"h`): skipped in one step (ENTRY_*); the byte after the
+              // sha256 string (`}` or `,`) picks the one expression that can match
+              const re = b[i + ENTRY_SHA256_NEXT] === 0x2c ? ENTRY_SHA256_512 : ENTRY_SHA256;
+              re.lastIndex = i;
+              if (re.test(text)) {
+                members += re === ENTRY_SHA256 ? 3 : 4;
+                i = re.lastIndex;
               } else {
-                ENTRY_SHA256_512.lastIndex = i;
-                if (ENTRY_SHA256_512.test(text)) {
-                  members += 4;
-                  i = ENTRY_SHA256_512.lastIndex;
-                }
+                misses++;
               }
             }
             continue;
