@@ -313,6 +313,16 @@ describe('trust migrate: Notary server -> registry-hosted trust (real notary-ser
     );
     const del = JSON.parse(new TextDecoder().decode(state!)).signed.delegations.roles[0];
     expect(del).toMatchObject({ name: 'targets/releases', paths: ['rel-*'], threshold: 1 });
+    // The migrating trust dir now holds the registry-hosted (TUF 1.0) cache: with a Notary --server it
+    // is a configuration error that says so, not the TUF 1.0 root misread as Notary's (BAD_METADATA, exit 1)
+    for (const cmd of [
+      ['verify', `${gun}:v1`],
+      ['inspect', gun],
+    ]) {
+      const viaNotary = trust([...cmd, '--server', lab.notaryUrl, ...common], env);
+      expect(viaNotary.status, viaNotary.stderr).toBe(2);
+      expect(viaNotary.stderr).toMatch(/^error CONFIG: .*holds "tuf-1\.0" metadata.*--server registry/m);
+    }
     // Again from this trust dir: already migrated. From another trust dir with the keys: the location
     // has trust data, nothing is overwritten.
     const again = trust(['migrate', gun, '--server', lab.notaryUrl, '--to', 'registry', ...common], env);
