@@ -14,7 +14,7 @@
 
 import { LocalError } from './errors.js';
 import { escapeControl } from './escape.js';
-import { parseServerUrl } from './transport/server-url.js';
+import { parseServerUrl, trimTrailingSlashes } from './transport/server-url.js';
 
 export interface ImageReference {
   /** The name as the user wrote it, without tag or digest (e.g. `alpine`, `localhost:5000/x`). */
@@ -82,7 +82,11 @@ function splitDockerDomain(name: string): { domain: string; remainder: string } 
   } else if (maybeDomain === LEGACY_HUB) {
     domain = DOCKER_HUB;
     remainder = maybeRemote;
-  } else if (/[.:]/.test(maybeDomain) || maybeDomain.toLowerCase() !== maybeDomain) {
+  } else if (
+    maybeDomain.includes('.') ||
+    maybeDomain.includes(':') ||
+    maybeDomain.toLowerCase() !== maybeDomain
+  ) {
     domain = maybeDomain;
     remainder = maybeRemote;
   } else {
@@ -232,7 +236,7 @@ export function defaultTrustServer(registry: string, env: NodeJS.ProcessEnv = pr
   const fromEnv = env.DOCKER_CONTENT_TRUST_SERVER;
   if (fromEnv !== undefined && fromEnv !== '') {
     parseServerUrl(fromEnv, 'DOCKER_CONTENT_TRUST_SERVER');
-    return fromEnv.replace(/\/+$/, '');
+    return trimTrailingSlashes(fromEnv);
   }
   if (registry === DOCKER_HUB || registry === LEGACY_HUB) return DOCKER_HUB_NOTARY;
   return `https://${registry}`;
