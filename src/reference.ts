@@ -12,6 +12,7 @@
  * The GUN (Globally Unique Name) used by Notary is the fully qualified name, `docker.io/library/alpine`.
  */
 
+import { isSha256Hex } from './crypto/util.js';
 import { LocalError } from './errors.js';
 import { escapeControl } from './escape.js';
 import { parseServerUrl, trimTrailingSlashes } from './transport/server-url.js';
@@ -58,7 +59,6 @@ const DOMAIN_RE = new RegExp(`^${DOMAIN_AND_PORT}$`);
 const REMOTE_NAME_RE = new RegExp(`^${REMOTE_NAME}$`);
 const TAG_RE = new RegExp(`^${TAG}$`);
 const DIGEST_RE = new RegExp(`^${DIGEST}$`);
-const IDENTIFIER_RE = /^[a-f0-9]{64}$/;
 const SHA256_DIGEST_RE = /^sha256:[a-f0-9]{64}$/;
 
 function bad(ref: string, reason: string): LocalError {
@@ -151,7 +151,7 @@ export function parseReference(ref: string): ImageReference {
     );
   }
   if (ref.length === 0) throw bad(ref, 'empty reference');
-  if (IDENTIFIER_RE.test(ref)) {
+  if (isSha256Hex(ref)) {
     throw bad(ref, 'a 64-character hexadecimal string is an image ID, not a repository name');
   }
   const { domain, remainder } = splitDockerDomain(ref);

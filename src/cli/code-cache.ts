@@ -78,7 +78,12 @@ export function wrapBundle(code: string): string {
 export function declaredHash(bundle: Buffer): Buffer | undefined {
   if (bundle.length < HEADER_LINE || bundle.toString('latin1', 0, HEADER.length) !== HEADER) return undefined;
   const hex = bundle.toString('latin1', HEADER.length, HEADER_LINE - 1);
-  if (!/^[0-9a-f]{64}$/.test(hex) || bundle[HEADER_LINE - 1] !== 0x0a) return undefined;
+  // (loops, not regular expressions: each is compiled in every process, issue 12)
+  for (let i = 0; i < hex.length; i++) {
+    const c = hex.charCodeAt(i);
+    if (!((c >= 0x30 && c <= 0x39) || (c >= 0x61 && c <= 0x66))) return undefined;
+  }
+  if (bundle[HEADER_LINE - 1] !== 0x0a) return undefined;
   return Buffer.from(hex, 'hex');
 }
 
@@ -201,12 +206,21 @@ export function writeCacheFile(file: string, key: Buffer, payload: Buffer): bool
   }
 }
 
+/** Whether `s` is made of a-z only. */
+function lowerLetters(s: string): boolean {
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (c < 0x61 || c > 0x7a) return false;
+  }
+  return true;
+}
+
 /**
  * The cache file for a command word (anything else shares one) and a bundle: two installed versions
  * used in turn keep one file each instead of replacing each other's on every run.
  */
 export function cacheName(command: string | undefined, key: Buffer): string {
-  const word = command && /^[a-z]{1,16}$/.test(command) ? command : 'other';
+  const word = command && command.length <= 16 && lowerLetters(command) ? command : 'other';
   return `v8-${word}-${key.subarray(0, 8).toString('hex')}.bin`;
 }
 
