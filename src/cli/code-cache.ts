@@ -33,7 +33,7 @@
  *   the loader reads, not to this script).
  */
 
-import { createHash } from 'node:crypto';
+import { createHash, hash } from 'node:crypto';
 import {
   type BigIntStats,
   closeSync,
@@ -141,12 +141,12 @@ export function bundleSettled(st: BigIntStats, now = Date.now()): boolean {
  * runs with and without (say) NODE_OPTIONS would otherwise replace each other's file on every run.
  */
 export function cacheKey(declared: Buffer, file: BigIntStats, env: NodeJS.ProcessEnv = process.env): Buffer {
-  return createHash('sha256')
-    .update(declared)
-    .update(`\0${identity(file)}`)
-    .update(`\0${process.version}\0${process.versions.v8}\0${process.arch}`)
-    .update(`\0${process.execArgv.join('\0')}\0${env.NODE_OPTIONS ?? ''}`)
-    .digest();
+  // one-shot crypto.hash over the same bytes (its first use costs about half of createHash's: this
+  // is the first hash of every run; issue 12)
+  const text =
+    `\0${identity(file)}\0${process.version}\0${process.versions.v8}\0${process.arch}` +
+    `\0${process.execArgv.join('\0')}\0${env.NODE_OPTIONS ?? ''}`;
+  return hash('sha256', Buffer.concat([declared, Buffer.from(text)]), 'buffer');
 }
 
 /**
@@ -186,7 +186,7 @@ export function readCacheFile(file: string, key: Buffer): Buffer | undefined {
   if (bytes.length <= head + 2 * HASH || !bytes.subarray(0, head).equals(MAGIC)) return undefined;
   if (!bytes.subarray(head, head + HASH).equals(key)) return undefined;
   const payload = bytes.subarray(head + 2 * HASH);
-  const sum = createHash('sha256').update(payload).digest();
+  const sum = hash('sha256', payload, 'buffer');
   return sum.equals(bytes.subarray(head + HASH, head + 2 * HASH)) ? payload : undefined;
 }
 
@@ -194,7 +194,7 @@ export function readCacheFile(file: string, key: Buffer): Buffer | undefined {
 export function writeCacheFile(file: string, key: Buffer, payload: Buffer): boolean {
   const tmp = `${file}.${process.pid}.tmp`;
   try {
-    const sum = createHash('sha256').update(payload).digest();
+    const sum = hash('sha256', payload, 'buffer');
     writeFileSync(tmp, Buffer.concat([MAGIC, key, sum, payload]), { mode: 0o600, flag: 'wx' });
     renameSync(tmp, file);
     return true;
