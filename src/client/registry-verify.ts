@@ -22,7 +22,7 @@ import { LocalError, NetworkError, NotSignedError, TrustError, VerificationError
 import { RELEASES_ROLE } from '../metadata/roles.js';
 import { type ImageReference, parseReference } from '../reference.js';
 import { writeFileAtomic } from '../storage/atomic.js';
-import { resolveTrustDir } from '../storage/trust-dir.js';
+import { readRegularFile, resolveTrustDir } from '../storage/trust-dir.js';
 import { defaultCredentials } from '../transport/credentials.js';
 import { OciBundle } from '../transport/oci/bundle.js';
 import { DirOciCache } from '../transport/oci/cache.js';
@@ -107,6 +107,33 @@ interface OpenTrust {
   finish(): Promise<void>;
 }
 
+/**
+ * After a failed refresh: a cache of this GUN that the Notary path wrote (no `.dialect` marker, which
+ * every registry-hosted cache has; a Notary root, `"_type": "Root"`) read as registry-hosted trust, as
+ * a trust dir that verified the Notary repository does when given `--server registry` after someone
+ * ran `trust migrate`. A CONFIG error that says so and how to switch, instead of the TUF 1.0 parse
+ * error of Notary's root (WRONG_TYPE, exit 1). Read only on failure: nothing added to a warm verify.
+ */
+function refuseNotaryCache(metaDir: string, gun: string): void {
+  let type: unknown;
+  try {
+    if (existsSync(join(metaDir, '.dialect'))) return;
+    const bytes = readRegularFile(join(metaDir, 'root.json'));
+    if (bytes === null) return;
+    type = (JSON.parse(Buffer.from(bytes).toString('utf8')) as { signed?: { _type?: unknown } }).signed
+      ?._type;
+  } catch {
+    return; // not a readable Notary root: the refresh's own error stands
+  }
+  if (type !== 'Root') return;
+  throw new LocalError(
+    'CONFIG',
+    `the trust dir's cache of ${gun} (${metaDir}) holds Notary metadata (verified from a Notary server), ` +
+      `not registry-hosted TUF 1.0: verify it with its Notary --server, or use another trust dir for the ` +
+      `registry-hosted trust data (pin the root key id trust migrate printed: trust_pinning.certs)`,
+  );
+}
+
 /** Refreshes the TUF 1.0 client over the registry (or bundle) for `ref`. */
 async function openRegistryTrust(ref: ImageReference, options: RegistryVerifyOptions): Promise<OpenTrust> {
   const env = options.env ?? process.env;
@@ -186,7 +213,12 @@ async function openRegistryTrust(ref: ImageReference, options: RegistryVerifyOpt
     // a root of another repository signed with the same root key is not a rotation of this one
     checkRoot: (bytes, previous) => checkTuf1RootGun(bytes, ref.gun, previous),
   });
-  await updater.refresh();
+  try {
+    await updater.refresh();
+  } catch (e) {
+    refuseNotaryCache(metaDir, ref.gun);
+    throw e;
+  }
   return {
     updater,
     store,

@@ -115,6 +115,27 @@ describe('limits', () => {
     expect(p).toBeInstanceOf(Promise);
     await expect(p).rejects.toMatchObject({ code: 'TIMEOUT' });
   });
+
+  it('race past the deadline: the raced promise rejecting later is handled (no unhandled rejection, which ends a Node process)', async () => {
+    const unhandled: unknown[] = [];
+    const onUnhandled = (e: unknown) => unhandled.push(e);
+    process.on('unhandledRejection', onUnhandled);
+    try {
+      // what a verify with a 1 ms deadline hit (Q3): the request starts with the last millisecond,
+      // the race finds the deadline passed, then the request fails with its own TIMEOUT
+      let t = 0;
+      const passed = new Deadline(5, () => t);
+      let fail: (e: Error) => void = () => {};
+      const request = new Promise<never>((_, reject) => (fail = reject));
+      t = 10;
+      await expect(passed.race(request, 'late')).rejects.toMatchObject({ code: 'TIMEOUT' });
+      fail(new Error('the request timed out too'));
+      await new Promise((r) => setTimeout(r, 20));
+      expect(unhandled).toEqual([]);
+    } finally {
+      process.off('unhandledRejection', onUnhandled);
+    }
+  });
 });
 
 describe('DocumentCache', () => {

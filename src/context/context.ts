@@ -264,6 +264,8 @@ export class TrustContext {
   }
 }
 
+function ignore(): void {}
+
 /** A point in time by which one operation must be done. */
 export class Deadline {
   readonly at: number;
@@ -296,6 +298,9 @@ export class Deadline {
       try {
         this.check(what);
       } catch (e) {
+        // the loser still settles later (a request started with the last millisecond fails with its own
+        // TIMEOUT): handled here, or it is an unhandled rejection, which ends a Node process by default
+        p.then(undefined, ignore);
         return Promise.reject(e);
       }
     }

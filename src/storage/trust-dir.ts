@@ -162,6 +162,17 @@ export class MetadataCache {
     return join(this.dir, `${role}.json`);
   }
 
+  /**
+   * The dialect named by the `.dialect` marker a TUF 1.0 cache keeps beside its files (tuf-updater.ts,
+   * the registry-hosted path and `trust migrate` write it; a Notary cache has none), or null. Read
+   * only when a cached root fails to load, to say why (issue: a migrated trust dir read with a Notary
+   * `--server` gave a misleading BAD_METADATA).
+   */
+  dialectMarker(): string | null {
+    const bytes = readRegularFile(join(this.dir, '.dialect'));
+    return bytes === null ? null : Buffer.from(bytes.subarray(0, 64)).toString('utf8').trim();
+  }
+
   /** Path of the verified index file. */
   indexPath(): string {
     return this.paths.get(VERIFIED_INDEX_FILE)!;

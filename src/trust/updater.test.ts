@@ -113,6 +113,36 @@ describe('Updater', () => {
     expect(Buffer.compare(readFileSync(cache.pathOf('timestamp')), gen1.timestamp!)).toBe(0);
   });
 
+  it('a cache marked as TUF 1.0 (a migrated trust dir read with a Notary server) is refused as CONFIG, not read as a broken Notary root', async () => {
+    const { forge, server, cache, updater } = setup();
+    server.serve(forge.build());
+    const u1 = updater();
+    await u1.refresh();
+    await u1.commit();
+    // what trust migrate leaves: the registry-hosted TUF 1.0 cache under the same GUN, with its marker
+    const tufRoot = readFileSync(
+      join(import.meta.dirname, '../../vectors/tuf1/repository/metadata/1.root.json'),
+    );
+    writeFileSync(cache.pathOf('root'), tufRoot);
+    const failure = () =>
+      updater()
+        .refresh()
+        .then(
+          () => undefined,
+          (e: unknown) => e as TrustError,
+        );
+    // without the marker: the root's own parse error, as before
+    expect((await failure())?.code).toBe('BAD_METADATA');
+    writeFileSync(join(cache.dir, '.dialect'), 'tuf-1.0\n');
+    const err = await failure();
+    expect(err?.code).toBe('CONFIG');
+    expect(err?.message).toContain('"tuf-1.0" metadata');
+    expect(err?.message).toContain('--server registry');
+    // a marker naming the Notary dialect changes nothing
+    writeFileSync(join(cache.dir, '.dialect'), 'notary\n');
+    expect((await failure())?.code).toBe('BAD_METADATA');
+  });
+
   it('a cached snapshot that no longer verifies gives no floor but does not block the update', async () => {
     const { forge, server, cache, updater } = setup();
     server.serve(forge.build());

@@ -23,7 +23,7 @@
  */
 
 import { DEFAULT_LIMITS, type Deadline, type Limits, type TrustContext } from '../context/context.js';
-import { NetworkError, NotSignedError, TrustError, VerificationError } from '../errors.js';
+import { LocalError, NetworkError, NotSignedError, TrustError, VerificationError } from '../errors.js';
 import type { FileMetaJson } from '../metadata/model.js';
 import { parentRole } from '../metadata/roles.js';
 import type { MetadataCache } from '../storage/trust-dir.js';
@@ -192,9 +192,37 @@ export class Updater {
       : (ctx ?? {});
     // the index first: a cached root it records (with its signers) is not verified again
     if (this.#index === undefined) this.#index = this.#cache.readIndex(NOTARY_DIALECT.name, ctx?.documents);
-    const set = TrustedMetadataSet.fromRoot(bytes, this.#policy, source, caches, NOTARY_DIALECT, this.#index);
+    let set: TrustedMetadataSet;
+    try {
+      set = TrustedMetadataSet.fromRoot(bytes, this.#policy, source, caches, NOTARY_DIALECT, this.#index);
+    } catch (e) {
+      if (source === 'cache') this.refuseOtherDialect();
+      throw e;
+    }
     set.useVerifiedIndex(this.#index);
     return set;
+  }
+
+  /**
+   * A cached root that does not load as Notary metadata in a cache marked as another dialect (a TUF
+   * 1.0 cache: registry-hosted trust, e.g. a trust dir that ran `trust migrate`, read with a Notary
+   * server): a configuration error that says so, not the parse error of the other format. A cache
+   * never switches dialect (as TufUpdater's checkDialect).
+   */
+  private refuseOtherDialect(): void {
+    let marker: string | null;
+    try {
+      marker = this.#cache.dialectMarker();
+    } catch {
+      return; // unreadable marker: the root's own error stands
+    }
+    if (marker === null || marker === NOTARY_DIALECT.name) return;
+    throw new LocalError(
+      'CONFIG',
+      `the trust dir's cache of ${this.#policy.gun} (${this.#cache.dir}) holds ${JSON.stringify(marker)} ` +
+        `metadata (registry-hosted trust, e.g. after trust migrate), not Notary's: read it as registry-hosted ` +
+        `trust (--server registry or its oci:// location) or use another trust dir`,
+    );
   }
 
   /** Bytes of the trusted root from the server, on first use (no cached root). */

@@ -283,6 +283,13 @@ describe('trust migrate: Notary server -> registry-hosted trust (real notary-ser
     const env = { ...lab.notaryEnv, DOCKER_CONTENT_TRUST_REPOSITORY_PASSPHRASE: repoPass };
     const common = ['--trust-dir', admin, '--tlscacert', lab.caCert];
 
+    // a consumer that trusted the Notary repository before the migration
+    const consumer = tempDir();
+    const before = trust(
+      ['verify', `${gun}:v1`, '--server', lab.notaryUrl, '--trust-dir', consumer, '--tlscacert', lab.caCert],
+      env,
+    );
+    expect(before.status, before.stderr).toBe(0);
     const r = trust(
       ['migrate', gun, '--server', lab.notaryUrl, '--to', 'registry', '--json', ...common],
       env,
@@ -313,6 +320,26 @@ describe('trust migrate: Notary server -> registry-hosted trust (real notary-ser
     );
     const del = JSON.parse(new TextDecoder().decode(state!)).signed.delegations.roles[0];
     expect(del).toMatchObject({ name: 'targets/releases', paths: ['rel-*'], threshold: 1 });
+    // That consumer's trust dir holds the Notary cache: given --server registry, a configuration error that
+    // says so (was the Notary root misread as TUF 1.0: WRONG_TYPE, exit 1); the Notary path still answers.
+    const switched = trust(['verify', `${gun}:v1`, '--server', 'registry', '--trust-dir', consumer], env);
+    expect(switched.status, switched.stderr).toBe(2);
+    expect(switched.stderr).toMatch(/^error CONFIG: .*holds Notary metadata.*another trust dir/m);
+    const stays = trust(
+      ['verify', `${gun}:v1`, '--server', lab.notaryUrl, '--trust-dir', consumer, '--tlscacert', lab.caCert],
+      env,
+    );
+    expect(stays.status, stays.stderr).toBe(0);
+    // The migrating trust dir now holds the registry-hosted (TUF 1.0) cache: with a Notary --server it
+    // is a configuration error that says so, not the TUF 1.0 root misread as Notary's (BAD_METADATA, exit 1)
+    for (const cmd of [
+      ['verify', `${gun}:v1`],
+      ['inspect', gun],
+    ]) {
+      const viaNotary = trust([...cmd, '--server', lab.notaryUrl, ...common], env);
+      expect(viaNotary.status, viaNotary.stderr).toBe(2);
+      expect(viaNotary.stderr).toMatch(/^error CONFIG: .*holds "tuf-1\.0" metadata.*--server registry/m);
+    }
     // Again from this trust dir: already migrated. From another trust dir with the keys: the location
     // has trust data, nothing is overwritten.
     const again = trust(['migrate', gun, '--server', lab.notaryUrl, '--to', 'registry', ...common], env);
