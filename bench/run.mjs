@@ -152,6 +152,43 @@ function inproc(spec) {
 const timeNotary = (dir, args) => timeProcess('notary', notaryArgs(dir, args), { env: notaryEnv });
 const timeCli = (args, env) => timeProcess(node, [cli, ...args], env ? { env } : {});
 /**
+ * NODE_EXTRA_CA_CERTS: Node 20 reads and parses the named file, with its own ~140 bundled roots, when
+ * the process starts, before any script runs (`node -e 0` included). Without it, any TLS client pays
+ * the bundled roots' parse at its first secure context instead (Node 20's AddCACert builds the root
+ * store even when only `ca` is given). A machine whose environment points it at the system bundle
+ * (this lab's does) pays both in every node process: the rows below also time `node -e 0`, the floor
+ * and our CLI without it (the CLI's trust is the same there: with --tlscacert it tries the given CA
+ * alone first, and reads NODE_EXTRA_CA_CERTS itself only when it widens).
+ */
+const EXTRA_CA = process.env.NODE_EXTRA_CA_CERTS || undefined;
+const envWithoutExtraCa = (() => {
+  const e = { ...process.env };
+  delete e.NODE_EXTRA_CA_CERTS;
+  return e;
+})();
+/** Samples of `node -e 0` and of `ours` without NODE_EXTRA_CA_CERTS (empty when it is not set). */
+function withoutExtraCa() {
+  const xs = { node: [], floor: [], ours: [] };
+  return {
+    xs,
+    /** `floor`: the argv of a floor script (node + the unavoidable requests), or undefined. */
+    sample(args, floor) {
+      if (!EXTRA_CA) return;
+      xs.node.push(timeProcess(node, ['-e', '0'], { env: envWithoutExtraCa }));
+      if (floor) xs.floor.push(timeProcess(node, floor, { env: envWithoutExtraCa }));
+      xs.ours.push(timeCli(args(), envWithoutExtraCa));
+    },
+    note(theirs) {
+      if (!EXTRA_CA || xs.ours.length === 0) return [];
+      const x = (v) => `${v.toFixed(1)} ms = ${(v / theirs.median).toFixed(2)}x notary`;
+      const f = xs.floor.length > 0 ? `, the floor script ${x(stats(xs.floor).median)}` : '';
+      return [
+        `without NODE_EXTRA_CA_CERTS (this environment sets it to ${EXTRA_CA}; Node 20 parses it at every process start, and without it any TLS client parses Node's ~140 bundled roots at its first secure context): \`node -e 0\` ${x(stats(xs.node).median)}${f}, ours ${x(stats(xs.ours).median)} (medians of ${xs.ours.length}, same loop)`,
+      ];
+    },
+  };
+}
+/**
  * One CPU profile of the CLI into `dir`. The CLI's V8 code cache is keyed by node's flags (the
  * profiler's included), so a first run with the very same flags (`warmArgs`: the same command; a
  * cold row gives a fresh trust dir) writes it and the profiled run uses it, as the timed runs do.
@@ -312,6 +349,9 @@ const scenarios = [
         () => timeProcess(node, ['-e', '0']),
       );
       const floors = `\`node -e 0\` ${start.theirs.median.toFixed(1)} ms${start.ours ? `, \`trust --version\` ${start.ours.median.toFixed(1)} ms` : ''}`;
+      // the same warm verify, `node -e 0` and the floor without NODE_EXTRA_CA_CERTS (after the timed runs)
+      const noExtra = withoutExtraCa();
+      for (let i = 0; EXTRA_CA && i < RUNS; i++) noExtra.sample(() => verifyArgs, floor1);
       addRow(
         'warm verify, CLI wall (process start to exit)',
         pair.ours,
@@ -321,6 +361,7 @@ const scenarios = [
           error: pair.error,
           notes: [
             `process start floor on this machine: ${floors}; notary lookup (a Go binary) does the whole warm lookup in ${pair.theirs.median.toFixed(1)} ms`,
+            ...(pair.ours ? noExtra.note(pair.theirs) : []),
           ],
           profileWith: (dir) => cliProfile(dir, verifyArgs),
         },
@@ -375,6 +416,7 @@ const scenarios = [
         const notaryCold = () => timeNotary(fresh('cold-notary'), ['lookup', gun, tag]);
         // 10k: the floor (bench/lib/floor-cold.mjs) runs just before each of our runs
         const floor = n === 10000 ? { wall: [], over: [] } : undefined;
+        const noExtra = withoutExtraCa();
         const pair = await cliPair(
           COLD_RUNS,
           () => {
@@ -387,6 +429,7 @@ const scenarios = [
             if (floor) {
               floor.wall.push(f);
               floor.over.push(t - f);
+              noExtra.sample(() => ['verify', ref, ...server, '--trust-dir', fresh('cold-ours-env')]);
             }
             return t;
           },
@@ -400,6 +443,7 @@ const scenarios = [
           goal,
           {
             error: pair.error,
+            notes: pair.ours ? noExtra.note(pair.theirs) : [],
             profileWith: (dir) =>
               cliProfile(dir, ['verify', ref, ...server, '--trust-dir', fresh('cold-prof')], undefined, [
                 'verify',
@@ -876,6 +920,7 @@ async function warmCli(n, ref, tag) {
   const bare = [];
   const floorXs = [];
   const overNode = [];
+  const noExtra = withoutExtraCa();
   const pair = await cliPair(
     COLD_RUNS,
     () => {
@@ -887,6 +932,7 @@ async function warmCli(n, ref, tag) {
       floorXs.push(timeProcess(node, floorArgs(gun)));
       const t = pairedOverNode(overNode, () => timeCli(args));
       bare.push(t - overNode.at(-1));
+      noExtra.sample(() => args, floorArgs(gun));
       return t;
     },
     () => timeNotary(nd, ['lookup', gun, tag]),
@@ -898,6 +944,7 @@ async function warmCli(n, ref, tag) {
     const f = stats(floorXs).median;
     floorNotes.push(
       `same run: \`node -e 0\` alone ${b.toFixed(1)} ms = ${(b / nt).toFixed(2)}x notary; the floor (node + one HTTPS GET of timestamp.json, bench/lib/floor-https.cjs) ${f.toFixed(1)} ms = ${(f / nt).toFixed(2)}x notary; ours minus \`node -e 0\` (paired) ${stats(overNode).median.toFixed(1)} ms`,
+      ...noExtra.note(pair.theirs),
     );
   }
   addRow(

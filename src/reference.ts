@@ -12,9 +12,10 @@
  * The GUN (Globally Unique Name) used by Notary is the fully qualified name, `docker.io/library/alpine`.
  */
 
+import { isSha256Hex } from './crypto/util.js';
 import { LocalError } from './errors.js';
 import { escapeControl } from './escape.js';
-import { parseServerUrl } from './transport/server-url.js';
+import { parseServerUrl, trimTrailingSlashes } from './transport/server-url.js';
 
 export interface ImageReference {
   /** The name as the user wrote it, without tag or digest (e.g. `alpine`, `localhost:5000/x`). */
@@ -58,7 +59,6 @@ const DOMAIN_RE = new RegExp(`^${DOMAIN_AND_PORT}$`);
 const REMOTE_NAME_RE = new RegExp(`^${REMOTE_NAME}$`);
 const TAG_RE = new RegExp(`^${TAG}$`);
 const DIGEST_RE = new RegExp(`^${DIGEST}$`);
-const IDENTIFIER_RE = /^[a-f0-9]{64}$/;
 const SHA256_DIGEST_RE = /^sha256:[a-f0-9]{64}$/;
 
 function bad(ref: string, reason: string): LocalError {
@@ -82,7 +82,11 @@ function splitDockerDomain(name: string): { domain: string; remainder: string } 
   } else if (maybeDomain === LEGACY_HUB) {
     domain = DOCKER_HUB;
     remainder = maybeRemote;
-  } else if (/[.:]/.test(maybeDomain) || maybeDomain.toLowerCase() !== maybeDomain) {
+  } else if (
+    maybeDomain.includes('.') ||
+    maybeDomain.includes(':') ||
+    maybeDomain.toLowerCase() !== maybeDomain
+  ) {
     domain = maybeDomain;
     remainder = maybeRemote;
   } else {
@@ -147,7 +151,7 @@ export function parseReference(ref: string): ImageReference {
     );
   }
   if (ref.length === 0) throw bad(ref, 'empty reference');
-  if (IDENTIFIER_RE.test(ref)) {
+  if (isSha256Hex(ref)) {
     throw bad(ref, 'a 64-character hexadecimal string is an image ID, not a repository name');
   }
   const { domain, remainder } = splitDockerDomain(ref);
@@ -232,7 +236,7 @@ export function defaultTrustServer(registry: string, env: NodeJS.ProcessEnv = pr
   const fromEnv = env.DOCKER_CONTENT_TRUST_SERVER;
   if (fromEnv !== undefined && fromEnv !== '') {
     parseServerUrl(fromEnv, 'DOCKER_CONTENT_TRUST_SERVER');
-    return fromEnv.replace(/\/+$/, '');
+    return trimTrailingSlashes(fromEnv);
   }
   if (registry === DOCKER_HUB || registry === LEGACY_HUB) return DOCKER_HUB_NOTARY;
   return `https://${registry}`;

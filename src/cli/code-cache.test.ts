@@ -60,6 +60,12 @@ describe('CLI bundle files', () => {
     const badHeader = Buffer.from(bytes);
     badHeader[40] = badHeader[40] === 0x61 ? 0x62 : 0x61;
     expect(bundleIntact(badHeader)).toBe(false);
+    // a header whose hash is not 64 lower-case hex digits (checked by a loop, issue 12)
+    for (const c of ['A', 'g', '/', ':', '`', 'G', '\u00e9']) {
+      const bad = Buffer.from(bytes);
+      bad.write(c, 31 + 10, 'latin1');
+      expect(declaredHash(bad), c).toBeUndefined();
+    }
     for (const other of [Buffer.from('module.exports = 42;'), bytes.subarray(0, 94), Buffer.alloc(0)]) {
       expect(declaredHash(other)).toBeUndefined();
       expect(bundleIntact(other)).toBe(false);
@@ -181,6 +187,25 @@ describe('V8 code cache files', () => {
     expect(cacheName('verify', other)).not.toBe(cacheName('verify', key));
     expect(cacheName('../../x', key)).toMatch(/^v8-other-[0-9a-f]{16}\.bin$/);
     expect(cacheName(undefined, key)).toBe(cacheName('--version', key));
+    // the word check is a loop, not /^[a-z]{1,16}$/ (issue 12): the same answers
+    for (const w of [
+      '',
+      'a',
+      'verify',
+      'abcdefghijklmnop',
+      'abcdefghijklmnopq',
+      'Verify',
+      'ver-ify',
+      'v1',
+      'verify\n',
+      '\u212averify',
+      '{',
+    ]) {
+      const expected = /^[a-z]{1,16}$/.test(w) ? w : 'other';
+      expect(cacheName(w, key), JSON.stringify(w)).toBe(
+        `v8-${expected}-${key.subarray(0, 8).toString('hex')}.bin`,
+      );
+    }
   });
 
   it('gives a verify or sign of registry-hosted trust a cache word of its own', () => {

@@ -33,7 +33,7 @@
  *   the loader reads, not to this script).
  */
 
-import { createHash } from 'node:crypto';
+import { createHash, hash } from 'node:crypto';
 import {
   type BigIntStats,
   closeSync,
@@ -78,7 +78,12 @@ export function wrapBundle(code: string): string {
 export function declaredHash(bundle: Buffer): Buffer | undefined {
   if (bundle.length < HEADER_LINE || bundle.toString('latin1', 0, HEADER.length) !== HEADER) return undefined;
   const hex = bundle.toString('latin1', HEADER.length, HEADER_LINE - 1);
-  if (!/^[0-9a-f]{64}$/.test(hex) || bundle[HEADER_LINE - 1] !== 0x0a) return undefined;
+  // (loops, not regular expressions: each is compiled in every process, issue 12)
+  for (let i = 0; i < hex.length; i++) {
+    const c = hex.charCodeAt(i);
+    if (!((c >= 0x30 && c <= 0x39) || (c >= 0x61 && c <= 0x66))) return undefined;
+  }
+  if (bundle[HEADER_LINE - 1] !== 0x0a) return undefined;
   return Buffer.from(hex, 'hex');
 }
 
@@ -136,12 +141,12 @@ export function bundleSettled(st: BigIntStats, now = Date.now()): boolean {
  * runs with and without (say) NODE_OPTIONS would otherwise replace each other's file on every run.
  */
 export function cacheKey(declared: Buffer, file: BigIntStats, env: NodeJS.ProcessEnv = process.env): Buffer {
-  return createHash('sha256')
-    .update(declared)
-    .update(`\0${identity(file)}`)
-    .update(`\0${process.version}\0${process.versions.v8}\0${process.arch}`)
-    .update(`\0${process.execArgv.join('\0')}\0${env.NODE_OPTIONS ?? ''}`)
-    .digest();
+  // one-shot crypto.hash over the same bytes (its first use costs about half of createHash's: this
+  // is the first hash of every run; issue 12)
+  const text =
+    `\0${identity(file)}\0${process.version}\0${process.versions.v8}\0${process.arch}` +
+    `\0${process.execArgv.join('\0')}\0${env.NODE_OPTIONS ?? ''}`;
+  return hash('sha256', Buffer.concat([declared, Buffer.from(text)]), 'buffer');
 }
 
 /**
@@ -181,7 +186,7 @@ export function readCacheFile(file: string, key: Buffer): Buffer | undefined {
   if (bytes.length <= head + 2 * HASH || !bytes.subarray(0, head).equals(MAGIC)) return undefined;
   if (!bytes.subarray(head, head + HASH).equals(key)) return undefined;
   const payload = bytes.subarray(head + 2 * HASH);
-  const sum = createHash('sha256').update(payload).digest();
+  const sum = hash('sha256', payload, 'buffer');
   return sum.equals(bytes.subarray(head + HASH, head + 2 * HASH)) ? payload : undefined;
 }
 
@@ -189,7 +194,7 @@ export function readCacheFile(file: string, key: Buffer): Buffer | undefined {
 export function writeCacheFile(file: string, key: Buffer, payload: Buffer): boolean {
   const tmp = `${file}.${process.pid}.tmp`;
   try {
-    const sum = createHash('sha256').update(payload).digest();
+    const sum = hash('sha256', payload, 'buffer');
     writeFileSync(tmp, Buffer.concat([MAGIC, key, sum, payload]), { mode: 0o600, flag: 'wx' });
     renameSync(tmp, file);
     return true;
@@ -201,12 +206,21 @@ export function writeCacheFile(file: string, key: Buffer, payload: Buffer): bool
   }
 }
 
+/** Whether `s` is made of a-z only. */
+function lowerLetters(s: string): boolean {
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (c < 0x61 || c > 0x7a) return false;
+  }
+  return true;
+}
+
 /**
  * The cache file for a command word (anything else shares one) and a bundle: two installed versions
  * used in turn keep one file each instead of replacing each other's on every run.
  */
 export function cacheName(command: string | undefined, key: Buffer): string {
-  const word = command && /^[a-z]{1,16}$/.test(command) ? command : 'other';
+  const word = command && command.length <= 16 && lowerLetters(command) ? command : 'other';
   return `v8-${word}-${key.subarray(0, 8).toString('hex')}.bin`;
 }
 

@@ -32,7 +32,12 @@ export function goFoldKey(key: string): string | undefined {
 /** The field names of one Go struct (json tags), for {@link goFieldFor}. */
 export class GoStruct {
   readonly fields: ReadonlySet<string>;
-  readonly #folded: ReadonlyMap<string, string>;
+  /**
+   * Folded name -> field, made at the first key that is not a field's exact name (served metadata
+   * almost never has one): built for every struct at start, it cost two regular-expression
+   * compilations and ~80 runs in each warm `trust verify` (issue 12).
+   */
+  #folded: ReadonlyMap<string, string> | undefined;
 
   constructor(
     /** What the struct is, for messages (`FileMeta`). */
@@ -40,13 +45,14 @@ export class GoStruct {
     fields: readonly string[],
   ) {
     this.fields = new Set(fields);
-    this.#folded = new Map(fields.map((f) => [goFoldKey(f)!, f]));
   }
 
   /** The field Go stores `key` in (exact or folded match), or undefined when Go ignores the key. */
   fieldFor(key: string): string | undefined {
     if (this.fields.has(key)) return key;
     const folded = goFoldKey(key);
-    return folded === undefined ? undefined : this.#folded.get(folded);
+    if (folded === undefined) return undefined;
+    this.#folded ??= new Map(Array.from(this.fields, (f) => [goFoldKey(f)!, f]));
+    return this.#folded.get(folded);
   }
 }

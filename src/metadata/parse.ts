@@ -17,6 +17,7 @@
 
 import { parsePublicKeyDeferred } from '../crypto/keys.js';
 import type { TufPublicKey } from '../crypto/types.js';
+import { isStdBase64 } from '../crypto/util.js';
 import { GoStruct } from '../encoding/go-fold.js';
 import { countMembers, hasLoneSurrogate, scanJson } from '../encoding/json-scan.js';
 import { FormatError, TrustError, VerificationError } from '../errors.js';
@@ -43,28 +44,7 @@ import {
 } from './model.js';
 import { isDelegationName, parentRole } from './roles.js';
 
-/** The standard base64 alphabet, by char code. */
-const B64_ALPHABET = new Uint8Array(128);
-for (const c of 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/')
-  B64_ALPHABET[c.charCodeAt(0)] = 1;
-
-/** Whether `s` is standard padded base64. */
-export function isStdBase64(s: string): boolean {
-  // what /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/ matches, without a regex
-  // (one regex call per hash was a tenth of parsing a large targets document)
-  const n = s.length;
-  if (n % 4 !== 0) return false;
-  let end = n;
-  if (end > 0 && s.charCodeAt(end - 1) === 61) {
-    end--;
-    if (s.charCodeAt(end - 1) === 61) end--;
-  }
-  for (let i = 0; i < end; i++) {
-    const c = s.charCodeAt(i);
-    if (c > 127 || B64_ALPHABET[c] === 0) return false;
-  }
-  return true;
-}
+export { isStdBase64 };
 
 /**
  * A character no standard padded base64 text holds, a `=` followed by anything but `=` or the end of

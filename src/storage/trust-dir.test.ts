@@ -4,10 +4,11 @@ import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import fc from 'fast-check';
 import { afterEach, describe, expect, it } from 'vitest';
 import { LocalError } from '../errors.js';
 import { parseReference } from '../reference.js';
-import { checkGunPath, MetadataCache } from './trust-dir.js';
+import { checkGunPath, isGunPathSegment, MetadataCache } from './trust-dir.js';
 
 const dirs: string[] = [];
 const temp = () => {
@@ -139,6 +140,36 @@ describe('MetadataCache.pathOf', () => {
         expect(c.pathOf(role)).toBe(join(c.dir, `${role}.json`));
       }
       expect(() => c.pathOf('../root')).toThrowError(/invalid metadata file name/);
+    }
+  });
+});
+
+describe('isGunPathSegment', () => {
+  it('accepts exactly what the GUN segment expression it replaced accepts', () => {
+    const SEGMENT = /^[A-Za-z0-9[][A-Za-z0-9._:[\]-]*$/;
+    const char = fc.constantFrom(
+      ...'aZ09._:[]-_/@% \n',
+      '\u0000',
+      '\u212a',
+      '\u0660',
+      '\uff41',
+      '\ud800',
+      '`',
+      '{',
+      '@',
+      '^',
+    );
+    fc.assert(
+      fc.property(
+        fc.array(char, { maxLength: 12 }).map((c) => c.join('')),
+        (seg) => {
+          expect(isGunPathSegment(seg)).toBe(SEGMENT.test(seg));
+        },
+      ),
+      { numRuns: 20_000 },
+    );
+    for (const seg of ['', '.', '..', '_a', '-a', ':a', ']a', '[::1]:5000', 'a_b', 'A-z.0:9', '[', 'a]']) {
+      expect(isGunPathSegment(seg), seg).toBe(SEGMENT.test(seg));
     }
   });
 });

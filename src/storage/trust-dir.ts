@@ -37,8 +37,27 @@ export function resolveTrustDir(explicit?: string, env: NodeJS.ProcessEnv = proc
   return join(homedir(), '.docker', 'trust');
 }
 
-/** A GUN path segment: letters, digits, `._:-`, and `[` `]` for an IPv6 registry host (`[::1]:5000`). */
-export const GUN_PATH_SEGMENT = /^[A-Za-z0-9[][A-Za-z0-9._:[\]-]*$/;
+/**
+ * A GUN path segment: letters, digits, `._:-`, and `[` `]` for an IPv6 registry host (`[::1]:5000`);
+ * the first character a letter, a digit or `[`. Exactly `/^[A-Za-z0-9[][A-Za-z0-9._:[\]-]*$/` (trust-dir.test.ts
+ * compares them), read by a loop: an expression is compiled in every process (issue 12).
+ */
+export function isGunPathSegment(segment: string): boolean {
+  if (segment.length === 0) return false;
+  for (let i = 0; i < segment.length; i++) {
+    const c = segment.charCodeAt(i);
+    const alnum = (c >= 0x30 && c <= 0x39) || (c >= 0x41 && c <= 0x5a) || (c >= 0x61 && c <= 0x7a);
+    // `[` anywhere; `]` `.` `_` `:` `-` after the first character
+    if (
+      !alnum &&
+      c !== 0x5b &&
+      (i === 0 || (c !== 0x5d && c !== 0x2e && c !== 0x5f && c !== 0x3a && c !== 0x2d))
+    ) {
+      return false;
+    }
+  }
+  return true;
+}
 
 /**
  * Refuses GUNs that could escape the trust dir (`..`, empty or odd segments) or whose cache directory
@@ -49,7 +68,7 @@ export function checkGunPath(gun: string): void {
   if (
     typeof gun !== 'string' ||
     gun.length > 255 ||
-    parts.some((p) => !GUN_PATH_SEGMENT.test(p) || p === '.' || p === '..')
+    parts.some((p) => !isGunPathSegment(p) || p === '.' || p === '..')
   ) {
     throw new LocalError(
       'BAD_REFERENCE',

@@ -25,6 +25,7 @@
  * (bad JSON, wrong shape, hashes that match nothing) reads as no index.
  */
 
+import { isSha256Hex } from '../crypto/util.js';
 import { writeFileAtomic } from './atomic.js';
 import { readRegularFile } from './trust-dir.js';
 
@@ -60,7 +61,6 @@ export interface VerifiedIndex {
 
 export const VERIFIED_INDEX_FILE = '.verified-index';
 const FORMAT = 1;
-const HEX64 = /^[0-9a-f]{64}$/;
 /** A larger index is not ours (a few hundred bytes per role). */
 const MAX_BYTES = 4 << 20;
 
@@ -81,7 +81,7 @@ export function parseVerifiedIndex(bytes: Uint8Array | null, dialect: string): V
   for (const [role, e] of Object.entries(d.files as Record<string, unknown>)) {
     if (typeof e !== 'object' || e === null) return null;
     const { sha256, length, signers, delegator, certificates } = e as Record<string, unknown>;
-    if (typeof sha256 !== 'string' || !HEX64.test(sha256)) return null;
+    if (typeof sha256 !== 'string' || !isSha256Hex(sha256)) return null;
     if (typeof length !== 'number' || !Number.isSafeInteger(length) || length < 0) return null;
     if (signers !== undefined && (!Array.isArray(signers) || !signers.every((s) => typeof s === 'string'))) {
       return null;
@@ -104,7 +104,7 @@ function parseCertificates(v: unknown): Record<string, RootCertificateWindow> | 
   if (typeof v !== 'object' || v === null || Array.isArray(v)) return null;
   const out: Record<string, RootCertificateWindow> = {};
   for (const [id, w] of Object.entries(v as Record<string, unknown>)) {
-    if (!HEX64.test(id) || typeof w !== 'object' || w === null) return null;
+    if (!isSha256Hex(id) || typeof w !== 'object' || w === null) return null;
     const { gun, notBefore, notAfter } = w as Record<string, unknown>;
     if (typeof gun !== 'string' || !Number.isSafeInteger(notBefore) || !Number.isSafeInteger(notAfter)) {
       return null;

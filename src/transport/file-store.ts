@@ -44,7 +44,7 @@ import { hostname } from 'node:os';
 import { dirname, join, relative, resolve } from 'node:path';
 import { FormatError, LocalError, NetworkError, PublishError, VerificationError } from '../errors.js';
 import { fsyncDirectory, writeFileAtomic } from '../storage/atomic.js';
-import { GUN_PATH_SEGMENT } from '../storage/trust-dir.js';
+import { isGunPathSegment } from '../storage/trust-dir.js';
 import { isValidMetaName, isValidRoleName, type MetadataStore } from './store.js';
 
 /** A lock older than this is considered left behind by a crashed publisher. */
@@ -96,7 +96,7 @@ export class FileStore implements MetadataStore {
     if (
       gun.length === 0 ||
       gun.length > 255 ||
-      segs.some((s) => !GUN_PATH_SEGMENT.test(s) || s === '..' || s === '.')
+      segs.some((s) => !isGunPathSegment(s) || s === '..' || s === '.')
     ) {
       throw new LocalError('BAD_REFERENCE', `invalid GUN for a file store: ${JSON.stringify(gun)}`);
     }

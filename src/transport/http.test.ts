@@ -1,8 +1,9 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { type AddressInfo, createServer as createNetServer, type Socket } from 'node:net';
+import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { NetworkError, VerificationError } from '../errors.js';
-import { createHttpClient, displayUrl, type HttpClient, type HttpClientOptions } from './http.js';
+import { createHttpClient, displayUrl, type HttpClient, type HttpClientOptions, isDecimal } from './http.js';
 import { createUndiciHttpClient } from './http-undici.js';
 
 type Handler = (req: IncomingMessage, res: ServerResponse, n: number) => void;
@@ -463,5 +464,33 @@ describe('request validation', () => {
     await expect(c.request({ method: 'GET', url: `${peer.url}/ok`, maxBytes: -1 })).rejects.toMatchObject({
       code: 'USAGE',
     });
+  });
+});
+
+describe('isDecimal (a declared Content-Length)', () => {
+  it('is /^\\d+$/ without the expression', () => {
+    const char = fc.constantFrom(
+      ...'0123456789',
+      '',
+      ' ',
+      '+',
+      '-',
+      '.',
+      'e',
+      '\n',
+      '\u0660',
+      '\uff10',
+      '\u00b2',
+      'x',
+    );
+    fc.assert(
+      fc.property(
+        fc.array(char, { maxLength: 10 }).map((c) => c.join('')),
+        (text) => {
+          expect(isDecimal(text)).toBe(/^\d+$/.test(text));
+        },
+      ),
+      { numRuns: 20_000 },
+    );
   });
 });

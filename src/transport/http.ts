@@ -30,6 +30,16 @@ import { proxyConfigFromEnv, proxyFor } from './proxy.js';
 import { isLoopbackHost } from './server-url.js';
 import { isPlainHttpAnswer, isUntrustedServerCertificate, UNTRUSTED_CHAIN_CODES } from './tls-errors.js';
 
+/** Whether `text` is one or more ASCII digits (`/^\d+$/`, without a regular expression to compile: issue 12). */
+export function isDecimal(text: string): boolean {
+  if (text.length === 0) return false;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c < 0x30 || c > 0x39) return false;
+  }
+  return true;
+}
+
 /** One HTTP request: method, URL, headers, body, size cap and deadline. */
 export interface HttpRequest {
   method: string;
@@ -394,7 +404,7 @@ export function nodeTransport(options: HttpClientOptions = {}): {
           // Error answers are informational: truncated at ERROR_BODY_LIMIT instead of failing.
           const isError = status < 200 || status >= 300;
           const limit = isError ? ERROR_BODY_LIMIT : req.maxBytes;
-          if (!noBody && declared !== undefined && /^\d+$/.test(declared) && Number(declared) > limit) {
+          if (!noBody && declared !== undefined && isDecimal(declared) && Number(declared) > limit) {
             if (isError) finish(undefined, { status, headers: resHeaders, body: new Uint8Array(0) });
             else finish(tooLarge(req.url, req.maxBytes, Number(declared)));
             res.destroy();

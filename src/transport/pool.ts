@@ -9,7 +9,7 @@
  * (least recently used client closed first).
  */
 
-import { createHash } from 'node:crypto';
+import { hash as oneShotHash } from 'node:crypto';
 import { RegistryAuth } from './auth.js';
 import { defaultCredentials } from './credentials.js';
 import { createHttpClient, type HttpClientOptions } from './http.js';
@@ -30,7 +30,7 @@ export interface PooledClientOptions {
   env: NodeJS.ProcessEnv;
 }
 
-const hash = (s: string) => createHash('sha256').update(s).digest('hex');
+const hash = (s: string) => oneShotHash('sha256', s, 'hex');
 /** The proxy environment of a process without proxy variables, and its hash. */
 const NO_PROXY_ENV = PROXY_ENV_VARS.map(() => '').join('\n');
 const NO_PROXY_HASH = hash(NO_PROXY_ENV);

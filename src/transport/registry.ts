@@ -14,7 +14,7 @@ import { LocalError, NetworkError, TrustError, VerificationError } from '../erro
 import { authClientFor, type RegistryAuth, serverErrorDetail } from './auth.js';
 import type { CredentialProvider } from './credentials.js';
 import { displayUrl, type HttpClient, type HttpResponse, type PemInput } from './http.js';
-import { isLoopbackHost } from './server-url.js';
+import { isLoopbackHost, trimTrailingSlashes } from './server-url.js';
 
 export const MANIFEST_MEDIA_TYPES = [
   'application/vnd.oci.image.index.v1+json',
@@ -103,7 +103,7 @@ export class RegistryClient {
     if (u.protocol !== 'http:' && u.protocol !== 'https:') {
       throw new LocalError('CONFIG', `registry URL must be http(s): ${displayUrl(base)}`);
     }
-    this.baseUrl = `${u.origin}${u.pathname.replace(/\/+$/, '')}`;
+    this.baseUrl = `${u.origin}${trimTrailingSlashes(u.pathname)}`;
     this.client = authClientFor(options);
   }
 

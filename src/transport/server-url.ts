@@ -101,8 +101,18 @@ export function checkServerUrl(
   }
   const why = rule.check?.(url);
   if (why !== undefined) return { ok: false, reason: why };
-  const base = rule.kind === 'file' ? raw : `${url.origin}${url.pathname.replace(/\/+$/, '')}`;
+  const base = rule.kind === 'file' ? raw : `${url.origin}${trimTrailingSlashes(url.pathname)}`;
   return { ok: true, value: { kind: rule.kind, url, base } };
+}
+
+/**
+ * `text` without its trailing `/`s (what `.replace(/\/+$/, '')` did, without a regular expression to
+ * compile in every process: issue 12).
+ */
+export function trimTrailingSlashes(text: string): string {
+  let end = text.length;
+  while (end > 0 && text.charCodeAt(end - 1) === 0x2f) end--;
+  return end === text.length ? text : text.slice(0, end);
 }
 
 /**

@@ -35,9 +35,30 @@ export interface MetadataStore {
 const META_NAME =
   /^(?:[0-9]+\.)?[a-z0-9_-]+(?:\/[a-z0-9_-]+)*(?:\.[a-f0-9]{64}|\.[a-f0-9]{96}|\.[a-f0-9]{128})?$/;
 
+/**
+ * Whether `name` is a plain role name (`timestamp`, `targets/releases`): `[a-z0-9_-]+` components
+ * joined by single slashes, which META_NAME accepts. Checked first by a loop: the expression is
+ * compiled by irregexp in every process, and a warm `trust verify` asks only for `timestamp`.
+ */
+function plainRoleName(name: string): boolean {
+  let componentStart = true;
+  for (let i = 0; i < name.length; i++) {
+    const c = name.charCodeAt(i);
+    if (c === 0x2f) {
+      if (componentStart) return false;
+      componentStart = true;
+    } else if ((c >= 0x61 && c <= 0x7a) || (c >= 0x30 && c <= 0x39) || c === 0x5f || c === 0x2d) {
+      componentStart = false;
+    } else {
+      return false;
+    }
+  }
+  return !componentStart;
+}
+
 /** Whether `name` is a metadata file name a store may be asked for (no traversal, no odd characters). */
 export function isValidMetaName(name: string): boolean {
-  return name.length > 0 && name.length <= 512 && META_NAME.test(name);
+  return name.length > 0 && name.length <= 512 && (plainRoleName(name) || META_NAME.test(name));
 }
 
 /** Role names that may be published (`root`, `targets`, `targets/releases`, ...). */

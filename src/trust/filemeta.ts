@@ -1,6 +1,6 @@
 /** Length and hash checks of a file against the meta its parent signed (mix-and-match defence). */
 
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 import { sha256, sha512 } from '../crypto/backend.js';
 import { VerificationError } from '../errors.js';
 import type { FileMetaJson } from '../metadata/model.js';
@@ -114,7 +114,7 @@ export function checkTuf1FileMeta(
         },
       );
     }
-    const compute = () => createHash(name).update(bytes).digest('hex');
+    const compute = () => hash(name, bytes, 'hex');
     const actual = digests ? digests.digest(bytes, `${name}/hex`, compute) : compute();
     if (actual !== expected.toLowerCase()) {
       throw new VerificationError(

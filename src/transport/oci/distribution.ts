@@ -19,7 +19,7 @@ import {
 } from '../auth.js';
 import { displayUrl, type HttpResponse } from '../http.js';
 import { registryBaseUrl } from '../registry.js';
-import { isLoopbackHost } from '../server-url.js';
+import { isLoopbackHost, trimTrailingSlashes } from '../server-url.js';
 import {
   MAX_METADATA_MANIFEST_BYTES,
   OCI_INDEX_MEDIA_TYPE,
@@ -100,7 +100,7 @@ export class OciRegistryClient {
       throw new LocalError('CONFIG', `invalid registry URL ${JSON.stringify(base.slice(0, 200))}`);
     }
     checkScheme(u, 'registry URL');
-    this.baseUrl = `${u.origin}${u.pathname.replace(/\/+$/, '')}`;
+    this.baseUrl = `${u.origin}${trimTrailingSlashes(u.pathname)}`;
     this.#client = authClientFor(options);
   }
 
