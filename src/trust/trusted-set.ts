@@ -76,6 +76,17 @@ function parseLimitsOf(p: TrustPolicy): ParseLimits {
   return { maxDepth: p.maxNesting, maxKeys: p.maxKeys, maxSignatures: p.maxSignatures };
 }
 
+/**
+ * The context document cache's key for `role` parsed under `p`'s parse limits: a document parsed
+ * under looser limits (another call's `limits`, a `derive()`d context sharing the caches) must not
+ * be handed to a parse under stricter ones, or the verdict on the same bytes would depend on what
+ * the context parsed before. The default limits keep the bare role name.
+ */
+function documentKey(role: string, p: TrustPolicy): string {
+  const { maxNesting: d, maxKeys: k, maxSignatures: s } = p;
+  return d === undefined && k === undefined && s === undefined ? role : `${role}\u0000${d},${k},${s}`;
+}
+
 function expired(role: string, version: number, expires: string): VerificationError {
   return new VerificationError('EXPIRED', `${role} v${version} expired at ${expires}`, {
     role,
@@ -217,7 +228,12 @@ export class TrustedMetadataSet {
   ): D {
     const docs = this.#caches.documents;
     if (!docs) return parse(bytes, parseLimitsOf(this.policy));
-    return docs.get(role, bytes, () => parse(bytes, parseLimitsOf(this.policy)), sha256Base64);
+    return docs.get(
+      documentKey(role, this.policy),
+      bytes,
+      () => parse(bytes, parseLimitsOf(this.policy)),
+      sha256Base64,
+    );
   }
 
   /** The context's digest memo (by exact bytes), when it has one. */
@@ -258,7 +274,9 @@ export class TrustedMetadataSet {
       );
     }
     const root = caches.documents
-      ? caches.documents.get('root', bytes, () => dialect.parseRoot(bytes, parseLimitsOf(policy)))
+      ? caches.documents.get(documentKey('root', policy), bytes, () =>
+          dialect.parseRoot(bytes, parseLimitsOf(policy)),
+        )
       : dialect.parseRoot(bytes, parseLimitsOf(policy));
     const set = new TrustedMetadataSet(root, policy, caches, dialect);
     const now = set.nowMs();

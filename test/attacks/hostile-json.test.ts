@@ -17,6 +17,7 @@ import { existsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { type VerifyOptions, verify } from '../../src/client/verify.js';
+import { TrustContext } from '../../src/context/context.js';
 import { TrustError } from '../../src/errors.js';
 import { tempDir } from '../harness/lab.js';
 import { CLI, childEnv } from '../support/cli.js';
@@ -115,6 +116,29 @@ describe('the nesting limit', () => {
     const { err } = await rejected(`${forge.gun}:latest`, opts(dir), 'BAD_METADATA', 'timestamp');
     expect(err.message).toMatch(/nests deeper than 32 levels/);
     await verify(`${forge.gun}:latest`, { ...opts(dir), limits: { maxNesting: 64 } });
+  });
+
+  it('one long-lived context: a parse under looser limits does not decide a later verify under the defaults (Q5)', async () => {
+    const { forge } = await warmRepo('limit-ctx');
+    let deep: unknown = [];
+    for (let i = 0; i < 40; i++) deep = { k: deep };
+    lab.proxy.serveAll(
+      forge.gun,
+      forge.build({ edit: { timestamp: (body) => void Object.assign(body, { x: deep }) } }),
+    );
+    const context = new TrustContext();
+    const ref = `${forge.gun}:latest`;
+    await verify(ref, { ...opts(tempDir()), context, limits: { maxNesting: 64 } });
+    const strict = await rejected(ref, { ...opts(tempDir()), context }, 'BAD_METADATA', 'timestamp');
+    expect(strict.err.message).toMatch(/nests deeper than 32 levels/);
+    // a derive()d context shares the caches but not the limits
+    const loose = new TrustContext({ limits: { maxNesting: 64 } });
+    await verify(ref, { ...opts(tempDir()), context: loose });
+    await rejected(
+      ref,
+      { ...opts(tempDir()), context: loose.derive({ limits: { maxNesting: 32 } }) },
+      'BAD_METADATA',
+    );
   });
 });
 
