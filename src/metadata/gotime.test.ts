@@ -24,6 +24,9 @@ describe('Go RFC3339Nano times', () => {
       '2026-02-30T00:00:00Z',
       '2026-01-01 00:00:00Z',
       '2026-01-01T00:00:00',
+      // Go's layout match is case-sensitive (the real notary refuses these)
+      '2026-01-01t00:00:00Z',
+      '2026-01-01T00:00:00z',
       '',
     ]) {
       expect(parseGoTime(bad)).toBeNull();
@@ -41,7 +44,7 @@ describe('Go RFC3339Nano times', () => {
   // parseGoTime reads the grammar character by character (issue 12: no regular expression to compile
   // in every process); this is the regular-expression parser it replaced, as the reference
   const RFC3339 =
-    /^(\d{4})-(\d{2})-(\d{2})[Tt](\d{2}):(\d{2}):(\d{2})(?:\.(\d{1,9}))?(?:([Zz])|([+-])(\d{2}):(\d{2}))$/;
+    /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2}):(\d{2})(?:\.(\d{1,9}))?(?:(Z)|([+-])(\d{2}):(\d{2}))$/;
   function reference(text: string): { ms: number; nanos: number } | null {
     const m = RFC3339.exec(text);
     if (!m) return null;

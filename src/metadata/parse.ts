@@ -430,6 +430,22 @@ function parseBody(
     for (const [name, fm] of Object.entries(meta))
       setOwn(parsed, name, parseFileMeta(ctx, fm, `meta.${name}`));
     if (role === 'timestamp' && !parsed.snapshot) ctx.fail('meta', 'has no snapshot entry');
+    // Notary's IsValidSnapshotStructure / IsValidTimestampStructure (tuf/data/snapshot.go,
+    // timestamp.go): these entries carry a sha256, and a sha256 / sha512 of its size (Q5: the
+    // real notary refuses a snapshot listing targets by sha512 only)
+    for (const name of role === 'snapshot' ? ['root', 'targets'] : ['snapshot']) {
+      const h = Object.hasOwn(parsed, name) ? parsed[name]!.hashes : undefined;
+      if (h === undefined) continue; // a missing root or targets entry: refused as a rollback
+      if (typeof h.sha256 !== 'string') ctx.fail(`meta.${name}.hashes`, 'has no sha256 (Notary requires it)');
+      for (const [alg, size] of [
+        ['sha256', 32],
+        ['sha512', 64],
+      ] as const) {
+        const v = Object.hasOwn(h, alg) ? h[alg] : undefined;
+        if (typeof v === 'string' && Buffer.from(v, 'base64').length !== size)
+          ctx.fail(`meta.${name}.hashes.${alg}`, `must be ${size} bytes`);
+      }
+    }
     return { body: { ...signed, meta: parsed } as SignedBody, keys };
   }
   // targets and delegations

@@ -30,14 +30,20 @@ describe('file meta checks: hash names are looked up as own names only', () => {
     });
   }
 
-  it('the Notary parser takes such a hash name, so the check is what refuses it', () => {
-    const doc = `{"signed":{"_type":"Timestamp","expires":"2030-01-01T00:00:00Z","meta":{"snapshot":{"hashes":{"constructor":"${b64}"},"length":${bytes.length}}},"version":1},"signatures":[]}`;
-    const md = parseMetadata(new TextEncoder().encode(doc), 'timestamp');
+  it('the Notary parser takes such a hash name for a delegation, so the check is what refuses it', () => {
+    // (timestamp's snapshot and snapshot's root and targets entries need a sha256 at parse time:
+    // Notary's IsValid*Structure; a delegation's entry is checked only when it is fetched)
+    const doc = `{"signed":{"_type":"Snapshot","expires":"2030-01-01T00:00:00Z","meta":{"targets/releases":{"hashes":{"constructor":"${b64}"},"length":${bytes.length}}},"version":1},"signatures":[]}`;
+    const md = parseMetadata(new TextEncoder().encode(doc), 'snapshot');
     const meta = (md.signed as { meta: Record<string, { length: number; hashes: Record<string, string> }> })
-      .meta.snapshot!;
+      .meta['targets/releases']!;
     expect(Object.keys(meta.hashes)).toEqual(['constructor']);
-    expect(() => checkFileMeta(bytes, meta, 'snapshot', 'timestamp')).toThrow(
+    expect(() => checkFileMeta(bytes, meta, 'targets/releases', 'snapshot')).toThrow(
       expect.objectContaining({ code: 'HASH_MISMATCH' }),
+    );
+    const ts = doc.replace('Snapshot', 'Timestamp').replace('targets/releases', 'snapshot');
+    expect(() => parseMetadata(new TextEncoder().encode(ts), 'timestamp')).toThrow(
+      expect.objectContaining({ code: 'BAD_METADATA' }),
     );
   });
 });
