@@ -195,7 +195,12 @@ async function openRegistryTrust(ref: ImageReference, options: RegistryVerifyOpt
               ...(options.deadlineMs !== undefined ? { deadlineMs: options.deadlineMs } : {}),
             }),
       });
-    store = new OciMetadataStore({ client, location, cache: new DirOciCache(join(gunDir, 'oci')) });
+    store = new OciMetadataStore({
+      client,
+      location,
+      cache: new DirOciCache(join(gunDir, 'oci')),
+      deferManifestCache: true,
+    });
     recordLocation = formatLocation(location);
   }
 
@@ -219,11 +224,14 @@ async function openRegistryTrust(ref: ImageReference, options: RegistryVerifyOpt
     refuseNotaryCache(metaDir, ref.gun);
     throw e;
   }
+  // the state verified: from now on the copy --offline answers from (a manifest that failed to verify never is)
+  store.commitCache();
   return {
     updater,
     store,
     deadlineAt,
     finish: async () => {
+      store.commitCache();
       if (recordLocation === undefined) return;
       const m = await store.manifest();
       if (!m) return;

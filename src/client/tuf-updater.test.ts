@@ -6,6 +6,7 @@ import { pathToFileURL } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
 import { metaOf, newKey, TestRepo, targetEntry } from '../../test/support/tuf1-repo.js';
 import { TrustContext } from '../context/context.js';
+import { exitCodeFor } from '../errors.js';
 import { tuf1MetadataFileName } from '../metadata/tuf1.js';
 import { TufUpdater } from './tuf-updater.js';
 
@@ -159,6 +160,20 @@ describe('TufUpdater over a file:// repository', () => {
     doc.files.targets.length = forged.length;
     writeFileSync(indexPath, JSON.stringify(doc));
     expect((await run()).sha).toBe(real.hashes.sha256);
+  });
+
+  it('a missing timestamp (404) is SERVER_ERROR, exit 3, as python-tuf (DownloadHTTPError): the trusted root says the repository exists', async () => {
+    const { base, root } = repository();
+    rmSync(join(base, 'metadata', 'timestamp.json'));
+    const metadataDir = join(tmp(), 'md');
+    TufUpdater.init(metadataDir, root);
+    const u = new TufUpdater({ metadataDir, metadataBaseUrl: pathToFileURL(join(base, 'metadata')).href });
+    const err = await u.refresh().then(
+      () => undefined,
+      (e: unknown) => e,
+    );
+    expect(err).toMatchObject({ code: 'SERVER_ERROR', role: 'timestamp' });
+    expect(exitCodeFor(err as Error)).toBe(3);
   });
 
   it('a tampered artifact is refused and not written', async () => {

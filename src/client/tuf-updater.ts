@@ -273,6 +273,8 @@ export class TufUpdater {
   ) {
     const bytes = await this.download(role, maxBytes, version, deadlineAt);
     if (bytes === null) {
+      // A server fault, not "no trust data" (the Notary path's answer to a 404 for a GUN it never
+      // saw): a trusted root says this repository exists; python-tuf raises DownloadHTTPError here.
       throw new NetworkError(
         'SERVER_ERROR',
         `the repository has no ${version === undefined ? '' : `version ${version} of `}${role} metadata`,

@@ -151,8 +151,12 @@ async function verifyNotary(ref: ImageReference, opts: MigrateOptions): Promise<
   try {
     return { ...(await run(base)), ageMs, expired: false };
   } catch (e) {
-    if (opts.fromCache && e instanceof NetworkError) {
-      // Offline, the state machine asks for a file only when the cached one does not verify.
+    if (
+      opts.fromCache &&
+      (e instanceof NetworkError || (e instanceof TrustError && e.code === 'NO_TRUST_DATA'))
+    ) {
+      // Offline, the state machine asks for a file only when the cached one does not verify
+      // (it answers NO_TRUST_DATA: the cache lacks it).
       throw new VerificationError(
         'BAD_METADATA',
         `the cached Notary metadata of ${ref.gun} is incomplete or does not verify (${e.message})`,

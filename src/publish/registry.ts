@@ -112,9 +112,39 @@ export function registryContext(
 
 // ---------------------------------------------------------------- the published-state pin
 
+/** Versions of the top-level roles of a state (a pin keeps them: a later state never goes below). */
+type PinVersions = Partial<Record<'root' | 'timestamp' | 'snapshot' | 'targets', number>>;
+
 interface Pin {
   location: string;
   digest: string;
+  versions?: PinVersions;
+}
+
+const VERSIONED_FILE = /^([1-9][0-9]{0,15})\.(root|snapshot|targets)\.json$/;
+
+/** The highest version of each top-level role among `files` (timestamp.json read for its version). */
+function versionsOf(...sets: ReadonlyArray<ReadonlyMap<string, Uint8Array>>): PinVersions {
+  const out: PinVersions = {};
+  const bump = (role: keyof PinVersions, v: number) => {
+    if (Number.isSafeInteger(v) && v > (out[role] ?? 0)) out[role] = v;
+  };
+  for (const files of sets) {
+    for (const [name, bytes] of files) {
+      const m = VERSIONED_FILE.exec(name);
+      if (m) bump(m[2] as keyof PinVersions, Number(m[1]));
+      else if (name === 'timestamp.json') {
+        try {
+          const v = (JSON.parse(Buffer.from(bytes).toString('utf8')) as { signed?: { version?: unknown } })
+            .signed?.version;
+          if (typeof v === 'number') bump('timestamp', v);
+        } catch {
+          // not JSON: verification refuses it
+        }
+      }
+    }
+  }
+  return out;
 }
 
 function pinPath(ctx: RegistryContext): string {
@@ -132,20 +162,27 @@ export async function readPin(ctx: RegistryContext): Promise<Pin | null> {
   }
   try {
     const p = JSON.parse(text) as Partial<Pin>;
-    if (typeof p.location === 'string' && typeof p.digest === 'string')
-      return { location: p.location, digest: p.digest };
+    if (typeof p.location === 'string' && typeof p.digest === 'string') {
+      const versions: PinVersions = {};
+      if (typeof p.versions === 'object' && p.versions !== null) {
+        for (const role of ['root', 'timestamp', 'snapshot', 'targets'] as const) {
+          const v = p.versions[role];
+          if (typeof v === 'number' && Number.isSafeInteger(v) && v > 0) versions[role] = v;
+        }
+      }
+      return { location: p.location, digest: p.digest, versions };
+    }
   } catch {
     // fall through
   }
   throw new LocalError('CONFIG', `${pinPath(ctx)} is not a registry state record`);
 }
 
-export async function writePin(ctx: RegistryContext, digest: string): Promise<void> {
+export async function writePin(ctx: RegistryContext, digest: string, versions?: PinVersions): Promise<void> {
   const path = pinPath(ctx);
   await mkdir(join(path, '..'), { recursive: true, mode: 0o700 });
-  await writeFileAtomic(path, `${JSON.stringify({ location: formatLocation(ctx.location), digest })}\n`, {
-    mode: 0o600,
-  });
+  const pin: Pin = { location: formatLocation(ctx.location), digest, ...(versions ? { versions } : {}) };
+  await writeFileAtomic(path, `${JSON.stringify(pin)}\n`, { mode: 0o600 });
 }
 
 export { registryServerFor } from '../client/registry-source.js';
@@ -177,7 +214,21 @@ async function defaultVerify(
   pinning?: RegistryPublishOptions['pinning'],
 ): Promise<void> {
   const pin = await readPin(ctx);
-  if (pin !== null && pin.location === formatLocation(ctx.location) && pin.digest === state.digest) return;
+  if (pin !== null && pin.location === formatLocation(ctx.location)) {
+    if (pin.digest === state.digest) return;
+    // Another state than the one this trust dir last published there: never an older one (a registry
+    // serving an old state would otherwise get it re-signed with fresh snapshot/timestamp versions).
+    const got = versionsOf(state.files);
+    for (const [role, v] of Object.entries(pin.versions ?? {}) as Array<[keyof PinVersions, number]>) {
+      if ((got[role] ?? 0) < v) {
+        throw new VerificationError(
+          'ROLLBACK',
+          `${formatLocation(ctx.location)}: ${role} version ${got[role] ?? 'none'} is below version ${v}, which this trust dir published or verified there`,
+          { role, expected: `>= ${v}`, actual: String(got[role] ?? 'none') },
+        );
+      }
+    }
+  }
   const metaDir = join(registryRecordPath(ctx.trustDir, ctx.ref.gun), '..', 'metadata');
   if (!existsSync(join(metaDir, 'root.json'))) {
     const root = state.files.get('1.root.json');
@@ -223,7 +274,7 @@ async function defaultVerify(
 async function loadWriter(
   ctx: RegistryContext,
   opts: RegistryPublishOptions,
-): Promise<{ writer: Tuf1Writer; digest: string }> {
+): Promise<{ writer: Tuf1Writer; digest: string; files: ReadonlyMap<string, Uint8Array> }> {
   const state = await fetchState(ctx);
   if (state === null) {
     throw new VerificationError(
@@ -232,7 +283,7 @@ async function loadWriter(
     );
   }
   await (opts.verifyState ? opts.verifyState(state) : defaultVerify(ctx, state, opts.pinning));
-  return { writer: Tuf1Writer.fromFiles(state.files), digest: state.digest };
+  return { writer: Tuf1Writer.fromFiles(state.files), digest: state.digest, files: state.files };
 }
 
 /** Every key entry of the repository except the root role's own: the root key stays offline. */
@@ -296,10 +347,10 @@ export async function mutateRegistry<T>(
   const now = () => (opts.now ?? Date.now)();
   let outcome: RegistryPublishResult<T> | undefined;
   for (let attempt = 1; ; attempt++) {
-    const { writer, digest } = await loadWriter(ctx, opts);
+    const { writer, digest, files } = await loadWriter(ctx, opts);
     const result = await edit.apply(writer);
     if (result === null) {
-      await writePin(ctx, digest);
+      await writePin(ctx, digest, versionsOf(files));
       // Already there: either nothing to do, or a lost-looking update that survived after all.
       return outcome ? { ...outcome, digest } : { digest, signed: new Map(), result: null as T };
     }
@@ -308,7 +359,7 @@ export async function mutateRegistry<T>(
       ? edit.sign(writer, signers)
       : writer.commit(signers, { now: now(), ...(opts.expiresIn ? { expiresIn: opts.expiresIn } : {}) });
     if (commit.files.size === 0) {
-      await writePin(ctx, digest);
+      await writePin(ctx, digest, versionsOf(files));
       return { digest, signed: commit.signed, result };
     }
     await edit.beforePush?.();
@@ -317,7 +368,7 @@ export async function mutateRegistry<T>(
         [...commit.files].map(([name, bytes]) => ({ name, bytes })),
         { base: digest },
       );
-      await writePin(ctx, pushed.digest);
+      await writePin(ctx, pushed.digest, versionsOf(files, commit.files));
       outcome = { digest: pushed.digest, signed: commit.signed, result };
     } catch (e) {
       if (e instanceof TrustError && e.code === 'CONFLICT' && attempt < max) {
@@ -395,7 +446,7 @@ export async function initRegistryRepository(
     [...commit.files].map(([name, bytes]) => ({ name, bytes })),
     { base: null },
   );
-  await writePin(ctx, pushed.digest);
+  await writePin(ctx, pushed.digest, versionsOf(commit.files));
   return {
     repository: gun,
     location: formatLocation(ctx.location),

@@ -23,7 +23,7 @@
  */
 
 import { DEFAULT_LIMITS, type Deadline, type Limits, type TrustContext } from '../context/context.js';
-import { LocalError, NetworkError, NotSignedError, TrustError, VerificationError } from '../errors.js';
+import { LocalError, NotSignedError, TrustError, VerificationError } from '../errors.js';
 import type { FileMetaJson } from '../metadata/model.js';
 import { parentRole } from '../metadata/roles.js';
 import type { MetadataCache } from '../storage/trust-dir.js';
@@ -168,8 +168,9 @@ export class Updater {
   private fetch(name: string, maxBytes: number, role: string): Promise<Uint8Array | null> {
     try {
       if (this.#opts.offline) {
-        throw new NetworkError(
-          'NETWORK',
+        // Nothing unreachable was asked for: the trust dir lacks the data (as on the registry path).
+        throw new NotSignedError(
+          'NO_TRUST_DATA',
           `offline: ${role} is not in the local cache for ${this.#policy.gun}`,
           { role },
         );

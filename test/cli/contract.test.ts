@@ -43,6 +43,24 @@ describe('CLI exit codes', () => {
     expect(r.status).toBe(2);
   });
 
+  it('verify --offline with nothing cached is NO_TRUST_DATA, exit 1, on the Notary and registry paths alike', () => {
+    const dir = tempDir();
+    for (const server of ['https://127.0.0.1:9', 'registry', 'oci://127.0.0.1:9/team/meta']) {
+      const r = trust([
+        'verify',
+        '127.0.0.1:9/team/app:1',
+        '--offline',
+        '--server',
+        server,
+        '--trust-dir',
+        dir,
+      ]);
+      expect(r.stderr, server).toMatch(/^error NO_TRUST_DATA: offline: /);
+      expect(r.status, server).toBe(1);
+      expect(r.stdout).toBe('');
+    }
+  });
+
   it('unknown and valueless flags are usage errors, exit 2', () => {
     const unknown = trust(['verify', 'x:1', '--bogus']);
     expect(unknown.stderr).toMatch(/^error USAGE: unknown flag --bogus/);

@@ -298,6 +298,37 @@ describe('verify --offline on the registry path: the trust dir copy, no network,
   });
 });
 
+describe('verify --offline copy: only verified states are kept', () => {
+  it('a rolled-back manifest served once does not replace the copy --offline answers from', async () => {
+    const lab = getLab('remote');
+    const { gun, repo, v1, publisher } = await signedRepo(lab, 'offline-poison');
+    const old = await new OciRegistryClient({ registry: lab.registryHost }).getManifest(repo, 'tuf-metadata');
+    if (old.status !== 'ok') throw new Error('no metadata manifest');
+    const v2 = await pushImage(lab, repo, 'v2');
+    await signRegistryTags([{ reference: `${gun}:v2` }], pubOpts(publisher));
+    const trustDir = tempDir();
+    const proxy = await RegistryProxy.start(lab.registryUrl);
+    try {
+      const client = new OciRegistryClient({ registry: lab.registryHost, baseUrl: proxy.url });
+      expect((await verifyRegistry(`${gun}:v2`, { trustDir, server: 'registry', client })).digest).toBe(
+        v2.digest,
+      );
+      proxy.rule((req) =>
+        req.kind === 'manifest' && req.reference === 'tuf-metadata'
+          ? { headers: { 'content-type': old.manifest.mediaType }, body: old.manifest.bytes }
+          : undefined,
+      );
+      const rolled = await rejection(verifyRegistry(`${gun}:v2`, { trustDir, server: 'registry', client }));
+      expect([rolled.code, exitCodeFor(rolled)]).toEqual(['ROLLBACK', 1]);
+      const off = await verifyRegistry(`${gun}:v2`, { trustDir, offline: true, client });
+      expect(off.digest).toBe(v2.digest);
+      expect((await verifyRegistry(`${gun}:v1`, { trustDir, offline: true, client })).digest).toBe(v1.digest);
+    } finally {
+      await proxy.close();
+    }
+  });
+});
+
 describe('root pins on the registry path', () => {
   it('an old pin follows a valid rotation chain; the new key pins too; a hijacked chain after a matching 1.root.json is refused', async () => {
     const lab = getLab('remote');

@@ -68,6 +68,11 @@ export interface OciStoreOptions {
    * re-hashed; what the copy lacks reads as absent (a manifest) or NO_TRUST_DATA (a blob).
    */
   offline?: boolean;
+  /**
+   * Keep fetched manifests out of `cache` until `commitCache()` (after they verified): a manifest a
+   * hostile registry served once (rolled back, mixed) never replaces the copy `--offline` reads.
+   */
+  deferManifestCache?: boolean;
 }
 
 /** Options of OciMetadataStore.pushFiles. */
@@ -116,6 +121,7 @@ export class OciMetadataStore implements MetadataStore {
   readonly #source: OciSource;
   readonly #cache: OciCache | undefined;
   readonly #dockerRoles: boolean;
+  readonly #staged: Map<string, { digest: string; bytes: Uint8Array }> | undefined;
   #main: Promise<MetadataManifest | null> | undefined;
   readonly #roleManifests = new Map<string, Promise<MetadataManifest | null>>();
 
@@ -130,6 +136,7 @@ export class OciMetadataStore implements MetadataStore {
     this.#source = source;
     this.#cache = options.cache;
     this.#dockerRoles = options.dockerRoleManifests ?? true;
+    this.#staged = options.deferManifestCache && !options.offline ? new Map() : undefined;
     this.description = options.description ?? formatLocation(options.location);
   }
 
@@ -175,8 +182,18 @@ export class OciMetadataStore implements MetadataStore {
     const bytes = res.status === 'not-modified' ? cached!.bytes : res.manifest.bytes;
     const name = `${this.location.registry}/${repository}:${tag}`;
     const parsed = parseMetadataManifest(bytes, { name });
-    if (res.status === 'ok') this.#cache?.putManifest(key, { digest: parsed.digest, bytes });
+    if (res.status === 'ok') {
+      if (this.#staged) this.#staged.set(key, { digest: parsed.digest, bytes });
+      else this.#cache?.putManifest(key, { digest: parsed.digest, bytes });
+    }
     return parsed;
+  }
+
+  /** Writes the manifests fetched since the last commit to the cache (with `deferManifestCache`). */
+  commitCache(): void {
+    if (!this.#staged) return;
+    for (const [key, m] of this.#staged) this.#cache?.putManifest(key, m);
+    this.#staged.clear();
   }
 
   /** The current state: the parsed metadata manifest under the location's tag (once per store). */
@@ -338,6 +355,7 @@ export class OciMetadataStore implements MetadataStore {
         { expected: built.digest, actual: now ?? 'none' },
       );
     }
+    this.#staged?.delete(this.#cacheKey(tag));
     this.#cache?.putManifest(this.#cacheKey(tag), { digest: built.digest, bytes: built.bytes });
     for (const f of files) this.#cache?.putBlob(sha256Digest(f.bytes), f.bytes);
     this.#main = Promise.resolve(parseMetadataManifest(built.bytes));
