@@ -147,6 +147,15 @@ function versionsOf(...sets: ReadonlyArray<ReadonlyMap<string, Uint8Array>>): Pi
   return out;
 }
 
+/** Role by role, the higher version of `a` and `b`. */
+function higherOf(a: PinVersions, b: PinVersions): PinVersions {
+  const out: PinVersions = { ...a };
+  for (const [role, v] of Object.entries(b) as Array<[keyof PinVersions, number]>) {
+    if (v > (out[role] ?? 0)) out[role] = v;
+  }
+  return out;
+}
+
 function pinPath(ctx: RegistryContext): string {
   return registryRecordPath(ctx.trustDir, ctx.ref.gun);
 }
@@ -212,10 +221,10 @@ async function defaultVerify(
   ctx: RegistryContext,
   state: RegistryStateFiles,
   pinning?: RegistryPublishOptions['pinning'],
-): Promise<void> {
+): Promise<PinVersions> {
   const pin = await readPin(ctx);
   if (pin !== null && pin.location === formatLocation(ctx.location)) {
-    if (pin.digest === state.digest) return;
+    if (pin.digest === state.digest) return pin.versions ?? {};
     // Another state than the one this trust dir last published there: never an older one (a registry
     // serving an old state would otherwise get it re-signed with fresh snapshot/timestamp versions).
     const got = versionsOf(state.files);
@@ -269,12 +278,15 @@ async function defaultVerify(
   for (const d of updater.trustedRole('targets')?.delegations ?? []) {
     await updater.getTargetInfoIn('\u0000', d.name, 'targets');
   }
+  // the versions the client verified, not the highest file names the state holds (a registry could add
+  // a `999.root.json` no client ever reads, and the record would then refuse every honest state)
+  return updater.trustedVersions();
 }
 
 async function loadWriter(
   ctx: RegistryContext,
   opts: RegistryPublishOptions,
-): Promise<{ writer: Tuf1Writer; digest: string; files: ReadonlyMap<string, Uint8Array> }> {
+): Promise<{ writer: Tuf1Writer; digest: string; versions: PinVersions }> {
   const state = await fetchState(ctx);
   if (state === null) {
     throw new VerificationError(
@@ -282,8 +294,14 @@ async function loadWriter(
       `no trust data for ${ctx.ref.gun} at ${formatLocation(ctx.location)} (create it with trust init)`,
     );
   }
-  await (opts.verifyState ? opts.verifyState(state) : defaultVerify(ctx, state, opts.pinning));
-  return { writer: Tuf1Writer.fromFiles(state.files), digest: state.digest, files: state.files };
+  let versions: PinVersions;
+  if (opts.verifyState) {
+    await opts.verifyState(state);
+    versions = versionsOf(state.files); // the caller's verifier vouches for the state as served
+  } else {
+    versions = await defaultVerify(ctx, state, opts.pinning);
+  }
+  return { writer: Tuf1Writer.fromFiles(state.files), digest: state.digest, versions };
 }
 
 /** Every key entry of the repository except the root role's own: the root key stays offline. */
@@ -347,10 +365,10 @@ export async function mutateRegistry<T>(
   const now = () => (opts.now ?? Date.now)();
   let outcome: RegistryPublishResult<T> | undefined;
   for (let attempt = 1; ; attempt++) {
-    const { writer, digest, files } = await loadWriter(ctx, opts);
+    const { writer, digest, versions } = await loadWriter(ctx, opts);
     const result = await edit.apply(writer);
     if (result === null) {
-      await writePin(ctx, digest, versionsOf(files));
+      await writePin(ctx, digest, versions);
       // Already there: either nothing to do, or a lost-looking update that survived after all.
       return outcome ? { ...outcome, digest } : { digest, signed: new Map(), result: null as T };
     }
@@ -359,7 +377,7 @@ export async function mutateRegistry<T>(
       ? edit.sign(writer, signers)
       : writer.commit(signers, { now: now(), ...(opts.expiresIn ? { expiresIn: opts.expiresIn } : {}) });
     if (commit.files.size === 0) {
-      await writePin(ctx, digest, versionsOf(files));
+      await writePin(ctx, digest, versions);
       return { digest, signed: commit.signed, result };
     }
     await edit.beforePush?.();
@@ -368,7 +386,7 @@ export async function mutateRegistry<T>(
         [...commit.files].map(([name, bytes]) => ({ name, bytes })),
         { base: digest },
       );
-      await writePin(ctx, pushed.digest, versionsOf(files, commit.files));
+      await writePin(ctx, pushed.digest, higherOf(versions, versionsOf(commit.files)));
       outcome = { digest: pushed.digest, signed: commit.signed, result };
     } catch (e) {
       if (e instanceof TrustError && e.code === 'CONFLICT' && attempt < max) {
